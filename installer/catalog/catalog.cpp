@@ -1,0 +1,279 @@
+#include "installer/catalog/catalog.hpp"
+
+#include "installer/catalog/manifest.hpp"
+#include "installer/catalog/problems.hpp"
+#include "installer/catalog/script_lint.hpp"
+#include "installer/util/sha256.hpp"
+#include "installer/util/version_order.hpp"
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace fs = boost::filesystem;
+
+namespace installer {
+
+const Update* Catalog::find(const std::string& id) const {
+  for (const auto& u : updates)
+    if (u.id == id) return &u;
+  return nullptr;
+}
+
+SqlDialect dialect_for(Engine engine) {
+  return engine == Engine::postgres ? SqlDialect::postgres : SqlDialect::mariadb;
+}
+
+namespace {
+
+const char* const kEngineWords[] = {"postgres", "mariadb", "mysql"};
+
+/// The engine-specific variants a given engine accepts, most preferred first; the
+/// generic file ("") comes last.
+std::vector<std::string> preference_for(Engine engine) {
+  switch (engine) {
+    case Engine::postgres: return {"postgres", ""};
+    case Engine::mariadb: return {"mariadb", ""};
+    case Engine::mysql: return {"mysql", "mariadb", ""};
+  }
+  return {""};
+}
+
+std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
+  std::ifstream in(path.string(), std::ios::binary);
+  if (!in) {
+    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(errno))});
+    return std::nullopt;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(errno))});
+    return std::nullopt;
+  }
+  return buffer.str();
+}
+
+struct StepFiles {
+  // engine word ("" for generic) -> path, per direction
+  std::map<std::string, fs::path> up, down;
+};
+
+std::string describe_variant(const std::string& engine) { return engine.empty() ? "generic" : engine; }
+
+std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, std::vector<Problem>& problems) {
+  auto text = read_file(path, problems);
+  if (!text) return std::nullopt;
+  ScriptFile script;
+  script.path = path;
+  script.checksum = sha256_hex(*text);
+  try {
+    script.statements = split_sql(*text, dialect);
+  } catch (const SqlSplitError& e) {
+    problems.push_back({path.string(), e.line(), e.what()});
+    return std::nullopt;
+  }
+  script.text = std::move(*text);
+  return script;
+}
+
+std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vector<Problem>& problems) {
+  size_t problems_before = problems.size();
+  Update update;
+  update.source = dir;
+  std::string folder = dir.filename().string();
+
+  Manifest manifest;
+  fs::path manifest_path = dir / "update.toml";
+  boost::system::error_code ec;
+  if (fs::exists(manifest_path, ec)) {
+    if (auto text = read_file(manifest_path, problems)) manifest = parse_manifest(*text, manifest_path.string(), problems);
+  }
+  update.id = manifest.id.value_or(folder);
+  update.version = manifest.version.value_or(folder);
+  update.required = manifest.required;
+  update.description = manifest.description;
+  if (update.id.empty() || update.id.find_first_of(" \t\n/") != std::string::npos)
+    problems.push_back({manifest_path.string(), 0, fmt::format("update id '{}' must be non-empty without spaces or slashes", update.id)});
+  if (!is_valid_version(update.version)) {
+    problems.push_back(
+        {manifest.version ? manifest_path.string() : dir.string(), 0,
+         manifest.version
+             ? fmt::format("version '{}' is not a version (use numbers and letters separated by '.', '-' or '_')", update.version)
+             : fmt::format("no version: the folder name '{}' is not a version, so update.toml must set version = \"...\"", folder)});
+  }
+
+  static const std::regex step_file(R"(^([A-Za-z0-9][A-Za-z0-9_-]*)(\.([A-Za-z0-9]+))?\.(up|down)\.sql$)");
+  std::map<std::string, StepFiles> files;
+  std::vector<fs::path> entries;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
+  if (ec) {
+    problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
+    return std::nullopt;
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& path : entries) {
+    std::string name = path.filename().string();
+    if (name.empty() || name[0] == '.' || name == "update.toml") continue;
+    if (path.extension() != ".sql") continue;  // READMEs and the like are allowed beside the steps
+    std::smatch m;
+    if (!std::regex_match(name, m, step_file)) {
+      problems.push_back({path.string(), 0,
+                          "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
+                          "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of letters, digits, '_' and '-'"});
+      continue;
+    }
+    std::string variant = m[3].matched ? m[3].str() : "";
+    if (!variant.empty() && std::find(std::begin(kEngineWords), std::end(kEngineWords), variant) == std::end(kEngineWords)) {
+      problems.push_back({path.string(), 0, fmt::format("unknown engine '{}' in the file name (known: postgres, mariadb, mysql)", variant)});
+      continue;
+    }
+    auto& step = files[m[1].str()];
+    (m[4].str() == "up" ? step.up : step.down)[variant] = path;
+  }
+
+  // Pairing is checked for every variant, not only the engine in use, so a vendor
+  // testing on PostgreSQL learns about a missing MariaDB down script too.
+  for (const auto& [name, step] : files) {
+    for (const auto& [variant, path] : step.up) {
+      if (!step.down.count(variant) && !step.down.count(""))
+        problems.push_back({path.string(), 0,
+                            fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)",
+                                        name, name, variant.empty() ? "" : variant + ".")});
+    }
+    for (const auto& [variant, path] : step.down) {
+      if (!step.up.count(variant) && !step.up.count(""))
+        problems.push_back({path.string(), 0,
+                            fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
+    }
+  }
+  for (const auto& [name, options] : manifest.steps) {
+    if (!files.count(name))
+      problems.push_back({manifest_path.string(), options.line,
+                          fmt::format("[steps.{}] names no step of this update (steps: {})", name,
+                                      files.empty() ? std::string("none") : [&] {
+                                        std::string list;
+                                        for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.first;
+                                        return list;
+                                      }())});
+  }
+
+  SqlDialect dialect = dialect_for(engine);
+  for (const auto& [name, step_files] : files) {
+    auto pick = [&](const std::map<std::string, fs::path>& variants) -> std::optional<fs::path> {
+      for (const auto& v : preference_for(engine))
+        if (auto it = variants.find(v); it != variants.end()) return it->second;
+      return std::nullopt;
+    };
+    auto up_path = pick(step_files.up);
+    if (!up_path) continue;  // a step for other engines only
+    auto down_path = pick(step_files.down);
+    if (!down_path) continue;  // reported above
+    Step step;
+    step.name = name;
+    if (auto it = manifest.steps.find(name); it != manifest.steps.end()) step.transactional = it->second.transactional;
+    auto up = load_script(*up_path, dialect, problems);
+    auto down = load_script(*down_path, dialect, problems);
+    if (!up || !down) continue;
+    if (up->statements.empty())
+      problems.push_back({up->path.string(), 0, "the up script has no statements"});
+    lint_statements(up->statements, dialect, step.transactional, up->path.string(), name, problems);
+    lint_statements(down->statements, dialect, step.transactional, down->path.string(), name, problems);
+    step.up = std::move(*up);
+    step.down = std::move(*down);
+    update.steps.push_back(std::move(step));
+  }
+  if (files.empty())
+    problems.push_back({dir.string(), 0, "no steps: an update needs at least one NAME.up.sql with its NAME.down.sql"});
+
+  std::string summary;
+  for (const auto& step : update.steps) summary += step.name + "\n" + step.up.checksum + "\n";
+  update.checksum = sha256_hex(summary);
+  if (problems.size() != problems_before) return std::nullopt;
+  return update;
+}
+
+}  // namespace
+
+Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
+  std::vector<Problem> problems;
+  std::vector<Update> updates;
+  if (directories.empty())
+    throw CatalogError({{"(configuration)", 0, "no update directory given: use --updates DIR or INSTALLER_UPDATES"}});
+  for (const auto& root : directories) {
+    boost::system::error_code ec;
+    if (!fs::is_directory(root, ec)) {
+      problems.push_back({root.string(), 0, fs::exists(root, ec) ? "not a directory" : "update directory does not exist"});
+      continue;
+    }
+    std::vector<fs::path> entries;
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
+    if (ec) {
+      problems.push_back({root.string(), 0, fmt::format("cannot list: {}", ec.message())});
+      continue;
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& entry : entries) {
+      std::string name = entry.filename().string();
+      if (name.empty() || name[0] == '.') continue;
+      if (fs::is_directory(entry, ec)) {
+        if (auto update = load_update(entry, engine, problems)) updates.push_back(std::move(*update));
+      } else if (name.size() > 4 && (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
+                                     name.rfind(".tgz") == name.size() - 4)) {
+        problems.push_back({entry.string(), 0, "update archives are not supported yet: unpack it into a directory"});
+      }
+    }
+  }
+
+  // The same update may sit both in the image and in an operator's volume; identical
+  // copies are one update, differing ones are an error.
+  std::vector<Update> unique;
+  for (auto& u : updates) {
+    auto same_id = std::find_if(unique.begin(), unique.end(), [&](const Update& o) { return o.id == u.id; });
+    if (same_id != unique.end()) {
+      if (same_id->checksum != u.checksum || same_id->version != u.version)
+        problems.push_back({u.source.string(), 0,
+                            fmt::format("duplicate update id '{}' (also {}) with different content", u.id, same_id->source.string())});
+      continue;
+    }
+    auto same_version = std::find_if(unique.begin(), unique.end(),
+                                     [&](const Update& o) { return compare_versions(o.version, u.version) == 0; });
+    if (same_version != unique.end()) {
+      problems.push_back({u.source.string(), 0,
+                          fmt::format("duplicate version {}: update '{}' ({}) has it too", u.version, same_version->id,
+                                      same_version->source.string())});
+      continue;
+    }
+    unique.push_back(std::move(u));
+  }
+  std::sort(unique.begin(), unique.end(),
+            [](const Update& a, const Update& b) { return compare_versions(a.version, b.version) < 0; });
+
+  for (const auto& u : unique) {
+    for (const auto& required : u.required) {
+      auto it = std::find_if(unique.begin(), unique.end(), [&](const Update& o) { return o.id == required; });
+      std::string manifest = (u.source / "update.toml").string();
+      if (it == unique.end())
+        problems.push_back({manifest, 0, fmt::format("requires '{}', which is in none of the update directories", required)});
+      else if (compare_versions(it->version, u.version) >= 0)
+        problems.push_back({manifest, 0,
+                            fmt::format("requires '{}' (version {}), which does not come before version {}: it can never be applied first",
+                                        required, it->version, u.version)});
+    }
+  }
+  if (!problems.empty()) throw CatalogError(std::move(problems));
+  Catalog catalog;
+  catalog.updates = std::move(unique);
+  return catalog;
+}
+
+}  // namespace installer

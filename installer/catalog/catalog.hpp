@@ -1,0 +1,49 @@
+#pragma once
+#include "installer/catalog/sql_splitter.hpp"
+#include "installer/db/database.hpp"
+
+#include <boost/filesystem/path.hpp>
+
+#include <string>
+#include <vector>
+
+namespace installer {
+
+/// One script as read from disk for the engine in use.
+struct ScriptFile {
+  boost::filesystem::path path;
+  std::string text;
+  std::string checksum;  ///< SHA-256 of the bytes
+  std::vector<Statement> statements;
+};
+
+struct Step {
+  std::string name;  ///< file name without engine and direction, e.g. "001_create_users"
+  ScriptFile up;
+  ScriptFile down;
+  bool transactional = true;
+};
+
+struct Update {
+  std::string id;
+  std::string version;
+  std::string description;
+  std::vector<std::string> required;
+  boost::filesystem::path source;  ///< the update's directory
+  std::vector<Step> steps;         ///< in file-name order
+  std::string checksum;            ///< over step names and up-script checksums
+};
+
+/// All updates found in the update directories, valid and in version order.
+struct Catalog {
+  std::vector<Update> updates;
+  const Update* find(const std::string& id) const;
+};
+
+SqlDialect dialect_for(Engine engine);
+
+/// Scans the update directories for `engine`. Throws CatalogError listing every
+/// problem found; never touches a database.
+Catalog load_catalog(const std::vector<boost::filesystem::path>& directories, Engine engine);
+
+}  // namespace installer

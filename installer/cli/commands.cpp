@@ -1,0 +1,278 @@
+#include "installer/cli/commands.hpp"
+
+#include "installer/catalog/catalog.hpp"
+#include "installer/catalog/problems.hpp"
+#include "installer/cli/connect.hpp"
+#include "installer/cli/reports.hpp"
+#include "installer/cli/settings.hpp"
+#include "installer/db/db_error.hpp"
+#include "installer/engine/migrator.hpp"
+#include "installer/engine/statement_runner.hpp"
+#include "installer/journal/sql_journal.hpp"
+#include "installer/util/duration.hpp"
+#include "installer/util/error.hpp"
+#include "installer/util/log.hpp"
+#include "installer/util/redact.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+namespace installer {
+namespace {
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
+std::vector<boost::filesystem::path> dirs_of(const Settings& s) {
+  return {s.update_dirs.begin(), s.update_dirs.end()};
+}
+
+/// Holds the migration lock for a scope; the session's end releases it too.
+class LockGuard {
+ public:
+  LockGuard(Database& db, const Settings& s) : db_(db), key_("journal:" + s.journal_schema) {
+    if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
+      log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
+      if (!db_.acquire_lock(key_, s.lock_timeout))
+        throw UserError(exit_tempfail,
+                        fmt::format("another installer held the migration lock for longer than the lock timeout ({}); "
+                                    "it may still be applying updates. Nothing was changed. Start again later, or "
+                                    "raise --lock-timeout (INSTALLER_LOCK_TIMEOUT).",
+                                    format_duration(s.lock_timeout)));
+    }
+    log::debug("migration lock acquired");
+  }
+  ~LockGuard() {
+    try {
+      db_.release_lock(key_);
+    } catch (...) {
+      // The server releases it when the session ends.
+    }
+  }
+
+ private:
+  Database& db_;
+  std::string key_;
+};
+
+struct Session {
+  std::unique_ptr<Database> db;
+  std::unique_ptr<SqlJournal> journal;
+  std::unique_ptr<EngineContext> ctx;
+};
+
+Session open_session(const Settings& s) {
+  Session session;
+  session.db = connect_database(s);
+  session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
+  session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
+  return session;
+}
+
+int do_migrate(const Settings& s) {
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
+  log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
+            fmt::join(s.update_dirs, ":"));
+  Session session = open_session(s);
+  LockGuard lock(*session.db, s);
+  Migrator migrator(*session.ctx, catalog);
+  MigrateOptions options;
+  options.auto_remove_unknown = s.auto_remove_unknown;
+  MigrateSummary summary = migrator.migrate(options);
+  if (!summary.applied.empty())
+    log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
+              fmt::join(summary.applied, ", "));
+  return exit_ok;
+}
+
+int do_remove(const Settings& s, const std::string& id, bool dry_run) {
+  Session session = open_session(s);
+  Catalog none;
+  Migrator migrator(*session.ctx, none);
+  if (dry_run) {
+    migrator.remove_update(id, true, std::cout);
+    return exit_ok;
+  }
+  LockGuard lock(*session.db, s);
+  migrator.remove_update(id, false, std::cout);
+  return exit_ok;
+}
+
+enum class Report { status, plan, history };
+
+int do_report(const Settings& s, Report report, bool json) {
+  std::optional<Catalog> catalog;
+  std::string catalog_error;
+  if (!s.update_dirs.empty() || report == Report::plan) {
+    try {
+      catalog = load_catalog(dirs_of(s), s.connection.engine);
+    } catch (const CatalogError& e) {
+      if (report == Report::plan) throw;
+      catalog_error = e.what();
+    }
+  }
+  Session session = open_session(s);
+  ReportInput in;
+  in.database = s.connection.redacted_url();
+  in.engine = engine_name(s.connection.engine);
+  in.journal_schema = s.journal_schema;
+  in.journal_exists = session.journal->exists();
+  in.catalog = catalog ? &*catalog : nullptr;
+  in.catalog_error = catalog_error;
+  if (in.journal_exists) in.attempts = session.journal->load();
+  if (report == Report::status) in.schema_now = session.db->fingerprint(s.journal_schema);
+  std::ostringstream out;
+  switch (report) {
+    case Report::status: print_status(out, in, json); break;
+    case Report::plan: print_plan(out, in, json); break;
+    case Report::history: print_history(out, in, json); break;
+  }
+  std::cout << redact(out.str()) << std::flush;
+  return exit_ok;
+}
+
+int exec_command(const std::vector<std::string>& command) {
+  std::vector<char*> argv;
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  log::info("starting {}", command[0]);
+  execvp(argv[0], argv.data());
+  int err = errno;
+  log::error("cannot run {}: {}", command[0], std::strerror(err));
+  return err == ENOENT ? 127 : 126;
+}
+
+int dispatch(int argc, char** argv) {
+  CLI::App app{"installer: installs and updates a product's database schema, then runs the product.\n"
+               "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database "
+               "unreachable,\n70 update failed and reverted, 75 lock timeout, 77 credentials refused, 78 "
+               "configuration, 79 revert failed.",
+               "installer"};
+  app.set_version_flag("--version", std::string("installer ") + INSTALLER_VERSION);
+  app.require_subcommand(0, 1);
+
+  CliValues cli;
+  std::map<std::string, std::string> values;
+  std::vector<std::string> updates;
+  app.add_option("--updates", updates, "update directory (repeatable; INSTALLER_UPDATES, ':'-separated)")
+      ->type_name("DIR");
+  for (const auto& key : setting_keys()) {
+    std::string name = key.name;
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown") continue;
+    app.add_option("--" + name, values[name], std::string(key.help) + " (" + key.env + ")");
+  }
+  app.add_option("--config", values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
+  bool auto_remove = false;
+  app.add_flag("--auto-remove-unknown", auto_remove,
+               "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
+  std::string remove_id;
+  app.add_option("--remove-update", remove_id,
+                 "revert one applied update with the down scripts in the journal, then exit")
+      ->type_name("ID");
+  bool dry_run = false;
+  app.add_flag("--dry-run", dry_run, "with --remove-update: print the down scripts instead of running them");
+  std::vector<std::string> command;
+  app.add_option("command", command, "after --: the application to run once the database is up to date");
+
+  auto* migrate = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
+  bool json = false;
+  auto* status = app.add_subcommand("status", "updates applied and pending, schema fingerprint, what needs attention");
+  status->add_flag("--json", json, "machine-readable output");
+  auto* plan = app.add_subcommand("plan", "the updates migrate would apply, step by step (dry run)");
+  plan->add_flag("--json", json, "machine-readable output");
+  auto* history = app.add_subcommand("history", "every attempt recorded in the journal");
+  history->add_flag("--json", json, "machine-readable output");
+  auto* version = app.add_subcommand("version", "print the version and exit");
+  auto* run = app.add_subcommand("run", "install and update, then run the command after -- (the default)");
+  std::vector<std::string> run_command;
+  run->add_option("command", run_command, "the application and its arguments, after --");
+  for (auto* sub : {migrate, status, plan, history, version, run}) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+
+  if (*version) {
+    std::cout << "installer " << INSTALLER_VERSION << " (journal format " << kJournalFormat << ")\n";
+    return exit_ok;
+  }
+  for (const auto& [name, value] : values)
+    if (!value.empty()) cli[name] = value;
+  if (!updates.empty()) {
+    std::string joined;
+    for (const auto& u : updates) joined += (joined.empty() ? "" : ":") + u;
+    cli["updates"] = joined;
+  }
+  if (auto_remove) cli["auto-remove-unknown"] = "true";
+
+  Settings settings = resolve_settings(cli, process_environment());
+  log::set_level(settings.log_level == "debug"  ? log::Level::debug
+                 : settings.log_level == "warn" ? log::Level::warn
+                 : settings.log_level == "error" ? log::Level::error
+                                                 : log::Level::info);
+
+  if (dry_run && remove_id.empty()) throw UserError(exit_usage, "--dry-run goes with --remove-update ID");
+  if (!remove_id.empty()) {
+    if (app.get_subcommands().size() > 0)
+      throw UserError(exit_usage, "--remove-update is a command of its own; do not combine it with a subcommand");
+    return do_remove(settings, remove_id, dry_run);
+  }
+  if (*migrate) return do_migrate(settings);
+  if (*status) return do_report(settings, Report::status, json);
+  if (*plan) return do_report(settings, Report::plan, json);
+  if (*history) return do_report(settings, Report::history, json);
+
+  std::vector<std::string> to_run = *run ? run_command : command;
+  if (to_run.empty()) {
+    std::cerr << app.help() << "\n"
+              << "installer: nothing to do: give a command (migrate, status, plan, history, version) or the "
+                 "application to run after --\n";
+    return exit_usage;
+  }
+  int code = do_migrate(settings);
+  if (code != exit_ok) return code;
+  return exec_command(to_run);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const UserError& e) {
+    log::error("{}", e.what());
+    return e.code();
+  } catch (const CatalogError& e) {
+    log::error("{}\nnothing was changed in the database.", e.what());
+    return exit_data;
+  } catch (const StatementError& e) {
+    log::error("lost the database session at {}\n  the server rolled back what was not committed; the next start "
+               "finishes the update's revert from the journal.",
+               e.failure().describe());
+    return exit_unavailable;
+  } catch (const DbError& e) {
+    if (e.failure() == DbFailure::statement) {
+      log::error("unexpected database error: {}{}", e.sqlstate().empty() ? "" : "[" + e.sqlstate() + "] ", e.what());
+      return 70;
+    }
+    log::error("lost the database connection: {}\n  the next start recovers from the journal.", e.what());
+    return exit_unavailable;
+  } catch (const std::exception& e) {
+    log::error("internal error: {}", e.what());
+    return 70;
+  }
+}
+
+}  // namespace installer

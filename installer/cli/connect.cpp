@@ -1,0 +1,33 @@
+#include "installer/cli/connect.hpp"
+
+#include "installer/db/db_error.hpp"
+#include "installer/postgres/pg_database.hpp"
+#include "installer/util/error.hpp"
+#include "installer/util/log.hpp"
+
+#include <fmt/format.h>
+
+namespace installer {
+
+std::unique_ptr<Database> connect_database(const Settings& settings) {
+  if (!settings.has_connection)
+    throw UserError(exit_config,
+                    "no database configured: set INSTALLER_DB_URL (postgresql://USER:PASSWORD@HOST:PORT/DB) or --db-url");
+  const ConnectionSpec& spec = settings.connection;
+  if (spec.engine != Engine::postgres)
+    throw UserError(exit_config, fmt::format("{} databases are not supported by this build yet (database {})",
+                                             engine_name(spec.engine), spec.redacted_url()));
+  try {
+    auto db = open_postgres(spec, settings.connect_timeout);
+    log::debug("connected to {}", spec.redacted_url());
+    return db;
+  } catch (const DbError& e) {
+    if (e.failure() == DbFailure::auth)
+      throw UserError(exit_noperm, fmt::format("the database refused the credentials for {}: {}\n  check the user and "
+                                               "password (INSTALLER_DB_URL or INSTALLER_DB_PASSWORD_FILE)",
+                                               spec.redacted_url(), e.what()));
+    throw UserError(exit_unavailable, fmt::format("cannot connect to {}: {}", spec.redacted_url(), e.what()));
+  }
+}
+
+}  // namespace installer

@@ -1,0 +1,265 @@
+#include "installer/cli/reports.hpp"
+
+#include "installer/engine/reconcile.hpp"
+#include "installer/util/version_order.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace installer {
+namespace {
+
+using nlohmann::json;
+
+struct Row {
+  std::string id, version, state, when, description, note;
+  size_t steps = 0;
+  long long attempt = 0;
+};
+
+struct StatusView {
+  std::vector<Row> rows;
+  std::vector<std::string> attention;
+  const AttemptRecord* last_applied = nullptr;
+  std::optional<bool> schema_matches;
+};
+
+StatusView build_status(const ReportInput& in) {
+  StatusView view;
+  auto latest = latest_attempts(in.attempts);
+  for (const auto& [id, a] : latest)
+    if (a->state == UpdateState::applied && (!view.last_applied || a->attempt_id > view.last_applied->attempt_id))
+      view.last_applied = a;
+
+  if (in.catalog) {
+    Reconciliation r = reconcile(*in.catalog, in.attempts);
+    for (const auto& u : in.catalog->updates) {
+      Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0};
+      if (auto it = latest.find(u.id); it != latest.end()) {
+        const AttemptRecord& a = *it->second;
+        row.attempt = a.attempt_id;
+        row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
+        if (a.state == UpdateState::applied) row.state = "applied";
+        else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
+        else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
+        else row.state = to_string(a.state);
+      }
+      view.rows.push_back(row);
+    }
+    for (const auto& p : r.changed) view.attention.push_back("changed after it was applied: " + p.to_string());
+  } else if (!in.catalog_error.empty()) {
+    view.attention.push_back("update files could not be read: " + in.catalog_error);
+  }
+  for (const auto& [id, a] : latest) {
+    if (in.catalog && in.catalog->find(id)) continue;
+    bool live = a->state != UpdateState::failed && a->state != UpdateState::removed;
+    if (in.catalog && !live) continue;  // neither here nor applied: history only
+    Row row{id, a->version, to_string(a->state), a->finished_at.empty() ? a->started_at : a->finished_at,
+            a->description, "", a->steps.size(), a->attempt_id};
+    if (in.catalog && a->state == UpdateState::applied) {
+      row.state = "unknown";
+      row.note = "applied, but in no update directory";
+      view.attention.push_back(fmt::format(
+          "update {} is applied but in no update directory (an older image?); remove it with: installer --remove-update {}",
+          id, id));
+    }
+    view.rows.push_back(row);
+  }
+  for (const auto& [id, a] : latest) {
+    if (a->state == UpdateState::applying || a->state == UpdateState::reverting)
+      view.attention.push_back(fmt::format("update {} was left {} (attempt {}); the next start reverts it", id,
+                                           to_string(a->state), a->attempt_id));
+    if (a->state == UpdateState::revert_failed)
+      view.attention.push_back(fmt::format(
+          "update {}: revert failed (attempt {}); see 'installer history', fix the database, then start again", id,
+          a->attempt_id));
+  }
+  std::stable_sort(view.rows.begin(), view.rows.end(),
+                   [](const Row& a, const Row& b) { return compare_versions(a.version, b.version) < 0; });
+
+  if (in.schema_now && view.last_applied && !view.last_applied->fingerprint_after.empty()) {
+    Fingerprint recorded = Fingerprint::parse(view.last_applied->fingerprint_after);
+    view.schema_matches = *in.schema_now == recorded;
+    if (!*view.schema_matches) {
+      std::string diff;
+      for (const auto& d : in.schema_now->differences_from(recorded)) diff += "; " + d;
+      view.attention.push_back(fmt::format(
+          "the schema changed outside the installer since update {} was applied{}", view.last_applied->update_id, diff));
+    }
+  }
+  return view;
+}
+
+std::string dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
+  StatusView view = build_status(in);
+  size_t applied = 0, pending = 0;
+  for (const auto& r : view.rows) {
+    if (r.state == "applied") ++applied;
+    if (r.state == "pending") ++pending;
+  }
+  if (json_output) {
+    json j;
+    j["database"] = in.database;
+    j["engine"] = in.engine;
+    j["journal_schema"] = in.journal_schema;
+    j["journal_exists"] = in.journal_exists;
+    j["summary"] = {{"applied", applied}, {"pending", pending}, {"total", view.rows.size()}};
+    j["updates"] = json::array();
+    for (const auto& r : view.rows)
+      j["updates"].push_back({{"id", r.id},
+                              {"version", r.version},
+                              {"state", r.state},
+                              {"steps", r.steps},
+                              {"attempt", r.attempt},
+                              {"when", r.when},
+                              {"description", r.description},
+                              {"note", r.note}});
+    if (in.schema_now) {
+      j["schema"] = {{"fingerprint", in.schema_now->digest()}};
+      if (view.schema_matches) j["schema"]["matches_journal"] = *view.schema_matches;
+    }
+    j["attention"] = view.attention;
+    out << j.dump(2) << "\n";
+    return;
+  }
+  out << fmt::format("database:  {} ({}, journal in schema {})\n", in.database, in.engine, in.journal_schema);
+  if (!in.journal_exists) out << "journal:   none yet (no update has run against this database)\n";
+  out << fmt::format("updates:   {} applied, {} pending\n", applied, pending);
+  if (in.schema_now) {
+    out << fmt::format("schema:    fingerprint {}", in.schema_now->short_digest());
+    if (view.schema_matches)
+      out << (*view.schema_matches ? " (as recorded after the last update)" : " (CHANGED since the last update)");
+    out << "\n";
+  }
+  if (!view.rows.empty()) {
+    out << fmt::format("\n  {:<14} {:<22} {:<13} {:<21} {:>5}  {}\n", "VERSION", "UPDATE", "STATE", "WHEN", "STEPS",
+                       "DESCRIPTION");
+    for (const auto& r : view.rows) {
+      std::string description = r.description;
+      if (!r.note.empty()) description += (description.empty() ? "" : " ") + std::string("[") + r.note + "]";
+      out << fmt::format("  {:<14} {:<22} {:<13} {:<21} {:>5}  {}\n", r.version, r.id, r.state, dash(r.when), r.steps,
+                         description);
+    }
+  }
+  if (!view.attention.empty()) {
+    out << "\nattention:\n";
+    for (const auto& a : view.attention) out << "  - " << a << "\n";
+  }
+}
+
+void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
+  std::vector<const Update*> pending;
+  std::vector<std::string> blockers;
+  if (in.catalog) {
+    Reconciliation r = reconcile(*in.catalog, in.attempts);
+    pending = r.pending;
+    for (const auto* a : r.unfinished)
+      blockers.push_back(fmt::format("update {} is {}: it is reverted first", a->update_id, to_string(a->state)));
+    for (const auto* a : r.unknown)
+      blockers.push_back(fmt::format("update {} is applied but in no update directory: migrate refuses to start "
+                                     "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
+                                     a->update_id, a->update_id));
+    for (const auto& p : r.changed) blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
+  }
+  if (json_output) {
+    json j;
+    j["database"] = in.database;
+    j["pending"] = json::array();
+    for (const auto* u : pending) {
+      json steps = json::array();
+      for (const auto& s : u->steps)
+        steps.push_back({{"name", s.name},
+                         {"file", s.up.path.string()},
+                         {"statements", s.up.statements.size()},
+                         {"transaction", s.transactional},
+                         {"checksum", s.up.checksum}});
+      j["pending"].push_back({{"id", u->id},
+                              {"version", u->version},
+                              {"requires", u->required},
+                              {"description", u->description},
+                              {"checksum", u->checksum},
+                              {"steps", steps}});
+    }
+    j["blockers"] = blockers;
+    out << j.dump(2) << "\n";
+    return;
+  }
+  if (pending.empty()) out << "nothing to apply: the database has every update\n";
+  else out << fmt::format("{} update{} to apply, in this order:\n", pending.size(), pending.size() == 1 ? "" : "s");
+  for (const auto* u : pending) {
+    out << fmt::format("\n  {} (version {}){}{}\n", u->id, u->version,
+                       u->required.empty() ? "" : fmt::format(", requires {}", fmt::join(u->required, ", ")),
+                       u->description.empty() ? "" : " - " + u->description);
+    for (const auto& s : u->steps)
+      out << fmt::format("    {:<32} {:>3} statement{}{}  {}\n", s.name, s.up.statements.size(),
+                         s.up.statements.size() == 1 ? " " : "s", s.transactional ? "" : "  (outside a transaction)",
+                         s.up.path.string());
+  }
+  if (!blockers.empty()) {
+    out << "\nbefore that:\n";
+    for (const auto& b : blockers) out << "  - " << b << "\n";
+  }
+}
+
+void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
+  if (json_output) {
+    json j = json::array();
+    for (const auto& a : in.attempts) {
+      json steps = json::array();
+      for (const auto& s : a.steps)
+        steps.push_back({{"position", s.position},
+                         {"name", s.name},
+                         {"state", to_string(s.state)},
+                         {"transaction", s.transactional},
+                         {"statements", s.statements_total},
+                         {"statements_done", s.statements_done},
+                         {"down_statements_done", s.down_statements_done},
+                         {"duration_ms", s.duration_ms},
+                         {"up_checksum", s.up_checksum},
+                         {"down_checksum", s.down_checksum},
+                         {"error", s.error}});
+      j.push_back({{"attempt", a.attempt_id},
+                   {"id", a.update_id},
+                   {"version", a.version},
+                   {"state", to_string(a.state)},
+                   {"reason", a.reason},
+                   {"started_at", a.started_at},
+                   {"finished_at", a.finished_at},
+                   {"host", a.host},
+                   {"installer_version", a.installer_version},
+                   {"checksum", a.checksum},
+                   {"fingerprint_before", a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
+                   {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
+                   {"error", a.error},
+                   {"error_step", a.error_step},
+                   {"error_sqlstate", a.error_sqlstate},
+                   {"steps", steps}});
+    }
+    out << j.dump(2) << "\n";
+    return;
+  }
+  if (in.attempts.empty()) {
+    out << "no update has been attempted on this database\n";
+    return;
+  }
+  out << fmt::format("  {:>7}  {:<14} {:<22} {:<13} {:<21} {:<21} {}\n", "ATTEMPT", "VERSION", "UPDATE", "STATE",
+                     "STARTED", "FINISHED", "HOST / REASON");
+  for (const auto& a : in.attempts) {
+    out << fmt::format("  {:>7}  {:<14} {:<22} {:<13} {:<21} {:<21} {}{}\n", a.attempt_id, a.version, a.update_id,
+                       to_string(a.state), dash(a.started_at), dash(a.finished_at), a.host,
+                       a.reason.empty() ? "" : " / " + a.reason);
+    if (!a.error.empty()) {
+      std::string indented;
+      for (char c : a.error) indented += c == '\n' ? std::string("\n           ") : std::string(1, c);
+      out << "           " << indented << "\n";
+    }
+  }
+}
+
+}  // namespace installer

@@ -1,0 +1,235 @@
+#include "installer/cli/settings.hpp"
+
+#include "installer/util/duration.hpp"
+#include "installer/util/error.hpp"
+#include "installer/util/redact.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace installer {
+
+const std::vector<SettingKey>& setting_keys() {
+  static const std::vector<SettingKey> keys = {
+      {"db-url", "INSTALLER_DB_URL", true, "database URL: postgresql://USER:PASSWORD@HOST:PORT/DB?sslmode=..."},
+      {"db-engine", "INSTALLER_DB_ENGINE", false, "postgres, mariadb or mysql, when the database is given by parts"},
+      {"db-host", "INSTALLER_DB_HOST", false, "database host (overrides the URL's)"},
+      {"db-port", "INSTALLER_DB_PORT", false, "database port (overrides the URL's)"},
+      {"db-user", "INSTALLER_DB_USER", false, "database user (overrides the URL's)"},
+      {"db-password", "INSTALLER_DB_PASSWORD", true, "database password (prefer INSTALLER_DB_PASSWORD_FILE)"},
+      {"db-name", "INSTALLER_DB_NAME", false, "database name (overrides the URL's)"},
+      {"db-tls", "INSTALLER_DB_TLS", false, "TLS: disable, prefer, require, verify-ca, verify-full"},
+      {"db-tls-ca", "INSTALLER_DB_TLS_CA", false, "CA certificate file to verify the server against"},
+      {"updates", "INSTALLER_UPDATES", false, "update directories, ':'-separated (flag repeatable)"},
+      {"journal-schema", "INSTALLER_JOURNAL_SCHEMA", false, "schema (MariaDB: database) holding the journal"},
+      {"lock-timeout", "INSTALLER_LOCK_TIMEOUT", false, "how long to wait for another installer's lock (e.g. 30s, 10m)"},
+      {"connect-timeout", "INSTALLER_CONNECT_TIMEOUT", false, "how long one connection attempt may take"},
+      {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
+       "remove applied updates missing from the update directories instead of refusing to start"},
+      {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
+  };
+  return keys;
+}
+
+Environment process_environment() {
+  Environment env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = entry.substr(0, eq);
+    if (name.rfind("INSTALLER_", 0) == 0) env[name] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+namespace {
+
+struct Source {
+  std::string value;
+  std::string origin;  ///< "--db-url", "INSTALLER_DB_URL", "/etc/installer.conf:3", "default"
+};
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::string read_secret_file(const std::string& path, const std::string& variable) {
+  std::ifstream in(path);
+  if (!in)
+    throw UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, std::strerror(errno)));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string value = buffer.str();
+  // Secret files usually end with a newline that is not part of the secret.
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+const SettingKey* find_key(const std::string& name) {
+  std::string normal = name;
+  for (char& c : normal)
+    if (c == '_') c = '-';
+  for (const auto& k : setting_keys())
+    if (normal == k.name) return &k;
+  return nullptr;
+}
+
+std::map<std::string, Source> read_config_file(const std::string& path, const std::string& origin) {
+  std::ifstream in(path);
+  if (!in)
+    throw UserError(exit_config, fmt::format("config file {} (from {}): cannot read: {}", path, origin, std::strerror(errno)));
+  std::map<std::string, Source> values;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string text = trim(line);
+    if (text.empty() || text[0] == '#') continue;
+    auto eq = text.find('=');
+    if (eq == std::string::npos)
+      throw UserError(exit_config, fmt::format("{}:{}: expected key=value", path, number));
+    std::string key = trim(text.substr(0, eq));
+    const SettingKey* k = find_key(key);
+    if (!k) {
+      std::string known;
+      for (const auto& s : setting_keys()) known += (known.empty() ? "" : ", ") + std::string(s.name);
+      throw UserError(exit_config, fmt::format("{}:{}: unknown key '{}' (known: {})", path, number, key, known));
+    }
+    std::string value = trim(text.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    if (k->secret) register_secret(value);
+    values[k->name] = {value, fmt::format("{}:{}", path, number)};
+  }
+  return values;
+}
+
+bool parse_bool(const Source& s, const char* key) {
+  std::string v = s.value;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
+  throw UserError(exit_config, fmt::format("{}: {} must be true or false, not '{}'", s.origin, key, s.value));
+}
+
+std::chrono::milliseconds duration_of(const Source& s, const char* key) {
+  try {
+    return parse_duration(s.value);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(exit_config, fmt::format("{}: {}: {}", s.origin, key, e.what()));
+  }
+}
+
+}  // namespace
+
+Settings resolve_settings(const CliValues& cli, const Environment& env) {
+  // Secrets are registered before anything can fail, so no message can show them.
+  for (const auto& k : setting_keys()) {
+    if (!k.secret) continue;
+    if (auto it = env.find(k.env); it != env.end()) register_secret(it->second);
+    if (auto it = cli.find(k.name); it != cli.end()) register_secret(it->second);
+  }
+
+  std::map<std::string, Source> chosen;
+  std::string config_path, config_origin;
+  if (auto it = cli.find("config"); it != cli.end()) {
+    config_path = it->second;
+    config_origin = "--config";
+  } else if (auto e = env.find("INSTALLER_CONFIG"); e != env.end()) {
+    config_path = e->second;
+    config_origin = "INSTALLER_CONFIG";
+  }
+  if (!config_path.empty()) chosen = read_config_file(config_path, config_origin);
+
+  for (const auto& k : setting_keys()) {
+    std::string file_var = std::string(k.env) + "_FILE";
+    auto direct = env.find(k.env);
+    auto file = env.find(file_var);
+    if (direct != env.end() && file != env.end())
+      throw UserError(exit_config, fmt::format("both {} and {} are set; set only one", k.env, file_var));
+    if (direct != env.end()) chosen[k.name] = {direct->second, k.env};
+    if (file != env.end()) {
+      std::string value = read_secret_file(file->second, file_var);
+      if (k.secret) register_secret(value);
+      chosen[k.name] = {value, file_var};
+    }
+    if (auto it = cli.find(k.name); it != cli.end()) chosen[k.name] = {it->second, std::string("--") + k.name};
+  }
+
+  Settings s;
+  auto get = [&](const char* name) -> const Source* {
+    auto it = chosen.find(name);
+    return it == chosen.end() ? nullptr : &it->second;
+  };
+
+  if (const Source* url = get("db-url")) {
+    try {
+      s.connection = parse_connection_url(url->value);
+    } catch (const std::invalid_argument& e) {
+      throw UserError(exit_config, fmt::format("{}: {}", url->origin, e.what()));
+    }
+    s.has_connection = true;
+  }
+  if (const Source* engine = get("db-engine")) {
+    if (engine->value == "postgres" || engine->value == "postgresql") s.connection.engine = Engine::postgres;
+    else if (engine->value == "mariadb") s.connection.engine = Engine::mariadb;
+    else if (engine->value == "mysql") s.connection.engine = Engine::mysql;
+    else throw UserError(exit_config, fmt::format("{}: unknown engine '{}' (postgres, mariadb, mysql)", engine->origin, engine->value));
+  }
+  if (const Source* v = get("db-host")) s.connection.host = v->value, s.has_connection = true;
+  if (const Source* v = get("db-port")) {
+    try {
+      size_t used = 0;
+      int port = std::stoi(v->value, &used);
+      if (used != v->value.size() || port < 1 || port > 65535) throw std::invalid_argument("range");
+      s.connection.port = port;
+    } catch (const std::exception&) {
+      throw UserError(exit_config, fmt::format("{}: '{}' is not a port number", v->origin, v->value));
+    }
+  }
+  if (const Source* v = get("db-user")) s.connection.user = v->value;
+  if (const Source* v = get("db-password")) s.connection.password = v->value;
+  if (const Source* v = get("db-name")) s.connection.database = v->value, s.has_connection = true;
+  if (const Source* v = get("db-tls")) {
+    try {
+      s.connection.tls = parse_connection_url("postgresql://h/?sslmode=" + v->value).tls;
+    } catch (const std::invalid_argument& e) {
+      throw UserError(exit_config, fmt::format("{}: {}", v->origin, e.what()));
+    }
+  }
+  if (const Source* v = get("db-tls-ca")) s.connection.tls_ca_file = v->value;
+  if (const Source* v = get("updates")) {
+    std::stringstream parts(v->value);
+    std::string dir;
+    while (std::getline(parts, dir, ':'))
+      if (!dir.empty()) s.update_dirs.push_back(dir);
+  }
+  if (const Source* v = get("journal-schema")) {
+    if (v->value.empty() || v->value.size() > 63)
+      throw UserError(exit_config, fmt::format("{}: the journal schema name must have 1 to 63 characters", v->origin));
+    s.journal_schema = v->value;
+  }
+  if (const Source* v = get("lock-timeout")) s.lock_timeout = duration_of(*v, "lock-timeout");
+  if (const Source* v = get("connect-timeout"))
+    s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
+  if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
+  if (const Source* v = get("log-level")) {
+    if (v->value != "debug" && v->value != "info" && v->value != "warn" && v->value != "error")
+      throw UserError(exit_config, fmt::format("{}: log level must be debug, info, warn or error", v->origin));
+    s.log_level = v->value;
+  }
+  return s;
+}
+
+}  // namespace installer

@@ -1,0 +1,47 @@
+#pragma once
+#include "installer/db/connection_url.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+/// Everything configurable, after precedence is applied:
+/// command line > INSTALLER_* environment (or INSTALLER_*_FILE) > config file > defaults.
+struct Settings {
+  ConnectionSpec connection;
+  bool has_connection = false;  ///< a URL or at least a host/database was configured
+  std::vector<std::string> update_dirs;
+  std::string journal_schema = "installer";
+  std::chrono::milliseconds lock_timeout = std::chrono::minutes(10);
+  std::chrono::seconds connect_timeout = std::chrono::seconds(10);
+  bool auto_remove_unknown = false;
+  std::string log_level = "info";
+};
+
+/// One configuration key: its config-file name, environment variable and flag.
+struct SettingKey {
+  const char* name;  ///< as in the config file, e.g. "db-url"
+  const char* env;   ///< e.g. "INSTALLER_DB_URL"; INSTALLER_DB_URL_FILE is read too
+  bool secret;
+  const char* help;
+};
+
+/// The keys in documentation order.
+const std::vector<SettingKey>& setting_keys();
+
+/// Values given on the command line, by key name; repeated --updates are joined with ':'.
+using CliValues = std::map<std::string, std::string>;
+using Environment = std::map<std::string, std::string>;
+
+/// The process environment as a map (only INSTALLER_* variables).
+Environment process_environment();
+
+/// Applies precedence and validates. Throws UserError(exit_config) naming the source
+/// (flag, variable, or file:line) of a bad value; never includes a secret's value.
+Settings resolve_settings(const CliValues& cli, const Environment& env);
+
+}  // namespace installer

@@ -1,0 +1,61 @@
+#pragma once
+#include "installer/db/fingerprint.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+enum class Engine { postgres, mariadb, mysql };
+
+/// "postgres", "mariadb", "mysql": the word used in step file names and messages.
+const char* engine_name(Engine engine);
+
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+/// The narrow boundary between the engine and a database server. One object is one
+/// session: the lock, the transaction and the statements all share it. The engine only
+/// ever talks to the server through this, so a fake can stand in for unit tests.
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  virtual Engine engine() const = 0;
+
+  /// True when DDL takes part in transactions (PostgreSQL). When false, every
+  /// statement of a script commits on its own and progress is journaled per statement.
+  virtual bool transactional_ddl() const = 0;
+
+  virtual void begin() = 0;
+  /// Throws DbError{in_doubt} when the connection broke while the commit was in flight.
+  virtual void commit() = 0;
+  /// Never throws for a broken connection: the server rolls back on disconnect anyway.
+  virtual void rollback() noexcept = 0;
+  virtual bool in_transaction() const = 0;
+
+  /// Runs one statement of a step script. Throws DbError.
+  virtual void execute(const std::string& statement) = 0;
+
+  /// Runs one of the installer's own statements with '?' placeholders bound to params
+  /// (nullopt binds NULL) and returns every row as text.
+  virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+
+  /// Takes the session-level migration lock named by key, waiting at most timeout.
+  /// Returns false on timeout.
+  virtual bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) = 0;
+  virtual void release_lock(const std::string& key) = 0;
+
+  /// Describes the schema from the catalog, ignoring excluded_schema (the journal's).
+  virtual Fingerprint fingerprint(const std::string& excluded_schema) = 0;
+
+  /// Whether a table exists, for reading the journal without creating it.
+  virtual bool table_exists(const std::string& schema, const std::string& table) = 0;
+
+  /// The SQL dialect bits the journal needs.
+  virtual std::string quote_identifier(const std::string& name) const = 0;
+};
+
+}  // namespace installer

@@ -1,0 +1,227 @@
+#include "installer/engine/applier.hpp"
+
+#include "installer/db/db_error.hpp"
+#include "installer/util/log.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace installer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+void note_failure(AttemptRecord& attempt, const StatementFailure& f) {
+  attempt.error = f.describe();
+  attempt.error_step = f.step;
+  attempt.error_statement = f.text;
+  attempt.error_sqlstate = f.sqlstate;
+}
+
+}  // namespace
+
+StepRecord step_record(const Step& step, int position) {
+  StepRecord r;
+  r.position = position;
+  r.name = step.name;
+  r.up_checksum = step.up.checksum;
+  r.down_checksum = step.down.checksum;
+  r.down_script = step.down.text;
+  r.transactional = step.transactional;
+  r.statements_total = static_cast<int>(step.up.statements.size());
+  return r;
+}
+
+ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
+  AttemptRecord attempt;
+  attempt.update_id = update.id;
+  attempt.version = update.version;
+  attempt.checksum = update.checksum;
+  attempt.description = update.description;
+  attempt.required = update.required;
+  attempt.host = ctx_.host;
+  attempt.installer_version = ctx_.installer_version;
+  attempt.fingerprint_before = before.serialize();
+  attempt.state = UpdateState::applying;
+
+  auto started = Clock::now();
+  bool atomic = ctx_.db.transactional_ddl() &&
+                std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
+  ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt)) : apply_in_parts(update, std::move(attempt));
+  outcome.duration_ms = elapsed_ms(started);
+  return outcome;
+}
+
+ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt) {
+  Database& db = ctx_.db;
+  ApplyOutcome outcome;
+  outcome.atomic = true;
+  std::vector<StepRecord> done;
+  size_t current = 0;
+  db.begin();
+  try {
+    attempt.attempt_id = ctx_.journal.insert_attempt(attempt);
+    for (current = 0; current < update.steps.size(); ++current) {
+      const Step& step = update.steps[current];
+      auto started = Clock::now();
+      run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
+      StepRecord record = step_record(step, static_cast<int>(current + 1));
+      record.state = StepState::applied;
+      record.statements_done = record.statements_total;
+      record.duration_ms = elapsed_ms(started);
+      ctx_.journal.insert_step(attempt.attempt_id, record);
+      done.push_back(record);
+      log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
+    }
+    attempt.state = UpdateState::applied;
+    attempt.fingerprint_after = db.fingerprint(ctx_.journal_schema).serialize();
+    ctx_.journal.update_attempt(attempt);
+    db.commit();
+  } catch (const StatementError& e) {
+    db.rollback();
+    if (e.failure().failure != DbFailure::statement) throw;
+    outcome.failure = e.failure();
+    Fingerprint now = db.fingerprint(ctx_.journal_schema);
+    Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
+    outcome.differences = now.differences_from(before);
+    outcome.fingerprint_restored = outcome.differences.empty();
+    attempt.fingerprint_after = now.serialize();
+    record_failed_attempt(attempt, e.failure(), current, done);
+    return outcome;
+  } catch (...) {
+    db.rollback();
+    throw;
+  }
+  outcome.applied = true;
+  outcome.attempt_id = attempt.attempt_id;
+  return outcome;
+}
+
+void Applier::record_failed_attempt(AttemptRecord attempt, const StatementFailure& failure, size_t failed_step,
+                                    const std::vector<StepRecord>& done) {
+  // The rollback took the attempt's rows with it; this separate transaction keeps a
+  // record of what was tried and why it failed.
+  note_failure(attempt, failure);
+  attempt.state = UpdateState::failed;
+  attempt.reason = "failed";
+  attempt.steps.clear();
+  for (auto record : done) {
+    record.state = StepState::rolled_back;
+    attempt.steps.push_back(record);
+  }
+  (void)failed_step;
+  ctx_.db.begin();
+  try {
+    ctx_.journal.insert_attempt(attempt);
+    ctx_.db.commit();
+  } catch (...) {
+    ctx_.db.rollback();
+    throw;
+  }
+}
+
+ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt) {
+  Database& db = ctx_.db;
+  Journal& journal = ctx_.journal;
+  ApplyOutcome outcome;
+  attempt.attempt_id = journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
+  outcome.attempt_id = attempt.attempt_id;
+
+  std::optional<StatementFailure> failure;
+  size_t i = 0;
+  while (i < update.steps.size() && !failure) {
+    if (db.transactional_ddl() && update.steps[i].transactional) {
+      size_t end = i;
+      while (end < update.steps.size() && update.steps[end].transactional) ++end;
+      std::vector<StepRecord> group;
+      size_t current = i;
+      db.begin();
+      try {
+        for (current = i; current < end; ++current) {
+          const Step& step = update.steps[current];
+          auto started = Clock::now();
+          run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
+          StepRecord record = step_record(step, static_cast<int>(current + 1));
+          record.state = StepState::applied;
+          record.statements_done = record.statements_total;
+          record.duration_ms = elapsed_ms(started);
+          journal.insert_step(attempt.attempt_id, record);
+          group.push_back(record);
+          log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
+        }
+        db.commit();
+      } catch (const StatementError& e) {
+        db.rollback();
+        if (e.failure().failure != DbFailure::statement) throw;
+        failure = e.failure();
+        // The group's steps are gone with the rollback; journal them as such.
+        for (auto record : group) {
+          record.state = StepState::rolled_back;
+          journal.insert_step(attempt.attempt_id, record);
+        }
+        StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
+        failed.state = StepState::failed;
+        failed.statements_done = failure->statement - 1;
+        failed.error = failure->describe();
+        journal.insert_step(attempt.attempt_id, failed);
+        // Later steps of the group never ran; they are not journaled.
+      } catch (...) {
+        db.rollback();
+        throw;
+      }
+      i = end;
+    } else {
+      const Step& step = update.steps[i];
+      auto started = Clock::now();
+      StepRecord record = step_record(step, static_cast<int>(i + 1));
+      record.state = StepState::applying;
+      // Only PostgreSQL can leave residue from a statement that failed (an invalid
+      // index from CREATE INDEX CONCURRENTLY); MariaDB's DDL is atomic per statement.
+      if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+      journal.insert_step(attempt.attempt_id, record);
+      try {
+        run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()}, [&](int done) {
+          record.statements_done = done;
+          if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
+        });
+        record.state = StepState::applied;
+        record.duration_ms = elapsed_ms(started);
+        journal.update_step(attempt.attempt_id, record);
+        log::info("applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
+      } catch (const StatementError& e) {
+        if (e.failure().failure != DbFailure::statement) throw;
+        failure = e.failure();
+        record.error = failure->describe();
+        record.duration_ms = elapsed_ms(started);
+        journal.update_step(attempt.attempt_id, record);
+      }
+      ++i;
+    }
+  }
+
+  if (!failure) {
+    attempt.state = UpdateState::applied;
+    attempt.fingerprint_after = db.fingerprint(ctx_.journal_schema).serialize();
+    journal.update_attempt(attempt);
+    outcome.applied = true;
+    return outcome;
+  }
+
+  outcome.failure = failure;
+  note_failure(attempt, *failure);
+  journal.update_attempt(attempt);
+  log::error("update {} failed; reverting what was committed", update.id);
+  RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
+  outcome.fingerprint_restored = revert.ok();
+  outcome.differences = revert.differences;
+  outcome.revert = std::move(revert);
+  return outcome;
+}
+
+}  // namespace installer

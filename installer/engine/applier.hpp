@@ -1,0 +1,43 @@
+#pragma once
+#include "installer/catalog/catalog.hpp"
+#include "installer/engine/context.hpp"
+#include "installer/engine/reverter.hpp"
+#include "installer/engine/statement_runner.hpp"
+
+#include <optional>
+
+namespace installer {
+
+struct ApplyOutcome {
+  bool applied = false;
+  long long attempt_id = 0;
+  std::optional<StatementFailure> failure;  ///< the statement that failed
+  bool atomic = false;                      ///< rolled back as one transaction
+  std::optional<RevertOutcome> revert;      ///< how the committed part was reverted (non-atomic updates)
+  bool fingerprint_restored = false;        ///< the schema equals the before-fingerprint after the failure
+  std::vector<std::string> differences;
+  long long duration_ms = 0;
+};
+
+/// Applies one update. On PostgreSQL, when every step is transactional, the steps and
+/// their journal rows commit together or not at all. Otherwise (steps with
+/// transaction = false, or an engine whose DDL commits implicitly) progress is journaled
+/// as it commits and a failure is reverted through the Reverter.
+class Applier {
+ public:
+  explicit Applier(EngineContext& ctx) : ctx_(ctx) {}
+  ApplyOutcome apply(const Update& update, const Fingerprint& before);
+
+ private:
+  ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt);
+  ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt);
+  void record_failed_attempt(AttemptRecord attempt, const StatementFailure& failure, size_t failed_step,
+                             const std::vector<StepRecord>& done);
+
+  EngineContext& ctx_;
+};
+
+/// The journal's view of a step as it starts.
+StepRecord step_record(const Step& step, int position);
+
+}  // namespace installer

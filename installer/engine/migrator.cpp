@@ -1,0 +1,212 @@
+#include "installer/engine/migrator.hpp"
+
+#include "installer/util/duration.hpp"
+#include "installer/util/error.hpp"
+#include "installer/util/log.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace installer {
+namespace {
+
+std::string bullet_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += "\n    " + i;
+  return out;
+}
+
+}  // namespace
+
+std::string describe_revert_failure(const RevertOutcome& outcome) {
+  const AttemptRecord& a = outcome.attempt;
+  std::string text;
+  if (outcome.failure) {
+    text = fmt::format("reverting update {} failed at {}", a.update_id, outcome.failure->describe());
+    text += outcome.remaining.empty()
+                ? "\n  nothing of the update remains applied"
+                : fmt::format("\n  still in the database (newest first):{}", bullet_list(outcome.remaining));
+  } else {
+    text = fmt::format(
+        "every down script of update {} ran, but the schema is not what it was before the update:{}", a.update_id,
+        bullet_list(outcome.differences));
+  }
+  text += fmt::format(
+      "\n  the journal marks attempt {} as revert_failed. Fix the cause in the database (the down scripts are in the "
+      "journal's steps table), then start the installer again: it resumes the revert where it stopped and checks the "
+      "schema again.",
+      a.attempt_id);
+  return text;
+}
+
+std::vector<std::string> Migrator::recover(const Reconciliation& r) {
+  std::vector<std::string> recovered;
+  for (const AttemptRecord* unfinished : r.unfinished) {
+    log::warn("update {} was left {} (attempt {}, started {} on {}); finishing its revert before anything else",
+              unfinished->update_id, to_string(unfinished->state), unfinished->attempt_id, unfinished->started_at,
+              unfinished->host);
+    RevertOutcome outcome = Reverter(ctx_).revert(unfinished->attempt_id, RevertReason::recovery);
+    if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
+    log::info("recovered: update {} reverted{}", unfinished->update_id,
+              outcome.verified ? ", schema verified at its fingerprint before the update" : "");
+    recovered.push_back(unfinished->update_id);
+  }
+  return recovered;
+}
+
+void Migrator::refuse_changed(const Reconciliation& r) {
+  if (r.changed.empty()) return;
+  std::string list;
+  for (const auto& p : r.changed) list += "\n  " + p.to_string();
+  throw UserError(exit_data,
+                  fmt::format("applied updates changed on disk; refusing to continue:{}\nAn applied update must not "
+                              "change: restore its original files, and ship the change as a new update.",
+                              list));
+}
+
+std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const MigrateOptions& options) {
+  std::vector<std::string> removed;
+  if (r.unknown.empty()) return removed;
+  if (!options.auto_remove_unknown) {
+    std::string list, commands;
+    for (const AttemptRecord* a : r.unknown) {
+      list += fmt::format("\n  {} (version {}, applied {} by installer {} on {})", a->update_id, a->version,
+                          a->finished_at, a->installer_version, a->host);
+      commands += fmt::format("\n  installer --remove-update {}", a->update_id);
+    }
+    throw UserError(exit_data,
+                    fmt::format("the database has updates applied that none of the update directories contain:{}\n"
+                                "This image is older than the database. Start the newer image again, or remove them, "
+                                "newest first, with:{}\nor start with --auto-remove-unknown "
+                                "(INSTALLER_AUTO_REMOVE_UNKNOWN=true) to remove them automatically.",
+                                list, commands));
+  }
+  for (const AttemptRecord* a : r.unknown) {
+    log::warn("removing update {} (applied, but in none of the update directories) as --auto-remove-unknown asks",
+              a->update_id);
+    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown);
+    if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
+    removed.push_back(a->update_id);
+  }
+  return removed;
+}
+
+void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
+  if (r.pending.empty()) return;
+  Fingerprint before = ctx_.db.fingerprint(ctx_.journal_schema);
+  for (const Update* update : r.pending) {
+    log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
+              update->steps.size() == 1 ? "" : "s");
+    ApplyOutcome outcome = Applier(ctx_).apply(*update, before);
+    if (outcome.applied) {
+      log::info("applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
+      summary.applied.push_back(update->id);
+      // Nothing else changes the schema between two updates of one run.
+      if (&*update != r.pending.back()) before = ctx_.db.fingerprint(ctx_.journal_schema);
+      continue;
+    }
+    const StatementFailure& f = *outcome.failure;
+    if (outcome.revert && !outcome.revert->ok()) {
+      throw UserError(exit_revert_failed,
+                      fmt::format("update {} failed at {}\nthen {}", update->id, f.describe(),
+                                  describe_revert_failure(*outcome.revert)));
+    }
+    std::string done;
+    if (outcome.atomic)
+      done = "its transaction was rolled back: none of its steps or journal rows were committed";
+    else
+      done = "the steps it had committed were reverted by their down scripts from the journal, newest first";
+    std::string verified =
+        outcome.fingerprint_restored
+            ? fmt::format("the schema was verified equal to its fingerprint before the update ({})", before.short_digest())
+            : fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences));
+    if (!outcome.fingerprint_restored) {
+      throw UserError(exit_revert_failed,
+                      fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.", update->id,
+                                  f.describe(), done, verified));
+    }
+    std::string applied_note = summary.applied.empty()
+                                   ? ""
+                                   : fmt::format("\n  applied before it in this run, and kept: {}",
+                                                 fmt::join(summary.applied, ", "));
+    throw UserError(exit_update_failed,
+                    fmt::format("update {} failed at {}\n  reverted: {}; {}.{}\n  next: fix the update (or ship an image "
+                                "without it) and start again; nothing needs repair. 'installer history' shows the "
+                                "attempt.",
+                                update->id, f.describe(), done, verified, applied_note));
+  }
+}
+
+MigrateSummary Migrator::migrate(const MigrateOptions& options) {
+  MigrateSummary summary;
+  ctx_.journal.ensure();
+  auto attempts = ctx_.journal.load();
+  Reconciliation r = reconcile(catalog_, attempts);
+  if (!r.unfinished.empty()) {
+    summary.recovered = recover(r);
+    attempts = ctx_.journal.load();
+    r = reconcile(catalog_, attempts);
+  }
+  refuse_changed(r);
+  summary.removed = handle_unknown(r, options);
+  if (!summary.removed.empty()) {
+    attempts = ctx_.journal.load();
+    r = reconcile(catalog_, attempts);
+  }
+  if (r.pending.empty()) {
+    log::info("database is up to date: {} update{} applied, nothing to do", r.applied.size(),
+              r.applied.size() == 1 ? "" : "s");
+    return summary;
+  }
+  apply_pending(r, summary);
+  return summary;
+}
+
+void Migrator::remove_update(const std::string& update_id, bool dry_run, std::ostream& out) {
+  if (!ctx_.journal.exists())
+    throw UserError(exit_data, fmt::format("update {} is not applied: the database has no journal yet", update_id));
+  auto attempts = ctx_.journal.load();
+  auto latest = latest_attempts(attempts);
+  auto it = latest.find(update_id);
+  if (it == latest.end())
+    throw UserError(exit_data, fmt::format("update {} was never applied to this database", update_id));
+  const AttemptRecord& attempt = *it->second;
+  bool unfinished = attempt.state == UpdateState::applying || attempt.state == UpdateState::reverting ||
+                    attempt.state == UpdateState::revert_failed;
+  if (attempt.state != UpdateState::applied && !unfinished)
+    throw UserError(exit_data, fmt::format("update {} is not applied (its last attempt, {}, is {})", update_id,
+                                           attempt.attempt_id, to_string(attempt.state)));
+  auto dependents = applied_dependents(attempts, update_id);
+  if (!dependents.empty()) {
+    std::string names, commands;
+    for (const auto* d : dependents) {
+      names += (names.empty() ? "" : ", ") + d->update_id;
+      commands += fmt::format("\n  installer --remove-update {}", d->update_id);
+    }
+    throw UserError(exit_data, fmt::format("cannot remove update {}: applied update {} requires it. Remove {} first:{}",
+                                           update_id, names, dependents.size() == 1 ? "it" : "them", commands));
+  }
+  Reverter reverter(ctx_);
+  if (dry_run) {
+    auto plan = reverter.plan(attempt.attempt_id);
+    out << fmt::format("would remove update {} (attempt {}, applied {}) by running {} down script{} from the journal:\n",
+                       update_id, attempt.attempt_id, attempt.finished_at, plan.size(), plan.size() == 1 ? "" : "s");
+    for (const auto& down : plan) {
+      out << fmt::format("-- step {}{}\n", down.step, down.transactional ? "" : " (outside a transaction)");
+      for (const auto& s : down.statements) out << s.text << ";\n";
+    }
+    out << "(dry run: nothing was changed)\n";
+    return;
+  }
+  log::info("removing update {} (attempt {})", update_id, attempt.attempt_id);
+  RevertOutcome outcome = reverter.revert(attempt.attempt_id, RevertReason::remove_update);
+  if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
+  out << fmt::format("removed update {}{}\n", update_id,
+                     outcome.verified ? fmt::format("; schema verified equal to its fingerprint before the update ({})",
+                                                    Fingerprint::parse(outcome.attempt.fingerprint_before).short_digest())
+                                      : "; the schema was not compared: updates applied after it are still applied");
+}
+
+}  // namespace installer

@@ -1,0 +1,50 @@
+#pragma once
+#include "installer/catalog/catalog.hpp"
+#include "installer/engine/applier.hpp"
+#include "installer/engine/context.hpp"
+#include "installer/engine/reconcile.hpp"
+#include "installer/engine/reverter.hpp"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+struct MigrateOptions {
+  bool auto_remove_unknown = false;
+};
+
+struct MigrateSummary {
+  std::vector<std::string> recovered;  ///< unfinished attempts finished by the revert path
+  std::vector<std::string> removed;    ///< unknown updates removed automatically
+  std::vector<std::string> applied;
+};
+
+/// The update phase, run while holding the migration lock: recover what a crash left
+/// unfinished, refuse changed or unknown updates, then apply what is pending in order.
+/// Throws UserError with the operator's message and exit code on any failure.
+class Migrator {
+ public:
+  Migrator(EngineContext& ctx, const Catalog& catalog) : ctx_(ctx), catalog_(catalog) {}
+
+  MigrateSummary migrate(const MigrateOptions& options);
+
+  /// `installer --remove-update ID`: refuses when the update is not applied or a later
+  /// applied update requires it; with dry_run prints the down scripts instead.
+  void remove_update(const std::string& update_id, bool dry_run, std::ostream& out);
+
+ private:
+  std::vector<std::string> recover(const Reconciliation& r);
+  void refuse_changed(const Reconciliation& r);
+  std::vector<std::string> handle_unknown(const Reconciliation& r, const MigrateOptions& options);
+  void apply_pending(const Reconciliation& r, MigrateSummary& summary);
+
+  EngineContext& ctx_;
+  const Catalog& catalog_;
+};
+
+/// The message for a failed revert: what failed, what remains, what to do.
+std::string describe_revert_failure(const RevertOutcome& outcome);
+
+}  // namespace installer

@@ -1,0 +1,51 @@
+#include "installer/engine/statement_runner.hpp"
+
+#include <fmt/format.h>
+
+namespace installer {
+
+std::string abbreviate(const std::string& sql, size_t max_length) {
+  std::string flat;
+  bool space = false;
+  for (char c : sql) {
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      space = !flat.empty();
+      continue;
+    }
+    if (space) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  if (flat.size() > max_length) flat = flat.substr(0, max_length - 3) + "...";
+  return flat;
+}
+
+std::string StatementFailure::describe() const {
+  std::string where = line > 0 ? fmt::format("{}:{}", file, line) : file;
+  return fmt::format("step {}, statement {} ({}):\n    {}\n  the database said: {}{}", step, statement, where,
+                     abbreviate(text), sqlstate.empty() ? "" : "[" + sqlstate + "] ", message);
+}
+
+void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
+                    const ScriptLocation& where, const std::function<void(int)>& on_done) {
+  for (size_t i = first; i < statements.size(); ++i) {
+    try {
+      db.execute(statements[i].text);
+    } catch (const DbError& e) {
+      StatementFailure f;
+      f.update_id = where.update_id;
+      f.step = where.step;
+      f.file = where.file;
+      f.statement = static_cast<int>(i + 1);
+      f.line = statements[i].line;
+      f.text = statements[i].text;
+      f.sqlstate = e.sqlstate();
+      f.message = e.what();
+      f.failure = e.failure();
+      throw StatementError(std::move(f));
+    }
+    if (on_done) on_done(static_cast<int>(i + 1));
+  }
+}
+
+}  // namespace installer

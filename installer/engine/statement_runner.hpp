@@ -1,0 +1,53 @@
+#pragma once
+#include "installer/catalog/sql_splitter.hpp"
+#include "installer/db/database.hpp"
+#include "installer/db/db_error.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+/// A statement of a step that the server refused, with everything an operator needs
+/// to find it: which update, step, file, statement and line, and the server's words.
+struct StatementFailure {
+  std::string update_id;
+  std::string step;
+  std::string file;     ///< the script's path, or "(journal)" for a down script read from the journal
+  int statement = 0;    ///< 1-based index within the script
+  int line = 0;
+  std::string text;
+  std::string sqlstate;
+  std::string message;
+  DbFailure failure = DbFailure::statement;
+
+  /// Multi-line description for logs and errors; callers name the update.
+  std::string describe() const;
+};
+
+/// Thrown when a statement fails; carries the StatementFailure.
+class StatementError : public std::runtime_error {
+ public:
+  explicit StatementError(StatementFailure f) : std::runtime_error(f.describe()), failure_(std::move(f)) {}
+  const StatementFailure& failure() const { return failure_; }
+
+ private:
+  StatementFailure failure_;
+};
+
+struct ScriptLocation {
+  std::string update_id;
+  std::string step;
+  std::string file;
+};
+
+/// Executes statements[first..] in order; after each one, calls on_done(index+1) so the
+/// caller can journal progress. Throws StatementError for a failed statement.
+void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
+                    const ScriptLocation& where, const std::function<void(int done)>& on_done = {});
+
+/// Shortens a statement for one-line messages.
+std::string abbreviate(const std::string& sql, size_t max_length = 200);
+
+}  // namespace installer

@@ -1,0 +1,38 @@
+#pragma once
+#include "installer/journal/records.hpp"
+
+#include <vector>
+
+namespace installer {
+
+/// Where the installer remembers what it did, in the target database itself so the
+/// record commits (or not) together with the changes it describes. Every write goes
+/// through the same session as the steps, inside whatever transaction is open.
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  /// Whether the journal tables exist (read-only commands do not create them).
+  virtual bool exists() = 0;
+  /// Creates the tables on first use; refuses a journal written in a newer format.
+  virtual void ensure() = 0;
+
+  /// Every attempt in order, with steps but without their down scripts.
+  virtual std::vector<AttemptRecord> load() = 0;
+  /// One attempt with its steps' down scripts.
+  virtual AttemptRecord load_attempt(long long attempt_id) = 0;
+
+  /// Inserts the attempt and the steps it carries; returns its id. started_at is now.
+  virtual long long insert_attempt(const AttemptRecord& attempt) = 0;
+  virtual void insert_step(long long attempt_id, const StepRecord& step) = 0;
+  /// Writes a step's state, counters, duration and error.
+  virtual void update_step(long long attempt_id, const StepRecord& step) = 0;
+  /// Writes state, fingerprints, error and reason; finished_at is set for terminal states.
+  virtual void update_attempt(const AttemptRecord& attempt) = 0;
+};
+
+/// Version of the journal tables' layout written by this installer. A later release
+/// that changes them migrates older journals; an older one refuses newer journals.
+constexpr int kJournalFormat = 1;
+
+}  // namespace installer

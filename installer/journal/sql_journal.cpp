@@ -1,0 +1,269 @@
+#include "installer/journal/sql_journal.hpp"
+
+#include "installer/util/error.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <stdexcept>
+
+namespace installer {
+namespace {
+
+const char* const kUpdateColumns =
+    "attempt_id, update_id, version, checksum, description, requires, state, host, installer_version, "
+    "{started}, {finished}, fingerprint_before, fingerprint_after, error, error_step, error_statement, "
+    "error_sqlstate, reason";
+
+std::string text(const SqlValue& v) { return v.value_or(""); }
+long long number(const SqlValue& v) { return v ? std::stoll(*v) : 0; }
+bool boolean(const SqlValue& v) { return v && (*v == "t" || *v == "1" || *v == "true"); }
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "\n") + i;
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+bool is_terminal(UpdateState s) {
+  return s == UpdateState::applied || s == UpdateState::failed || s == UpdateState::removed ||
+         s == UpdateState::revert_failed;
+}
+
+std::vector<std::string> postgres_ddl(const std::string& s) {
+  return {
+      fmt::format("CREATE SCHEMA IF NOT EXISTS {}", s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {}.journal_format ("
+                  " format_version integer NOT NULL,"
+                  " written_by text NOT NULL,"
+                  " created_at timestamptz NOT NULL DEFAULT now())",
+                  s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {}.updates ("
+                  " attempt_id bigserial PRIMARY KEY,"
+                  " update_id text NOT NULL, version text NOT NULL, checksum text NOT NULL,"
+                  " description text NOT NULL DEFAULT '', requires text NOT NULL DEFAULT '',"
+                  " state text NOT NULL, host text NOT NULL, installer_version text NOT NULL,"
+                  " started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz,"
+                  " fingerprint_before text NOT NULL DEFAULT '', fingerprint_after text NOT NULL DEFAULT '',"
+                  " error text NOT NULL DEFAULT '', error_step text NOT NULL DEFAULT '',"
+                  " error_statement text NOT NULL DEFAULT '', error_sqlstate text NOT NULL DEFAULT '',"
+                  " reason text NOT NULL DEFAULT '')",
+                  s),
+      fmt::format("CREATE INDEX IF NOT EXISTS updates_update_id_idx ON {}.updates (update_id, attempt_id)", s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {0}.steps ("
+                  " attempt_id bigint NOT NULL REFERENCES {0}.updates (attempt_id) ON DELETE CASCADE,"
+                  " position integer NOT NULL, name text NOT NULL,"
+                  " up_checksum text NOT NULL, down_checksum text NOT NULL, down_script text NOT NULL,"
+                  " transactional boolean NOT NULL, state text NOT NULL,"
+                  " statements_total integer NOT NULL DEFAULT 0, statements_done integer NOT NULL DEFAULT 0,"
+                  " down_statements_done integer NOT NULL DEFAULT 0,"
+                  " fingerprint_before text NOT NULL DEFAULT '',"
+                  " duration_ms bigint NOT NULL DEFAULT 0, error text NOT NULL DEFAULT '',"
+                  " PRIMARY KEY (attempt_id, position))",
+                  s),
+  };
+}
+
+std::vector<std::string> mariadb_ddl(const std::string& s) {
+  return {
+      fmt::format("CREATE DATABASE IF NOT EXISTS {}", s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {}.journal_format ("
+                  " format_version INT NOT NULL,"
+                  " written_by VARCHAR(255) NOT NULL,"
+                  " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
+                  s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {}.updates ("
+                  " attempt_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+                  " update_id VARCHAR(255) NOT NULL, version VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL,"
+                  " description TEXT NOT NULL, requires TEXT NOT NULL,"
+                  " state VARCHAR(32) NOT NULL, host VARCHAR(255) NOT NULL, installer_version VARCHAR(64) NOT NULL,"
+                  " started_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), finished_at DATETIME(6) NULL,"
+                  " fingerprint_before TEXT NOT NULL, fingerprint_after TEXT NOT NULL,"
+                  " error LONGTEXT NOT NULL, error_step VARCHAR(255) NOT NULL DEFAULT '',"
+                  " error_statement LONGTEXT NOT NULL, error_sqlstate VARCHAR(64) NOT NULL DEFAULT '',"
+                  " reason VARCHAR(64) NOT NULL DEFAULT '',"
+                  " KEY updates_update_id_idx (update_id, attempt_id)) ENGINE=InnoDB",
+                  s),
+      fmt::format("CREATE TABLE IF NOT EXISTS {0}.steps ("
+                  " attempt_id BIGINT NOT NULL, position INT NOT NULL, name VARCHAR(255) NOT NULL,"
+                  " up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64) NOT NULL, down_script LONGTEXT NOT NULL,"
+                  " transactional BOOLEAN NOT NULL, state VARCHAR(32) NOT NULL,"
+                  " statements_total INT NOT NULL DEFAULT 0, statements_done INT NOT NULL DEFAULT 0,"
+                  " down_statements_done INT NOT NULL DEFAULT 0,"
+                  " fingerprint_before TEXT NOT NULL,"
+                  " duration_ms BIGINT NOT NULL DEFAULT 0, error LONGTEXT NOT NULL,"
+                  " PRIMARY KEY (attempt_id, position),"
+                  " FOREIGN KEY (attempt_id) REFERENCES {0}.updates (attempt_id) ON DELETE CASCADE) ENGINE=InnoDB",
+                  s),
+  };
+}
+
+}  // namespace
+
+SqlJournal::SqlJournal(Database& db, std::string schema) : db_(db), schema_(std::move(schema)) {}
+
+std::string SqlJournal::table(const char* name) const {
+  return db_.quote_identifier(schema_) + "." + db_.quote_identifier(name);
+}
+
+std::string SqlJournal::timestamp(const char* column) const {
+  if (db_.engine() == Engine::postgres)
+    return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", column);
+  return fmt::format("DATE_FORMAT({}, '%Y-%m-%dT%H:%i:%sZ')", column);
+}
+
+bool SqlJournal::exists() { return db_.table_exists(schema_, "updates"); }
+
+void SqlJournal::ensure() {
+  if (!exists()) {
+    std::string s = db_.quote_identifier(schema_);
+    for (const auto& statement : db_.engine() == Engine::postgres ? postgres_ddl(s) : mariadb_ddl(s))
+      db_.query(statement);
+  }
+  auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
+  if (rows.empty() || !rows[0][0]) {
+    db_.query(fmt::format("INSERT INTO {} (format_version, written_by) VALUES (?, ?)", table("journal_format")),
+              {std::to_string(kJournalFormat), std::string("installer ") + INSTALLER_VERSION});
+    return;
+  }
+  int format = std::stoi(*rows[0][0]);
+  if (format > kJournalFormat)
+    throw UserError(exit_data,
+                    fmt::format("the journal in schema '{}' has format {}, written by a newer installer; this "
+                                "installer ({}) understands format {} at most. Use the newer image.",
+                                schema_, format, INSTALLER_VERSION, kJournalFormat));
+}
+
+std::vector<AttemptRecord> SqlJournal::load() {
+  std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
+                                    fmt::arg("finished", timestamp("finished_at")));
+  auto rows = db_.query(fmt::format("SELECT {} FROM {} ORDER BY attempt_id", columns, table("updates")));
+  std::vector<AttemptRecord> attempts;
+  std::map<long long, size_t> index;
+  for (const auto& r : rows) {
+    AttemptRecord a;
+    a.attempt_id = number(r[0]);
+    a.update_id = text(r[1]);
+    a.version = text(r[2]);
+    a.checksum = text(r[3]);
+    a.description = text(r[4]);
+    a.required = split_lines(text(r[5]));
+    a.state = parse_update_state(text(r[6]));
+    a.host = text(r[7]);
+    a.installer_version = text(r[8]);
+    a.started_at = text(r[9]);
+    a.finished_at = text(r[10]);
+    a.fingerprint_before = text(r[11]);
+    a.fingerprint_after = text(r[12]);
+    a.error = text(r[13]);
+    a.error_step = text(r[14]);
+    a.error_statement = text(r[15]);
+    a.error_sqlstate = text(r[16]);
+    a.reason = text(r[17]);
+    index[a.attempt_id] = attempts.size();
+    attempts.push_back(std::move(a));
+  }
+  auto steps = db_.query(fmt::format(
+      "SELECT attempt_id, position, name, up_checksum, down_checksum, '', transactional, state, statements_total, "
+      "statements_done, down_statements_done, fingerprint_before, duration_ms, error FROM {} ORDER BY attempt_id, position",
+      table("steps")));
+  for (const auto& r : steps) {
+    auto it = index.find(number(r[0]));
+    if (it == index.end()) continue;
+    StepRecord s;
+    s.position = static_cast<int>(number(r[1]));
+    s.name = text(r[2]);
+    s.up_checksum = text(r[3]);
+    s.down_checksum = text(r[4]);
+    s.transactional = boolean(r[6]);
+    s.state = parse_step_state(text(r[7]));
+    s.statements_total = static_cast<int>(number(r[8]));
+    s.statements_done = static_cast<int>(number(r[9]));
+    s.down_statements_done = static_cast<int>(number(r[10]));
+    s.fingerprint_before = text(r[11]);
+    s.duration_ms = number(r[12]);
+    s.error = text(r[13]);
+    attempts[it->second].steps.push_back(std::move(s));
+  }
+  return attempts;
+}
+
+AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
+  for (auto& a : load()) {
+    if (a.attempt_id != attempt_id) continue;
+    auto downs = db_.query(
+        fmt::format("SELECT position, down_script FROM {} WHERE attempt_id = ? ORDER BY position", table("steps")),
+        {std::to_string(attempt_id)});
+    for (const auto& r : downs)
+      for (auto& s : a.steps)
+        if (s.position == number(r[0])) s.down_script = text(r[1]);
+    return a;
+  }
+  throw std::runtime_error(fmt::format("journal: no attempt {}", attempt_id));
+}
+
+long long SqlJournal::insert_attempt(const AttemptRecord& a) {
+  std::string insert = fmt::format(
+      "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
+      "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason{}) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{})",
+      table("updates"), is_terminal(a.state) ? ", finished_at" : "",
+      is_terminal(a.state) ? (db_.engine() == Engine::postgres ? ", now()" : ", CURRENT_TIMESTAMP(6)") : "");
+  std::vector<SqlValue> params{a.update_id,          a.version,           a.checksum,         a.description,
+                               join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
+                               a.fingerprint_before, a.fingerprint_after, a.error,            a.error_step,
+                               a.error_statement,    a.error_sqlstate,    a.reason};
+  long long id = 0;
+  if (db_.engine() == Engine::mysql) {
+    db_.query(insert, params);
+    id = number(db_.query("SELECT LAST_INSERT_ID()")[0][0]);
+  } else {
+    id = number(db_.query(insert + " RETURNING attempt_id", params)[0][0]);
+  }
+  for (const auto& step : a.steps) insert_step(id, step);
+  return id;
+}
+
+void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
+  db_.query(fmt::format("INSERT INTO {} (attempt_id, position, name, up_checksum, down_checksum, down_script, "
+                        "transactional, state, statements_total, statements_done, down_statements_done, "
+                        "fingerprint_before, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        table("steps")),
+            {std::to_string(attempt_id), std::to_string(s.position), s.name, s.up_checksum, s.down_checksum,
+             s.down_script, std::string(s.transactional ? "1" : "0"), std::string(to_string(s.state)),
+             std::to_string(s.statements_total), std::to_string(s.statements_done),
+             std::to_string(s.down_statements_done), s.fingerprint_before, std::to_string(s.duration_ms), s.error});
+}
+
+void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
+  db_.query(fmt::format("UPDATE {} SET state = ?, statements_done = ?, down_statements_done = ?, duration_ms = ?, "
+                        "error = ? WHERE attempt_id = ? AND position = ?",
+                        table("steps")),
+            {std::string(to_string(s.state)), std::to_string(s.statements_done), std::to_string(s.down_statements_done),
+             std::to_string(s.duration_ms), s.error, std::to_string(attempt_id), std::to_string(s.position)});
+}
+
+void SqlJournal::update_attempt(const AttemptRecord& a) {
+  std::string finished = is_terminal(a.state)
+                             ? (db_.engine() == Engine::postgres ? ", finished_at = now()" : ", finished_at = CURRENT_TIMESTAMP(6)")
+                             : "";
+  db_.query(fmt::format("UPDATE {} SET state = ?, fingerprint_before = ?, fingerprint_after = ?, error = ?, "
+                        "error_step = ?, error_statement = ?, error_sqlstate = ?, reason = ?{} WHERE attempt_id = ?",
+                        table("updates"), finished),
+            {std::string(to_string(a.state)), a.fingerprint_before, a.fingerprint_after, a.error, a.error_step,
+             a.error_statement, a.error_sqlstate, a.reason, std::to_string(a.attempt_id)});
+}
+
+}  // namespace installer

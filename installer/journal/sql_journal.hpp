@@ -1,0 +1,35 @@
+#pragma once
+#include "installer/db/database.hpp"
+#include "installer/journal/journal.hpp"
+
+#include <string>
+
+namespace installer {
+
+/// The journal as tables in a schema (PostgreSQL) or database (MariaDB) of the target
+/// server, written through Database::query so both engines share this code.
+class SqlJournal : public Journal {
+ public:
+  SqlJournal(Database& db, std::string schema);
+
+  bool exists() override;
+  void ensure() override;
+  std::vector<AttemptRecord> load() override;
+  AttemptRecord load_attempt(long long attempt_id) override;
+  long long insert_attempt(const AttemptRecord& attempt) override;
+  void insert_step(long long attempt_id, const StepRecord& step) override;
+  void update_step(long long attempt_id, const StepRecord& step) override;
+  void update_attempt(const AttemptRecord& attempt) override;
+
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::string table(const char* name) const;
+  std::string timestamp(const char* column) const;
+  std::vector<StepRecord> load_steps(const std::string& where, const std::vector<SqlValue>& params, bool with_down);
+
+  Database& db_;
+  std::string schema_;
+};
+
+}  // namespace installer

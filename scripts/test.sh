@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the project (normal + ASan/UBSan) and runs ctest against throwaway
+# PostgreSQL and MariaDB servers. Works on a fresh Debian 12 machine as root
+# and in CI (no stdin).
+#
+#   scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R unit
+#
+# Environment:
+#   INSTALLER_SKIP_ASAN=1   skip the sanitizer build and its ctest run
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+t_start=$SECONDS
+skip_asan="${INSTALLER_SKIP_ASAN:-0}"
+[[ "$skip_asan" == "0" || -z "$skip_asan" ]] && skip_asan=0 || skip_asan=1
+
+log "ensuring packages"
+ensure_packages "${INSTALLER_PACKAGES[@]}"
+
+build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINSTALLER_WERROR=ON
+if [[ "$skip_asan" -eq 0 ]]; then
+    build_installer "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DINSTALLER_WERROR=ON \
+        -DINSTALLER_SANITIZE=ON
+else
+    log "INSTALLER_SKIP_ASAN set: skipping the sanitizer build"
+fi
+
+trap_stop_servers
+start_postgres
+start_mariadb
+
+failed=0
+log "ctest: build/"
+ctest --test-dir "$ROOT/build" --output-on-failure --no-tests=error -j2 "$@" || failed=1
+
+if [[ "$skip_asan" -eq 0 ]]; then
+    log "ctest: build-asan/ (ASan + UBSan)"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir "$ROOT/build-asan" --output-on-failure --no-tests=error -j2 "$@" || failed=1
+fi
+
+stop_servers
+if [[ "$failed" -ne 0 ]]; then
+    log "FAILED: some tests failed ($((SECONDS - t_start)) s)"
+    exit 1
+fi
+log "all tests passed ($((SECONDS - t_start)) s)"
