@@ -79,6 +79,7 @@ Session open_session(const Settings& s) {
 }
 
 int do_migrate(const Settings& s) {
+  if (!s.has_connection) connect_database(s);  // reports the missing configuration first
   Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
   log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"));

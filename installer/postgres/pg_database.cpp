@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 namespace installer {
 namespace {
@@ -159,21 +161,20 @@ class PgDatabase : public Database {
   }
 
   bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) override {
-    std::string id = std::to_string(lock_id(key));
-    if (timeout.count() <= 0) return query("SELECT pg_try_advisory_lock(" + id + ")", {})[0][0] == std::string("t");
-    // pg_advisory_lock waits like any heavyweight lock, so lock_timeout bounds it.
-    run(fmt::format("SET lock_timeout = {}", timeout.count()));
-    try {
-      run("SELECT pg_advisory_lock(" + id + ")");
-    } catch (const DbError& e) {
-      if (e.sqlstate() == "55P03") {
-        run("RESET lock_timeout");
-        return false;
-      }
-      throw;
+    // Poll instead of blocking in pg_advisory_lock: a waiter blocked inside a statement
+    // holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every
+    // such snapshot, which PostgreSQL then reports as a deadlock. Each try is a short
+    // transaction of its own, so the holder is never held up by the waiters.
+    std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(lock_id(key)) + ")";
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(20);
+    while (true) {
+      if (query(sql, {})[0][0] == std::string("t")) return true;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::milliseconds(500));
     }
-    run("RESET lock_timeout");
-    return true;
   }
 
   void release_lock(const std::string& key) override {

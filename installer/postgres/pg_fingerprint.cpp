@@ -19,7 +19,9 @@ ext_objects AS (
   SELECT objid FROM pg_depend WHERE deptype = 'e'
 ),
 items(kind, item) AS (
-  SELECT 'schema', nspname FROM ns
+  -- The first branch fixes the column types for the whole UNION: text, not name,
+  -- or every description would be cut at 63 characters.
+  SELECT 'schema'::text, nspname::text FROM ns
   UNION ALL
   SELECT 'extension', e.extname || ' ' || e.extversion || ' in ' || n.nspname
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace

@@ -1,1 +1,178 @@
-// placeholder
+#include "fake_database.hpp"
+
+#include "installer/util/sha256.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace installer::testing {
+
+void FakeDatabase::check_alive() const {
+  if (dead_) throw DbError(DbFailure::connection_lost, "fake: session is gone");
+}
+
+void FakeDatabase::reconnect() {
+  if (snapshot_) state_ = *snapshot_;
+  snapshot_.reset();
+  dead_ = false;
+  fail_at_ = -1;
+  fail_needle_.clear();
+}
+
+void FakeDatabase::begin() {
+  check_alive();
+  if (snapshot_) throw std::logic_error("fake: BEGIN inside a transaction");
+  snapshot_ = state_;
+  log_.push_back("BEGIN");
+}
+
+void FakeDatabase::commit() {
+  check_alive();
+  if (!snapshot_) throw std::logic_error("fake: COMMIT without a transaction");
+  snapshot_.reset();
+  log_.push_back("COMMIT");
+}
+
+void FakeDatabase::rollback() noexcept {
+  if (snapshot_) state_ = *snapshot_;
+  snapshot_.reset();
+  log_.push_back("ROLLBACK");
+}
+
+void FakeDatabase::execute(const std::string& statement) {
+  check_alive();
+  ++executed_;
+  log_.push_back(statement);
+  bool cued = executed_ == fail_at_ || (!fail_needle_.empty() && statement.find(fail_needle_) != std::string::npos);
+  if (cued && fail_how_ != DbFailure::statement) {
+    // The session dies: the server rolls back the open transaction.
+    dead_ = true;
+    if (snapshot_) state_ = *snapshot_;
+    snapshot_.reset();
+    throw DbError(fail_how_, "fake: connection lost", "08006", statement);
+  }
+  if (cued || statement == "fail") throw DbError(DbFailure::statement, "fake: failed on cue", "XX000", statement);
+
+  auto arg = [&](size_t prefix) { return statement.substr(prefix); };
+  bool ddl = false;
+  if (statement.rfind("create ", 0) == 0) {
+    if (!state_.objects.insert(arg(7)).second)
+      throw DbError(DbFailure::statement, "fake: " + arg(7) + " already exists", "42P07", statement);
+    ddl = true;
+  } else if (statement.rfind("drop if exists ", 0) == 0) {
+    state_.objects.erase(arg(15));
+    ddl = true;
+  } else if (statement.rfind("drop ", 0) == 0) {
+    if (!state_.objects.erase(arg(5)))
+      throw DbError(DbFailure::statement, "fake: " + arg(5) + " does not exist", "42P01", statement);
+    ddl = true;
+  } else if (statement == "insert") {
+    ++state_.rows;
+  } else if (statement != "noop") {
+    throw std::logic_error("fake: unknown statement '" + statement + "'");
+  }
+  // MariaDB commits the open transaction before and after every DDL statement.
+  if (ddl && !transactional_ddl_ && snapshot_) snapshot_ = state_;
+}
+
+std::vector<SqlRow> FakeDatabase::query(const std::string& sql, const std::vector<SqlValue>&) {
+  throw std::logic_error("fake: the engine should not send its own SQL: " + sql);
+}
+
+Fingerprint FakeDatabase::fingerprint(const std::string&) {
+  check_alive();
+  std::string all;
+  for (const auto& o : state_.objects) all += o + "\n";
+  Fingerprint fp;
+  fp.add_kind("object", static_cast<long>(state_.objects.size()), sha256_hex(all));
+  return fp;
+}
+
+std::vector<AttemptRecord> FakeJournal::load() {
+  db_.check_alive();
+  auto copy = db_.state().attempts;
+  for (auto& a : copy)
+    for (auto& s : a.steps) s.down_script.clear();
+  return copy;
+}
+
+AttemptRecord FakeJournal::load_attempt(long long attempt_id) {
+  db_.check_alive();
+  return find(attempt_id);
+}
+
+AttemptRecord& FakeJournal::find(long long attempt_id) {
+  for (auto& a : db_.state().attempts)
+    if (a.attempt_id == attempt_id) return a;
+  throw std::runtime_error("fake journal: no attempt " + std::to_string(attempt_id));
+}
+
+long long FakeJournal::insert_attempt(const AttemptRecord& attempt) {
+  db_.check_alive();
+  AttemptRecord a = attempt;
+  a.attempt_id = db_.state().next_attempt++;
+  a.started_at = "2026-01-01T00:00:00Z";
+  db_.state().attempts.push_back(a);
+  return a.attempt_id;
+}
+
+void FakeJournal::insert_step(long long attempt_id, const StepRecord& step) {
+  db_.check_alive();
+  find(attempt_id).steps.push_back(step);
+  auto& steps = find(attempt_id).steps;
+  std::sort(steps.begin(), steps.end(), [](const StepRecord& a, const StepRecord& b) { return a.position < b.position; });
+}
+
+void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
+  db_.check_alive();
+  for (auto& s : find(attempt_id).steps) {
+    if (s.position != step.position) continue;
+    s.state = step.state;
+    s.statements_done = step.statements_done;
+    s.down_statements_done = step.down_statements_done;
+    s.duration_ms = step.duration_ms;
+    s.error = step.error;
+    return;
+  }
+  throw std::runtime_error("fake journal: no step to update");
+}
+
+void FakeJournal::update_attempt(const AttemptRecord& attempt) {
+  db_.check_alive();
+  AttemptRecord& a = find(attempt.attempt_id);
+  auto steps = a.steps;
+  auto started = a.started_at;
+  a = attempt;
+  a.steps = steps;
+  a.started_at = started;
+  if (a.state != UpdateState::applying && a.state != UpdateState::reverting) a.finished_at = "2026-01-01T00:00:01Z";
+}
+
+Update make_update(const std::string& id, const std::string& version, const std::vector<FakeStep>& steps,
+                   std::vector<std::string> required) {
+  Update u;
+  u.id = id;
+  u.version = version;
+  u.required = std::move(required);
+  u.source = "/fake/" + id;
+  std::string summary;
+  for (const auto& fs : steps) {
+    Step s;
+    s.name = fs.name;
+    s.transactional = fs.transactional;
+    s.up.path = u.source / (fs.name + ".up.sql");
+    s.up.text = fs.up;
+    s.up.checksum = sha256_hex(fs.up);
+    s.up.statements = split_sql(fs.up, SqlDialect::postgres);
+    s.down.path = u.source / (fs.name + ".down.sql");
+    s.down.text = fs.down;
+    s.down.checksum = sha256_hex(fs.down);
+    s.down.statements = split_sql(fs.down, SqlDialect::postgres);
+    summary += s.name + "\n" + s.up.checksum + "\n";
+    u.steps.push_back(std::move(s));
+  }
+  u.checksum = sha256_hex(summary);
+  return u;
+}
+
+}  // namespace installer::testing

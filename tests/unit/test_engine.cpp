@@ -1,1 +1,299 @@
-// placeholder
+// The engine's decisions, against a fake database that records statements and fails
+// the Nth on cue. Real transactions, locks and DDL are proven in tests/db against real
+// servers; here every branch is reached cheaply and exhaustively.
+#include "fake_database.hpp"
+#include "installer/engine/migrator.hpp"
+#include "installer/util/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <sstream>
+
+using namespace installer;
+using namespace installer::testing;
+
+namespace {
+
+struct Harness {
+  explicit Harness(bool transactional_ddl = true) : db(transactional_ddl), journal(db), ctx{db, journal, "installer", "test-host"} {}
+
+  MigrateSummary migrate(const Catalog& catalog, bool auto_remove = false) {
+    MigrateOptions options;
+    options.auto_remove_unknown = auto_remove;
+    return Migrator(ctx, catalog).migrate(options);
+  }
+
+  ExitCode migrate_fails(const Catalog& catalog, std::string* message = nullptr) {
+    try {
+      migrate(catalog);
+    } catch (const UserError& e) {
+      if (message) *message = e.what();
+      return e.code();
+    }
+    FAIL("migrate was expected to fail");
+    return exit_ok;
+  }
+
+  std::string remove(const std::string& id, bool dry_run = false) {
+    std::ostringstream out;
+    Catalog none;
+    Migrator(ctx, none).remove_update(id, dry_run, out);
+    return out.str();
+  }
+
+  const AttemptRecord& last_attempt() { return db.state().attempts.back(); }
+  Fingerprint fingerprint() { return db.fingerprint("installer"); }
+
+  FakeDatabase db;
+  FakeJournal journal;
+  EngineContext ctx;
+};
+
+Catalog catalog_of(std::vector<Update> updates) {
+  Catalog c;
+  c.updates = std::move(updates);
+  return c;
+}
+
+/// Three steps of 2, 1 and 2 statements; every down undoes its up exactly.
+Update five_statement_update(bool middle_transactional = true) {
+  return make_update("u2", "2",
+                     {{"001_a", "create a1; create a2", "drop if exists a2; drop if exists a1"},
+                      {"002_b", "create b1", "drop if exists b1", middle_transactional},
+                      {"003_c", "insert; create c1", "drop if exists c1"}},
+                     {"u1"});
+}
+
+Update base_update() { return make_update("u1", "1", {{"001_base", "create base", "drop base"}}); }
+
+}  // namespace
+
+TEST_CASE("applies pending updates in version order, once") {
+  Harness h;
+  Catalog catalog = catalog_of({base_update(), five_statement_update()});
+  auto summary = h.migrate(catalog);
+  CHECK(summary.applied == std::vector<std::string>{"u1", "u2"});
+  CHECK(h.db.state().objects == std::set<std::string>{"base", "a1", "a2", "b1", "c1"});
+  REQUIRE(h.db.state().attempts.size() == 2);
+  CHECK(h.db.state().attempts[1].state == UpdateState::applied);
+  CHECK(h.db.state().attempts[1].steps.size() == 3);
+  CHECK(h.db.state().attempts[1].steps[0].down_script == "drop if exists a2; drop if exists a1");
+
+  int executed = h.db.executed();
+  CHECK(h.migrate(catalog).applied.empty());
+  CHECK(h.db.executed() == executed);  // a second run sends no step statement
+}
+
+TEST_CASE("atomic engine: a failure at any statement leaves the schema exactly as before") {
+  for (int k = 1; k <= 5; ++k) {
+    CAPTURE(k);
+    Harness h(true);
+    h.migrate(catalog_of({base_update()}));
+    Fingerprint before = h.fingerprint();
+    h.db.fail_at(k);
+    std::string message;
+    CHECK(h.migrate_fails(catalog_of({base_update(), five_statement_update()}), &message) == exit_update_failed);
+    CHECK(h.fingerprint() == before);
+    CHECK(message.find("transaction was rolled back") != std::string::npos);
+    CHECK(message.find("verified") != std::string::npos);
+    const AttemptRecord& failed = h.last_attempt();
+    CHECK(failed.update_id == "u2");
+    CHECK(failed.state == UpdateState::failed);
+    CHECK_FALSE(failed.error_step.empty());
+    CHECK(failed.error_sqlstate == "XX000");
+    // No down script runs: the transaction rollback did the work.
+    CHECK(std::none_of(h.db.log().begin(), h.db.log().end(),
+                       [](const std::string& s) { return s.rfind("drop", 0) == 0; }));
+  }
+}
+
+TEST_CASE("implicit-commit engine: committed steps and the failing step's committed part are reverted") {
+  for (int k = 1; k <= 5; ++k) {
+    CAPTURE(k);
+    Harness h(false);
+    h.migrate(catalog_of({base_update()}));
+    Fingerprint before = h.fingerprint();
+    h.db.fail_at(k);
+    CHECK(h.migrate_fails(catalog_of({base_update(), five_statement_update()})) == exit_update_failed);
+    CHECK(h.fingerprint() == before);
+    const AttemptRecord& failed = h.last_attempt();
+    CHECK(failed.state == UpdateState::failed);
+    CHECK(failed.reason == "failed");
+    for (const auto& s : failed.steps)
+      CHECK((s.state == StepState::reverted || s.state == StepState::rolled_back || s.state == StepState::applying));
+  }
+}
+
+TEST_CASE("implicit-commit engine: downs run newest first") {
+  Harness h(false);
+  h.migrate(catalog_of({base_update()}));
+  h.db.fail_at(5);  // "create c1", the update's fifth statement
+  h.migrate_fails(catalog_of({base_update(), five_statement_update()}));
+  std::vector<std::string> drops;
+  for (const auto& s : h.db.log())
+    if (s.rfind("drop", 0) == 0) drops.push_back(s);
+  // 003_c had committed its insert before "create c1" failed, so its down runs first.
+  CHECK(drops == std::vector<std::string>{"drop if exists c1", "drop if exists b1", "drop if exists a2",
+                                          "drop if exists a1"});
+}
+
+TEST_CASE("a step outside the transaction that fails is reverted through the revert path") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  Update u = make_update("u2", "2",
+                         {{"001_a", "create a1", "drop if exists a1"},
+                          {"002_index", "create idx; fail", "drop if exists idx", false},
+                          {"003_c", "create c1", "drop if exists c1"}},
+                         {"u1"});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
+  CHECK(h.fingerprint() == before);
+  CHECK(message.find("reverted by their down scripts") != std::string::npos);
+  const AttemptRecord& failed = h.last_attempt();
+  CHECK(failed.state == UpdateState::failed);
+  REQUIRE(failed.steps.size() == 2);  // 003 never ran
+  CHECK(failed.steps[0].state == StepState::reverted);
+  CHECK(failed.steps[1].state == StepState::reverted);
+  CHECK(failed.steps[1].statements_done == 1);
+}
+
+TEST_CASE("a failing step outside a transaction with nothing committed needs no down") {
+  Harness h(true);
+  Update u = make_update("u1", "1", {{"001_index", "fail", "drop idx", false}});
+  CHECK(h.migrate_fails(catalog_of({u})) == exit_update_failed);
+  CHECK(h.last_attempt().state == UpdateState::failed);
+  CHECK(h.last_attempt().steps[0].state == StepState::rolled_back);
+}
+
+TEST_CASE("a down script that fails mid-revert is reported with what remains, exit 79") {
+  Harness h(false);
+  Update u = make_update("u1", "1",
+                         {{"001_a", "create a1", "drop a1"},
+                          {"002_b", "create b1", "drop b1; drop missing"},
+                          {"003_c", "create c1; fail", "drop if exists c1"}});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({u}), &message) == exit_revert_failed);
+  CHECK(message.find("002_b") != std::string::npos);
+  CHECK(message.find("still in the database") != std::string::npos);
+  CHECK(message.find("001_a") != std::string::npos);
+  const AttemptRecord& a = h.last_attempt();
+  CHECK(a.state == UpdateState::revert_failed);
+  CHECK(a.steps[1].state == StepState::reverting);
+  CHECK(a.steps[1].down_statements_done == 1);
+  CHECK(h.db.state().objects == std::set<std::string>{"a1"});
+
+  // The operator fixes the database; the next start resumes the revert at the statement
+  // that failed (not from the start of the down script), verifies it, then re-applies
+  // the update, which fails the same way again.
+  h.db.state().objects.insert("missing");
+  int drops_of_b1_before = static_cast<int>(std::count(h.db.log().begin(), h.db.log().end(), "drop b1"));
+  CHECK(h.migrate_fails(catalog_of({u})) == exit_revert_failed);
+  CHECK(h.db.state().attempts[0].state == UpdateState::failed);
+  CHECK(h.db.state().attempts[0].reason == "failed");
+  CHECK(h.db.state().attempts[1].state == UpdateState::revert_failed);
+  // Recovery did not re-run "drop b1"; the second attempt ran it once.
+  CHECK(std::count(h.db.log().begin(), h.db.log().end(), "drop b1") == drops_of_b1_before + 1);
+}
+
+TEST_CASE("a revert that does not restore the fingerprint fails loudly") {
+  Harness h(false);
+  Update u = make_update("u1", "1", {{"001_a", "create a1; create a2", "drop a1"}, {"002_b", "fail", "noop"}});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({u}), &message) == exit_revert_failed);
+  CHECK(message.find("not what it was before") != std::string::npos);
+  CHECK(h.last_attempt().state == UpdateState::revert_failed);
+}
+
+TEST_CASE("--remove-update reverts from the journal and refuses while a dependent is applied") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update(), five_statement_update()}));
+  std::string refusal;
+  try {
+    h.remove("u1");
+    FAIL("expected a refusal");
+  } catch (const UserError& e) {
+    CHECK(e.code() == exit_data);
+    refusal = e.what();
+  }
+  CHECK(refusal.find("u2 requires it") != std::string::npos);
+  CHECK(refusal.find("installer --remove-update u2") != std::string::npos);
+
+  std::string dry = h.remove("u2", true);
+  CHECK(dry.find("drop if exists c1") < dry.find("drop if exists a1"));
+  CHECK(h.db.state().objects.count("c1") == 1);  // dry run changed nothing
+
+  std::string out = h.remove("u2");
+  CHECK(out.find("verified") != std::string::npos);
+  CHECK(h.db.state().objects == std::set<std::string>{"base"});
+  CHECK(h.last_attempt().state == UpdateState::removed);
+  CHECK(h.last_attempt().reason == "remove-update");
+
+  // Removed means pending again.
+  CHECK(h.migrate(catalog_of({base_update(), five_statement_update()})).applied == std::vector<std::string>{"u2"});
+}
+
+TEST_CASE("--remove-update of an update that is not applied is refused") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update()}));
+  CHECK_THROWS_AS(h.remove("nope"), UserError);
+  h.remove("u1");
+  CHECK_THROWS_AS(h.remove("u1"), UserError);
+}
+
+TEST_CASE("downgrade guard: applied updates missing from the image stop the run, or are removed on request") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update(), five_statement_update()}));
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update()}), &message) == exit_data);
+  CHECK(message.find("installer --remove-update u2") != std::string::npos);
+  CHECK(h.db.state().objects.count("a1") == 1);
+
+  auto summary = h.migrate(catalog_of({base_update()}), /*auto_remove=*/true);
+  CHECK(summary.removed == std::vector<std::string>{"u2"});
+  CHECK(h.db.state().objects == std::set<std::string>{"base"});
+  CHECK(h.last_attempt().reason == "auto-remove-unknown");
+}
+
+TEST_CASE("an applied update whose files changed is refused, naming the file") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update()}));
+  Update changed = make_update("u1", "1", {{"001_base", "create base; create extra", "drop base"}});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({changed}), &message) == exit_data);
+  CHECK(message.find("/fake/u1/001_base.up.sql") != std::string::npos);
+  Update added = make_update("u1", "1", {{"001_base", "create base", "drop base"}, {"002_more", "create m", "drop m"}});
+  CHECK(h.migrate_fails(catalog_of({added}), &message) == exit_data);
+  CHECK(message.find("002_more") != std::string::npos);
+}
+
+TEST_CASE("a session lost mid-update is recovered at the next start, then the update is applied") {
+  for (int k = 1; k <= 5; ++k) {
+    CAPTURE(k);
+    Harness h(false);
+    h.migrate(catalog_of({base_update()}));
+    Fingerprint before = h.fingerprint();
+    h.db.fail_at(k, DbFailure::connection_lost);
+    CHECK_THROWS(h.migrate(catalog_of({base_update(), five_statement_update()})));
+    h.db.reconnect();
+    auto summary = h.migrate(catalog_of({base_update(), five_statement_update()}));
+    CHECK(summary.applied == std::vector<std::string>{"u2"});
+    CHECK(summary.recovered.size() == (h.db.state().attempts.size() == 3 ? 1u : 0u));
+    CHECK(h.db.state().objects == std::set<std::string>{"base", "a1", "a2", "b1", "c1"});
+    (void)before;
+  }
+}
+
+TEST_CASE("atomic engine: a session lost mid-update leaves nothing to recover") {
+  Harness h(true);
+  h.db.fail_at(2, DbFailure::connection_lost);
+  CHECK_THROWS(h.migrate(catalog_of({base_update(), five_statement_update()})));
+  h.db.reconnect();
+  // u1 committed before the loss; u2's transaction vanished with the session.
+  REQUIRE(h.db.state().attempts.size() == 1);
+  CHECK(h.db.state().attempts[0].update_id == "u1");
+  auto summary = h.migrate(catalog_of({base_update(), five_statement_update()}));
+  CHECK(summary.recovered.empty());
+  CHECK(summary.applied == std::vector<std::string>{"u2"});
+}

@@ -1,0 +1,104 @@
+#pragma once
+#include "installer/catalog/catalog.hpp"
+#include "installer/db/database.hpp"
+#include "installer/db/db_error.hpp"
+#include "installer/journal/journal.hpp"
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace installer::testing {
+
+/// What a fake server keeps: its "schema" (a set of object names) and the journal.
+/// Data changes are counted but, like in a real fingerprint, not part of the schema.
+struct FakeState {
+  std::set<std::string> objects;
+  long long rows = 0;
+  std::vector<AttemptRecord> attempts;
+  long long next_attempt = 1;
+};
+
+/// A database for unit tests of the engine's decisions. Step statements are a tiny
+/// language: "create X", "drop X", "drop if exists X", "insert", "fail", "noop".
+/// It records every statement, can fail the Nth one (or kill the session there) on cue,
+/// and behaves like PostgreSQL (transactional DDL) or MariaDB (each DDL commits).
+class FakeDatabase : public Database {
+ public:
+  explicit FakeDatabase(bool transactional_ddl = true) : transactional_ddl_(transactional_ddl) {}
+
+  /// Fail the nth statement run through execute() from now on (1-based).
+  void fail_at(int nth, DbFailure how = DbFailure::statement) {
+    fail_at_ = executed_ + nth;
+    fail_how_ = how;
+  }
+  /// Fail every statement whose text contains needle.
+  void fail_when(std::string needle) { fail_needle_ = std::move(needle); }
+  /// A new session after a crash: the server rolled back what was not committed.
+  void reconnect();
+
+  const std::vector<std::string>& log() const { return log_; }
+  FakeState& state() { return state_; }
+  int executed() const { return executed_; }
+
+  Engine engine() const override { return transactional_ddl_ ? Engine::postgres : Engine::mariadb; }
+  bool transactional_ddl() const override { return transactional_ddl_; }
+  void begin() override;
+  void commit() override;
+  void rollback() noexcept override;
+  bool in_transaction() const override { return snapshot_.has_value(); }
+  void execute(const std::string& statement) override;
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
+  bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
+  void release_lock(const std::string&) override {}
+  Fingerprint fingerprint(const std::string& excluded_schema) override;
+  bool table_exists(const std::string&, const std::string&) override { return true; }
+  std::string quote_identifier(const std::string& name) const override { return name; }
+
+  /// Called by FakeJournal before each journal write: a dead session cannot write.
+  void check_alive() const;
+
+ private:
+  bool transactional_ddl_;
+  FakeState state_;
+  std::optional<FakeState> snapshot_;
+  std::vector<std::string> log_;
+  int executed_ = 0;
+  int fail_at_ = -1;
+  DbFailure fail_how_ = DbFailure::statement;
+  std::string fail_needle_;
+  bool dead_ = false;
+};
+
+/// The journal kept inside FakeState, so it commits and rolls back with the "schema".
+class FakeJournal : public Journal {
+ public:
+  explicit FakeJournal(FakeDatabase& db) : db_(db) {}
+  bool exists() override { return true; }
+  void ensure() override {}
+  std::vector<AttemptRecord> load() override;
+  AttemptRecord load_attempt(long long attempt_id) override;
+  long long insert_attempt(const AttemptRecord& attempt) override;
+  void insert_step(long long attempt_id, const StepRecord& step) override;
+  void update_step(long long attempt_id, const StepRecord& step) override;
+  void update_attempt(const AttemptRecord& attempt) override;
+
+ private:
+  AttemptRecord& find(long long attempt_id);
+  FakeDatabase& db_;
+};
+
+/// A step for an in-memory update: up and down scripts in the fake's language.
+struct FakeStep {
+  std::string name;
+  std::string up;
+  std::string down;
+  bool transactional = true;
+};
+
+Update make_update(const std::string& id, const std::string& version, const std::vector<FakeStep>& steps,
+                   std::vector<std::string> required = {});
+
+}  // namespace installer::testing
