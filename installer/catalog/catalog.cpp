@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -49,18 +51,29 @@ std::vector<std::string> preference_for(Engine engine) {
 }
 
 std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
-  std::ifstream in(path.string(), std::ios::binary);
-  if (!in) {
+  boost::system::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    problems.push_back({path.string(), 0,
+                        fs::exists(path, ec) ? "cannot read: not a regular file" : "cannot read: No such file or directory"});
+    return std::nullopt;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
     problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(errno))});
     return std::nullopt;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(errno))});
+  std::string text;
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  bool failed = std::ferror(file) != 0;
+  int err = errno;
+  std::fclose(file);
+  if (failed) {
+    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(err))});
     return std::nullopt;
   }
-  return buffer.str();
+  return text;
 }
 
 struct StepFiles {
@@ -95,15 +108,20 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   Manifest manifest;
   fs::path manifest_path = dir / "update.toml";
   boost::system::error_code ec;
+  std::string manifest_text;
   if (fs::exists(manifest_path, ec)) {
-    if (auto text = read_file(manifest_path, problems)) manifest = parse_manifest(*text, manifest_path.string(), problems);
+    if (auto text = read_file(manifest_path, problems)) {
+      manifest_text = *text;
+      manifest = parse_manifest(*text, manifest_path.string(), problems);
+    }
   }
   update.id = manifest.id.value_or(folder);
   update.version = manifest.version.value_or(folder);
   update.required = manifest.required;
   update.description = manifest.description;
   if (update.id.empty() || update.id.find_first_of(" \t\n/") != std::string::npos)
-    problems.push_back({manifest_path.string(), 0, fmt::format("update id '{}' must be non-empty without spaces or slashes", update.id)});
+    problems.push_back({manifest.id ? manifest_path.string() : dir.string(), 0,
+                        fmt::format("update id '{}' must be non-empty without spaces or slashes", update.id)});
   if (!is_valid_version(update.version)) {
     problems.push_back(
         {manifest.version ? manifest_path.string() : dir.string(), 0,
@@ -124,7 +142,9 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   for (const auto& path : entries) {
     std::string name = path.filename().string();
     if (name.empty() || name[0] == '.' || name == "update.toml") continue;
-    if (path.extension() != ".sql") continue;  // READMEs and the like are allowed beside the steps
+    std::string extension = path.extension().string();
+    for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (extension != ".sql") continue;  // READMEs and the like are allowed beside the steps
     std::smatch m;
     if (!std::regex_match(name, m, step_file)) {
       problems.push_back({path.string(), 0,
@@ -151,7 +171,9 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
                                         name, name, variant.empty() ? "" : variant + ".")});
     }
     for (const auto& [variant, path] : step.down) {
-      if (!step.up.count(variant) && !step.up.count(""))
+      // A generic down may serve engine-specific ups; a specific down needs its own up.
+      bool has_up = variant.empty() ? !step.up.empty() : (step.up.count(variant) || step.up.count(""));
+      if (!has_up)
         problems.push_back({path.string(), 0,
                             fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
     }
@@ -198,6 +220,15 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   std::string summary;
   for (const auto& step : update.steps) summary += step.name + "\n" + step.up.checksum + "\n";
   update.checksum = sha256_hex(summary);
+  // Every file of every engine, and the manifest: two copies of an update are the same
+  // only if all of it is.
+  std::string content = manifest_text;
+  std::vector<Problem> already_reported;
+  for (const auto& [name, step_files] : files)
+    for (const auto* variants : {&step_files.up, &step_files.down})
+      for (const auto& [variant, path] : *variants)
+        if (auto text = read_file(path, already_reported)) content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
+  update.content_checksum = sha256_hex(content);
   if (problems.size() != problems_before) return std::nullopt;
   return update;
 }
@@ -240,7 +271,7 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
   for (auto& u : updates) {
     auto same_id = std::find_if(unique.begin(), unique.end(), [&](const Update& o) { return o.id == u.id; });
     if (same_id != unique.end()) {
-      if (same_id->checksum != u.checksum || same_id->version != u.version)
+      if (same_id->content_checksum != u.content_checksum)
         problems.push_back({u.source.string(), 0,
                             fmt::format("duplicate update id '{}' (also {}) with different content", u.id, same_id->source.string())});
       continue;

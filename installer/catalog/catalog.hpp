@@ -31,7 +31,8 @@ struct Update {
   std::vector<std::string> required;
   boost::filesystem::path source;  ///< the update's directory
   std::vector<Step> steps;         ///< in file-name order
-  std::string checksum;            ///< over step names and up-script checksums
+  std::string checksum;            ///< over step names and up-script checksums: what integrity checks
+  std::string content_checksum;    ///< over the manifest and every file: tells copies apart
 };
 
 /// All updates found in the update directories, valid and in version order.

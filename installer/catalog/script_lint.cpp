@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace installer {
 namespace {
@@ -26,10 +27,16 @@ bool is_transaction_control(const std::vector<std::string>& w, SqlDialect dialec
 }
 
 // Statements PostgreSQL refuses inside a transaction block (SQLSTATE 25001).
-bool cannot_run_in_transaction(const std::vector<std::string>& w) {
+bool cannot_run_in_transaction(const std::vector<std::string>& w, const std::string& text) {
   if (w.empty()) return false;
   const std::string& first = w[0];
-  if ((first == "CREATE" || first == "DROP" || first == "REINDEX") && contains(w, "CONCURRENTLY")) return true;
+  if ((first == "CREATE" || first == "DROP") && contains(w, "CONCURRENTLY")) return true;
+  if (first == "REINDEX" || (first == "ALTER" && contains(w, "DETACH"))) {
+    // Options lists and partition bounds come in parentheses; look at every word.
+    auto all = leading_words(text, 64, /*stop_at_parenthesis=*/false);
+    if (first == "REINDEX" && contains(all, "CONCURRENTLY")) return true;
+    if (first == "ALTER" && !all.empty() && all.back() == "CONCURRENTLY") return true;
+  }
   if (first == "VACUUM" || (first == "CLUSTER" && w.size() == 1)) return true;
   if ((first == "CREATE" || first == "DROP") && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "TABLESPACE"))
     return true;
@@ -48,6 +55,16 @@ void lint_statements(const std::vector<Statement>& statements, SqlDialect dialec
       continue;
     }
     auto words = leading_words(statement.text, 8);
+    if (!words.empty() && words[0] == "COPY") {
+      std::string upper_text;
+      for (char c : statement.text) upper_text += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (upper_text.find("FROM STDIN") != std::string::npos) {
+        problems.push_back({path, statement.line,
+                            "COPY ... FROM STDIN needs psql to stream the data that follows it; load data with INSERT "
+                            "statements or COPY ... FROM a server-side file"});
+        continue;
+      }
+    }
     if (is_transaction_control(words, dialect)) {
       problems.push_back(
           {path, statement.line,
@@ -56,7 +73,7 @@ void lint_statements(const std::vector<Statement>& statements, SqlDialect dialec
                        words[0] == "START" ? "START TRANSACTION" : words[0])});
       continue;
     }
-    if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words)) {
+    if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words, statement.text)) {
       problems.push_back({path, statement.line,
                           fmt::format("this statement cannot run inside a transaction; add\n"
                                       "    [steps.{}]\n    transaction = false\n  to update.toml",

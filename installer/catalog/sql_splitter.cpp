@@ -35,7 +35,8 @@ class Splitter {
     while (pos_ < s_.size()) {
       if (at_line_start_ && dialect_ == SqlDialect::mariadb && try_delimiter_command()) continue;
       char c = s_[pos_];
-      if (!delimiter_.empty() && begin_depth_ == 0 && s_.compare(pos_, delimiter_.size(), delimiter_) == 0) {
+      if (!delimiter_.empty() && begin_depth_ == 0 && paren_depth_ == 0 &&
+          s_.compare(pos_, delimiter_.size(), delimiter_) == 0) {
         finish_statement();
         pos_ += delimiter_.size();
         continue;
@@ -66,6 +67,12 @@ class Splitter {
         read_word();
       } else {
         if (!std::isspace(static_cast<unsigned char>(c))) mark_content();
+        // Like psql, a semicolon inside parentheses does not end a statement
+        // (CREATE RULE ... DO (INSERT ...; INSERT ...)).
+        if (dialect_ == SqlDialect::postgres) {
+          if (c == '(') ++paren_depth_;
+          else if (c == ')' && paren_depth_ > 0) --paren_depth_;
+        }
         advance();
       }
     }
@@ -107,6 +114,7 @@ class Splitter {
     words_seen_ = 0;
     routine_ = false;
     begin_depth_ = 0;
+    paren_depth_ = 0;
     first_words_.clear();
   }
 
@@ -210,7 +218,10 @@ class Splitter {
 
   void read_word() {
     size_t begin = pos_;
-    while (pos_ < s_.size() && is_ident_char(s_[pos_])) advance();
+    // With DELIMITER $$, "END$$" is a word followed by the delimiter, as in the mariadb client.
+    while (pos_ < s_.size() && is_ident_char(s_[pos_]) &&
+           !(delimiter_ != ";" && s_.compare(pos_, delimiter_.size(), delimiter_) == 0))
+      advance();
     end_ = pos_;
     std::string word = upper(s_.substr(begin, pos_ - begin));
     note_word(word);
@@ -267,6 +278,7 @@ class Splitter {
   std::vector<std::string> first_words_;
   bool routine_ = false;
   int begin_depth_ = 0;
+  int paren_depth_ = 0;
 
   std::vector<Statement> out_;
 };
@@ -277,7 +289,7 @@ std::vector<Statement> split_sql(std::string_view script, SqlDialect dialect) {
   return Splitter(script, dialect).run();
 }
 
-std::vector<std::string> leading_words(std::string_view s, size_t count) {
+std::vector<std::string> leading_words(std::string_view s, size_t count, bool stop_at_parenthesis) {
   std::vector<std::string> words;
   size_t i = 0;
   while (i < s.size() && words.size() < count) {
@@ -294,7 +306,13 @@ std::vector<std::string> leading_words(std::string_view s, size_t count) {
       while (i < s.size() && is_ident_char(s[i])) ++i;
       words.push_back(upper(s.substr(b, i - b)));
     } else if (c == '(' || c == '\'' || c == '"' || c == '`') {
-      break;  // past the keywords that name the statement's kind
+      if (stop_at_parenthesis) break;  // past the keywords that name the statement's kind
+      if (c == '(') {
+        ++i;
+      } else {
+        auto close = s.find(c, i + 1);
+        i = close == std::string_view::npos ? s.size() : close + 1;
+      }
     } else {
       ++i;
     }

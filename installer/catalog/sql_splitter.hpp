@@ -32,7 +32,8 @@ class SqlSplitError : public std::runtime_error {
 std::vector<Statement> split_sql(std::string_view script, SqlDialect dialect);
 
 /// The first `count` words of a statement, upper-cased, comments skipped; for
-/// recognising statement kinds ("CREATE", "INDEX", "CONCURRENTLY", ...).
-std::vector<std::string> leading_words(std::string_view statement, size_t count);
+/// recognising statement kinds ("CREATE", "INDEX", "CONCURRENTLY", ...). Stops at the
+/// first parenthesis or quote unless told to skip over parenthesised and quoted parts.
+std::vector<std::string> leading_words(std::string_view statement, size_t count, bool stop_at_parenthesis = true);
 
 }  // namespace installer

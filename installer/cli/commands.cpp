@@ -42,12 +42,20 @@ class LockGuard {
   LockGuard(Database& db, const Settings& s) : db_(db), key_("journal:" + s.journal_schema) {
     if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
       log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
-      if (!db_.acquire_lock(key_, s.lock_timeout))
+      if (!db_.acquire_lock(key_, s.lock_timeout)) {
+        std::string holder;
+        try {
+          holder = db_.describe_lock_holder(key_);
+        } catch (const std::exception&) {
+          // Only a nicety for the message.
+        }
         throw UserError(exit_tempfail,
                         fmt::format("another installer held the migration lock for longer than the lock timeout ({}); "
-                                    "it may still be applying updates. Nothing was changed. Start again later, or "
+                                    "it may still be applying updates.{} Nothing was changed. Start again later, or "
                                     "raise --lock-timeout (INSTALLER_LOCK_TIMEOUT).",
-                                    format_duration(s.lock_timeout)));
+                                    format_duration(s.lock_timeout),
+                                    holder.empty() ? "" : "\n  held by " + holder + "\n "));
+      }
     }
     log::debug("migration lock acquired");
   }

@@ -100,6 +100,11 @@ std::map<std::string, Source> read_config_file(const std::string& path, const st
     if (eq == std::string::npos)
       throw UserError(exit_config, fmt::format("{}:{}: expected key=value", path, number));
     std::string key = trim(text.substr(0, eq));
+    // The line is not echoed: a mistyped line may well hold a password.
+    bool plausible_key = !key.empty() && key.size() <= 40 &&
+                         key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
+    if (!plausible_key)
+      throw UserError(exit_config, fmt::format("{}:{}: expected key=value with a key of letters, digits, '-' and '_'", path, number));
     const SettingKey* k = find_key(key);
     if (!k) {
       std::string known;
@@ -176,6 +181,7 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
   if (const Source* url = get("db-url")) {
     try {
       s.connection = parse_connection_url(url->value);
+      register_secret(s.connection.password);
     } catch (const std::invalid_argument& e) {
       throw UserError(exit_config, fmt::format("{}: {}", url->origin, e.what()));
     }
@@ -199,7 +205,10 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
     }
   }
   if (const Source* v = get("db-user")) s.connection.user = v->value;
-  if (const Source* v = get("db-password")) s.connection.password = v->value;
+  if (const Source* v = get("db-password")) {
+    s.connection.password = v->value;
+    register_secret(v->value);
+  }
   if (const Source* v = get("db-name")) s.connection.database = v->value, s.has_connection = true;
   if (const Source* v = get("db-tls")) {
     try {

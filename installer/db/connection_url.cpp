@@ -101,25 +101,18 @@ ConnectionSpec parse_connection_url(std::string_view url) {
     throw std::invalid_argument(
         "database URL must start with postgresql://, mariadb:// or mysql://");
   std::string scheme(url.substr(0, scheme_end));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (scheme == "postgresql" || scheme == "postgres") spec.engine = Engine::postgres;
   else if (scheme == "mariadb") spec.engine = Engine::mariadb;
   else if (scheme == "mysql") spec.engine = Engine::mysql;
   else
     throw std::invalid_argument(fmt::format(
-        "database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)", scheme));
+        "database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)", scheme.substr(0, 20)));
 
   std::string_view rest = url.substr(scheme_end + 3);
-  std::string_view query;
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
-  std::string_view path;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    path = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  // The user part may hold '@' only percent-encoded, so the last '@' ends it.
+  // Passwords often hold '/', '?' or ':' unencoded (base64 secrets): the user part ends
+  // at the last '@', so those never end up taken for the host, port or database.
+  // An '@' inside a query value must be percent-encoded.
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = rest.substr(0, at);
     rest = rest.substr(at + 1);
@@ -129,6 +122,16 @@ ConnectionSpec parse_connection_url(std::string_view url) {
     } else {
       spec.user = percent_decode(userinfo, "user name");
     }
+  }
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view path;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
   }
   std::string_view hostport = rest;
   std::string_view port_text;
@@ -146,7 +149,7 @@ ConnectionSpec parse_connection_url(std::string_view url) {
   if (!port_text.empty()) {
     for (char c : port_text)
       if (!std::isdigit(static_cast<unsigned char>(c)))
-        throw std::invalid_argument(fmt::format("database URL: port '{}' is not a number", port_text));
+        throw std::invalid_argument("database URL: the port is not a number");
     int p = std::stoi(std::string(port_text.substr(0, 6)));
     if (p < 1 || p > 65535) throw std::invalid_argument(fmt::format("database URL: port {} is out of range", p));
     spec.port = p;

@@ -36,6 +36,11 @@ class Database {
   virtual void rollback() noexcept = 0;
   virtual bool in_transaction() const = 0;
 
+  /// Returns session settings (search_path, timeouts, ...) to their connection-time
+  /// values, so a SET in one update's script cannot change how the next one runs.
+  /// Keeps the migration lock.
+  virtual void reset_session_settings() = 0;
+
   /// Runs one statement of a step script. Throws DbError.
   virtual void execute(const std::string& statement) = 0;
 
@@ -47,6 +52,8 @@ class Database {
   /// Returns false on timeout.
   virtual bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) = 0;
   virtual void release_lock(const std::string& key) = 0;
+  /// Who holds the lock, for the timeout message ("" when the server cannot tell).
+  virtual std::string describe_lock_holder(const std::string& key) = 0;
 
   /// Describes the schema from the catalog, ignoring excluded_schema (the journal's).
   virtual Fingerprint fingerprint(const std::string& excluded_schema) = 0;

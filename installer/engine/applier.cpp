@@ -51,6 +51,7 @@ ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
   attempt.state = UpdateState::applying;
 
   auto started = Clock::now();
+  ctx_.db.reset_session_settings();
   bool atomic = ctx_.db.transactional_ddl() &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
   ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt)) : apply_in_parts(update, std::move(attempt));

@@ -79,6 +79,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
   AttemptRecord attempt = journal.load_attempt(attempt_id);
   const bool from_failure = reason == RevertReason::failed_apply || reason == RevertReason::recovery;
 
+  db.reset_session_settings();
   // Journaled before any down runs, so a crash from here on is finished by recovery.
   attempt.state = UpdateState::reverting;
   if (attempt.reason.empty() || reason != RevertReason::recovery) attempt.reason = to_string(reason);

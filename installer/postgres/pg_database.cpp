@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include <unistd.h>
+
 namespace installer {
 namespace {
 
@@ -34,9 +36,17 @@ const char* sslmode_name(TlsMode m) {
   return "prefer";
 }
 
+std::string application_name() {
+  // Shown in pg_stat_activity, and in another installer's lock-timeout message.
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string("installer ") + INSTALLER_VERSION + " on " + host;
+}
+
 std::string conninfo(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
-  std::string info = fmt::format("host={} port={} connect_timeout={} application_name=installer",
-                                 quote_conninfo(spec.host), spec.effective_port(), std::max<long>(1, connect_timeout.count()));
+  std::string info = fmt::format("host={} port={} connect_timeout={} application_name={}", quote_conninfo(spec.host),
+                                 spec.effective_port(), std::max<long>(1, connect_timeout.count()),
+                                 quote_conninfo(application_name().substr(0, 63)));
   if (!spec.user.empty()) info += " user=" + quote_conninfo(spec.user);
   if (!spec.password.empty()) info += " password=" + quote_conninfo(spec.password);
   if (!spec.database.empty()) info += " dbname=" + quote_conninfo(spec.database);
@@ -135,6 +145,9 @@ class PgDatabase : public Database {
 
   void execute(const std::string& statement) override { run(statement); }
 
+  // RESET ALL, not DISCARD ALL: the latter would also release the advisory lock.
+  void reset_session_settings() override { run("RESET ALL"); }
+
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
     std::string numbered;
     int n = 0;
@@ -175,6 +188,21 @@ class PgDatabase : public Database {
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
       pause = std::min(pause * 2, std::chrono::milliseconds(500));
     }
+  }
+
+  std::string describe_lock_holder(const std::string& key) override {
+    long long id = lock_id(key);
+    auto rows = query(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), "
+        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(a.state, '') "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid AND l.objsubid = 1",
+        {std::to_string(static_cast<unsigned long long>(id) >> 32), std::to_string(id & 0xffffffffLL)});
+    if (rows.empty()) return {};
+    const auto& r = rows[0];
+    return fmt::format("server process {} ({}, from {}, connected {}, {})", r[0].value_or("?"), r[1].value_or(""),
+                       r[2].value_or(""), r[3].value_or(""), r[4].value_or(""));
   }
 
   void release_lock(const std::string& key) override {

@@ -26,8 +26,10 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
 std::string format_duration(std::chrono::milliseconds d) {
   long long ms = d.count();
   if (ms < 1000) return fmt::format("{}ms", ms);
-  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
-  return fmt::format("{}m{:02}s", ms / 60'000, (ms / 1000) % 60);
+  long long tenths = (ms + 50) / 100;  // rounded first, so 59999ms is "1m00s", not "60.0s"
+  if (tenths < 600) return fmt::format("{}.{}s", tenths / 10, tenths % 10);
+  long long seconds = (ms + 500) / 1000;
+  return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
 }
 
 }  // namespace installer

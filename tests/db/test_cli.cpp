@@ -209,6 +209,8 @@ TEST_CASE("two installers: the second waits for the lock, bounded, and exits 75 
   auto waited = std::chrono::steady_clock::now() - started;
   CHECK(timed_out.exit_code == 75);
   CHECK(timed_out.err.find("lock timeout (1.0s)") != std::string::npos);
+  CHECK(timed_out.err.find("held by server process") != std::string::npos);
+  CHECK(timed_out.err.find("installer " INSTALLER_VERSION " on ") != std::string::npos);
   CHECK(waited >= std::chrono::milliseconds(900));
   CHECK(count(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'installer'") == 0);
 

@@ -265,3 +265,17 @@ TEST_CASE("a down script that does not restore the schema fails loudly with exit
   }
   CHECK(*scratch.query("SELECT state FROM installer.updates ORDER BY attempt_id DESC LIMIT 1")[0][0] == "revert_failed");
 }
+
+TEST_CASE("a SET in one update's script does not leak into the next update") {
+  ScratchDatabase scratch;
+  UpdateTree tree;
+  // pg_dump-style scripts empty the search_path; without a reset the next update's
+  // unqualified CREATE TABLE would fail with "no schema has been selected".
+  tree.write("1/001_a.up.sql", "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.a (id int);\n");
+  tree.write("1/001_a.down.sql", "DROP TABLE IF EXISTS public.a;\n");
+  tree.write("2/001_b.up.sql", "CREATE TABLE b (id int);\n");
+  tree.write("2/001_b.down.sql", "DROP TABLE IF EXISTS b;\n");
+  EngineSession s(scratch);
+  CHECK(migrate_code(s, tree.load(Engine::postgres)) == exit_ok);
+  CHECK(count(scratch, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'b'") == 1);
+}

@@ -50,9 +50,11 @@ class FakeDatabase : public Database {
   void rollback() noexcept override;
   bool in_transaction() const override { return snapshot_.has_value(); }
   void execute(const std::string& statement) override;
+  void reset_session_settings() override { log_.push_back("RESET"); }
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
+  std::string describe_lock_holder(const std::string&) override { return {}; }
   Fingerprint fingerprint(const std::string& excluded_schema) override;
   bool table_exists(const std::string&, const std::string&) override { return true; }
   std::string quote_identifier(const std::string& name) const override { return name; }
