@@ -53,6 +53,8 @@ TlsMode parse_tls_mode(const std::string& v) {
       "database URL: unknown TLS mode '{}' (use disable, prefer, require, verify-ca or verify-full)", v));
 }
 
+}  // namespace
+
 const char* tls_mode_name(TlsMode m) {
   switch (m) {
     case TlsMode::disable: return "disable";
@@ -63,8 +65,6 @@ const char* tls_mode_name(TlsMode m) {
   }
   return "prefer";
 }
-
-}  // namespace
 
 int ConnectionSpec::effective_port() const {
   if (port) return *port;

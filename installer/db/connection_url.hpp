@@ -27,6 +27,9 @@ struct ConnectionSpec {
   std::string redacted_url() const;
 };
 
+/// "disable", "prefer", "require", "verify-ca", "verify-full" (libpq's sslmode words).
+const char* tls_mode_name(TlsMode mode);
+
 /// Parses postgresql://, postgres://, mariadb:// and mysql:// URLs.
 /// Throws std::invalid_argument with a message that never contains the password.
 ConnectionSpec parse_connection_url(std::string_view url);

@@ -11,12 +11,6 @@
 namespace installer {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-long long elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
-}
-
 void note_failure(AttemptRecord& attempt, const StatementFailure& f) {
   attempt.error = f.describe();
   attempt.error_step = f.step;
@@ -59,6 +53,19 @@ ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
   return outcome;
 }
 
+StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index, long long attempt_id) {
+  const Step& step = update.steps[index];
+  auto started = Clock::now();
+  run_statements(ctx_.db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
+  StepRecord record = step_record(step, static_cast<int>(index + 1));
+  record.state = StepState::applied;
+  record.statements_done = record.statements_total;
+  record.duration_ms = elapsed_ms(started);
+  ctx_.journal.insert_step(attempt_id, record);
+  log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
+  return record;
+}
+
 ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt) {
   Database& db = ctx_.db;
   ApplyOutcome outcome;
@@ -68,18 +75,8 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   db.begin();
   try {
     attempt.attempt_id = ctx_.journal.insert_attempt(attempt);
-    for (current = 0; current < update.steps.size(); ++current) {
-      const Step& step = update.steps[current];
-      auto started = Clock::now();
-      run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
-      StepRecord record = step_record(step, static_cast<int>(current + 1));
-      record.state = StepState::applied;
-      record.statements_done = record.statements_total;
-      record.duration_ms = elapsed_ms(started);
-      ctx_.journal.insert_step(attempt.attempt_id, record);
-      done.push_back(record);
-      log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
-    }
+    for (current = 0; current < update.steps.size(); ++current)
+      done.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
     attempt.state = UpdateState::applied;
     attempt.fingerprint_after = db.fingerprint(ctx_.journal_schema).serialize();
     ctx_.journal.update_attempt(attempt);
@@ -144,18 +141,8 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       size_t current = i;
       db.begin();
       try {
-        for (current = i; current < end; ++current) {
-          const Step& step = update.steps[current];
-          auto started = Clock::now();
-          run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
-          StepRecord record = step_record(step, static_cast<int>(current + 1));
-          record.state = StepState::applied;
-          record.statements_done = record.statements_total;
-          record.duration_ms = elapsed_ms(started);
-          journal.insert_step(attempt.attempt_id, record);
-          group.push_back(record);
-          log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
-        }
+        for (current = i; current < end; ++current)
+          group.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
         db.commit();
       } catch (const StatementError& e) {
         db.rollback();

@@ -31,6 +31,8 @@ class Applier {
  private:
   ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt);
   ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt);
+  /// Runs step `index` inside the open transaction and journals it as applied there.
+  StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
   void record_failed_attempt(AttemptRecord attempt, const StatementFailure& failure, size_t failed_step,
                              const std::vector<StepRecord>& done);
 

@@ -2,6 +2,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/engine/reconcile.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -23,19 +24,8 @@ const char* to_string(RevertReason reason) {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-long long elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
-}
-
 bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRecord& attempt) {
-  std::map<std::string, const AttemptRecord*> latest;
-  for (const auto& a : all) {
-    auto& slot = latest[a.update_id];
-    if (!slot || slot->attempt_id < a.attempt_id) slot = &a;
-  }
-  for (const auto& [id, last] : latest)
+  for (const auto& [id, last] : latest_attempts(all))
     if (id != attempt.update_id && last->state == UpdateState::applied && last->attempt_id > attempt.attempt_id)
       return true;
   return false;

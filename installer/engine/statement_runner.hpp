@@ -3,6 +3,7 @@
 #include "installer/db/database.hpp"
 #include "installer/db/db_error.hpp"
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -46,6 +47,13 @@ struct ScriptLocation {
 /// caller can journal progress. Throws StatementError for a failed statement.
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
                     const ScriptLocation& where, const std::function<void(int done)>& on_done = {});
+
+using Clock = std::chrono::steady_clock;
+
+/// Milliseconds since `since`, for step durations.
+inline long long elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
 
 /// Shortens a statement for one-line messages.
 std::string abbreviate(const std::string& sql, size_t max_length = 200);

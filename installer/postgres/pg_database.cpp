@@ -25,17 +25,6 @@ std::string quote_conninfo(const std::string& value) {
   return out + "'";
 }
 
-const char* sslmode_name(TlsMode m) {
-  switch (m) {
-    case TlsMode::disable: return "disable";
-    case TlsMode::prefer: return "prefer";
-    case TlsMode::require: return "require";
-    case TlsMode::verify_ca: return "verify-ca";
-    case TlsMode::verify_full: return "verify-full";
-  }
-  return "prefer";
-}
-
 std::string application_name() {
   // Shown in pg_stat_activity, and in another installer's lock-timeout message.
   char host[256] = {};
@@ -50,7 +39,7 @@ std::string conninfo(const ConnectionSpec& spec, std::chrono::seconds connect_ti
   if (!spec.user.empty()) info += " user=" + quote_conninfo(spec.user);
   if (!spec.password.empty()) info += " password=" + quote_conninfo(spec.password);
   if (!spec.database.empty()) info += " dbname=" + quote_conninfo(spec.database);
-  if (spec.tls) info += std::string(" sslmode=") + sslmode_name(*spec.tls);
+  if (spec.tls) info += std::string(" sslmode=") + tls_mode_name(*spec.tls);
   if (!spec.tls_ca_file.empty()) info += " sslrootcert=" + quote_conninfo(spec.tls_ca_file);
   for (const auto& [k, v] : spec.options) info += " " + k + "=" + quote_conninfo(v);
   return info;
