@@ -48,6 +48,7 @@ INSTALLER_PACKAGES=(
     util-linux
     procps
     ca-certificates
+    openssl
 )
 
 log() {
@@ -188,6 +189,28 @@ _as_postgres() {
     runuser -u postgres -- "$@"
 }
 
+# _make_test_certs DIR OWNER: a throwaway CA, a server certificate for 127.0.0.1 and
+# localhost signed by it, and an unrelated CA that must NOT verify the server.
+# Writes DIR/ca.pem, DIR/server.pem, DIR/server-key.pem, DIR/other-ca.pem.
+_make_test_certs() {
+    local dir="$1" owner="$2"
+    (
+        cd "$dir" || exit 1
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=installer test CA" \
+            -keyout ca-key.pem -out ca.pem &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+                -keyout server-key.pem -out server.csr &&
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext &&
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+                -extfile server.ext -out server.pem &&
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=some other CA" \
+                -keyout other-ca-key.pem -out other-ca.pem
+    ) >/dev/null 2>&1 || { log "could not create test TLS certificates"; return 1; }
+    chmod 0644 "$dir/ca.pem" "$dir/other-ca.pem" "$dir/server.pem"
+    chown "$owner" "$dir/server-key.pem" "$dir/server.pem"
+}
+
 start_postgres() {
     if [[ -n "${PG_DIR:-}" && -d "${PG_DIR:-}" ]]; then
         log "PostgreSQL already running on port ${PG_PORT:-?} (PG_DIR=$PG_DIR)"
@@ -222,6 +245,7 @@ start_postgres() {
         fi
     fi
     rm -f "$dir/pwfile"
+    _make_test_certs "$dir" postgres:postgres || { stop_postgres; return 1; }
 
     cat >>"$data/postgresql.conf" <<EOF
 
@@ -232,6 +256,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 200
+ssl = on
+ssl_cert_file = '$dir/server.pem'
+ssl_key_file = '$dir/server-key.pem'
 EOF
 
     for ((attempt = 1; attempt <= 5; attempt++)); do
@@ -270,7 +297,10 @@ EOF
     PG_PORT="$port"
     PG_PASSWORD="$pw"
     INSTALLER_TEST_PG_URL="postgresql://postgres:$pw@127.0.0.1:$port/postgres"
-    export PG_PORT PG_PASSWORD PG_DIR INSTALLER_TEST_PG_URL
+    # The server speaks TLS with a certificate from a throwaway CA (tests of sslmode).
+    INSTALLER_TEST_PG_TLS_CA="$dir/ca.pem"
+    INSTALLER_TEST_PG_OTHER_CA="$dir/other-ca.pem"
+    export PG_PORT PG_PASSWORD PG_DIR INSTALLER_TEST_PG_URL INSTALLER_TEST_PG_TLS_CA INSTALLER_TEST_PG_OTHER_CA
     log "PostgreSQL ready on 127.0.0.1:$port in $(($(_now_ms) - t0)) ms (dir $dir)"
 }
 
@@ -350,6 +380,8 @@ start_mariadb() {
         return 1
     fi
 
+    _make_test_certs "$dir" mysql:mysql || { stop_mariadb; return 1; }
+
     for ((attempt = 1; attempt <= 5; attempt++)); do
         port="$(free_port)" || break
         : >"$dir/error.log"
@@ -358,6 +390,7 @@ start_mariadb() {
             --bind-address=127.0.0.1 --socket="$sock" --pid-file="$dir/mariadbd.pid" \
             --log-error="$dir/error.log" --user=mysql --skip-name-resolve \
             --innodb-flush-log-at-trx-commit=0 --max-connections=200 \
+            --ssl-cert="$dir/server.pem" --ssl-key="$dir/server-key.pem" --ssl-ca="$dir/ca.pem" \
             </dev/null >>"$dir/mariadbd.out" 2>&1 &
         pid=$!
         _MARIADB_PID="$pid"
@@ -419,7 +452,10 @@ start_mariadb() {
     fi
 
     INSTALLER_TEST_MARIADB_URL="mariadb://root:$pw@127.0.0.1:$port/"
-    export MARIADB_PORT MARIADB_PASSWORD MARIADB_DIR INSTALLER_TEST_MARIADB_URL
+    INSTALLER_TEST_MARIADB_TLS_CA="$dir/ca.pem"
+    INSTALLER_TEST_MARIADB_OTHER_CA="$dir/other-ca.pem"
+    export MARIADB_PORT MARIADB_PASSWORD MARIADB_DIR INSTALLER_TEST_MARIADB_URL \
+        INSTALLER_TEST_MARIADB_TLS_CA INSTALLER_TEST_MARIADB_OTHER_CA
     log "MariaDB ready on 127.0.0.1:$port in $(($(_now_ms) - t0)) ms (dir $dir)"
 }
 

@@ -1,6 +1,7 @@
 #include "installer/cli/connect.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/mariadb/maria_database.hpp"
 #include "installer/postgres/pg_database.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
@@ -14,11 +15,9 @@ std::unique_ptr<Database> connect_database(const Settings& settings) {
     throw UserError(exit_config,
                     "no database configured: set INSTALLER_DB_URL (postgresql://USER:PASSWORD@HOST:PORT/DB) or --db-url");
   const ConnectionSpec& spec = settings.connection;
-  if (spec.engine != Engine::postgres)
-    throw UserError(exit_config, fmt::format("{} databases are not supported by this build yet (database {})",
-                                             engine_name(spec.engine), spec.redacted_url()));
   try {
-    auto db = open_postgres(spec, settings.connect_timeout);
+    auto db = spec.engine == Engine::postgres ? open_postgres(spec, settings.connect_timeout)
+                                              : open_mariadb(spec, settings.connect_timeout);
     log::debug("connected to {}", spec.redacted_url());
     return db;
   } catch (const DbError& e) {

@@ -128,7 +128,8 @@ void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
     out << j.dump(2) << "\n";
     return;
   }
-  out << fmt::format("database:  {} ({}, journal in schema {})\n", in.database, in.engine, in.journal_schema);
+  out << fmt::format("database:  {} ({}, journal in {})\n", in.database, in.engine,
+                     in.engine == "postgres" ? "schema " + in.journal_schema : "tables " + in.journal_schema + "_*");
   if (!in.journal_exists) out << "journal:   none yet (no update has run against this database)\n";
   out << fmt::format("updates:   {} applied, {} pending\n", applied, pending);
   if (in.schema_now) {

@@ -16,6 +16,11 @@ const char* engine_name(Engine engine) {
   return "postgres";
 }
 
+std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table) {
+  if (engine == Engine::postgres) return {journal, table};
+  return {"", journal + "_" + table};
+}
+
 namespace {
 
 std::string percent_decode(std::string_view s, std::string_view what) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace installer {
@@ -12,6 +13,12 @@ enum class Engine { postgres, mariadb, mysql };
 
 /// "postgres", "mariadb", "mysql": the word used in step file names and messages.
 const char* engine_name(Engine engine);
+
+/// Where journal table `table` of the journal named `journal` lives, as {schema, table}.
+/// PostgreSQL: a schema of its own ("installer"."updates"). MariaDB/MySQL: tables in
+/// the application's own database ("installer_updates"), because application users
+/// seldom have the privileges to create or use a second database.
+std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table);
 
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
@@ -55,10 +62,12 @@ class Database {
   /// Who holds the lock, for the timeout message ("" when the server cannot tell).
   virtual std::string describe_lock_holder(const std::string& key) = 0;
 
-  /// Describes the schema from the catalog, ignoring excluded_schema (the journal's).
-  virtual Fingerprint fingerprint(const std::string& excluded_schema) = 0;
+  /// Describes the schema from the catalog, leaving out the journal named `journal`
+  /// (PostgreSQL: the schema of that name; MariaDB/MySQL: its tables in the current
+  /// database, see journal_table()).
+  virtual Fingerprint fingerprint(const std::string& journal) = 0;
 
-  /// Whether a table exists, for reading the journal without creating it.
+  /// Whether a table exists; an empty schema means the current database.
   virtual bool table_exists(const std::string& schema, const std::string& table) = 0;
 
   /// The SQL dialect bits the journal needs.

@@ -78,7 +78,8 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
     attempt.state = UpdateState::applied;
-    attempt.fingerprint_after = db.fingerprint(ctx_.journal_schema).serialize();
+    outcome.after = db.fingerprint(ctx_.journal_schema);
+    attempt.fingerprint_after = outcome.after.serialize();
     ctx_.journal.update_attempt(attempt);
     db.commit();
   } catch (const StatementError& e) {
@@ -195,7 +196,8 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
 
   if (!failure) {
     attempt.state = UpdateState::applied;
-    attempt.fingerprint_after = db.fingerprint(ctx_.journal_schema).serialize();
+    outcome.after = db.fingerprint(ctx_.journal_schema);
+    attempt.fingerprint_after = outcome.after.serialize();
     journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;

@@ -17,6 +17,7 @@ struct ApplyOutcome {
   bool fingerprint_restored = false;        ///< the schema equals the before-fingerprint after the failure
   std::vector<std::string> differences;
   long long duration_ms = 0;
+  Fingerprint after;  ///< the schema after the update, when applied (the next update's before)
 };
 
 /// Applies one update. On PostgreSQL, when every step is transactional, the steps and

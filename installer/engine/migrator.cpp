@@ -103,8 +103,8 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
     if (outcome.applied) {
       log::info("applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
       summary.applied.push_back(update->id);
-      // Nothing else changes the schema between two updates of one run.
-      if (&*update != r.pending.back()) before = ctx_.db.fingerprint(ctx_.journal_schema);
+      // Nothing else changes the schema between two updates of one run (we hold the lock).
+      before = outcome.after;
       continue;
     }
     const StatementFailure& f = *outcome.failure;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -42,15 +43,17 @@ bool is_terminal(UpdateState s) {
          s == UpdateState::revert_failed;
 }
 
-std::vector<std::string> postgres_ddl(const std::string& s) {
+using TableName = std::function<std::string(const char*)>;
+
+std::vector<std::string> postgres_ddl(const std::string& schema, const TableName& t) {
   return {
-      fmt::format("CREATE SCHEMA IF NOT EXISTS {}", s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {}.journal_format ("
+      fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   " format_version integer NOT NULL,"
                   " written_by text NOT NULL,"
                   " created_at timestamptz NOT NULL DEFAULT now())",
-                  s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {}.updates ("
+                  t("journal_format")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   " attempt_id bigserial PRIMARY KEY,"
                   " update_id text NOT NULL, version text NOT NULL, checksum text NOT NULL,"
                   " description text NOT NULL DEFAULT '', requires text NOT NULL DEFAULT '',"
@@ -60,10 +63,10 @@ std::vector<std::string> postgres_ddl(const std::string& s) {
                   " error text NOT NULL DEFAULT '', error_step text NOT NULL DEFAULT '',"
                   " error_statement text NOT NULL DEFAULT '', error_sqlstate text NOT NULL DEFAULT '',"
                   " reason text NOT NULL DEFAULT '')",
-                  s),
-      fmt::format("CREATE INDEX IF NOT EXISTS updates_update_id_idx ON {}.updates (update_id, attempt_id)", s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {0}.steps ("
-                  " attempt_id bigint NOT NULL REFERENCES {0}.updates (attempt_id) ON DELETE CASCADE,"
+                  t("updates")),
+      fmt::format("CREATE INDEX IF NOT EXISTS updates_update_id_idx ON {} (update_id, attempt_id)", t("updates")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  " attempt_id bigint NOT NULL REFERENCES {} (attempt_id) ON DELETE CASCADE,"
                   " position integer NOT NULL, name text NOT NULL,"
                   " up_checksum text NOT NULL, down_checksum text NOT NULL, down_script text NOT NULL,"
                   " transactional boolean NOT NULL, state text NOT NULL,"
@@ -72,19 +75,20 @@ std::vector<std::string> postgres_ddl(const std::string& s) {
                   " fingerprint_before text NOT NULL DEFAULT '',"
                   " duration_ms bigint NOT NULL DEFAULT 0, error text NOT NULL DEFAULT '',"
                   " PRIMARY KEY (attempt_id, position))",
-                  s),
+                  t("steps"), t("updates")),
   };
 }
 
-std::vector<std::string> mariadb_ddl(const std::string& s) {
+// utf8mb4_bin: journal text is compared byte for byte, whatever the database's default.
+std::vector<std::string> mariadb_ddl(const TableName& t) {
   return {
-      fmt::format("CREATE DATABASE IF NOT EXISTS {}", s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {}.journal_format ("
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   " format_version INT NOT NULL,"
                   " written_by VARCHAR(255) NOT NULL,"
-                  " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
-                  s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {}.updates ("
+                  " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
+                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                  t("journal_format")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   " attempt_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
                   " update_id VARCHAR(255) NOT NULL, version VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL,"
                   " description TEXT NOT NULL, requires TEXT NOT NULL,"
@@ -94,9 +98,10 @@ std::vector<std::string> mariadb_ddl(const std::string& s) {
                   " error LONGTEXT NOT NULL, error_step VARCHAR(255) NOT NULL DEFAULT '',"
                   " error_statement LONGTEXT NOT NULL, error_sqlstate VARCHAR(64) NOT NULL DEFAULT '',"
                   " reason VARCHAR(64) NOT NULL DEFAULT '',"
-                  " KEY updates_update_id_idx (update_id, attempt_id)) ENGINE=InnoDB",
-                  s),
-      fmt::format("CREATE TABLE IF NOT EXISTS {0}.steps ("
+                  " KEY updates_update_id_idx (update_id, attempt_id))"
+                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                  t("updates")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   " attempt_id BIGINT NOT NULL, position INT NOT NULL, name VARCHAR(255) NOT NULL,"
                   " up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64) NOT NULL, down_script LONGTEXT NOT NULL,"
                   " transactional BOOLEAN NOT NULL, state VARCHAR(32) NOT NULL,"
@@ -105,8 +110,9 @@ std::vector<std::string> mariadb_ddl(const std::string& s) {
                   " fingerprint_before TEXT NOT NULL,"
                   " duration_ms BIGINT NOT NULL DEFAULT 0, error LONGTEXT NOT NULL,"
                   " PRIMARY KEY (attempt_id, position),"
-                  " FOREIGN KEY (attempt_id) REFERENCES {0}.updates (attempt_id) ON DELETE CASCADE) ENGINE=InnoDB",
-                  s),
+                  " FOREIGN KEY (attempt_id) REFERENCES {} (attempt_id) ON DELETE CASCADE)"
+                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                  t("steps"), t("updates")),
   };
 }
 
@@ -115,7 +121,8 @@ std::vector<std::string> mariadb_ddl(const std::string& s) {
 SqlJournal::SqlJournal(Database& db, std::string schema) : db_(db), schema_(std::move(schema)) {}
 
 std::string SqlJournal::table(const char* name) const {
-  return db_.quote_identifier(schema_) + "." + db_.quote_identifier(name);
+  auto [schema, table] = journal_table(db_.engine(), schema_, name);
+  return schema.empty() ? db_.quote_identifier(table) : db_.quote_identifier(schema) + "." + db_.quote_identifier(table);
 }
 
 std::string SqlJournal::timestamp(const char* column) const {
@@ -124,12 +131,22 @@ std::string SqlJournal::timestamp(const char* column) const {
   return fmt::format("DATE_FORMAT({}, '%Y-%m-%dT%H:%i:%sZ')", column);
 }
 
-bool SqlJournal::exists() { return db_.table_exists(schema_, "updates"); }
+std::string SqlJournal::now() const {
+  // MariaDB's CURRENT_TIMESTAMP follows the session's time zone; the journal is UTC.
+  return db_.engine() == Engine::postgres ? "now()" : "UTC_TIMESTAMP(6)";
+}
+
+bool SqlJournal::exists() {
+  auto [schema, table] = journal_table(db_.engine(), schema_, "updates");
+  return db_.table_exists(schema, table);
+}
 
 void SqlJournal::ensure() {
   if (!exists()) {
-    std::string s = db_.quote_identifier(schema_);
-    for (const auto& statement : db_.engine() == Engine::postgres ? postgres_ddl(s) : mariadb_ddl(s))
+    auto name = [this](const char* t) { return table(t); };
+    for (const auto& statement : db_.engine() == Engine::postgres
+                                     ? postgres_ddl(db_.quote_identifier(schema_), name)
+                                     : mariadb_ddl(name))
       db_.query(statement);
   }
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
@@ -217,10 +234,10 @@ AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
 long long SqlJournal::insert_attempt(const AttemptRecord& a) {
   std::string insert = fmt::format(
       "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
-      "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason{}) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{})",
-      table("updates"), is_terminal(a.state) ? ", finished_at" : "",
-      is_terminal(a.state) ? (db_.engine() == Engine::postgres ? ", now()" : ", CURRENT_TIMESTAMP(6)") : "");
+      "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason, "
+      "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
+      table("updates"), is_terminal(a.state) ? ", finished_at" : "", now(),
+      is_terminal(a.state) ? ", " + now() : "");
   std::vector<SqlValue> params{a.update_id,          a.version,           a.checksum,         a.description,
                                join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
                                a.fingerprint_before, a.fingerprint_after, a.error,            a.error_step,
@@ -256,9 +273,7 @@ void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {
-  std::string finished = is_terminal(a.state)
-                             ? (db_.engine() == Engine::postgres ? ", finished_at = now()" : ", finished_at = CURRENT_TIMESTAMP(6)")
-                             : "";
+  std::string finished = is_terminal(a.state) ? ", finished_at = " + now() : "";
   db_.query(fmt::format("UPDATE {} SET state = ?, fingerprint_before = ?, fingerprint_after = ?, error = ?, "
                         "error_step = ?, error_statement = ?, error_sqlstate = ?, reason = ?{} WHERE attempt_id = ?",
                         table("updates"), finished),

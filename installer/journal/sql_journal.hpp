@@ -6,8 +6,8 @@
 
 namespace installer {
 
-/// The journal as tables in a schema (PostgreSQL) or database (MariaDB) of the target
-/// server, written through Database::query so both engines share this code.
+/// The journal as tables of the target database (where: journal_table()), written
+/// through Database::query so both engines share this code.
 class SqlJournal : public Journal {
  public:
   SqlJournal(Database& db, std::string schema);
@@ -26,6 +26,7 @@ class SqlJournal : public Journal {
  private:
   std::string table(const char* name) const;
   std::string timestamp(const char* column) const;
+  std::string now() const;
   std::vector<StepRecord> load_steps(const std::string& where, const std::vector<SqlValue>& params, bool with_down);
 
   Database& db_;

@@ -1,0 +1,271 @@
+#include "installer/mariadb/maria_database.hpp"
+
+#include "installer/db/db_error.hpp"
+#include "installer/util/log.hpp"
+#include "installer/util/sha256.hpp"
+
+#include <errmsg.h>
+#include <fmt/format.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+namespace installer {
+namespace {
+
+bool is_connection_loss(unsigned int code) {
+  return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONNECTION_ERROR ||
+         code == CR_CONN_HOST_ERROR || code == ER_CONNECTION_KILLED || code == ER_SERVER_SHUTDOWN;
+}
+
+bool is_auth_failure(unsigned int code) {
+  return code == ER_ACCESS_DENIED_ERROR || code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
+}
+
+std::string application_name() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string("installer ") + INSTALLER_VERSION + " on " + host;
+}
+
+/// The settings the installer relies on in its own session; restored after each update
+/// because scripts may change them.
+const char* const kSessionSetup =
+    "SET SESSION group_concat_max_len = 4294967295, SESSION autocommit = 1, "
+    "SESSION sql_mode = DEFAULT, SESSION foreign_key_checks = DEFAULT, SESSION unique_checks = DEFAULT, "
+    "SESSION time_zone = DEFAULT, SESSION sql_notes = DEFAULT, SESSION lock_wait_timeout = DEFAULT, "
+    "SESSION innodb_lock_wait_timeout = DEFAULT, SESSION character_set_client = utf8mb4, "
+    "SESSION character_set_results = utf8mb4, SESSION collation_connection = utf8mb4_general_ci";
+
+class MariaDatabase : public Database {
+ public:
+  MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) : engine_(spec.engine) {
+    static std::once_flag init;
+    std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
+    conn_ = mysql_init(nullptr);
+    if (!conn_) throw DbError(DbFailure::unreachable, "out of memory for a MariaDB connection");
+    unsigned int timeout = static_cast<unsigned int>(std::max<long>(1, connect_timeout.count()));
+    mysql_optionsv(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    // A silent reconnect would lose the GET_LOCK lock; the engine must see the break.
+    my_bool no = 0;
+    mysql_optionsv(conn_, MYSQL_OPT_RECONNECT, &no);
+    unsigned int no_local_infile = 0;
+    mysql_optionsv(conn_, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+    mysql_optionsv(conn_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_optionsv(conn_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", application_name().c_str());
+    if (spec.tls) {
+      my_bool yes = 1;
+      switch (*spec.tls) {
+        case TlsMode::disable: break;
+        case TlsMode::prefer: break;
+        case TlsMode::require: mysql_optionsv(conn_, MYSQL_OPT_SSL_ENFORCE, &yes); break;
+        // Connector/C checks the chain and the host name together.
+        case TlsMode::verify_ca:
+        case TlsMode::verify_full:
+          mysql_optionsv(conn_, MYSQL_OPT_SSL_ENFORCE, &yes);
+          mysql_optionsv(conn_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+          break;
+      }
+    }
+    if (!spec.tls_ca_file.empty()) mysql_optionsv(conn_, MYSQL_OPT_SSL_CA, spec.tls_ca_file.c_str());
+    if (!mysql_real_connect(conn_, spec.host.c_str(), spec.user.empty() ? nullptr : spec.user.c_str(),
+                            spec.password.c_str(), spec.database.empty() ? nullptr : spec.database.c_str(),
+                            static_cast<unsigned int>(spec.effective_port()), nullptr, 0)) {
+      unsigned int code = mysql_errno(conn_);
+      std::string message = fmt::format("[{}] {}", code, mysql_error(conn_));
+      mysql_close(conn_);
+      conn_ = nullptr;
+      throw DbError(is_auth_failure(code) ? DbFailure::auth : DbFailure::unreachable, message);
+    }
+    if (spec.database.empty()) {
+      close();
+      throw DbError(DbFailure::unreachable,
+                    "the database URL names no database: add it to the path (mariadb://user@host:3306/DATABASE)");
+    }
+    run(kSessionSetup);
+  }
+
+  ~MariaDatabase() override { close(); }
+
+  Engine engine() const override { return engine_; }
+  bool transactional_ddl() const override { return false; }
+
+  void begin() override {
+    run("START TRANSACTION");
+    in_tx_ = true;
+  }
+
+  void commit() override {
+    try {
+      run("COMMIT");
+      in_tx_ = false;
+    } catch (const DbError& e) {
+      in_tx_ = false;
+      if (e.failure() == DbFailure::connection_lost)
+        throw DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(e.what()));
+      throw;
+    }
+  }
+
+  void rollback() noexcept override {
+    in_tx_ = false;
+    try {
+      run("ROLLBACK");
+    } catch (...) {
+    }
+  }
+
+  bool in_transaction() const override { return in_tx_; }
+
+  // MariaDB has no RESET ALL, and COM_RESET_CONNECTION would drop the GET_LOCK lock:
+  // put back what scripts commonly change.
+  void reset_session_settings() override { run(kSessionSetup); }
+
+  void execute(const std::string& statement) override { run(statement); }
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    std::string bound;
+    size_t next = 0;
+    for (char c : sql) {
+      if (c != '?') {
+        bound += c;
+        continue;
+      }
+      if (next >= params.size()) throw std::logic_error("query: more placeholders than parameters");
+      bound += literal(params[next++]);
+    }
+    send(bound);
+    std::vector<SqlRow> rows;
+    MYSQL_RES* result = mysql_store_result(conn_);
+    if (!result) {
+      if (mysql_field_count(conn_) != 0) fail(bound);
+      return rows;
+    }
+    unsigned int columns = mysql_num_fields(result);
+    while (MYSQL_ROW row = mysql_fetch_row(result)) {
+      unsigned long* lengths = mysql_fetch_lengths(result);
+      SqlRow r;
+      r.reserve(columns);
+      for (unsigned int i = 0; i < columns; ++i)
+        r.push_back(row[i] ? SqlValue(std::string(row[i], lengths[i])) : SqlValue());
+      rows.push_back(std::move(r));
+    }
+    mysql_free_result(result);
+    return rows;
+  }
+
+  bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) override {
+    double seconds = static_cast<double>(timeout.count()) / 1000.0;
+    auto rows = query(fmt::format("SELECT GET_LOCK(?, {:.3f})", seconds), {lock_name(key)});
+    return !rows.empty() && rows[0][0] == std::string("1");
+  }
+
+  void release_lock(const std::string& key) override { query("SELECT RELEASE_LOCK(?)", {lock_name(key)}); }
+
+  std::string describe_lock_holder(const std::string& key) override {
+    auto rows = query(
+        "SELECT p.ID, p.USER, p.HOST, p.TIME, coalesce(p.STATE, '') FROM information_schema.PROCESSLIST p "
+        "WHERE p.ID = IS_USED_LOCK(?)",
+        {lock_name(key)});
+    if (rows.empty()) return {};
+    const auto& r = rows[0];
+    return fmt::format("connection {} (user {} from {}, busy for {}s{})", r[0].value_or("?"), r[1].value_or(""),
+                       r[2].value_or(""), r[3].value_or("?"), r[4] && !r[4]->empty() ? ", " + *r[4] : "");
+  }
+
+  Fingerprint fingerprint(const std::string& journal) override {
+    static const std::string sql = mariadb_fingerprint_sql();
+    Fingerprint fp;
+    std::vector<SqlValue> params(3, SqlValue(journal + "_updates"));
+    params[1] = journal + "_steps";
+    params[2] = journal + "_journal_format";
+    // The query names the journal's tables in every branch that lists tables.
+    std::vector<SqlValue> all;
+    size_t placeholders = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
+    for (size_t i = 0; i < placeholders; ++i) all.push_back(params[i % 3]);
+    for (const auto& row : query(sql, all))
+      fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
+    return fp;
+  }
+
+  bool table_exists(const std::string& schema, const std::string& table) override {
+    auto rows = query(
+        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+            std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
+        schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
+    return rows[0][0] != std::string("0");
+  }
+
+  std::string quote_identifier(const std::string& name) const override {
+    std::string out = "`";
+    for (char c : name) {
+      if (c == '`') out += '`';
+      out += c;
+    }
+    return out + "`";
+  }
+
+ private:
+  // GET_LOCK names are server-wide: the database's name keeps two products on one
+  // server apart; long names are hashed to the 64-character limit.
+  std::string lock_name(const std::string& key) {
+    if (lock_prefix_.empty()) lock_prefix_ = query("SELECT DATABASE()", {})[0][0].value_or("");
+    std::string name = "installer:" + lock_prefix_ + ":" + key;
+    return name.size() <= 64 ? name : "installer:" + sha256_hex(name).substr(0, 54);
+  }
+
+  std::string literal(const SqlValue& value) {
+    if (!value) return "NULL";
+    std::string out(value->size() * 2 + 3, '\0');
+    out[0] = '\'';
+    unsigned long n = mysql_real_escape_string(conn_, &out[1], value->data(), value->size());
+    out.resize(n + 1);
+    out += '\'';
+    return out;
+  }
+
+  void send(const std::string& sql) {
+    if (!conn_) throw DbError(DbFailure::connection_lost, "the MariaDB session is closed", "", sql);
+    if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) fail(sql);
+  }
+
+  /// Sends a statement and drops any rows it returns (a script's SELECT), since the
+  /// protocol needs them read before the next statement.
+  void run(const std::string& sql) {
+    send(sql);
+    if (mysql_field_count(conn_) == 0) return;
+    MYSQL_RES* result = mysql_store_result(conn_);
+    if (!result) fail(sql);
+    mysql_free_result(result);
+  }
+
+  [[noreturn]] void fail(const std::string& sql) {
+    unsigned int code = mysql_errno(conn_);
+    std::string state = mysql_sqlstate(conn_);
+    std::string message = mysql_error(conn_);
+    DbFailure failure = is_connection_loss(code) ? DbFailure::connection_lost : DbFailure::statement;
+    throw DbError(failure, message, fmt::format("{}/{}", code, state), sql);
+  }
+
+  void close() {
+    if (conn_) mysql_close(conn_);
+    conn_ = nullptr;
+  }
+
+  Engine engine_;
+  MYSQL* conn_ = nullptr;
+  bool in_tx_ = false;
+  std::string lock_prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<Database> open_mariadb(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
+  return std::make_unique<MariaDatabase>(spec, connect_timeout);
+}
+
+}  // namespace installer

@@ -1,0 +1,20 @@
+#pragma once
+#include "installer/db/connection_url.hpp"
+#include "installer/db/database.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace installer {
+
+/// Opens a MariaDB or MySQL session through mariadb-connector-c. Throws DbError (auth
+/// or unreachable) whose message never contains the password.
+std::unique_ptr<Database> open_mariadb(const ConnectionSpec& spec, std::chrono::seconds connect_timeout);
+
+/// The information_schema query behind MariaDB/MySQL fingerprints: one round trip, one
+/// row per kind of object with its count and the md5 of its sorted descriptions, for
+/// the current database, leaving out the tables of the journal named by `?`.
+std::string mariadb_fingerprint_sql();
+
+}  // namespace installer

@@ -1,0 +1,84 @@
+#include "installer/mariadb/maria_database.hpp"
+
+namespace installer {
+
+// Every branch that lists tables leaves out the journal's three tables, bound in the
+// order updates, steps, journal_format. Sorting is on bytes: the information_schema
+// collations are case-insensitive and would let equal-looking items swap places.
+// Column order is left out, as on PostgreSQL.
+std::string mariadb_fingerprint_sql() {
+  return R"SQL(
+SELECT kind, COUNT(*), MD5(GROUP_CONCAT(item ORDER BY CAST(item AS BINARY) SEPARATOR '\n'))
+FROM (
+  SELECT 'table' AS kind,
+         CONCAT_WS(' ', t.TABLE_NAME, t.TABLE_TYPE, IFNULL(t.ENGINE, ''), IFNULL(t.TABLE_COLLATION, ''),
+                   t.TABLE_COMMENT) AS item
+    FROM information_schema.TABLES t
+    WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME NOT IN (?, ?, ?)
+  UNION ALL
+  SELECT 'column',
+         CONCAT_WS(' ', c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE,
+                   IFNULL(c.COLUMN_DEFAULT, '<no default>'), c.EXTRA, IFNULL(c.GENERATION_EXPRESSION, ''),
+                   IFNULL(c.CHARACTER_SET_NAME, ''), IFNULL(c.COLLATION_NAME, ''), c.COLUMN_COMMENT)
+    FROM information_schema.COLUMNS c
+    WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME NOT IN (?, ?, ?)
+  UNION ALL
+  SELECT 'index',
+         CONCAT_WS(' ', s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE,
+                   GROUP_CONCAT(CONCAT(s.COLUMN_NAME, IFNULL(CONCAT('(', s.SUB_PART, ')'), ''), IFNULL(s.COLLATION, ''))
+                                ORDER BY s.SEQ_IN_INDEX SEPARATOR ','))
+    FROM information_schema.STATISTICS s
+    WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN (?, ?, ?)
+    GROUP BY s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE
+  UNION ALL
+  SELECT 'constraint',
+         CONCAT_WS(' ', tc.TABLE_NAME, tc.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE,
+                   IFNULL((SELECT GROUP_CONCAT(CONCAT(k.COLUMN_NAME, '->', IFNULL(k.REFERENCED_TABLE_NAME, ''), '.',
+                                                      IFNULL(k.REFERENCED_COLUMN_NAME, ''))
+                                               ORDER BY k.ORDINAL_POSITION)
+                           FROM information_schema.KEY_COLUMN_USAGE k
+                           WHERE k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND k.TABLE_NAME = tc.TABLE_NAME
+                             AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME), ''),
+                   IFNULL((SELECT CONCAT(r.UPDATE_RULE, '/', r.DELETE_RULE)
+                           FROM information_schema.REFERENTIAL_CONSTRAINTS r
+                           WHERE r.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND r.TABLE_NAME = tc.TABLE_NAME
+                             AND r.CONSTRAINT_NAME = tc.CONSTRAINT_NAME), ''),
+                   IFNULL((SELECT cc.CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS cc
+                           WHERE cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.TABLE_NAME = tc.TABLE_NAME
+                             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME), ''))
+    FROM information_schema.TABLE_CONSTRAINTS tc
+    WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.TABLE_NAME NOT IN (?, ?, ?)
+  UNION ALL
+  SELECT 'view', CONCAT_WS(' ', v.TABLE_NAME, MD5(v.VIEW_DEFINITION), v.CHECK_OPTION, v.SECURITY_TYPE, v.ALGORITHM)
+    FROM information_schema.VIEWS v
+    WHERE v.TABLE_SCHEMA = DATABASE()
+  UNION ALL
+  SELECT 'routine',
+         CONCAT_WS(' ', r.ROUTINE_TYPE, r.ROUTINE_NAME, IFNULL(r.DTD_IDENTIFIER, ''),
+                   MD5(IFNULL(r.ROUTINE_DEFINITION, '')), r.IS_DETERMINISTIC, r.SQL_DATA_ACCESS, r.SECURITY_TYPE,
+                   IFNULL((SELECT GROUP_CONCAT(CONCAT(IFNULL(p.PARAMETER_MODE, ''), ' ', IFNULL(p.PARAMETER_NAME, ''), ' ',
+                                                      p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION)
+                           FROM information_schema.PARAMETERS p
+                           WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME
+                             AND p.ORDINAL_POSITION > 0), ''))
+    FROM information_schema.ROUTINES r
+    WHERE r.ROUTINE_SCHEMA = DATABASE()
+  UNION ALL
+  SELECT 'trigger',
+         CONCAT_WS(' ', t.TRIGGER_NAME, t.EVENT_MANIPULATION, t.EVENT_OBJECT_TABLE, t.ACTION_TIMING, t.ACTION_ORDER,
+                   MD5(t.ACTION_STATEMENT))
+    FROM information_schema.TRIGGERS t
+    WHERE t.TRIGGER_SCHEMA = DATABASE()
+  UNION ALL
+  SELECT 'event',
+         CONCAT_WS(' ', e.EVENT_NAME, MD5(e.EVENT_DEFINITION), e.EVENT_TYPE, IFNULL(e.INTERVAL_VALUE, ''),
+                   IFNULL(e.INTERVAL_FIELD, ''), e.STATUS)
+    FROM information_schema.EVENTS e
+    WHERE e.EVENT_SCHEMA = DATABASE()
+) items
+GROUP BY kind
+ORDER BY kind
+)SQL";
+}
+
+}  // namespace installer
