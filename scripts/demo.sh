@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The installer in action on a throwaway PostgreSQL server, from a fresh Debian 12
-# machine: installs what is missing, builds, starts the server on loopback, then
+# The installer in action on a throwaway PostgreSQL (default) or MariaDB server
+# (--engine mariadb), from a fresh Debian 12 machine: installs what is missing, builds,
+# starts the server on loopback, then
 #   1. applies the example product's updates (migrations/),
 #   2. tries a deliberately broken update, which is reverted and verified,
 #   3. shows status and history, applies the fixed update, removes it again,
@@ -17,14 +18,15 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --engine) engine="${2:-}"; shift 2 ;;
         --engine=*) engine="${1#--engine=}"; shift ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-        *) echo "usage: scripts/demo.sh [--engine postgres]" >&2; exit 64 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "usage: scripts/demo.sh [--engine postgres|mariadb]" >&2; exit 64 ;;
     esac
 done
-if [[ "$engine" != postgres ]]; then
-    echo "demo.sh: engine '$engine' is not supported yet (postgres only)" >&2
-    exit 64
-fi
+case "$engine" in
+    postgres|postgresql) engine=postgres ;;
+    mariadb|mysql) engine=mariadb ;;
+    *) echo "demo.sh: unknown engine '$engine' (postgres or mariadb)" >&2; exit 64 ;;
+esac
 
 step() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
 show() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
@@ -35,8 +37,14 @@ build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 export PATH="$ROOT/build:$PATH"
 
 trap_stop_servers
-start_postgres
-export INSTALLER_DB_URL="$INSTALLER_TEST_PG_URL"
+if [[ "$engine" == postgres ]]; then
+    start_postgres
+    export INSTALLER_DB_URL="$INSTALLER_TEST_PG_URL"
+else
+    start_mariadb
+    mariadb --socket="$MARIADB_DIR/mysqld.sock" -uroot -p"$MARIADB_PASSWORD" -e "CREATE DATABASE shop"
+    export INSTALLER_DB_URL="${INSTALLER_TEST_MARIADB_URL}shop"
+fi
 export INSTALLER_UPDATES="$ROOT/migrations"
 cd "$ROOT"
 

@@ -73,6 +73,15 @@ void lint_statements(const std::vector<Statement>& statements, SqlDialect dialec
                        words[0] == "START" ? "START TRANSACTION" : words[0])});
       continue;
     }
+    if (dialect == SqlDialect::mariadb && words.size() >= 2 && words[0] == "SET" &&
+        (words[1] == "AUTOCOMMIT" || (words.size() >= 3 && words[1] == "SESSION" && words[2] == "AUTOCOMMIT") ||
+         statement.text.find("@@autocommit") != std::string::npos ||
+         statement.text.find("@@AUTOCOMMIT") != std::string::npos)) {
+      problems.push_back({path, statement.line,
+                          "SET autocommit would hold back the commits the installer journals statement by "
+                          "statement; remove it"});
+      continue;
+    }
     if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words, statement.text)) {
       problems.push_back({path, statement.line,
                           fmt::format("this statement cannot run inside a transaction; add\n"

@@ -206,7 +206,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   outcome.failure = failure;
   note_failure(attempt, *failure);
   journal.update_attempt(attempt);
-  log::error("update {} failed; reverting what was committed", update.id);
+  log::warn("update {} failed; reverting what was committed", update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
   outcome.fingerprint_restored = revert.ok();
   outcome.differences = revert.differences;

@@ -754,3 +754,12 @@ TEST_CASE("catalog problem: COPY FROM STDIN needs psql and is refused with its l
   Problem p = problem_with(problems_of({dir / "u"}), "COPY ... FROM STDIN");
   CHECK(p.line == 2);
 }
+
+TEST_CASE("catalog problem: SET autocommit in a MariaDB script is refused with its line") {
+  TempDir dir;
+  dir.step("u/1.0", "001_a", "CREATE TABLE a (id INT);\nSET autocommit = 0;\n", "DROP TABLE IF EXISTS a;");
+  Problem p = problem_with(problems_of({dir / "u"}, Engine::mariadb), "SET autocommit");
+  CHECK(p.line == 2);
+  // PostgreSQL has no such setting to trip over; there it is the server's business.
+  CHECK_NOTHROW(load_catalog({dir / "u"}, Engine::postgres));
+}
