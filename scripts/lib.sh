@@ -49,6 +49,9 @@ INSTALLER_PACKAGES=(
     procps
     ca-certificates
     openssl
+    libcpp-httplib-dev
+    tini
+    dumb-init
 )
 
 log() {

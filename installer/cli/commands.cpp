@@ -8,6 +8,12 @@
 #include "installer/db/db_error.hpp"
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
+#include "installer/health/health_server.hpp"
+#include "installer/health/status_board.hpp"
+#include "installer/os/child_process.hpp"
+#include "installer/os/signals.hpp"
+#include "installer/os/supervisor.hpp"
+#include "installer/os/user_identity.hpp"
 #include "installer/journal/sql_journal.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
@@ -18,7 +24,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -86,12 +94,23 @@ Session open_session(const Settings& s) {
   return session;
 }
 
-int do_migrate(const Settings& s) {
+/// What install and update need from the process around them: who to tell about
+/// progress, and where a stop request shows up.
+struct RunContext {
+  StatusBoard* board = nullptr;
+  const std::atomic<int>* stop_signal = nullptr;
+};
+
+int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
   Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
   log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"));
+  if (run.board) run.board->set_phase(Phase::waiting_for_db);
   Session session = open_session(s);
+  session.ctx->stop_signal = run.stop_signal;
+  session.ctx->observer = run.board;
+  if (run.board) run.board->set_phase(Phase::installing);
   LockGuard lock(*session.db, s);
   Migrator migrator(*session.ctx, catalog);
   MigrateOptions options;
@@ -100,7 +119,73 @@ int do_migrate(const Settings& s) {
   if (!summary.applied.empty())
     log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
               fmt::join(summary.applied, ", "));
+  if (run.board) run.board->set_journal_summary(summary.applied_total, 0);
   return exit_ok;
+}
+
+/// Install and update with stop signals turned into a clean revert, the health endpoint
+/// up and progress logged. Returns the exit code, and fills `board`.
+int guarded_migrate(const Settings& s, StatusBoard& board, const StopWatcher& watcher) {
+  ProgressLog progress(board, s.progress_interval);
+  try {
+    int code = do_migrate(s, {&board, &watcher.stop_signal()});
+    if (int sig = watcher.stop_signal().load(); sig != 0) {
+      board.set_phase(Phase::stopping);
+      log::warn("{} received during the update phase: not starting the application", signal_name(sig));
+      return 128 + sig;
+    }
+    return code;
+  } catch (const std::exception& e) {
+    board.set_error(redact(e.what()));
+    board.set_phase(Phase::failed);
+    throw;
+  }
+}
+
+int do_run(const Settings& s, const std::vector<std::string>& command) {
+  block_signals();  // before any thread exists, so every signal waits for us
+  become_subreaper();
+  std::optional<UserIdentity> user;
+  if (!s.user.empty()) user = resolve_user(s.user);
+  StatusBoard board;
+  std::optional<HealthServer> health;
+  if (!s.health_listen.empty()) health.emplace(board, s.health_listen);
+  {
+    StopWatcher watcher;
+    int code = guarded_migrate(s, board, watcher);
+    if (code != exit_ok) return code;
+  }
+  SpawnOptions spawn;
+  spawn.argv = command;
+  spawn.user = user;
+  spawn.own_process_group = s.process_group;
+  Spawned child = spawn_child(spawn);
+  if (child.pid < 0) {
+    board.set_error(child.error);
+    board.set_phase(Phase::failed);
+    log::error("{}", child.error);
+    return child.exit_code;
+  }
+  board.set_application(child.pid, command[0]);
+  board.set_phase(Phase::running);
+  log::event({{"pid", std::to_string(child.pid)}}, "started {} (pid {}){}", command[0], child.pid,
+             user ? fmt::format(" as {} (uid {}, gid {})", user->name, user->uid, user->gid) : std::string());
+  SupervisorOptions options;
+  options.grace = s.grace;
+  options.stop_delay = s.stop_delay;
+  options.process_group = s.process_group;
+  int code = supervise(child.pid, options, {[&board] { board.set_phase(Phase::stopping); }});
+  board.set_phase(Phase::stopping);
+  return code;
+}
+
+int do_migrate_command(const Settings& s) {
+  block_signals();
+  StatusBoard board;
+  std::optional<HealthServer> health;
+  if (!s.health_listen.empty()) health.emplace(board, s.health_listen);
+  StopWatcher watcher;
+  return guarded_migrate(s, board, watcher);
 }
 
 int do_remove(const Settings& s, const std::string& id, bool dry_run) {
@@ -149,17 +234,6 @@ int do_report(const Settings& s, Report report, bool json) {
   return exit_ok;
 }
 
-int exec_command(const std::vector<std::string>& command) {
-  std::vector<char*> argv;
-  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  log::info("starting {}", command[0]);
-  execvp(argv[0], argv.data());
-  int err = errno;
-  log::error("cannot run {}: {}", command[0], std::strerror(err));
-  return err == ENOENT ? 127 : 126;
-}
-
 int dispatch(int argc, char** argv) {
   CLI::App app{"installer: installs and updates a product's database schema, then runs the product.\n"
                "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database "
@@ -176,13 +250,16 @@ int dispatch(int argc, char** argv) {
       ->type_name("DIR");
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown") continue;
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
     app.add_option("--" + name, values[name], std::string(key.help) + " (" + key.env + ")");
   }
   app.add_option("--config", values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
   bool auto_remove = false;
   app.add_flag("--auto-remove-unknown", auto_remove,
                "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
+  bool process_group = false;
+  app.add_flag("--process-group", process_group,
+               "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
   std::string remove_id;
   app.add_option("--remove-update", remove_id,
                  "revert one applied update with the down scripts in the journal, then exit")
@@ -225,8 +302,10 @@ int dispatch(int argc, char** argv) {
     cli["updates"] = joined;
   }
   if (auto_remove) cli["auto-remove-unknown"] = "true";
+  if (process_group) cli["process-group"] = "true";
 
   Settings settings = resolve_settings(cli, process_environment());
+  log::set_format(settings.log_format == "json" ? log::Format::json : log::Format::human);
   log::set_level(settings.log_level == "debug"  ? log::Level::debug
                  : settings.log_level == "warn" ? log::Level::warn
                  : settings.log_level == "error" ? log::Level::error
@@ -238,7 +317,7 @@ int dispatch(int argc, char** argv) {
       throw UserError(exit_usage, "--remove-update is a command of its own; do not combine it with a subcommand");
     return do_remove(settings, remove_id, dry_run);
   }
-  if (*migrate) return do_migrate(settings);
+  if (*migrate) return do_migrate_command(settings);
   if (*status) return do_report(settings, Report::status, json);
   if (*plan) return do_report(settings, Report::plan, json);
   if (*history) return do_report(settings, Report::history, json);
@@ -250,9 +329,7 @@ int dispatch(int argc, char** argv) {
                  "application to run after --\n";
     return exit_usage;
   }
-  int code = do_migrate(settings);
-  if (code != exit_ok) return code;
-  return exec_command(to_run);
+  return do_run(settings, to_run);
 }
 
 }  // namespace

@@ -34,6 +34,13 @@ const std::vector<SettingKey>& setting_keys() {
       {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
        "remove applied updates missing from the update directories instead of refusing to start"},
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
+      {"log-format", "INSTALLER_LOG_FORMAT", false, "human (default) or json, one object per line"},
+      {"health-listen", "INSTALLER_HEALTH_LISTEN", false, "serve /livez /readyz /healthz /status on ADDR:PORT"},
+      {"grace", "INSTALLER_GRACE", false, "time from SIGTERM to SIGKILL, for the application and what it leaves behind"},
+      {"stop-delay", "INSTALLER_STOP_DELAY", false, "hold a received SIGTERM back this long so load balancers drain"},
+      {"process-group", "INSTALLER_PROCESS_GROUP", false, "forward signals to the application's whole process group"},
+      {"user", "INSTALLER_USER", false, "run the application as NAME[:GROUP]"},
+      {"progress-interval", "INSTALLER_PROGRESS_INTERVAL", false, "how often a long update logs its progress"},
   };
   return keys;
 }
@@ -233,6 +240,21 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
   if (const Source* v = get("connect-timeout"))
     s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
+  if (const Source* v = get("log-format")) {
+    if (v->value != "human" && v->value != "json")
+      throw UserError(exit_config, fmt::format("{}: log format must be human or json", v->origin));
+    s.log_format = v->value;
+  }
+  if (const Source* v = get("health-listen")) s.health_listen = v->value;
+  if (const Source* v = get("grace")) s.grace = duration_of(*v, "grace");
+  if (const Source* v = get("stop-delay")) s.stop_delay = duration_of(*v, "stop-delay");
+  if (const Source* v = get("process-group")) s.process_group = parse_bool(*v, "process-group");
+  if (const Source* v = get("user")) s.user = v->value;
+  if (const Source* v = get("progress-interval")) {
+    s.progress_interval = duration_of(*v, "progress-interval");
+    if (s.progress_interval.count() <= 0)
+      throw UserError(exit_config, fmt::format("{}: progress-interval must be more than 0", v->origin));
+  }
   if (const Source* v = get("log-level")) {
     if (v->value != "debug" && v->value != "info" && v->value != "warn" && v->value != "error")
       throw UserError(exit_config, fmt::format("{}: log level must be debug, info, warn or error", v->origin));

@@ -20,6 +20,15 @@ struct Settings {
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);
   bool auto_remove_unknown = false;
   std::string log_level = "info";
+  std::string log_format = "human";
+
+  // Running the application (PID 1)
+  std::string health_listen;                                ///< "" = no health endpoint
+  std::chrono::milliseconds grace = std::chrono::seconds(10);
+  std::chrono::milliseconds stop_delay = std::chrono::seconds(0);
+  bool process_group = false;
+  std::string user;                                          ///< NAME[:GROUP] for the application
+  std::chrono::milliseconds progress_interval = std::chrono::seconds(30);
 };
 
 /// One configuration key: its config-file name, environment variable and flag.

@@ -20,6 +20,17 @@ void note_failure(AttemptRecord& attempt, const StatementFailure& f) {
 
 }  // namespace
 
+StatementFailure interruption(const Update& update, const Step& step, int statement, int signal) {
+  StatementFailure f;
+  f.update_id = update.id;
+  f.step = step.name;
+  f.file = step.up.path.string();
+  f.statement = statement;
+  f.message = fmt::format("stopped by signal {} before this statement ran", signal);
+  f.sqlstate = "";
+  return f;
+}
+
 StepRecord step_record(const Step& step, int position) {
   StepRecord r;
   r.position = position;
@@ -45,24 +56,29 @@ ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
   attempt.state = UpdateState::applying;
 
   auto started = Clock::now();
+  ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
   ctx_.db.reset_session_settings();
   bool atomic = ctx_.db.transactional_ddl() &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
   ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt)) : apply_in_parts(update, std::move(attempt));
   outcome.duration_ms = elapsed_ms(started);
+  ctx_.observe().update_finished(update.id, outcome.applied);
   return outcome;
 }
 
 StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index, long long attempt_id) {
   const Step& step = update.steps[index];
   auto started = Clock::now();
-  run_statements(ctx_.db, step.up.statements, 0, {update.id, step.name, step.up.path.string()});
+  ctx_.observe().step_started(step.name, static_cast<int>(index + 1), static_cast<int>(step.up.statements.size()));
+  run_statements(ctx_.db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
+                 [&](int done) { ctx_.observe().statement_done(done); }, ctx_.stop_signal);
   StepRecord record = step_record(step, static_cast<int>(index + 1));
   record.state = StepState::applied;
   record.statements_done = record.statements_total;
   record.duration_ms = elapsed_ms(started);
   ctx_.journal.insert_step(attempt_id, record);
-  log::info("applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
+  log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
+             "applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
   return record;
 }
 
@@ -92,6 +108,16 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     outcome.fingerprint_restored = outcome.differences.empty();
     attempt.fingerprint_after = now.serialize();
     record_failed_attempt(attempt, e.failure(), current, done);
+    return outcome;
+  } catch (const Interrupted& e) {
+    db.rollback();
+    outcome.interrupted_by = e.signal();
+    outcome.failure = interruption(update, update.steps[current], 0, e.signal());
+    Fingerprint now = db.fingerprint(ctx_.journal_schema);
+    outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
+    outcome.fingerprint_restored = outcome.differences.empty();
+    attempt.fingerprint_after = now.serialize();
+    record_failed_attempt(attempt, *outcome.failure, current, done);
     return outcome;
   } catch (...) {
     db.rollback();
@@ -160,6 +186,14 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
         failed.error = failure->describe();
         journal.insert_step(attempt.attempt_id, failed);
         // Later steps of the group never ran; they are not journaled.
+      } catch (const Interrupted& e) {
+        db.rollback();
+        outcome.interrupted_by = e.signal();
+        failure = interruption(update, update.steps[current], 0, e.signal());
+        for (auto record : group) {
+          record.state = StepState::rolled_back;
+          journal.insert_step(attempt.attempt_id, record);
+        }
       } catch (...) {
         db.rollback();
         throw;
@@ -174,20 +208,31 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       // index from CREATE INDEX CONCURRENTLY); MariaDB's DDL is atomic per statement.
       if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
       journal.insert_step(attempt.attempt_id, record);
+      ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
       try {
-        run_statements(db, step.up.statements, 0, {update.id, step.name, step.up.path.string()}, [&](int done) {
-          record.statements_done = done;
-          if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
-        });
+        run_statements(
+            db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
+            [&](int done) {
+              record.statements_done = done;
+              ctx_.observe().statement_done(done);
+              if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
+            },
+            ctx_.stop_signal);
         record.state = StepState::applied;
         record.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, record);
-        log::info("applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
+        log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
+                   "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
       } catch (const StatementError& e) {
         if (e.failure().failure != DbFailure::statement) throw;
         failure = e.failure();
         record.error = failure->describe();
         record.duration_ms = elapsed_ms(started);
+        journal.update_step(attempt.attempt_id, record);
+      } catch (const Interrupted& e) {
+        outcome.interrupted_by = e.signal();
+        failure = interruption(update, step, record.statements_done + 1, e.signal());
+        record.error = failure->describe();
         journal.update_step(attempt.attempt_id, record);
       }
       ++i;
@@ -206,7 +251,8 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   outcome.failure = failure;
   note_failure(attempt, *failure);
   journal.update_attempt(attempt);
-  log::warn("update {} failed; reverting what was committed", update.id);
+  log::warn("update {} {}; reverting what was committed", update.id, outcome.interrupted_by ? "stopped" : "failed");
+  ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
   outcome.fingerprint_restored = revert.ok();
   outcome.differences = revert.differences;

@@ -18,6 +18,7 @@ struct ApplyOutcome {
   std::vector<std::string> differences;
   long long duration_ms = 0;
   Fingerprint after;  ///< the schema after the update, when applied (the next update's before)
+  int interrupted_by = 0;  ///< the stop signal, when one ended it (failure says where)
 };
 
 /// Applies one update. On PostgreSQL, when every step is transactional, the steps and
@@ -39,6 +40,9 @@ class Applier {
 
   EngineContext& ctx_;
 };
+
+/// Where a stop signal interrupted an update, in the form of a failure.
+StatementFailure interruption(const Update& update, const Step& step, int statement, int signal);
 
 /// The journal's view of a step as it starts.
 StepRecord step_record(const Step& step, int position);

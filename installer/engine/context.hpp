@@ -1,7 +1,9 @@
 #pragma once
 #include "installer/db/database.hpp"
+#include "installer/engine/observer.hpp"
 #include "installer/journal/journal.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace installer {
@@ -13,6 +15,15 @@ struct EngineContext {
   std::string journal_schema;  ///< excluded from fingerprints
   std::string host;
   std::string installer_version = INSTALLER_VERSION;
+  /// Set (to the signal number) when the operator asked to stop: applying stops after
+  /// the current statement and the update is reverted. Reverts are never interrupted.
+  const std::atomic<int>* stop_signal = nullptr;
+  EngineObserver* observer = nullptr;
+
+  EngineObserver& observe() {
+    static EngineObserver nobody;
+    return observer ? *observer : nobody;
+  }
 };
 
 }  // namespace installer

@@ -97,17 +97,33 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
   if (r.pending.empty()) return;
   Fingerprint before = ctx_.db.fingerprint(ctx_.journal_schema);
   for (const Update* update : r.pending) {
+    if (ctx_.stop_signal && ctx_.stop_signal->load() != 0) {
+      int sig = ctx_.stop_signal->load();
+      throw UserError(static_cast<ExitCode>(128 + sig),
+                      fmt::format("stopped by signal {} before update {}: it was not started; applied in this run and "
+                                  "kept: {}",
+                                  sig, update->id, summary.applied.empty() ? "none" : fmt::format("{}", fmt::join(summary.applied, ", "))));
+    }
     log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
               update->steps.size() == 1 ? "" : "s");
     ApplyOutcome outcome = Applier(ctx_).apply(*update, before);
     if (outcome.applied) {
-      log::info("applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
+      log::event({{"update", update->id}, {"version", update->version}, {"duration_ms", std::to_string(outcome.duration_ms)}},
+                 "applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
       summary.applied.push_back(update->id);
       // Nothing else changes the schema between two updates of one run (we hold the lock).
       before = outcome.after;
       continue;
     }
     const StatementFailure& f = *outcome.failure;
+    if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.fingerprint_restored) {
+      throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
+                      fmt::format("stopped by signal {} during update {} (step {}); {}; the schema was verified equal "
+                                  "to its fingerprint before the update. The next start applies it again.",
+                                  outcome.interrupted_by, update->id, f.step,
+                                  outcome.atomic ? "its transaction was rolled back"
+                                                 : "what it had committed was reverted by its down scripts"));
+    }
     if (outcome.revert && !outcome.revert->ok()) {
       throw UserError(exit_revert_failed,
                       fmt::format("update {} failed at {}\nthen {}", update->id, f.describe(),
@@ -155,12 +171,14 @@ MigrateSummary Migrator::migrate(const MigrateOptions& options) {
     attempts = ctx_.journal.load();
     r = reconcile(catalog_, attempts);
   }
+  summary.applied_total = static_cast<int>(r.applied.size());
   if (r.pending.empty()) {
     log::info("database is up to date: {} update{} applied, nothing to do", r.applied.size(),
               r.applied.size() == 1 ? "" : "s");
     return summary;
   }
   apply_pending(r, summary);
+  summary.applied_total += static_cast<int>(summary.applied.size());
   return summary;
 }
 

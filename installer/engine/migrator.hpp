@@ -19,6 +19,7 @@ struct MigrateSummary {
   std::vector<std::string> recovered;  ///< unfinished attempts finished by the revert path
   std::vector<std::string> removed;    ///< unknown updates removed automatically
   std::vector<std::string> applied;
+  int applied_total = 0;  ///< updates applied in the database after the run
 };
 
 /// The update phase, run while holding the migration lock: recover what a crash left

@@ -69,6 +69,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
   AttemptRecord attempt = journal.load_attempt(attempt_id);
   const bool from_failure = reason == RevertReason::failed_apply || reason == RevertReason::recovery;
 
+  ctx_.observe().reverting(attempt.update_id);
   db.reset_session_settings();
   // Journaled before any down runs, so a crash from here on is finished by recovery.
   attempt.state = UpdateState::reverting;
@@ -110,7 +111,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
             step.down_statements_done = static_cast<int>(statements.size());
             step.duration_ms = elapsed_ms(started);
             journal.update_step(attempt.attempt_id, step);
-            log::info("reverted {} step {} ({}ms)", attempt.update_id, step.name, step.duration_ms);
+            log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
+                       "reverted {} step {} ({}ms)", attempt.update_id, step.name, step.duration_ms);
           }
           db.commit();
         } catch (...) {
@@ -134,7 +136,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
         step.state = StepState::reverted;
         step.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, step);
-        log::info("reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
+        log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
+                   "reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
         ++i;
       }
     }

@@ -27,8 +27,10 @@ std::string StatementFailure::describe() const {
 }
 
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
-                    const ScriptLocation& where, const std::function<void(int)>& on_done) {
+                    const ScriptLocation& where, const std::function<void(int)>& on_done,
+                    const std::atomic<int>* stop) {
   for (size_t i = first; i < statements.size(); ++i) {
+    if (stop && stop->load() != 0) throw Interrupted(stop->load());
     try {
       db.execute(statements[i].text);
     } catch (const DbError& e) {

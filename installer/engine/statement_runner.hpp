@@ -3,6 +3,7 @@
 #include "installer/db/database.hpp"
 #include "installer/db/db_error.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -27,6 +28,16 @@ struct StatementFailure {
   std::string describe() const;
 };
 
+/// Thrown between statements when a stop signal arrived while applying.
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(int signal) : std::runtime_error("interrupted by a signal"), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
 /// Thrown when a statement fails; carries the StatementFailure.
 class StatementError : public std::runtime_error {
  public:
@@ -45,8 +56,10 @@ struct ScriptLocation {
 
 /// Executes statements[first..] in order; after each one, calls on_done(index+1) so the
 /// caller can journal progress. Throws StatementError for a failed statement.
+/// With `stop`, throws Interrupted before a statement once *stop is non-zero.
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
-                    const ScriptLocation& where, const std::function<void(int done)>& on_done = {});
+                    const ScriptLocation& where, const std::function<void(int done)>& on_done = {},
+                    const std::atomic<int>* stop = nullptr);
 
 using Clock = std::chrono::steady_clock;
 

@@ -1,0 +1,62 @@
+#include "installer/os/signals.hpp"
+
+#include "installer/util/log.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace installer {
+namespace {
+
+sigset_t catchable() {
+  sigset_t set;
+  sigfillset(&set);
+  // Never blocked: the kernel's own faults must still kill us with a core.
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) sigdelset(&set, s);
+  return set;
+}
+
+}  // namespace
+
+void block_signals() {
+  sigset_t set = catchable();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_signal(std::chrono::milliseconds timeout) {
+  sigset_t set = catchable();
+  struct timespec ts {};
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1'000'000);
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+std::string signal_name(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+}
+
+StopWatcher::StopWatcher() {
+  thread_ = std::thread([this] {
+    while (!done_.load()) {
+      int sig = wait_for_signal(std::chrono::milliseconds(100));
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+        int expected = 0;
+        if (stop_.compare_exchange_strong(expected, sig))
+          log::warn("{} received: stopping after the current statement and reverting the update in progress",
+                    signal_name(sig));
+      } else if (sig != 0 && sig != SIGCHLD) {
+        log::debug("{} received during install/update; no application runs yet, so it is dropped", signal_name(sig));
+      }
+    }
+  });
+}
+
+StopWatcher::~StopWatcher() {
+  done_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace installer

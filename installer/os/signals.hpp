@@ -1,0 +1,41 @@
+#pragma once
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace installer {
+
+/// Blocks every catchable signal in the calling thread and in every thread it starts
+/// afterwards, so signals are only ever taken by an explicit wait. Call it first, before
+/// any thread exists.
+void block_signals();
+
+/// Waits up to `timeout` for a signal; 0 on timeout.
+int wait_for_signal(std::chrono::milliseconds timeout);
+
+/// "SIGTERM" and so on.
+std::string signal_name(int signal);
+
+/// During install and update, takes TERM, INT, HUP and QUIT and records the first one:
+/// the engine stops after the current statement and reverts. Other signals are noted
+/// and dropped (there is no application to forward them to yet).
+class StopWatcher {
+ public:
+  StopWatcher();
+  ~StopWatcher();
+  StopWatcher(const StopWatcher&) = delete;
+  StopWatcher& operator=(const StopWatcher&) = delete;
+
+  /// The signal that asked to stop, or 0.
+  const std::atomic<int>& stop_signal() const { return stop_; }
+
+ private:
+  std::atomic<int> stop_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace installer
