@@ -98,7 +98,7 @@ Session open_session(const Settings& s) {
 /// progress, and where a stop request shows up.
 struct RunContext {
   StatusBoard* board = nullptr;
-  const std::atomic<int>* stop_signal = nullptr;
+  StopWatcher* watcher = nullptr;
 };
 
 int do_migrate(const Settings& s, const RunContext& run = {}) {
@@ -108,8 +108,18 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
             fmt::join(s.update_dirs, ":"));
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
   Session session = open_session(s);
-  session.ctx->stop_signal = run.stop_signal;
   session.ctx->observer = run.board;
+  if (run.watcher) {
+    session.ctx->stop_signal = &run.watcher->stop_signal();
+    Database* db = session.db.get();
+    run.watcher->set_canceller([db] { db->cancel_current_statement(); });
+  }
+  struct ForgetCanceller {
+    StopWatcher* watcher;
+    ~ForgetCanceller() {
+      if (watcher) watcher->set_canceller({});
+    }
+  } forget{run.watcher};
   if (run.board) run.board->set_phase(Phase::installing);
   LockGuard lock(*session.db, s);
   Migrator migrator(*session.ctx, catalog);
@@ -125,10 +135,10 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
 
 /// Install and update with stop signals turned into a clean revert, the health endpoint
 /// up and progress logged. Returns the exit code, and fills `board`.
-int guarded_migrate(const Settings& s, StatusBoard& board, const StopWatcher& watcher) {
+int guarded_migrate(const Settings& s, StatusBoard& board, StopWatcher& watcher) {
   ProgressLog progress(board, s.progress_interval);
   try {
-    int code = do_migrate(s, {&board, &watcher.stop_signal()});
+    int code = do_migrate(s, {&board, &watcher});
     if (int sig = watcher.stop_signal().load(); sig != 0) {
       board.set_phase(Phase::stopping);
       log::warn("{} received during the update phase: not starting the application", signal_name(sig));
@@ -151,7 +161,7 @@ int do_run(const Settings& s, const std::vector<std::string>& command) {
   std::optional<HealthServer> health;
   if (!s.health_listen.empty()) health.emplace(board, s.health_listen);
   {
-    StopWatcher watcher;
+    StopWatcher watcher(s.grace / 2);
     int code = guarded_migrate(s, board, watcher);
     if (code != exit_ok) return code;
   }
@@ -184,7 +194,7 @@ int do_migrate_command(const Settings& s) {
   StatusBoard board;
   std::optional<HealthServer> health;
   if (!s.health_listen.empty()) health.emplace(board, s.health_listen);
-  StopWatcher watcher;
+  StopWatcher watcher(s.grace / 2);
   return guarded_migrate(s, board, watcher);
 }
 

@@ -48,6 +48,10 @@ class Database {
   /// Keeps the migration lock.
   virtual void reset_session_settings() = 0;
 
+  /// Asks the server to cancel the statement running on this session. The only method
+  /// that may be called from another thread (the one that took a stop signal).
+  virtual void cancel_current_statement() noexcept = 0;
+
   /// Runs one statement of a step script. Throws DbError.
   virtual void execute(const std::string& statement) = 0;
 

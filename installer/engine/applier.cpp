@@ -20,14 +20,15 @@ void note_failure(AttemptRecord& attempt, const StatementFailure& f) {
 
 }  // namespace
 
-StatementFailure interruption(const Update& update, const Step& step, int statement, int signal) {
+StatementFailure interruption(const Update& update, const Step& step, const Interrupted& stop) {
   StatementFailure f;
   f.update_id = update.id;
   f.step = step.name;
   f.file = step.up.path.string();
-  f.statement = statement;
-  f.message = fmt::format("stopped by signal {} before this statement ran", signal);
-  f.sqlstate = "";
+  f.statement = stop.statement();
+  f.line = stop.where().line;
+  f.text = stop.where().text;
+  f.message = fmt::format("stopped by signal {} here: this statement did not complete", stop.signal());
   return f;
 }
 
@@ -112,7 +113,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   } catch (const Interrupted& e) {
     db.rollback();
     outcome.interrupted_by = e.signal();
-    outcome.failure = interruption(update, update.steps[current], 0, e.signal());
+    outcome.failure = interruption(update, update.steps[current], e);
     Fingerprint now = db.fingerprint(ctx_.journal_schema);
     outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
     outcome.fingerprint_restored = outcome.differences.empty();
@@ -189,7 +190,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       } catch (const Interrupted& e) {
         db.rollback();
         outcome.interrupted_by = e.signal();
-        failure = interruption(update, update.steps[current], 0, e.signal());
+        failure = interruption(update, update.steps[current], e);
         for (auto record : group) {
           record.state = StepState::rolled_back;
           journal.insert_step(attempt.attempt_id, record);
@@ -231,7 +232,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
         journal.update_step(attempt.attempt_id, record);
       } catch (const Interrupted& e) {
         outcome.interrupted_by = e.signal();
-        failure = interruption(update, step, record.statements_done + 1, e.signal());
+        failure = interruption(update, step, e);
         record.error = failure->describe();
         journal.update_step(attempt.attempt_id, record);
       }

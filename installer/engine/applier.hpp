@@ -42,7 +42,7 @@ class Applier {
 };
 
 /// Where a stop signal interrupted an update, in the form of a failure.
-StatementFailure interruption(const Update& update, const Step& step, int statement, int signal);
+StatementFailure interruption(const Update& update, const Step& step, const Interrupted& stop);
 
 /// The journal's view of a step as it starts.
 StepRecord step_record(const Step& step, int position);

@@ -30,10 +30,13 @@ void run_statements(Database& db, const std::vector<Statement>& statements, size
                     const ScriptLocation& where, const std::function<void(int)>& on_done,
                     const std::atomic<int>* stop) {
   for (size_t i = first; i < statements.size(); ++i) {
-    if (stop && stop->load() != 0) throw Interrupted(stop->load());
+    if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
     try {
       db.execute(statements[i].text);
     } catch (const DbError& e) {
+      // A statement cancelled because the operator asked to stop is a stop, not a failure.
+      if (stop && stop->load() != 0 && e.session_usable())
+        throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
       StatementFailure f;
       f.update_id = where.update_id;
       f.step = where.step;

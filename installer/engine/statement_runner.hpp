@@ -31,11 +31,17 @@ struct StatementFailure {
 /// Thrown between statements when a stop signal arrived while applying.
 class Interrupted : public std::runtime_error {
  public:
-  explicit Interrupted(int signal) : std::runtime_error("interrupted by a signal"), signal_(signal) {}
+  Interrupted(int signal, int statement, Statement where)
+      : std::runtime_error("interrupted by a signal"), signal_(signal), statement_(statement), where_(std::move(where)) {}
   int signal() const { return signal_; }
+  /// 1-based index of the statement that did not run (or was cancelled).
+  int statement() const { return statement_; }
+  const Statement& where() const { return where_; }
 
  private:
   int signal_;
+  int statement_;
+  Statement where_;
 };
 
 /// Thrown when a statement fails; carries the StatementFailure.

@@ -43,7 +43,8 @@ const char* const kSessionSetup =
 
 class MariaDatabase : public Database {
  public:
-  MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) : engine_(spec.engine) {
+  MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
+      : engine_(spec.engine), spec_(spec), connect_timeout_(connect_timeout) {
     static std::once_flag init;
     std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
     conn_ = mysql_init(nullptr);
@@ -87,9 +88,19 @@ class MariaDatabase : public Database {
                     "the database URL names no database: add it to the path (mariadb://user@host:3306/DATABASE)");
     }
     run(kSessionSetup);
+    thread_id_ = mysql_thread_id(conn_);
   }
 
   ~MariaDatabase() override { close(); }
+
+  // The protocol has no out-of-band cancel: a second session kills the running query.
+  void cancel_current_statement() noexcept override {
+    try {
+      MariaDatabase killer(spec_, connect_timeout_);
+      killer.run(fmt::format("KILL QUERY {}", thread_id_));
+    } catch (...) {
+    }
+  }
 
   Engine engine() const override { return engine_; }
   bool transactional_ddl() const override { return false; }
@@ -257,6 +268,9 @@ class MariaDatabase : public Database {
   }
 
   Engine engine_;
+  ConnectionSpec spec_;
+  std::chrono::seconds connect_timeout_;
+  unsigned long thread_id_ = 0;
   MYSQL* conn_ = nullptr;
   bool in_tx_ = false;
   std::string lock_prefix_;

@@ -3,6 +3,7 @@
 #include "installer/util/log.hpp"
 
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <ctime>
 
@@ -38,15 +39,32 @@ std::string signal_name(int signal) {
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
 }
 
-StopWatcher::StopWatcher() {
-  thread_ = std::thread([this] {
+void StopWatcher::set_canceller(std::function<void()> canceller) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  canceller_ = std::move(canceller);
+}
+
+StopWatcher::StopWatcher(std::chrono::milliseconds cancel_after) {
+  thread_ = std::thread([this, cancel_after] {
+    std::optional<std::chrono::steady_clock::time_point> cancel_at;
     while (!done_.load()) {
       int sig = wait_for_signal(std::chrono::milliseconds(100));
+      if (cancel_at && std::chrono::steady_clock::now() >= *cancel_at) {
+        cancel_at.reset();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (canceller_) {
+          log::warn("the statement in flight is still running {}ms after the stop signal: cancelling it",
+                    cancel_after.count());
+          canceller_();
+        }
+      }
       if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
         int expected = 0;
-        if (stop_.compare_exchange_strong(expected, sig))
+        if (stop_.compare_exchange_strong(expected, sig)) {
           log::warn("{} received: stopping after the current statement and reverting the update in progress",
                     signal_name(sig));
+          cancel_at = std::chrono::steady_clock::now() + cancel_after;
+        }
       } else if (sig != 0 && sig != SIGCHLD) {
         log::debug("{} received during install/update; no application runs yet, so it is dropped", signal_name(sig));
       }

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -24,7 +26,9 @@ std::string signal_name(int signal);
 /// and dropped (there is no application to forward them to yet).
 class StopWatcher {
  public:
-  StopWatcher();
+  /// A stop still pending `cancel_after` after the signal cancels the running statement
+  /// through the canceller (if one is set), so the revert starts within the grace period.
+  explicit StopWatcher(std::chrono::milliseconds cancel_after = std::chrono::seconds(5));
   ~StopWatcher();
   StopWatcher(const StopWatcher&) = delete;
   StopWatcher& operator=(const StopWatcher&) = delete;
@@ -32,7 +36,12 @@ class StopWatcher {
   /// The signal that asked to stop, or 0.
   const std::atomic<int>& stop_signal() const { return stop_; }
 
+  /// What cancels the statement in flight (the database session's cancel); cleared with {}.
+  void set_canceller(std::function<void()> canceller);
+
  private:
+  std::mutex mutex_;
+  std::function<void()> canceller_;
   std::atomic<int> stop_{0};
   std::atomic<bool> done_{false};
   std::thread thread_;

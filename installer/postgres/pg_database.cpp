@@ -134,6 +134,14 @@ class PgDatabase : public Database {
 
   void execute(const std::string& statement) override { run(statement); }
 
+  void cancel_current_statement() noexcept override {
+    try {
+      conn_->cancel_query();
+    } catch (...) {
+      // Nothing to cancel, or the session is gone: either way there is nothing to wait for.
+    }
+  }
+
   // RESET ALL, not DISCARD ALL: the latter would also release the advisory lock.
   void reset_session_settings() override { run("RESET ALL"); }
 

@@ -51,6 +51,7 @@ class FakeDatabase : public Database {
   bool in_transaction() const override { return snapshot_.has_value(); }
   void execute(const std::string& statement) override;
   void reset_session_settings() override { log_.push_back("RESET"); }
+  void cancel_current_statement() noexcept override {}
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
