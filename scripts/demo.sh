@@ -5,7 +5,8 @@
 #   1. applies the example product's updates (migrations/),
 #   2. tries a deliberately broken update, which is reverted and verified,
 #   3. shows status and history, applies the fixed update, removes it again,
-#   4. runs the sample application the way a container entrypoint would.
+#   4. runs the sample application under the installer as PID 1 would, queries the
+#      health endpoint, and stops it with SIGTERM.
 # The server is stopped at the end, also on failure.
 set -euo pipefail
 
@@ -73,7 +74,24 @@ show installer --remove-update 2024.04.0 --dry-run
 show installer --remove-update 2024.04.0
 show installer status
 
-step "Container start: update (nothing left to do), then run the application"
-show installer -- demo/app.sh
+step "Container start: update (nothing left to do), then run the application as PID 1"
+health_port="$(free_port)"
+installer --health-listen "127.0.0.1:$health_port" -- demo/app.sh &
+installer_pid=$!
+ready=0
+for _ in $(seq 1 100); do  # bounded: at most about 10 s
+    if curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+    sleep 0.1
+done
+[[ $ready -eq 1 ]] || { echo "demo: the application did not become ready" >&2; exit 1; }
+show curl -s "http://127.0.0.1:$health_port/healthz"; echo
+show curl -s "http://127.0.0.1:$health_port/status"
+echo "stopping the container: SIGTERM to the installer (PID $installer_pid), which forwards it"
+kill -TERM "$installer_pid"
+set +e
+wait "$installer_pid"
+code=$?
+set -e
+echo "installer exited with the application's code: $code"
 
 step "Done: the throwaway server is stopped now"

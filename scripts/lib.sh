@@ -49,6 +49,7 @@ INSTALLER_PACKAGES=(
     procps
     ca-certificates
     openssl
+    curl
     libcpp-httplib-dev
     tini
     dumb-init

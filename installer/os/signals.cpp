@@ -10,6 +10,9 @@
 namespace installer {
 namespace {
 
+// Real-time signals below SIGRTMIN+3 belong to glibc; the top one is free.
+const int kWakeSignal = SIGRTMAX;
+
 sigset_t catchable() {
   sigset_t set;
   sigfillset(&set);
@@ -65,6 +68,8 @@ StopWatcher::StopWatcher(std::chrono::milliseconds cancel_after) {
                     signal_name(sig));
           cancel_at = std::chrono::steady_clock::now() + cancel_after;
         }
+      } else if (sig == kWakeSignal && done_.load()) {
+        break;
       } else if (sig != 0 && sig != SIGCHLD) {
         log::debug("{} received during install/update; no application runs yet, so it is dropped", signal_name(sig));
       }
@@ -74,7 +79,12 @@ StopWatcher::StopWatcher(std::chrono::milliseconds cancel_after) {
 
 StopWatcher::~StopWatcher() {
   done_.store(true);
-  if (thread_.joinable()) thread_.join();
+  // A signal aimed at the watcher's own thread ends its wait at once, so starting the
+  // application does not wait out the poll interval.
+  if (thread_.joinable()) {
+    pthread_kill(thread_.native_handle(), kWakeSignal);
+    thread_.join();
+  }
 }
 
 }  // namespace installer
