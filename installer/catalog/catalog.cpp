@@ -165,7 +165,19 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   // testing on PostgreSQL learns about a missing MariaDB down script too.
   for (const auto& [name, step] : files) {
     for (const auto& [variant, path] : step.up) {
-      if (!step.down.count(variant) && !step.down.count(""))
+      bool has_down = step.down.count(variant) || step.down.count("");
+      if (!has_down && variant.empty()) {
+        // A generic up may be undone by engine-specific downs, if every engine that
+        // would use this up finds one.
+        has_down = true;
+        for (Engine e : {Engine::postgres, Engine::mariadb, Engine::mysql}) {
+          auto prefs = preference_for(e);
+          bool own_up = std::any_of(prefs.begin(), prefs.end() - 1, [&](const std::string& v) { return step.up.count(v) > 0; });
+          bool down = std::any_of(prefs.begin(), prefs.end(), [&](const std::string& v) { return step.down.count(v) > 0; });
+          if (!own_up && !down) has_down = false;
+        }
+      }
+      if (!has_down)
         problems.push_back({path.string(), 0,
                             fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)",
                                         name, name, variant.empty() ? "" : variant + ".")});

@@ -82,6 +82,20 @@ void lint_statements(const std::vector<Statement>& statements, SqlDialect dialec
                           "statement; remove it"});
       continue;
     }
+    if (dialect == SqlDialect::mariadb && !words.empty() &&
+        ((words[0] == "LOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")) ||
+         (words[0] == "UNLOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")))) {
+      problems.push_back({path, statement.line,
+                          "LOCK TABLES would block the installer's own journal writes between statements; remove "
+                          "LOCK/UNLOCK TABLES (each statement commits on its own anyway)"});
+      continue;
+    }
+    if (!words.empty() && words[0] == "USE" && dialect == SqlDialect::mariadb) {
+      problems.push_back({path, statement.line,
+                          "USE would switch away from the database the installer works in (the one in its URL); "
+                          "qualify names with the other database instead"});
+      continue;
+    }
     if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words, statement.text)) {
       problems.push_back({path, statement.line,
                           fmt::format("this statement cannot run inside a transaction; add\n"

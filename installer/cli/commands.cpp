@@ -360,14 +360,18 @@ int run_cli(int argc, char** argv) {
     return exit_unavailable;
   } catch (const DbError& e) {
     if (e.failure() == DbFailure::statement) {
-      log::error("unexpected database error: {}{}", e.sqlstate().empty() ? "" : "[" + e.sqlstate() + "] ", e.what());
-      return 70;
+      log::error("unexpected database error: {}{}\n  the run stopped; an update it was applying is left in the journal "
+                 "and is reverted at the next start.",
+                 e.sqlstate().empty() ? "" : "[" + e.sqlstate() + "] ", e.what());
+      return exit_internal;
     }
     log::error("lost the database connection: {}\n  the next start recovers from the journal.", e.what());
     return exit_unavailable;
   } catch (const std::exception& e) {
-    log::error("internal error: {}", e.what());
-    return 70;
+    log::error("internal error: {}\n  the run stopped; an update it was applying is left in the journal and is "
+               "reverted at the next start.",
+               e.what());
+    return exit_internal;
   }
 }
 

@@ -108,7 +108,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     outcome.differences = now.differences_from(before);
     outcome.fingerprint_restored = outcome.differences.empty();
     attempt.fingerprint_after = now.serialize();
-    record_failed_attempt(attempt, e.failure(), current, done);
+    record_failed_attempt(update, attempt, e.failure(), current, done);
     return outcome;
   } catch (const Interrupted& e) {
     db.rollback();
@@ -118,7 +118,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
     outcome.fingerprint_restored = outcome.differences.empty();
     attempt.fingerprint_after = now.serialize();
-    record_failed_attempt(attempt, *outcome.failure, current, done);
+    record_failed_attempt(update, attempt, *outcome.failure, current, done);
     return outcome;
   } catch (...) {
     db.rollback();
@@ -129,7 +129,8 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   return outcome;
 }
 
-void Applier::record_failed_attempt(AttemptRecord attempt, const StatementFailure& failure, size_t failed_step,
+void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
+                                    size_t failed_step,
                                     const std::vector<StepRecord>& done) {
   // The rollback took the attempt's rows with it; this separate transaction keeps a
   // record of what was tried and why it failed.
@@ -141,7 +142,13 @@ void Applier::record_failed_attempt(AttemptRecord attempt, const StatementFailur
     record.state = StepState::rolled_back;
     attempt.steps.push_back(record);
   }
-  (void)failed_step;
+  if (failed_step < update.steps.size()) {
+    StepRecord failed = step_record(update.steps[failed_step], static_cast<int>(failed_step + 1));
+    failed.state = StepState::failed;
+    failed.statements_done = failure.statement - 1;
+    failed.error = failure.describe();
+    attempt.steps.push_back(failed);
+  }
   ctx_.db.begin();
   try {
     ctx_.journal.insert_attempt(attempt);

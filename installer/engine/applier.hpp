@@ -35,7 +35,8 @@ class Applier {
   ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt);
   /// Runs step `index` inside the open transaction and journals it as applied there.
   StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
-  void record_failed_attempt(AttemptRecord attempt, const StatementFailure& failure, size_t failed_step,
+  void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
+                             size_t failed_step,
                              const std::vector<StepRecord>& done);
 
   EngineContext& ctx_;

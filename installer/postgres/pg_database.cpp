@@ -208,6 +208,10 @@ class PgDatabase : public Database {
 
   Fingerprint fingerprint(const std::string& excluded_schema) override {
     Fingerprint fp;
+    // Every kind is present, with count 0 when there is none (see the MariaDB backend).
+    for (const char* kind : {"column", "constraint", "extension", "index", "policy", "routine", "rule", "schema",
+                             "sequence", "table", "trigger", "type", "view"})
+      fp.add_kind(kind, 0, "");
     for (const auto& row : query(fingerprint_sql_, {excluded_schema}))
       fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
     return fp;

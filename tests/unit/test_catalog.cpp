@@ -763,3 +763,31 @@ TEST_CASE("catalog problem: SET autocommit in a MariaDB script is refused with i
   // PostgreSQL has no such setting to trip over; there it is the server's business.
   CHECK_NOTHROW(load_catalog({dir / "u"}, Engine::postgres));
 }
+
+TEST_CASE("catalog problem: LOCK TABLES and USE in a MariaDB script are refused with their lines") {
+  TempDir dir;
+  dir.step("u/1.0", "001_a", "CREATE TABLE a (id INT);\nLOCK TABLES a WRITE;\nINSERT INTO a VALUES (1);\nUNLOCK TABLES;\nUSE other;\n",
+           "DROP TABLE IF EXISTS a;");
+  auto problems = problems_of({dir / "u"}, Engine::mariadb);
+  CHECK(problem_with(problems, "USE would switch").line == 5);
+  int lock_lines = 0;
+  for (const auto& p : problems)
+    if (p.message.find("LOCK TABLES") != std::string::npos) lock_lines += p.line;
+  CHECK(lock_lines == 2 + 4);
+}
+
+TEST_CASE("catalog: a generic up script may be undone by engine-specific downs for every engine") {
+  TempDir dir;
+  dir.write("u/1.0/001_t.up.sql", "CREATE TABLE t (id int);");
+  dir.write("u/1.0/001_t.postgres.down.sql", "DROP TABLE IF EXISTS t;");
+  dir.write("u/1.0/001_t.mariadb.down.sql", "DROP TABLE IF EXISTS t;");
+  for (Engine engine : {Engine::postgres, Engine::mariadb, Engine::mysql}) {
+    CAPTURE(engine_name(engine));
+    Catalog catalog = load_catalog({dir / "u"}, engine);
+    REQUIRE(catalog.updates.size() == 1);
+  }
+  TempDir missing;
+  missing.write("u/1.0/001_t.up.sql", "CREATE TABLE t (id int);");
+  missing.write("u/1.0/001_t.postgres.down.sql", "DROP TABLE IF EXISTS t;");
+  problem_with(problems_of({missing / "u"}), "has no down script");
+}
