@@ -247,8 +247,8 @@ int do_report(const Settings& s, Report report, bool json) {
 int dispatch(int argc, char** argv) {
   CLI::App app{"installer: installs and updates a product's database schema, then runs the product.\n"
                "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database "
-               "unreachable,\n70 update failed and reverted, 75 lock timeout, 77 credentials refused, 78 "
-               "configuration, 79 revert failed.",
+               "unreachable,\n70 update failed and reverted, 71 unexpected error, 75 lock timeout, 77 credentials "
+               "refused, 78 configuration,\n79 revert failed, 128+N stopped by signal N.",
                "installer"};
   app.set_version_flag("--version", std::string("installer ") + INSTALLER_VERSION);
   app.require_subcommand(0, 1);
