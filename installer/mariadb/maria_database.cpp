@@ -1,6 +1,7 @@
 #include "installer/mariadb/maria_database.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/db/sql_session.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
@@ -41,7 +42,7 @@ const char* const kSessionSetup =
     "SESSION innodb_lock_wait_timeout = DEFAULT, SESSION character_set_client = utf8mb4, "
     "SESSION character_set_results = utf8mb4, SESSION collation_connection = utf8mb4_general_ci";
 
-class MariaDatabase : public Database {
+class MariaDatabase : public SqlSession {
  public:
   MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
       : engine_(spec.engine), spec_(spec), connect_timeout_(connect_timeout) {
@@ -105,32 +106,7 @@ class MariaDatabase : public Database {
   Engine engine() const override { return engine_; }
   bool transactional_ddl() const override { return false; }
 
-  void begin() override {
-    run("START TRANSACTION");
-    in_tx_ = true;
-  }
-
-  void commit() override {
-    try {
-      run("COMMIT");
-      in_tx_ = false;
-    } catch (const DbError& e) {
-      in_tx_ = false;
-      if (e.failure() == DbFailure::connection_lost)
-        throw DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(e.what()));
-      throw;
-    }
-  }
-
-  void rollback() noexcept override {
-    in_tx_ = false;
-    try {
-      run("ROLLBACK");
-    } catch (...) {
-    }
-  }
-
-  bool in_transaction() const override { return in_tx_; }
+  const char* begin_statement() const override { return "START TRANSACTION"; }
 
   // MariaDB has no RESET ALL, and COM_RESET_CONNECTION would drop the GET_LOCK lock:
   // put back what scripts commonly change.
@@ -236,7 +212,7 @@ class MariaDatabase : public Database {
 
   /// Sends a statement and drops any rows it returns (a script's SELECT), since the
   /// protocol needs them read before the next statement.
-  void run(const std::string& sql) {
+  void run(const std::string& sql) override {
     send(sql);
     drain(sql, nullptr);
   }
@@ -286,7 +262,6 @@ class MariaDatabase : public Database {
   std::chrono::seconds connect_timeout_;
   unsigned long thread_id_ = 0;
   MYSQL* conn_ = nullptr;
-  bool in_tx_ = false;
   std::string lock_prefix_;
 };
 

@@ -1,6 +1,7 @@
 #include "installer/postgres/pg_database.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/db/sql_session.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
@@ -74,7 +75,7 @@ class NoticeToLog : public pqxx::errorhandler {
   }
 };
 
-class PgDatabase : public Database {
+class PgDatabase : public SqlSession {
  public:
   PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
     try {
@@ -103,34 +104,6 @@ class PgDatabase : public Database {
 
   Engine engine() const override { return Engine::postgres; }
   bool transactional_ddl() const override { return true; }
-
-  void begin() override {
-    run("BEGIN");
-    in_tx_ = true;
-  }
-
-  void commit() override {
-    try {
-      run("COMMIT");
-      in_tx_ = false;
-    } catch (const DbError& e) {
-      in_tx_ = false;
-      if (e.failure() == DbFailure::connection_lost)
-        throw DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(e.what()));
-      throw;
-    }
-  }
-
-  void rollback() noexcept override {
-    in_tx_ = false;
-    try {
-      run("ROLLBACK");
-    } catch (...) {
-      // A broken session rolled back on the server already.
-    }
-  }
-
-  bool in_transaction() const override { return in_tx_; }
 
   void execute(const std::string& statement) override { run(statement); }
 
@@ -237,7 +210,7 @@ class PgDatabase : public Database {
     return std::stoll(hex, nullptr, 16);
   }
 
-  void run(const std::string& sql) {
+  void run(const std::string& sql) override {
     guarded(sql, [&](pqxx::nontransaction& w) {
       w.exec(sql);
       return 0;
@@ -262,7 +235,6 @@ class PgDatabase : public Database {
 
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<NoticeToLog> notices_;
-  bool in_tx_ = false;
   std::string fingerprint_sql_;
 };
 

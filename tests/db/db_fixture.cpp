@@ -1,5 +1,8 @@
 #include "db_fixture.hpp"
 
+#include "installer/engine/migrator.hpp"
+#include "installer/util/error.hpp"
+
 #include "installer/mariadb/maria_database.hpp"
 #include "installer/postgres/pg_database.hpp"
 
@@ -84,6 +87,16 @@ std::string not_journal(const std::string& column) {
 const ServerUnderTest& server() { return server_slot(); }
 void set_server(ServerUnderTest s) { server_slot() = std::move(s); }
 std::string source_dir() { return INSTALLER_SOURCE_DIR; }
+
+ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* message) {
+  try {
+    Migrator(*s.ctx, catalog).migrate({});
+  } catch (const UserError& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return exit_ok;
+}
 
 std::string journal(const std::string& table) { return on_postgres() ? "installer." + table : "installer_" + table; }
 

@@ -7,6 +7,7 @@
 #include "installer/db/connection_url.hpp"
 #include "installer/db/database.hpp"
 #include "installer/engine/context.hpp"
+#include "installer/util/exit_codes.hpp"
 #include "installer/journal/sql_journal.hpp"
 
 #include <boost/filesystem.hpp>
@@ -185,6 +186,10 @@ class Background {
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string source_dir();
+
+/// Runs the migrator as `installer migrate` would; the exit code it would end with, and
+/// the operator's message in `message`.
+ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* message = nullptr);
 
 /// The lines of a message that follow `heading` and are indented by four spaces (the
 /// installer's bullet lists), without the indentation.

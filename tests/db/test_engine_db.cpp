@@ -17,16 +17,6 @@ using namespace installer::testing;
 
 namespace {
 
-ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* message = nullptr) {
-  try {
-    Migrator(*s.ctx, catalog).migrate({});
-  } catch (const UserError& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return exit_ok;
-}
-
 Catalog only_first(const Catalog& catalog) {
   Catalog first;
   first.updates.push_back(catalog.updates.at(0));

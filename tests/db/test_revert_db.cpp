@@ -18,16 +18,6 @@ using namespace installer::testing;
 
 namespace {
 
-ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* message = nullptr) {
-  try {
-    Migrator(*s.ctx, catalog).migrate({});
-  } catch (const UserError& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return exit_ok;
-}
-
 std::string join(const std::vector<std::string>& statements) {
   std::string out;
   for (const auto& s : statements) out += s + ";\n";

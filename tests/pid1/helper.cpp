@@ -29,7 +29,7 @@
 //   pid1_helper jsonl FILE
 //       Every line must be a JSON object with string ts (ISO-8601 UTC), level and msg.
 //   pid1_helper attempts ID  < `installer history --json`
-//       One line per attempt of update ID: "STATE<TAB>first line of its error".
+//       One line per attempt of update ID: "STATE<TAB>its error, on one line".
 //   pid1_helper jget PATH.TO.KEY  < JSON
 //       Prints the value (strings raw); exit 1 when absent or not JSON.
 //   pid1_helper waitfile FILE MS
@@ -432,7 +432,7 @@ int jget(const std::string& path) {
   return 0;
 }
 
-/// The attempts of one update in `installer history --json`: "STATE<TAB>ERROR (first line)".
+/// The attempts of one update in `installer history --json`: "STATE<TAB>ERROR" (one line).
 int attempts(const std::string& id) {
   nlohmann::json j;
   try {
@@ -444,7 +444,7 @@ int attempts(const std::string& id) {
   for (const auto& a : j) {
     if (a.value("id", std::string()) != id) continue;
     std::string error = a.value("error", std::string());
-    std::cout << a.value("state", std::string("?")) << "\t" << one_line(error.substr(0, error.find('\n'))) << "\n";
+    std::cout << a.value("state", std::string("?")) << "\t" << one_line(error) << "\n";
   }
   return 0;
 }
