@@ -6,6 +6,7 @@
 #include "installer/cli/reports.hpp"
 #include "installer/cli/settings.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/engine/fault_injection.hpp"
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/health/health_server.hpp"
@@ -86,9 +87,9 @@ struct Session {
   std::unique_ptr<EngineContext> ctx;
 };
 
-Session open_session(const Settings& s) {
+Session open_session(const Settings& s, bool wait = false) {
   Session session;
-  session.db = connect_database(s);
+  session.db = wait ? wait_for_database(s) : connect_database(s);
   session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
   session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
   return session;
@@ -101,14 +102,13 @@ struct RunContext {
   StopWatcher* watcher = nullptr;
 };
 
-int do_migrate(const Settings& s, const RunContext& run = {}) {
-  if (!s.has_connection) connect_database(s);  // reports the missing configuration first
-  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
-  log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
-            fmt::join(s.update_dirs, ":"));
+/// One pass of the update phase on a fresh session: recover, check, apply.
+MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run,
+                            const std::string& commit_in_doubt = {}) {
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
-  Session session = open_session(s);
+  Session session = open_session(s, /*wait=*/true);
   session.ctx->observer = run.board;
+  session.ctx->fault = fault_point();
   if (run.watcher) {
     session.ctx->stop_signal = &run.watcher->stop_signal();
     Database* db = session.db.get();
@@ -122,15 +122,54 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
   } forget{run.watcher};
   if (run.board) run.board->set_phase(Phase::installing);
   LockGuard lock(*session.db, s);
+  if (!commit_in_doubt.empty()) {
+    auto latest = latest_attempts(session.journal->load());
+    auto it = latest.find(commit_in_doubt);
+    bool committed = it != latest.end() && it->second->state == UpdateState::applied;
+    log::info("the journal says the commit of update {} {}", commit_in_doubt,
+              committed ? "went through: it is applied" : "did not happen: nothing of it is in the database");
+  }
   Migrator migrator(*session.ctx, catalog);
   MigrateOptions options;
   options.auto_remove_unknown = s.auto_remove_unknown;
-  MigrateSummary summary = migrator.migrate(options);
-  if (!summary.applied.empty())
-    log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
-              fmt::join(summary.applied, ", "));
-  if (run.board) run.board->set_journal_summary(summary.applied_total, 0);
-  return exit_ok;
+  return migrator.migrate(options);
+}
+
+bool session_lost(const std::exception& e) {
+  if (auto* db = dynamic_cast<const DbError*>(&e)) return !db->session_usable() && db->failure() != DbFailure::auth;
+  if (auto* st = dynamic_cast<const StatementError*>(&e)) return st->failure().failure != DbFailure::statement;
+  return false;
+}
+
+int do_migrate(const Settings& s, const RunContext& run = {}) {
+  if (!s.has_connection) connect_database(s);  // reports the missing configuration first
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
+  log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
+            fmt::join(s.update_dirs, ":"));
+  const int attempts = 3;
+  std::string in_doubt;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      MigrateSummary summary = migrate_once(s, catalog, run, in_doubt);
+      if (!summary.applied.empty())
+        log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
+                  fmt::join(summary.applied, ", "));
+      if (run.board) run.board->set_journal_summary(summary.applied_total, 0);
+      return exit_ok;
+    } catch (const CommitInDoubt& e) {
+      if (attempt >= attempts) throw;
+      log::warn("the connection broke while the commit of update {} was in flight: reconnecting to read the journal "
+                "before doing anything else",
+                e.update_id());
+      in_doubt = e.update_id();
+    } catch (const std::exception& e) {
+      bool stopping = run.watcher && run.watcher->stop_signal().load() != 0;
+      if (!session_lost(e) || attempt >= attempts || stopping) throw;
+      // The server rolled back what was not committed and dropped the lock; the journal
+      // says what did commit, and the next pass starts by finishing what was left.
+      log::warn("lost the database session ({}): reconnecting; the journal decides what happens next", e.what());
+    }
+  }
 }
 
 /// Install and update with stop signals turned into a clean revert, the health endpoint

@@ -6,7 +6,11 @@
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
 
+#include "installer/util/duration.hpp"
+
 #include <fmt/format.h>
+
+#include <thread>
 
 namespace installer {
 
@@ -26,6 +30,42 @@ std::unique_ptr<Database> connect_database(const Settings& settings) {
                                                "password (INSTALLER_DB_URL or INSTALLER_DB_PASSWORD_FILE)",
                                                spec.redacted_url(), e.what()));
     throw UserError(exit_unavailable, fmt::format("cannot connect to {}: {}", spec.redacted_url(), e.what()));
+  }
+}
+
+std::unique_ptr<Database> wait_for_database(const Settings& settings) {
+  using Clock = std::chrono::steady_clock;
+  auto started = Clock::now();
+  auto deadline = started + settings.wait_timeout;
+  auto pause = std::chrono::milliseconds(100);
+  auto next_log = started;
+  int attempts = 0;
+  while (true) {
+    ++attempts;
+    try {
+      auto db = connect_database(settings);
+      if (attempts > 1)
+        log::info("the database answered after {} attempts ({})", attempts,
+                  format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)));
+      return db;
+    } catch (const UserError& e) {
+      if (e.code() != exit_unavailable) throw;  // refused credentials, bad configuration: retrying cannot help
+      auto now = Clock::now();
+      if (now >= deadline) {
+        if (attempts == 1) throw;
+        throw UserError(exit_unavailable,
+                        fmt::format("the database did not answer within the wait timeout ({}, {} attempts); last "
+                                    "error: {}",
+                                    format_duration(settings.wait_timeout), attempts, e.what()));
+      }
+      if (now >= next_log) {
+        log::warn("waiting for the database (attempt {}, up to {}): {}", attempts,
+                  format_duration(settings.wait_timeout), e.what());
+        next_log = now + std::chrono::seconds(5);
+      }
+      std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::milliseconds(5000));
+    }
   }
 }
 

@@ -11,4 +11,9 @@ namespace installer {
 /// refused, exit_unavailable when no server answers. Messages show the URL redacted.
 std::unique_ptr<Database> connect_database(const Settings& settings);
 
+/// Like connect_database, but while the server is unreachable retries with exponential
+/// back-off up to settings.wait_timeout, logging at most one line every few seconds.
+/// Refused credentials are not retried.
+std::unique_ptr<Database> wait_for_database(const Settings& settings);
+
 }  // namespace installer

@@ -31,6 +31,8 @@ const std::vector<SettingKey>& setting_keys() {
       {"journal-schema", "INSTALLER_JOURNAL_SCHEMA", false, "schema (MariaDB: database) holding the journal"},
       {"lock-timeout", "INSTALLER_LOCK_TIMEOUT", false, "how long to wait for another installer's lock (e.g. 30s, 10m)"},
       {"connect-timeout", "INSTALLER_CONNECT_TIMEOUT", false, "how long one connection attempt may take"},
+      {"wait-timeout", "INSTALLER_WAIT_TIMEOUT", false,
+       "how long migrate and run wait for an unreachable database, retrying with back-off (0: do not wait)"},
       {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
        "remove applied updates missing from the update directories instead of refusing to start"},
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
@@ -239,6 +241,7 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
   if (const Source* v = get("lock-timeout")) s.lock_timeout = duration_of(*v, "lock-timeout");
   if (const Source* v = get("connect-timeout"))
     s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
+  if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
   if (const Source* v = get("log-format")) {
     if (v->value != "human" && v->value != "json")

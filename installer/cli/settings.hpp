@@ -18,6 +18,7 @@ struct Settings {
   std::string journal_schema = "installer";
   std::chrono::milliseconds lock_timeout = std::chrono::minutes(10);
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds wait_timeout = std::chrono::seconds(60);  ///< for the database to come up
   bool auto_remove_unknown = false;
   std::string log_level = "info";
   std::string log_format = "human";

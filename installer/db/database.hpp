@@ -52,6 +52,9 @@ class Database {
   /// that may be called from another thread (the one that took a stop signal).
   virtual void cancel_current_statement() noexcept = 0;
 
+  /// Has the server end this session from a second one (tests: a killed session).
+  virtual void terminate_session() noexcept = 0;
+
   /// Runs one statement of a step script. Throws DbError.
   virtual void execute(const std::string& statement) = 0;
 

@@ -71,13 +71,20 @@ StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index
   const Step& step = update.steps[index];
   auto started = Clock::now();
   ctx_.observe().step_started(step.name, static_cast<int>(index + 1), static_cast<int>(step.up.statements.size()));
-  run_statements(ctx_.db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
-                 [&](int done) { ctx_.observe().statement_done(done); }, ctx_.stop_signal);
+  ctx_.reached("apply", update.id, step.name, "before");
+  run_statements(
+      ctx_.db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
+      [&](int done) {
+        ctx_.observe().statement_done(done);
+        ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
+      },
+      ctx_.stop_signal);
   StepRecord record = step_record(step, static_cast<int>(index + 1));
   record.state = StepState::applied;
   record.statements_done = record.statements_total;
   record.duration_ms = elapsed_ms(started);
   ctx_.journal.insert_step(attempt_id, record);
+  ctx_.reached("apply", update.id, step.name, "after");
   log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
              "applied {} step {} ({}ms)", update.id, step.name, record.duration_ms);
   return record;
@@ -98,6 +105,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     outcome.after = db.fingerprint(ctx_.journal_schema);
     attempt.fingerprint_after = outcome.after.serialize();
     ctx_.journal.update_attempt(attempt);
+    ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     db.commit();
   } catch (const StatementError& e) {
     db.rollback();
@@ -178,6 +186,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       try {
         for (current = i; current < end; ++current)
           group.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
+        ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
         db.commit();
       } catch (const StatementError& e) {
         db.rollback();
@@ -217,6 +226,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
       journal.insert_step(attempt.attempt_id, record);
       ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
+      ctx_.reached("apply", update.id, step.name, "before");
       try {
         run_statements(
             db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
@@ -224,11 +234,13 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
               record.statements_done = done;
               ctx_.observe().statement_done(done);
               if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
+              ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
             },
             ctx_.stop_signal);
         record.state = StepState::applied;
         record.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, record);
+        ctx_.reached("apply", update.id, step.name, "after");
         log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
                    "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
       } catch (const StatementError& e) {

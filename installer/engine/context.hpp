@@ -19,6 +19,10 @@ struct EngineContext {
   /// the current statement and the update is reverted. Reverts are never interrupted.
   const std::atomic<int>* stop_signal = nullptr;
   EngineObserver* observer = nullptr;
+  class FaultPoint* fault = nullptr;  ///< tests only (INSTALLER_TEST_FAULT)
+
+  /// Marks a point where tests may inject a crash.
+  void reached(const char* phase, const std::string& update, const std::string& step, const std::string& point);
 
   EngineObserver& observe() {
     static EngineObserver nobody;

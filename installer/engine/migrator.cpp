@@ -106,7 +106,13 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
     }
     log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
               update->steps.size() == 1 ? "" : "s");
-    ApplyOutcome outcome = Applier(ctx_).apply(*update, before);
+    ApplyOutcome outcome;
+    try {
+      outcome = Applier(ctx_).apply(*update, before);
+    } catch (const DbError& e) {
+      if (e.failure() == DbFailure::in_doubt) throw CommitInDoubt(update->id, e);
+      throw;
+    }
     if (outcome.applied) {
       log::event({{"update", update->id}, {"version", update->version}, {"duration_ms", std::to_string(outcome.duration_ms)}},
                  "applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));

@@ -3,6 +3,7 @@
 #include "installer/engine/applier.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/engine/reconcile.hpp"
+#include "installer/db/db_error.hpp"
 #include "installer/engine/reverter.hpp"
 
 #include <ostream>
@@ -43,6 +44,18 @@ class Migrator {
 
   EngineContext& ctx_;
   const Catalog& catalog_;
+};
+
+/// The connection broke while an update's COMMIT was in flight: whether it committed is
+/// known only to the server. Reconnect and read the journal before acting.
+class CommitInDoubt : public DbError {
+ public:
+  CommitInDoubt(std::string update_id, const DbError& cause)
+      : DbError(DbFailure::in_doubt, cause.what(), cause.sqlstate(), cause.statement()), update_id_(std::move(update_id)) {}
+  const std::string& update_id() const { return update_id_; }
+
+ private:
+  std::string update_id_;
 };
 
 /// The message for a failed revert: what failed, what remains, what to do.

@@ -33,7 +33,7 @@ bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRe
 
 }  // namespace
 
-bool Reverter::needs_revert(const StepRecord& step, const AttemptRecord& attempt) {
+bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
   switch (step.state) {
     case StepState::applied:
     case StepState::reverting:
@@ -42,8 +42,10 @@ bool Reverter::needs_revert(const StepRecord& step, const AttemptRecord& attempt
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
         return ctx_.db.fingerprint(ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
-      (void)attempt;
-      return false;
+      // After a crash nobody knows whether the statement in flight committed: the down
+      // script (written to tolerate a partly applied step) decides, and the fingerprint
+      // check after the revert confirms.
+      return reason == RevertReason::recovery;
     default:
       return false;
   }
@@ -54,7 +56,7 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
   std::vector<PlannedDown> out;
   SqlDialect dialect = dialect_for(ctx_.db.engine());
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it) {
-    if (!needs_revert(*it, attempt)) continue;
+    if (!needs_revert(*it, RevertReason::remove_update)) continue;
     auto statements = split_sql(it->down_script, dialect);
     size_t skip = std::min(statements.size(), static_cast<size_t>(it->down_statements_done));
     out.push_back({it->name, {statements.begin() + static_cast<long>(skip), statements.end()}, it->transactional});
@@ -78,7 +80,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
 
   std::vector<StepRecord*> todo;
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it)
-    if (needs_revert(*it, attempt)) todo.push_back(&*it);
+    if (needs_revert(*it, reason)) todo.push_back(&*it);
   for (auto& step : attempt.steps)
     if (step.state == StepState::applying && std::find(todo.begin(), todo.end(), &step) == todo.end()) {
       // Nothing of it reached the database: record that, so it is not looked at again.
@@ -106,14 +108,19 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
             auto started = Clock::now();
             where.step = step.name;
             auto statements = split_sql(step.down_script, dialect);
-            run_statements(db, statements, 0, where);
+            ctx_.reached("revert", attempt.update_id, step.name, "before");
+            run_statements(db, statements, 0, where, [&](int done) {
+              ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
+            });
             step.state = StepState::reverted;
             step.down_statements_done = static_cast<int>(statements.size());
             step.duration_ms = elapsed_ms(started);
             journal.update_step(attempt.attempt_id, step);
+            ctx_.reached("revert", attempt.update_id, step.name, "after");
             log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
                        "reverted {} step {} ({}ms)", attempt.update_id, step.name, step.duration_ms);
           }
+          ctx_.reached("revert", attempt.update_id, todo[end - 1]->name, "commit");
           db.commit();
         } catch (...) {
           db.rollback();
@@ -129,13 +136,16 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
         auto statements = split_sql(step.down_script, dialect);
         step.state = StepState::reverting;
         journal.update_step(attempt.attempt_id, step);
+        ctx_.reached("revert", attempt.update_id, step.name, "before");
         run_statements(db, statements, static_cast<size_t>(step.down_statements_done), where, [&](int done) {
           step.down_statements_done = done;
           journal.update_step(attempt.attempt_id, step);
+          ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
         });
         step.state = StepState::reverted;
         step.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, step);
+        ctx_.reached("revert", attempt.update_id, step.name, "after");
         log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
                    "reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
         ++i;

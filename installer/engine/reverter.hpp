@@ -47,7 +47,7 @@ class Reverter {
   /// Whether a step's effects may be in the database. For a step that was applying
   /// outside a transaction with no statement committed, the fingerprint decides: a
   /// failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
-  bool needs_revert(const StepRecord& step, const AttemptRecord& attempt);
+  bool needs_revert(const StepRecord& step, RevertReason reason);
 
   EngineContext& ctx_;
 };

@@ -94,6 +94,14 @@ class MariaDatabase : public SqlSession {
 
   ~MariaDatabase() override { close(); }
 
+  void terminate_session() noexcept override {
+    try {
+      MariaDatabase killer(spec_, connect_timeout_);
+      killer.run(fmt::format("KILL CONNECTION {}", thread_id_));
+    } catch (...) {
+    }
+  }
+
   // The protocol has no out-of-band cancel: a second session kills the running query.
   void cancel_current_statement() noexcept override {
     try {

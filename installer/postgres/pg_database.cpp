@@ -77,9 +77,10 @@ class NoticeToLog : public pqxx::errorhandler {
 
 class PgDatabase : public SqlSession {
  public:
-  PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
+  PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
+      : conninfo_(conninfo(spec, connect_timeout)) {
     try {
-      conn_ = std::make_unique<pqxx::connection>(conninfo(spec, connect_timeout));
+      conn_ = std::make_unique<pqxx::connection>(conninfo_);
     } catch (const pqxx::broken_connection& e) {
       std::string message = tidy(e.what());
       throw DbError(is_auth_failure(message) ? DbFailure::auth : DbFailure::unreachable, message);
@@ -112,6 +113,15 @@ class PgDatabase : public SqlSession {
       conn_->cancel_query();
     } catch (...) {
       // Nothing to cancel, or the session is gone: either way there is nothing to wait for.
+    }
+  }
+
+  void terminate_session() noexcept override {
+    try {
+      pqxx::connection killer(conninfo_);
+      pqxx::nontransaction w(killer);
+      w.exec("SELECT pg_terminate_backend(" + std::to_string(conn_->backendpid()) + ")");
+    } catch (...) {
     }
   }
 
@@ -236,6 +246,7 @@ class PgDatabase : public SqlSession {
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<NoticeToLog> notices_;
   std::string fingerprint_sql_;
+  std::string conninfo_;
 };
 
 }  // namespace

@@ -52,6 +52,11 @@ class FakeDatabase : public Database {
   void execute(const std::string& statement) override;
   void reset_session_settings() override { log_.push_back("RESET"); }
   void cancel_current_statement() noexcept override {}
+  void terminate_session() noexcept override {
+    dead_ = true;
+    if (snapshot_) state_ = *snapshot_;
+    snapshot_.reset();
+  }
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
