@@ -10,6 +10,9 @@
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/health/health_server.hpp"
+#include "installer/install/config_drift.hpp"
+#include "installer/install/hooks.hpp"
+#include "installer/install/templates.hpp"
 #include "installer/health/status_board.hpp"
 #include "installer/os/child_process.hpp"
 #include "installer/os/signals.hpp"
@@ -103,9 +106,31 @@ struct RunContext {
 };
 
 /// One pass of the update phase on a fresh session: recover, check, apply.
+/// Templates, default configuration files and install hooks: before the updates, under
+/// the migration lock.
+void run_install_phase(const Settings& s, EngineContext& ctx) {
+  if (!s.templates_dir.empty()) {
+    auto written = render_templates(s.templates_dir, s.config_dir, environment_variables());
+    log::info("rendered {} configuration file{} into {}", written.size(), written.size() == 1 ? "" : "s", s.config_dir);
+  }
+  if (!s.defaults_dir.empty()) {
+    for (const auto& file : sync_defaults(s.defaults_dir, s.config_dir)) {
+      if (file.outcome == DefaultFile::Outcome::drifted)
+        log::warn("{} was changed here, and this image's default for it changed too: your file is kept; the new "
+                  "default is in {}.new to merge by hand",
+                  file.path.string(), file.path.string());
+      else if (file.outcome == DefaultFile::Outcome::installed || file.outcome == DefaultFile::Outcome::upgraded)
+        log::info("{} default configuration file {}", file.outcome == DefaultFile::Outcome::installed ? "installed" : "upgraded",
+                  file.path.string());
+    }
+  }
+  if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir);
+}
+
 MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run,
                             const std::string& commit_in_doubt = {}) {
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
+  ensure_database_exists(s);
   Session session = open_session(s, /*wait=*/true);
   session.ctx->observer = run.board;
   session.ctx->fault = fault_point();
@@ -129,6 +154,8 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     log::info("the journal says the commit of update {} {}", commit_in_doubt,
               committed ? "went through: it is applied" : "did not happen: nothing of it is in the database");
   }
+  session.journal->ensure();
+  run_install_phase(s, *session.ctx);
   Migrator migrator(*session.ctx, catalog);
   MigrateOptions options;
   options.auto_remove_unknown = s.auto_remove_unknown;
@@ -272,7 +299,15 @@ int do_report(const Settings& s, Report report, bool json) {
   in.catalog = catalog ? &*catalog : nullptr;
   in.catalog_error = catalog_error;
   if (in.journal_exists) in.attempts = session.journal->load();
-  if (report == Report::status) in.schema_now = session.db->fingerprint(s.journal_schema);
+  if (report == Report::status) {
+    in.schema_now = session.db->fingerprint(s.journal_schema);
+    if (!s.defaults_dir.empty() && !s.config_dir.empty()) {
+      for (const auto& file : sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true))
+        if (file.outcome == DefaultFile::Outcome::drifted)
+          in.config_drift.push_back(file.path.string());
+    }
+    if (in.journal_exists) in.installs = session.journal->installs();
+  }
   std::ostringstream out;
   switch (report) {
     case Report::status: print_status(out, in, json); break;

@@ -33,6 +33,29 @@ std::unique_ptr<Database> connect_database(const Settings& settings) {
   }
 }
 
+void ensure_database_exists(const Settings& settings) {
+  if (!settings.admin || settings.connection.database.empty()) return;
+  Settings admin = settings;
+  admin.connection = *settings.admin;
+  if (admin.connection.database.empty())
+    admin.connection.database = admin.connection.engine == Engine::postgres ? "postgres" : "mysql";
+  auto db = wait_for_database(admin);
+  const std::string& name = settings.connection.database;
+  if (db->engine() == Engine::postgres) {
+    if (!db->query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty()) return;
+    try {
+      db->execute("CREATE DATABASE " + db->quote_identifier(name));
+    } catch (const DbError& e) {
+      if (e.sqlstate() != "42P04") throw;  // another replica created it first
+      return;
+    }
+  } else {
+    if (!db->query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", {name}).empty()) return;
+    db->execute("CREATE DATABASE IF NOT EXISTS " + db->quote_identifier(name));
+  }
+  log::info("created database {} (it did not exist)", name);
+}
+
 std::unique_ptr<Database> wait_for_database(const Settings& settings) {
   using Clock = std::chrono::steady_clock;
   auto started = Clock::now();

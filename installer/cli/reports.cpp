@@ -76,6 +76,13 @@ StatusView build_status(const ReportInput& in) {
           "update {}: revert failed (attempt {}); see 'installer history', fix the database, then start again", id,
           a->attempt_id));
   }
+  for (const auto& file : in.config_drift)
+    view.attention.push_back(fmt::format("{} was changed here and the image's default changed too: merge {}.new by hand",
+                                         file, file));
+  for (const auto& hook : in.installs)
+    if (hook.state == "failed")
+      view.attention.push_back(fmt::format("install hook {} failed on {} (it runs again at the next start)", hook.name,
+                                           hook.ran_at));
   std::stable_sort(view.rows.begin(), view.rows.end(),
                    [](const Row& a, const Row& b) { return compare_versions(a.version, b.version) < 0; });
 
@@ -125,6 +132,10 @@ void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
       if (view.schema_matches) j["schema"]["matches_journal"] = *view.schema_matches;
     }
     j["attention"] = view.attention;
+    j["config_drift"] = in.config_drift;
+    j["install_hooks"] = nlohmann::json::array();
+    for (const auto& hook : in.installs)
+      j["install_hooks"].push_back({{"name", hook.name}, {"state", hook.state}, {"ran_at", hook.ran_at}, {"host", hook.host}});
     out << j.dump(2) << "\n";
     return;
   }

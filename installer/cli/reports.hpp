@@ -21,6 +21,8 @@ struct ReportInput {
   std::string catalog_error;
   std::vector<AttemptRecord> attempts;
   std::optional<Fingerprint> schema_now;
+  std::vector<std::string> config_drift;  ///< operator-changed files whose image default changed too
+  std::vector<InstallRecord> installs;
 };
 
 void print_status(std::ostream& out, const ReportInput& in, bool json);

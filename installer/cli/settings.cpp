@@ -27,7 +27,13 @@ const std::vector<SettingKey>& setting_keys() {
       {"db-name", "INSTALLER_DB_NAME", false, "database name (overrides the URL's)"},
       {"db-tls", "INSTALLER_DB_TLS", false, "TLS: disable, prefer, require, verify-ca, verify-full"},
       {"db-tls-ca", "INSTALLER_DB_TLS_CA", false, "CA certificate file to verify the server against"},
+      {"db-admin-url", "INSTALLER_DB_ADMIN_URL", true,
+       "administrator's URL (same engine and server): creates the database when it does not exist"},
       {"updates", "INSTALLER_UPDATES", false, "update directories, ':'-separated (flag repeatable)"},
+      {"templates", "INSTALLER_TEMPLATES", false, "configuration templates (${VAR}, ${VAR:-default}) rendered at start"},
+      {"config-dir", "INSTALLER_CONFIG_DIR", false, "where rendered templates and default configuration files go"},
+      {"defaults", "INSTALLER_DEFAULTS", false, "default configuration files, installed once and kept current"},
+      {"install-hooks", "INSTALLER_INSTALL_HOOKS", false, "install.d: .sql files and programs run once per database"},
       {"journal-schema", "INSTALLER_JOURNAL_SCHEMA", false, "schema (MariaDB: database) holding the journal"},
       {"lock-timeout", "INSTALLER_LOCK_TIMEOUT", false, "how long to wait for another installer's lock (e.g. 30s, 10m)"},
       {"connect-timeout", "INSTALLER_CONNECT_TIMEOUT", false, "how long one connection attempt may take"},
@@ -241,6 +247,22 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
   if (const Source* v = get("lock-timeout")) s.lock_timeout = duration_of(*v, "lock-timeout");
   if (const Source* v = get("connect-timeout"))
     s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
+  if (const Source* v = get("db-admin-url")) {
+    try {
+      s.admin = parse_connection_url(v->value);
+      register_secret(s.admin->password);
+    } catch (const std::invalid_argument& e) {
+      throw UserError(exit_config, fmt::format("{}: {}", v->origin, e.what()));
+    }
+    if (s.admin->engine != s.connection.engine)
+      throw UserError(exit_config, fmt::format("{}: the administrator's URL must be for the same engine as the database", v->origin));
+  }
+  if (const Source* v = get("templates")) s.templates_dir = v->value;
+  if (const Source* v = get("config-dir")) s.config_dir = v->value;
+  if (const Source* v = get("defaults")) s.defaults_dir = v->value;
+  if (const Source* v = get("install-hooks")) s.hooks_dir = v->value;
+  if ((!s.templates_dir.empty() || !s.defaults_dir.empty()) && s.config_dir.empty())
+    throw UserError(exit_config, "templates and defaults need a config directory: set --config-dir (INSTALLER_CONFIG_DIR)");
   if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
   if (const Source* v = get("log-format")) {

@@ -23,6 +23,10 @@ struct Settings {
   std::string log_level = "info";
   std::string log_format = "human";
 
+  // Install phase
+  std::optional<ConnectionSpec> admin;  ///< creates the database when it is missing
+  std::string templates_dir, config_dir, defaults_dir, hooks_dir;
+
   // Running the application (PID 1)
   std::string health_listen;                                ///< "" = no health endpoint
   std::chrono::milliseconds grace = std::chrono::seconds(10);

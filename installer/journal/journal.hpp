@@ -29,10 +29,15 @@ class Journal {
   virtual void update_step(long long attempt_id, const StepRecord& step) = 0;
   /// Writes state, fingerprints, error and reason; finished_at is set for terminal states.
   virtual void update_attempt(const AttemptRecord& attempt) = 0;
+
+  /// Install hooks that ran, oldest first.
+  virtual std::vector<InstallRecord> installs() = 0;
+  virtual void record_install(const InstallRecord& record) = 0;
 };
 
 /// Version of the journal tables' layout written by this installer. A later release
 /// that changes them migrates older journals; an older one refuses newer journals.
-constexpr int kJournalFormat = 1;
+/// 1: updates and steps. 2: adds installs (install hooks).
+constexpr int kJournalFormat = 2;
 
 }  // namespace installer

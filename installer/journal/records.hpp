@@ -40,6 +40,19 @@ struct StepRecord {
   std::string error;
 };
 
+/// One run of an install hook (install.d), kept so each hook runs once per database.
+struct InstallRecord {
+  std::string name;
+  std::string checksum;
+  std::string kind;   ///< "sql" or "program"
+  std::string state;  ///< "done" or "failed"
+  std::string host;
+  std::string installer_version;
+  std::string ran_at;
+  long long duration_ms = 0;
+  std::string output;  ///< the end of what the hook printed
+};
+
 struct AttemptRecord {
   long long attempt_id = 0;
   std::string update_id;

@@ -79,6 +79,25 @@ std::vector<std::string> postgres_ddl(const std::string& schema, const TableName
   };
 }
 
+std::string postgres_installs_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " install_id bigserial PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                     " kind text NOT NULL, state text NOT NULL, host text NOT NULL, installer_version text NOT NULL,"
+                     " ran_at timestamptz NOT NULL DEFAULT now(), duration_ms bigint NOT NULL DEFAULT 0,"
+                     " output text NOT NULL DEFAULT '')",
+                     t("installs"));
+}
+
+std::string mariadb_installs_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " install_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+                     " checksum CHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, state VARCHAR(16) NOT NULL,"
+                     " host VARCHAR(255) NOT NULL, installer_version VARCHAR(64) NOT NULL,"
+                     " ran_at DATETIME(6) NOT NULL, duration_ms BIGINT NOT NULL DEFAULT 0, output LONGTEXT NOT NULL)"
+                     " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                     t("installs"));
+}
+
 // utf8mb4_bin: journal text is compared byte for byte, whatever the database's default.
 std::vector<std::string> mariadb_ddl(const TableName& t) {
   return {
@@ -142,6 +161,8 @@ bool SqlJournal::exists() {
 }
 
 void SqlJournal::ensure() {
+  if (ensured_) return;  // one check per session is enough: we hold the lock
+  ensured_ = true;
   if (!exists()) {
     auto name = [this](const char* t) { return table(t); };
     for (const auto& statement : db_.engine() == Engine::postgres
@@ -151,16 +172,58 @@ void SqlJournal::ensure() {
   }
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
   if (rows.empty() || !rows[0][0]) {
-    db_.query(fmt::format("INSERT INTO {} (format_version, written_by) VALUES (?, ?)", table("journal_format")),
-              {std::to_string(kJournalFormat), std::string("installer ") + INSTALLER_VERSION});
+    migrate_format(1);  // a new journal: the tables of format 1 exist, the rest is added as a migration would
     return;
   }
   int format = std::stoi(*rows[0][0]);
+  if (format < kJournalFormat) {
+    migrate_format(format);
+    return;
+  }
   if (format > kJournalFormat)
     throw UserError(exit_data,
                     fmt::format("the journal in schema '{}' has format {}, written by a newer installer; this "
                                 "installer ({}) understands format {} at most. Use the newer image.",
                                 schema_, format, INSTALLER_VERSION, kJournalFormat));
+}
+
+// The journal evolves like a product's schema: each format adds to the previous one, and
+// an older journal is brought forward here, under the migration lock.
+void SqlJournal::migrate_format(int from) {
+  auto name = [this](const char* t) { return table(t); };
+  if (from < 2)
+    db_.query(db_.engine() == Engine::postgres ? postgres_installs_ddl(name) : mariadb_installs_ddl(name));
+  db_.query(fmt::format("INSERT INTO {} (format_version, written_by) VALUES (?, ?)", table("journal_format")),
+            {std::to_string(kJournalFormat), std::string("installer ") + INSTALLER_VERSION});
+}
+
+std::vector<InstallRecord> SqlJournal::installs() {
+  auto [schema, t] = journal_table(db_.engine(), schema_, "installs");
+  if (!db_.table_exists(schema, t)) return {};
+  std::vector<InstallRecord> out;
+  for (const auto& r : db_.query(fmt::format("SELECT name, checksum, kind, state, host, installer_version, {}, "
+                                             "duration_ms, output FROM {} ORDER BY install_id",
+                                             timestamp("ran_at"), table("installs")))) {
+    InstallRecord i;
+    i.name = text(r[0]);
+    i.checksum = text(r[1]);
+    i.kind = text(r[2]);
+    i.state = text(r[3]);
+    i.host = text(r[4]);
+    i.installer_version = text(r[5]);
+    i.ran_at = text(r[6]);
+    i.duration_ms = number(r[7]);
+    i.output = text(r[8]);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void SqlJournal::record_install(const InstallRecord& i) {
+  db_.query(fmt::format("INSERT INTO {} (name, checksum, kind, state, host, installer_version, ran_at, duration_ms, "
+                        "output) VALUES (?, ?, ?, ?, ?, ?, {}, ?, ?)",
+                        table("installs"), now()),
+            {i.name, i.checksum, i.kind, i.state, i.host, i.installer_version, std::to_string(i.duration_ms), i.output});
 }
 
 std::vector<AttemptRecord> SqlJournal::load() {

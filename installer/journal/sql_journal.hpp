@@ -20,6 +20,8 @@ class SqlJournal : public Journal {
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
   void update_attempt(const AttemptRecord& attempt) override;
+  std::vector<InstallRecord> installs() override;
+  void record_install(const InstallRecord& record) override;
 
   const std::string& schema() const { return schema_; }
 
@@ -27,10 +29,12 @@ class SqlJournal : public Journal {
   std::string table(const char* name) const;
   std::string timestamp(const char* column) const;
   std::string now() const;
+  void migrate_format(int from);
   std::vector<StepRecord> load_steps(const std::string& where, const std::vector<SqlValue>& params, bool with_down);
 
   Database& db_;
   std::string schema_;
+  bool ensured_ = false;
 };
 
 }  // namespace installer

@@ -161,13 +161,14 @@ class MariaDatabase : public SqlSession {
   Fingerprint fingerprint(const std::string& journal) override {
     static const std::string sql = mariadb_fingerprint_sql();
     Fingerprint fp;
-    std::vector<SqlValue> params(3, SqlValue(journal + "_updates"));
+    std::vector<SqlValue> params(4, SqlValue(journal + "_updates"));
     params[1] = journal + "_steps";
     params[2] = journal + "_journal_format";
+    params[3] = journal + "_installs";
     // The query names the journal's tables in every branch that lists tables.
     std::vector<SqlValue> all;
     size_t placeholders = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
-    for (size_t i = 0; i < placeholders; ++i) all.push_back(params[i % 3]);
+    for (size_t i = 0; i < placeholders; ++i) all.push_back(params[i % 4]);
     // Every kind is present, with count 0 when there is none: an empty schema is a
     // fingerprint too, not "nothing recorded".
     for (const char* kind : {"column", "constraint", "event", "index", "routine", "table", "trigger", "view"})

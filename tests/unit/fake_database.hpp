@@ -19,6 +19,7 @@ struct FakeState {
   long long rows = 0;
   std::vector<AttemptRecord> attempts;
   long long next_attempt = 1;
+  std::vector<InstallRecord> installs;
 };
 
 /// A database for unit tests of the engine's decisions. Step statements are a tiny
@@ -92,6 +93,8 @@ class FakeJournal : public Journal {
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
   void update_attempt(const AttemptRecord& attempt) override;
+  std::vector<InstallRecord> installs() override { return db_.state().installs; }
+  void record_install(const InstallRecord& record) override { db_.state().installs.push_back(record); }
 
  private:
   AttemptRecord& find(long long attempt_id);
