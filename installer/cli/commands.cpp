@@ -335,7 +335,15 @@ int dispatch(int argc, char** argv) {
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
     if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
-    app.add_option("--" + name, values[name], std::string(key.help) + " (" + key.env + ")");
+    auto has = [&name](const char* part) { return name.find(part) != std::string::npos; };
+    const char* value_name = has("url")                                            ? "URL"
+                             : has("dir") || has("templates") || has("defaults") || has("hooks") ? "DIR"
+                             : has("timeout") || has("grace") || has("delay") || has("interval") ? "DURATION"
+                             : has("port")                                                        ? "PORT"
+                             : has("listen")                                                      ? "ADDR:PORT"
+                             : has("user") && !has("db-")                                         ? "NAME[:GROUP]"
+                                                                                                  : "VALUE";
+    app.add_option("--" + name, values[name], std::string(key.help) + " (" + key.env + ")")->type_name(value_name);
   }
   app.add_option("--config", values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
   bool auto_remove = false;
