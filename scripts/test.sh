@@ -48,4 +48,5 @@ if [[ "$failed" -ne 0 ]]; then
     log "FAILED: some tests failed ($((SECONDS - t_start)) s)"
     exit 1
 fi
+"$ROOT/scripts/package.sh" >/dev/null # the .deb: Release build, cpack, run the packaged binary
 log "all tests passed ($((SECONDS - t_start)) s)"

@@ -43,8 +43,13 @@ void ensure_database_exists(const Settings& settings) {
   const std::string& name = settings.connection.database;
   if (db->engine() == Engine::postgres) {
     if (!db->query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty()) return;
+    // Owned by the application's user, or it could not create its own tables there
+    // (PostgreSQL 15 no longer lets everyone create in the public schema).
+    std::string owner = settings.connection.user.empty() || settings.connection.user == admin.connection.user
+                            ? ""
+                            : " OWNER " + db->quote_identifier(settings.connection.user);
     try {
-      db->execute("CREATE DATABASE " + db->quote_identifier(name));
+      db->execute("CREATE DATABASE " + db->quote_identifier(name) + owner);
     } catch (const DbError& e) {
       if (e.sqlstate() != "42P04") throw;  // another replica created it first
       return;

@@ -155,36 +155,38 @@ std::string SqlJournal::now() const {
   return db_.engine() == Engine::postgres ? "now()" : "UTC_TIMESTAMP(6)";
 }
 
-bool SqlJournal::exists() {
-  auto [schema, table] = journal_table(db_.engine(), schema_, "updates");
-  return db_.table_exists(schema, table);
+// The format row is written last when the journal is created, so it marks a complete
+// journal: creating the tables is several statements that each commit on their own,
+// and an installer killed between them must leave something the next one finishes.
+std::optional<int> SqlJournal::format() {
+  auto [schema, name] = journal_table(db_.engine(), schema_, "journal_format");
+  if (!db_.table_exists(schema, name)) return std::nullopt;
+  auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
+  if (rows.empty() || !rows[0][0]) return std::nullopt;
+  return std::stoi(*rows[0][0]);
 }
+
+bool SqlJournal::exists() { return format().has_value(); }
 
 void SqlJournal::ensure() {
   if (ensured_) return;  // one check per session is enough: we hold the lock
-  ensured_ = true;
-  if (!exists()) {
+  std::optional<int> current = format();
+  if (!current) {
     auto name = [this](const char* t) { return table(t); };
     for (const auto& statement : db_.engine() == Engine::postgres
                                      ? postgres_ddl(db_.quote_identifier(schema_), name)
                                      : mariadb_ddl(name))
       db_.query(statement);
-  }
-  auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
-  if (rows.empty() || !rows[0][0]) {
-    migrate_format(1);  // a new journal: the tables of format 1 exist, the rest is added as a migration would
-    return;
-  }
-  int format = std::stoi(*rows[0][0]);
-  if (format < kJournalFormat) {
-    migrate_format(format);
-    return;
-  }
-  if (format > kJournalFormat)
+    migrate_format(1);  // the tables of format 1 exist now; the rest is added as a migration would
+  } else if (*current < kJournalFormat) {
+    migrate_format(*current);
+  } else if (*current > kJournalFormat) {
     throw UserError(exit_data,
                     fmt::format("the journal in schema '{}' has format {}, written by a newer installer; this "
                                 "installer ({}) understands format {} at most. Use the newer image.",
-                                schema_, format, INSTALLER_VERSION, kJournalFormat));
+                                schema_, *current, INSTALLER_VERSION, kJournalFormat));
+  }
+  ensured_ = true;
 }
 
 // The journal evolves like a product's schema: each format adds to the previous one, and

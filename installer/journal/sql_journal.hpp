@@ -2,6 +2,7 @@
 #include "installer/db/database.hpp"
 #include "installer/journal/journal.hpp"
 
+#include <optional>
 #include <string>
 
 namespace installer {
@@ -30,6 +31,8 @@ class SqlJournal : public Journal {
   std::string timestamp(const char* column) const;
   std::string now() const;
   void migrate_format(int from);
+  /// The journal's format, or nullopt when it does not exist (or was left half-created).
+  std::optional<int> format();
   std::vector<StepRecord> load_steps(const std::string& where, const std::vector<SqlValue>& params, bool with_down);
 
   Database& db_;

@@ -85,6 +85,7 @@ std::string not_journal(const std::string& column) {
 }  // namespace
 
 const ServerUnderTest& server() { return server_slot(); }
+std::string admin_session_url_for_tests() { return admin_session_url(); }
 void set_server(ServerUnderTest s) { server_slot() = std::move(s); }
 std::string source_dir() { return INSTALLER_SOURCE_DIR; }
 
@@ -102,7 +103,7 @@ std::string journal(const std::string& table) { return on_postgres() ? "installe
 
 std::vector<std::string> journal_table_names() {
   std::vector<std::string> names;
-  for (const char* t : {"updates", "steps", "journal_format"})
+  for (const char* t : {"updates", "steps", "journal_format", "installs"})
     names.push_back(on_postgres() ? std::string(t) : std::string("installer_") + t);
   return names;
 }
@@ -222,7 +223,7 @@ bool ScratchDatabase::journal_exists() const {
   for (const auto& t : journal_table_names())
     n += count(fmt::format("SELECT count(*) FROM information_schema.tables WHERE table_schema = {} AND table_name = {}",
                            on_postgres() ? "'installer'" : "DATABASE()", literal(t)));
-  return n == 3;
+  return n == static_cast<long>(journal_table_names().size());
 }
 
 long ScratchDatabase::journal_attempts(const std::string& state, const std::string& update_id) const {

@@ -36,6 +36,10 @@ void set_server(ServerUnderTest s);
 inline constexpr const char* kPostgresOnly = "postgres-only";
 inline constexpr const char* kMariadbOnly = "mariadb-only";
 
+/// A URL for administrative sessions on the server under test (creating and dropping
+/// databases): the admin URL, pointed at MariaDB's `mysql` database when it names none.
+std::string admin_session_url_for_tests();
+
 inline Engine engine() { return server().engine; }
 inline bool on_postgres() { return engine() == Engine::postgres; }
 /// "postgres" or "mariadb": the word in engine-specific step file names.
@@ -58,7 +62,7 @@ inline std::string sqlstate(const char* postgres, const char* mariadb) { return 
 /// PostgreSQL (a schema of its own), `installer_updates` in the application's database
 /// on MariaDB. Spelled out here, independently of the product's journal_table().
 std::string journal(const std::string& table);
-/// The bare table names of the journal on this engine (updates, steps, journal_format).
+/// The bare table names of the journal on this engine (updates, steps, journal_format, installs).
 std::vector<std::string> journal_table_names();
 
 /// Whether a value from a query is true: PostgreSQL says "t", MariaDB "1".
@@ -102,7 +106,7 @@ class ScratchDatabase {
   std::set<std::string> objects() const;
 
   // The journal.
-  bool journal_exists() const;  ///< all three tables, under the documented names
+  bool journal_exists() const;  ///< all its tables, under the documented names
   /// Attempts of the journal, optionally only those in `state` and/or of `update_id`.
   long journal_attempts(const std::string& state = "", const std::string& update_id = "") const;
   /// The latest attempt of update_id: its attempt_id, or 0 when there is none.

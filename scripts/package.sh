@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Builds the Debian package of the installer and proves it works. The same steps run
+# in CI (scripts/test.sh calls this script) and in docker/Dockerfile's build stage.
+#
+#   scripts/package.sh [--out DIR] [--install]
+#
+#   1. installs what is missing: the build dependencies of scripts/lib.sh (without the
+#      database servers and other test-only packages), dpkg-dev (dpkg-shlibdeps
+#      computes Depends), file (CPack needs it) and help2man (the man page);
+#   2. configures a Release build in build-package/ and builds only the installer and
+#      its man page (not the tests);
+#   3. runs cpack -G DEB;
+#   4. checks the .deb: its metadata and contents, its Depends against the installed
+#      packages (dpkg --dry-run), then extracts it into a temporary directory and runs
+#      the packaged binary (`installer --version`, `installer --help`) and its man page;
+#   5. runs docker/check.py (YAML, manifests, compose files, Dockerfiles' COPY sources):
+#      no Docker engine runs here, so this is what CI can check of docker/.
+#
+# Options:
+#   --out DIR    also copy the .deb to DIR (docker/Dockerfile uses /out)
+#   --install    install the .deb on this machine with dpkg -i (root; off by default)
+#   --no-docker-check   skip step 5 (docker/Dockerfile's build stage: it needs no python3)
+#
+# Environment:
+#   INSTALLER_PACKAGE_BUILD_DIR   build directory (default: build-package/)
+#   INSTALLER_PACKAGE_MAINTAINER  the package's Maintainer field
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+out_dir=""
+do_install=0
+docker_check=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --out) out_dir="${2:?--out needs a directory}"; shift 2 ;;
+        --out=*) out_dir="${1#--out=}"; shift ;;
+        --install) do_install=1; shift ;;
+        --no-docker-check) docker_check=0; shift ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        *) echo "usage: scripts/package.sh [--out DIR] [--install] [--no-docker-check]" >&2; exit 64 ;;
+    esac
+done
+
+t_start=$SECONDS
+build_dir="${INSTALLER_PACKAGE_BUILD_DIR:-$ROOT/build-package}"
+
+# Packages only the tests and the demo need: a build machine (or the image's build
+# stage) does not need database servers.
+test_only=" postgresql postgresql-client mariadb-server mariadb-client tini dumb-init procps curl "
+build_packages=()
+for pkg in "${INSTALLER_PACKAGES[@]}"; do
+    [[ "$test_only" == *" $pkg "* ]] || build_packages+=("$pkg")
+done
+log "package: ensuring build packages"
+extra_packages=(dpkg-dev file help2man)
+[[ "$docker_check" -eq 1 ]] && extra_packages+=(python3 python3-yaml)
+ensure_packages "${build_packages[@]}" "${extra_packages[@]}"
+
+log "package: configuring $build_dir (Release)"
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DINSTALLER_MANPAGE=ON
+    # cpack installs the project; without this its "preinstall" step would first build
+    # every target, tests included.
+    -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON)
+if [[ -n "${INSTALLER_PACKAGE_MAINTAINER:-}" ]]; then
+    cmake_args+=("-DINSTALLER_PACKAGE_MAINTAINER=$INSTALLER_PACKAGE_MAINTAINER")
+fi
+_quiet cmake -S "$ROOT" -B "$build_dir" "${cmake_args[@]}"
+
+log "package: building the installer and its man page"
+_quiet cmake --build "$build_dir" -j"$(nproc)" --target installer installer_manpage
+if [[ ! -s "$build_dir/installer.1" ]]; then
+    log "package: $build_dir/installer.1 was not generated (is help2man installed?)"
+    exit 1
+fi
+
+log "package: cpack -G DEB"
+rm -f "$build_dir"/installer_*.deb
+(cd "$build_dir" && cpack -G DEB) >&2
+debs=("$build_dir"/installer_*.deb)
+if [[ "${#debs[@]}" -ne 1 || ! -f "${debs[0]}" ]]; then
+    log "package: expected exactly one installer_*.deb in $build_dir, found: ${debs[*]}"
+    exit 1
+fi
+deb="${debs[0]}"
+
+log "package: checking $(basename "$deb")"
+dpkg-deb --info "$deb" >&2
+dpkg-deb --contents "$deb" >&2
+fail() { log "package: $*"; exit 1; }
+[[ "$(dpkg-deb -f "$deb" Package)" == "installer" ]] || fail "Package is not 'installer'"
+[[ "$(dpkg-deb -f "$deb" Section)" == "admin" ]] || fail "Section is not 'admin'"
+depends="$(dpkg-deb -f "$deb" Depends)"
+[[ "$depends" == *libpqxx* && "$depends" == *libmariadb* ]] ||
+    fail "Depends lacks the database client libraries (dpkg-shlibdeps did not run?): $depends"
+contents="$(dpkg-deb --contents "$deb")"
+for f in ./usr/bin/installer ./usr/share/man/man1/installer.1 ./usr/share/doc/installer/README.md \
+    ./usr/share/doc/installer/docs/cli.md ./usr/share/doc/installer/docs/packaging.md; do
+    grep -qF " $f" <<<"$contents" || fail "$f is not in the package"
+done
+# Every dependency is satisfiable on this machine (--dry-run installs nothing; dpkg
+# wants root even for that).
+if [[ "$(id -u)" -eq 0 ]]; then
+    dpkg --dry-run -i "$deb" >/dev/null || fail "dpkg --dry-run -i: dependencies not satisfied here"
+fi
+
+stage="$(mktemp -d /tmp/installer-deb.XXXXXX)"
+trap 'rm -rf "$stage"' EXIT
+dpkg-deb -x "$deb" "$stage"
+version="$("$stage/usr/bin/installer" --version)" || fail "the packaged installer does not run"
+[[ "$version" == "installer $(dpkg-deb -f "$deb" Version | sed 's/-[^-]*$//')" ]] ||
+    fail "installer --version says '$version', the package is $(dpkg-deb -f "$deb" Version)"
+# (Captured first: grep -q would close the pipe early and pipefail report SIGPIPE.)
+help_text="$("$stage/usr/bin/installer" --help)" || fail "the packaged installer --help failed"
+grep -q -- '--db-url' <<<"$help_text" || fail "installer --help lacks --db-url"
+log "package: the packaged binary says: $version"
+if command -v man >/dev/null 2>&1; then
+    man_text="$(MANWIDTH=90 man -l "$stage/usr/share/man/man1/installer.1" 2>/dev/null)" ||
+        fail "man -l cannot render installer.1"
+    grep -q -- '--remove-update' <<<"$man_text" || fail "the man page lacks --remove-update"
+    head -n 12 <<<"$man_text" >&2
+else
+    grep -q '^\.TH INSTALLER ' "$stage/usr/share/man/man1/installer.1" || fail "installer.1 has no .TH line"
+    grep -q 'remove\\-update' "$stage/usr/share/man/man1/installer.1" || fail "the man page lacks --remove-update"
+    log "package: man is not installed; installer.1 has its .TH header and the options"
+fi
+
+if [[ "$do_install" -eq 1 ]]; then
+    log "package: dpkg -i $(basename "$deb")"
+    _quiet _as_root dpkg -i "$deb"
+    installed="$(/usr/bin/installer --version)"
+    [[ "$installed" == "$version" ]] || fail "/usr/bin/installer says '$installed' after dpkg -i"
+    log "package: installed: $installed"
+fi
+
+# The deployment files cannot be run here (no Docker engine); check what can be checked.
+if [[ "$docker_check" -eq 1 ]]; then
+    python3 "$ROOT/docker/check.py" >&2 || fail "docker/check.py found problems in docker/"
+fi
+
+if [[ -n "$out_dir" ]]; then
+    mkdir -p "$out_dir"
+    cp "$deb" "$out_dir/"
+    deb="$(cd "$out_dir" && pwd -P)/$(basename "$deb")"
+fi
+log "package: $deb ($(du -h "$deb" | cut -f1), $(stat -c %s "$deb") bytes) in $((SECONDS - t_start)) s"
+printf '%s\n' "$deb"
