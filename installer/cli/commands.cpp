@@ -148,11 +148,16 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   if (run.board) run.board->set_phase(Phase::installing);
   LockGuard lock(*session.db, s);
   if (!commit_in_doubt.empty()) {
-    auto latest = latest_attempts(session.journal->load());
+    auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
+    auto latest = latest_attempts(attempts);
     auto it = latest.find(commit_in_doubt);
-    bool committed = it != latest.end() && it->second->state == UpdateState::applied;
-    log::info("the journal says the commit of update {} {}", commit_in_doubt,
-              committed ? "went through: it is applied" : "did not happen: nothing of it is in the database");
+    const char* verdict = "did not happen: nothing of the update is in the database";
+    if (it != latest.end() && it->second->state == UpdateState::applied)
+      verdict = "went through: the update is applied";
+    else if (it != latest.end() &&
+             (it->second->state == UpdateState::applying || it->second->state == UpdateState::reverting))
+      verdict = "did not happen: the parts of the update that had committed before it are reverted now";
+    log::info("the journal says the commit of update {} {}", commit_in_doubt, verdict);
   }
   session.journal->ensure();
   run_install_phase(s, *session.ctx);

@@ -42,17 +42,26 @@ void ensure_database_exists(const Settings& settings) {
   auto db = wait_for_database(admin);
   const std::string& name = settings.connection.database;
   if (db->engine() == Engine::postgres) {
-    if (!db->query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty()) return;
     // Owned by the application's user, or it could not create its own tables there
     // (PostgreSQL 15 no longer lets everyone create in the public schema).
     std::string owner = settings.connection.user.empty() || settings.connection.user == admin.connection.user
                             ? ""
                             : " OWNER " + db->quote_identifier(settings.connection.user);
-    try {
-      db->execute("CREATE DATABASE " + db->quote_identifier(name) + owner);
-    } catch (const DbError& e) {
-      if (e.sqlstate() != "42P04") throw;  // another replica created it first
-      return;
+    // Replicas starting together race here. The loser sees "already exists" (42P04) or,
+    // mid-creation, a duplicate key in pg_database (23505): the database is there. Two
+    // creations copying template1 at once fail with 55006: try again, bounded.
+    auto pause = std::chrono::milliseconds(50);
+    for (int attempt = 1;; ++attempt) {
+      if (!db->query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty()) return;
+      try {
+        db->execute("CREATE DATABASE " + db->quote_identifier(name) + owner);
+        break;
+      } catch (const DbError& e) {
+        if (e.sqlstate() == "42P04" || e.sqlstate() == "23505") return;
+        if (e.sqlstate() != "55006" || attempt >= 40) throw;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+      }
     }
   } else {
     if (!db->query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", {name}).empty()) return;
