@@ -51,10 +51,23 @@ std::vector<boost::filesystem::path> dirs_of(const Settings& s) {
 /// Holds the migration lock for a scope; the session's end releases it too.
 class LockGuard {
  public:
-  LockGuard(Database& db, const Settings& s) : db_(db), key_("journal:" + s.journal_schema) {
+  LockGuard(Database& db, const Settings& s, const std::atomic<int>* stop = nullptr)
+      : db_(db), key_("journal:" + s.journal_schema) {
     if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
       log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
-      if (!db_.acquire_lock(key_, s.lock_timeout)) {
+      // Waited for in slices, so a stop signal ends the wait within a slice.
+      auto deadline = std::chrono::steady_clock::now() + s.lock_timeout;
+      bool acquired = false;
+      while (!acquired) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        acquired = db_.acquire_lock(key_, std::min(left, std::chrono::milliseconds(250)));
+        if (stop && stop->load() != 0)
+          throw UserError(static_cast<ExitCode>(128 + stop->load()),
+                          fmt::format("{} received while waiting for the migration lock: nothing was changed",
+                                      signal_name(stop->load())));
+      }
+      if (!acquired) {
         std::string holder;
         try {
           holder = db_.describe_lock_holder(key_);
@@ -90,9 +103,9 @@ struct Session {
   std::unique_ptr<EngineContext> ctx;
 };
 
-Session open_session(const Settings& s, bool wait = false) {
+Session open_session(const Settings& s, bool wait = false, const std::atomic<int>* stop = nullptr) {
   Session session;
-  session.db = wait ? wait_for_database(s) : connect_database(s);
+  session.db = wait ? wait_for_database(s, stop) : connect_database(s);
   session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
   session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
   return session;
@@ -130,8 +143,9 @@ void run_install_phase(const Settings& s, EngineContext& ctx) {
 MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run,
                             const std::string& commit_in_doubt = {}) {
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
-  ensure_database_exists(s);
-  Session session = open_session(s, /*wait=*/true);
+  const std::atomic<int>* stop = run.watcher ? &run.watcher->stop_signal() : nullptr;
+  ensure_database_exists(s, stop);
+  Session session = open_session(s, /*wait=*/true, stop);
   session.ctx->observer = run.board;
   session.ctx->fault = fault_point();
   if (run.watcher) {
@@ -146,7 +160,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     }
   } forget{run.watcher};
   if (run.board) run.board->set_phase(Phase::installing);
-  LockGuard lock(*session.db, s);
+  LockGuard lock(*session.db, s, run.watcher ? &run.watcher->stop_signal() : nullptr);
   if (!commit_in_doubt.empty()) {
     auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
     auto latest = latest_attempts(attempts);
@@ -235,6 +249,13 @@ int do_run(const Settings& s, const std::vector<std::string>& command) {
     StopWatcher watcher(s.grace / 2);
     int code = guarded_migrate(s, board, watcher);
     if (code != exit_ok) return code;
+    // A stop that arrived after the check in guarded_migrate, before the watcher let go.
+    watcher.finish();
+    if (int sig = watcher.stop_signal().load(); sig != 0) {
+      board.set_phase(Phase::stopping);
+      log::warn("{} received as the update phase ended: not starting the application", signal_name(sig));
+      return 128 + sig;
+    }
   }
   SpawnOptions spawn;
   spawn.argv = command;
@@ -401,6 +422,13 @@ int dispatch(int argc, char** argv) {
   if (auto_remove) cli["auto-remove-unknown"] = "true";
   if (process_group) cli["process-group"] = "true";
 
+  // The format first, so that even a configuration error is reported as asked.
+  {
+    auto env = process_environment();
+    std::string format = cli.count("log-format") ? cli["log-format"]
+                         : env.count("INSTALLER_LOG_FORMAT") ? env["INSTALLER_LOG_FORMAT"] : "human";
+    if (format == "json") log::set_format(log::Format::json);
+  }
   Settings settings = resolve_settings(cli, process_environment());
   log::set_format(settings.log_format == "json" ? log::Format::json : log::Format::human);
   log::set_level(settings.log_level == "debug"  ? log::Level::debug

@@ -33,13 +33,13 @@ std::unique_ptr<Database> connect_database(const Settings& settings) {
   }
 }
 
-void ensure_database_exists(const Settings& settings) {
+void ensure_database_exists(const Settings& settings, const std::atomic<int>* stop) {
   if (!settings.admin || settings.connection.database.empty()) return;
   Settings admin = settings;
   admin.connection = *settings.admin;
   if (admin.connection.database.empty())
     admin.connection.database = admin.connection.engine == Engine::postgres ? "postgres" : "mysql";
-  auto db = wait_for_database(admin);
+  auto db = wait_for_database(admin, stop);
   const std::string& name = settings.connection.database;
   if (db->engine() == Engine::postgres) {
     // Owned by the application's user, or it could not create its own tables there
@@ -70,7 +70,7 @@ void ensure_database_exists(const Settings& settings) {
   log::info("created database {} (it did not exist)", name);
 }
 
-std::unique_ptr<Database> wait_for_database(const Settings& settings) {
+std::unique_ptr<Database> wait_for_database(const Settings& settings, const std::atomic<int>* stop) {
   using Clock = std::chrono::steady_clock;
   auto started = Clock::now();
   auto deadline = started + settings.wait_timeout;
@@ -100,7 +100,14 @@ std::unique_ptr<Database> wait_for_database(const Settings& settings) {
                   format_duration(settings.wait_timeout), e.what());
         next_log = now + std::chrono::seconds(5);
       }
-      std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+      // Slept in short slices so a stop signal ends the wait promptly.
+      auto wake = now + std::min<Clock::duration>(pause, deadline - now);
+      while (Clock::now() < wake) {
+        if (stop && stop->load() != 0)
+          throw UserError(static_cast<ExitCode>(128 + stop->load()),
+                          "stopped by a signal while waiting for the database: nothing was changed");
+        std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50), wake - Clock::now()));
+      }
       pause = std::min(pause * 2, std::chrono::milliseconds(5000));
     }
   }

@@ -2,6 +2,7 @@
 #include "installer/cli/settings.hpp"
 #include "installer/db/database.hpp"
 
+#include <atomic>
 #include <memory>
 
 namespace installer {
@@ -14,10 +15,10 @@ std::unique_ptr<Database> connect_database(const Settings& settings);
 /// Like connect_database, but while the server is unreachable retries with exponential
 /// back-off up to settings.wait_timeout, logging at most one line every few seconds.
 /// Refused credentials are not retried.
-std::unique_ptr<Database> wait_for_database(const Settings& settings);
+std::unique_ptr<Database> wait_for_database(const Settings& settings, const std::atomic<int>* stop = nullptr);
 
 /// With an administrator's URL configured, creates the database named in the main URL
 /// when it does not exist yet (several replicas may race: "already exists" is fine).
-void ensure_database_exists(const Settings& settings);
+void ensure_database_exists(const Settings& settings, const std::atomic<int>* stop = nullptr);
 
 }  // namespace installer

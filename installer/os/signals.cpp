@@ -77,7 +77,9 @@ StopWatcher::StopWatcher(std::chrono::milliseconds cancel_after) {
   });
 }
 
-StopWatcher::~StopWatcher() {
+StopWatcher::~StopWatcher() { finish(); }
+
+void StopWatcher::finish() {
   done_.store(true);
   // A signal aimed at the watcher's own thread ends its wait at once, so starting the
   // application does not wait out the poll interval.

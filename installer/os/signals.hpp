@@ -36,6 +36,10 @@ class StopWatcher {
   /// The signal that asked to stop, or 0.
   const std::atomic<int>& stop_signal() const { return stop_; }
 
+  /// Stops watching (joins the thread). Signals from now on wait for the next taker; a
+  /// stop taken before is still in stop_signal().
+  void finish();
+
   /// What cancels the statement in flight (the database session's cancel); cleared with {}.
   void set_canceller(std::function<void()> canceller);
 

@@ -117,7 +117,12 @@ class Loop {
   void reap_zombies() {
     int status = 0;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &status, WNOHANG)) != 0) {
+      if (pid < 0) {
+        // ECHILD: no child of ours is left, whatever /proc (maybe another namespace's) says.
+        no_children_ = errno == ECHILD;
+        break;
+      }
       if (pid == child_ && !child_exited_) {
         child_exited_ = true;
         exit_code_ = exit_code_of(status);
@@ -145,6 +150,7 @@ class Loop {
   /// After the main child: TERM every remaining descendant once, KILL them when the
   /// grace period is over. True when none is left.
   bool drain_descendants() {
+    if (no_children_) return true;
     auto children = direct_children();
     if (children.empty()) return true;
     auto now = Clock::now();
@@ -169,6 +175,7 @@ class Loop {
   SupervisorEvents events_;
   bool child_exited_ = false;
   bool term_forwarded_ = false;
+  bool no_children_ = false;
   int exit_code_ = 0;
   std::optional<Clock::time_point> delayed_term_, kill_child_at_, kill_rest_at_;
   std::set<pid_t> termed_;

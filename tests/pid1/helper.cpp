@@ -26,6 +26,10 @@
 //       (after it answered once) or MAX_MS passes; appends "readyz STATUS BODY",
 //       "livez STATUS BODY" or "status PHASE last_error=0|1" to OUT each time an answer
 //       differs from the previous one of that path.
+//   pid1_helper trigger IN LOG PATTERN PID SIG DELAY_US STAMP
+//       Copies lines from IN (a fifo) to LOG; after the first line containing PATTERN,
+//       waits DELAY_US (busy, for precision), sends SIG to PID and writes the realtime
+//       of the send to STAMP. Ends at end of input.
 //   pid1_helper jsonl FILE
 //       Every line must be a JSON object with string ts (ISO-8601 UTC), level and msg.
 //   pid1_helper attempts ID  < `installer history --json`
@@ -50,13 +54,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -310,9 +314,9 @@ int http_get(const std::string& host, int port, const std::string& path, long ti
   body = response.substr(head_end + 4);
   // Connection: close, so the body runs to the end; check Content-Length when present.
   std::string head = response.substr(0, head_end);
-  std::smatch m;
-  static const std::regex length("\r\n[Cc]ontent-[Ll]ength: *([0-9]+)");
-  if (std::regex_search(head, m, length) && body.size() != std::stoul(m[1].str())) return 3;
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto at = head.find("\r\ncontent-length:");
+  if (at != std::string::npos && body.size() != std::strtoul(head.c_str() + at + 17, nullptr, 10)) return 3;
   return 0;
 }
 
@@ -370,13 +374,23 @@ int watch(const std::string& host, int port, const std::string& out, long max_ms
   return answered ? 0 : 1;
 }
 
+/// "2026-11-22T03:00:45.943Z"
+bool iso_utc_millis(const std::string& ts) {
+  static const char form[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (ts.size() != sizeof form - 1) return false;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (form[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(ts[i])) : ts[i] != form[i]) return false;
+  }
+  return true;
+}
+
 int jsonl(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     std::cerr << "cannot read " << path << "\n";
     return 1;
   }
-  static const std::regex ts_form(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)");
+
   std::string line;
   int lines = 0, bad = 0;
   while (std::getline(in, line)) {
@@ -388,7 +402,7 @@ int jsonl(const std::string& path) {
       else {
         for (const char* key : {"ts", "level", "msg"})
           if (!j.contains(key) || !j[key].is_string()) why += std::string(why.empty() ? "" : ", ") + "no string " + key;
-        if (why.empty() && !std::regex_match(j["ts"].get<std::string>(), ts_form)) why = "ts is not ISO-8601 UTC";
+        if (why.empty() && !iso_utc_millis(j["ts"].get<std::string>())) why = "ts is not ISO-8601 UTC with milliseconds";
         if (why.empty()) {
           std::string level = j["level"].get<std::string>();
           if (level != "debug" && level != "info" && level != "warn" && level != "error") why = "unknown level " + level;
@@ -449,8 +463,28 @@ int attempts(const std::string& id) {
   return 0;
 }
 
+int trigger(const std::string& in_path, const std::string& log_path, const std::string& pattern, pid_t pid,
+            int sig, long delay_us, const std::string& stamp) {
+  std::ifstream in(in_path);
+  std::ofstream log(log_path, std::ios::app);
+  std::string line;
+  bool sent = false;
+  while (std::getline(in, line)) {
+    log << line << "\n" << std::flush;
+    if (sent || line.find(pattern) == std::string::npos) continue;
+    sent = true;
+    long long until = now_us() + delay_us;
+    while (now_us() < until) {
+    }
+    long long at = now_us();
+    kill(pid, sig);
+    write_file(stamp, std::to_string(at) + "\n");
+  }
+  return sent ? 0 : 1;
+}
+
 int usage() {
-  std::fprintf(stderr, "usage: pid1_helper sigrec|orphans|fds|http|watch|jsonl|jget|attempts|waitfile|now ... (see helper.cpp)\n");
+  std::fprintf(stderr, "usage: pid1_helper sigrec|orphans|fds|http|watch|trigger|jsonl|jget|attempts|waitfile|now ... (see helper.cpp)\n");
   return 64;
 }
 
@@ -465,6 +499,9 @@ int main(int argc, char** argv) {
   if (cmd == "http" && argc >= 5) return http(argv[2], std::atoi(argv[3]), argv[4], argc >= 6 ? std::atol(argv[5]) : 2000);
   if (cmd == "watch" && argc >= 6) return watch(argv[2], std::atoi(argv[3]), argv[4], std::atol(argv[5]));
   if (cmd == "jsonl" && argc >= 3) return jsonl(argv[2]);
+  if (cmd == "trigger" && argc >= 9)
+    return trigger(argv[2], argv[3], argv[4], static_cast<pid_t>(std::atol(argv[5])), signal_number(argv[6]),
+                   std::atol(argv[7]), argv[8]);
   if (cmd == "jget" && argc >= 3) return jget(argv[2]);
   if (cmd == "attempts" && argc >= 3) return attempts(argv[2]);
   if (cmd == "waitfile" && argc >= 4) {

@@ -15,9 +15,14 @@
 # Every scenario gets its own scratch database(s), all dropped at the end.
 #
 # No sleeps as synchronisation: every wait polls for a condition with a deadline. The
-# only fixed pauses are deliberate signal timings (the delay sweep of the "TERM right
-# after the update phase" scenario) and the bounded window in which a signal must NOT
-# arrive (process-group scenario).
+# only fixed delays are deliberate signal timings (scenario 13 sends SIGTERM a swept
+# number of microseconds after a log line) and the bounded window in which a signal must
+# NOT arrive (scenario 6b).
+#
+# Under a sanitizer build, installer runs in a PID namespace get abort_on_error=0 appended
+# to ASAN_OPTIONS/UBSAN_OPTIONS: as PID 1 an abort() does not end the process (see
+# NS_ASAN below), so a report would otherwise turn into a hang. LeakSanitizer works as
+# PID 1 and stays on.
 #
 # Scenarios marked KNOWN BUG reproduce bugs reported against installer/ and fail until
 # they are fixed; PID1_SKIP_KNOWN_BUGS=1 skips them. PID1_ONLY=REGEX runs only the
@@ -123,11 +128,27 @@ stat_fields() { local s; { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
 alive() { local f; f=$(stat_fields "$1") || return 1; [[ ${f:0:1} != Z ]]; }
 state_of() { local f; f=$(stat_fields "$1") || { echo gone; return; }; echo "${f:0:1}"; }
 pgrp_of() { local f; f=$(stat_fields "$1") || return 1; set -- $f; echo "$3"; }
-children() {
-    local f out=
-    for f in /proc/"$1"/task/*/children; do [[ -r $f ]] && out+=" $(<"$f")"; done
-    echo $out
-}
+# The children of a process: from /proc/PID/task/*/children (every thread's: orphans may
+# be re-parented to any thread of the installer), or by scanning /proc where the kernel
+# lacks that file (CONFIG_PROC_CHILDREN).
+if [[ -e /proc/$$/task/$$/children ]]; then
+    children() {
+        local f out=
+        for f in /proc/"$1"/task/*/children; do [[ -r $f ]] && out+=" $(<"$f")"; done 2>/dev/null
+        echo $out
+    }
+else
+    children() {
+        local f s out=
+        for f in /proc/[0-9]*/stat; do
+            { read -r s <"$f"; } 2>/dev/null || continue
+            s=${s##*) }
+            set -- "$1" $s
+            [[ $3 == "$1" ]] && { f=${f#/proc/}; out+=" ${f%/stat}"; }
+        done
+        echo $out
+    }
+fi
 descendants() { local c; for c in $(children "$1"); do echo "$c"; descendants "$c"; done; }
 describe_tree() {
     local c
@@ -256,6 +277,13 @@ use_main() {
     DBURL=$MAIN_DB_URL UPDATES=$U_TRIVIAL
 }
 
+# A sanitizer build that aborts as PID 1 of a namespace does not die (the kernel ignores
+# the signals init raises at itself without a handler): abort() spins. There a sanitizer
+# report ends the process with exit code 1 instead; it is still reported, and still fails.
+NS_ASAN=()
+[[ -n ${ASAN_OPTIONS:-} ]] && NS_ASAN=(ASAN_OPTIONS="$ASAN_OPTIONS:abort_on_error=0")
+[[ -n ${UBSAN_OPTIONS:-} ]] && NS_ASAN+=(UBSAN_OPTIONS="$UBSAN_OPTIONS:abort_on_error=0")
+
 # launch ns|sub NAME INSTALLER-ARGS... : starts the installer in the background with
 # INSTALLER_DB_URL=$DBURL and INSTALLER_UPDATES=$UPDATES (plus EXTRA_ENV), stdin from
 # /dev/null, stdout to $W/NAME.out, stderr to $W/NAME.err (or to $ERR_TO when set).
@@ -270,8 +298,9 @@ launch() {
     CUR_LOGS+=("$LOG")
     local -a pre=(env INSTALLER_DB_URL="$DBURL" INSTALLER_UPDATES="$UPDATES" INSTALLER_CONNECT_TIMEOUT=10s
         INSTALLER_LOCK_TIMEOUT=60s "${EXTRA_ENV[@]}")
+    [[ $MODE == ns ]] && pre+=("${NS_ASAN[@]}")
     if [[ $MODE == ns ]]; then
-        "${pre[@]}" unshare --pid --fork --mount-proc "$INSTALLER" "$@" </dev/null >"$W/$name.out" 2>"$err" &
+        "${pre[@]}" unshare --pid --fork --mount-proc "${WRAP[@]}" "$INSTALLER" "$@" </dev/null >"$W/$name.out" 2>"$err" &
         LPID=$!
         ALL_PIDS+=("$LPID")
         IPID=
@@ -296,13 +325,13 @@ launch() {
         done
         ALL_PIDS+=("$IPID")
     else
-        "${pre[@]}" "$INSTALLER" "$@" </dev/null >"$W/$name.out" 2>"$err" &
+        "${pre[@]}" "${WRAP[@]}" "$INSTALLER" "$@" </dev/null >"$W/$name.out" 2>"$err" &
         LPID=$!
         IPID=$LPID
         ALL_PIDS+=("$LPID")
     fi
 }
-EXTRA_ENV=()
+EXTRA_ENV=() WRAP=()  # WRAP: a command that execs the installer (setpriv)
 
 # wait_exit MS: waits (bounded) for the installer to exit; sets RC and EXIT_US (when
 # this shell saw it gone). On timeout: a failure, the installer is killed, RC=timeout.
@@ -374,6 +403,15 @@ fail() {
     echo "    FAIL: $*"
 }
 note() { echo "    note: $*"; }
+# known_bug SUMMARY: an intermittent known bug showed up in a scenario that otherwise
+# tests something else: a failure, or only a note with PID1_SKIP_KNOWN_BUGS=1.
+known_bug() {
+    if [[ ${PID1_SKIP_KNOWN_BUGS:-0} == 1 ]]; then
+        note "KNOWN BUG hit (not counted, PID1_SKIP_KNOWN_BUGS=1): $*"
+    else
+        fail "KNOWN BUG (intermittent): $*"
+    fi
+}
 skip() { CUR_SKIP=$*; }
 
 # scenario TITLE KNOWN_BUG FUNCTION ARGS...: KNOWN_BUG is "" or the bug's one-line summary.
@@ -386,7 +424,7 @@ scenario() {
         SKIPPED=$((SKIPPED + 1))
         return
     fi
-    CUR_FAIL=0 CUR_SKIP= CUR_LOGS=() EXTRA_ENV=() ERR_TO=
+    CUR_FAIL=0 CUR_SKIP= CUR_LOGS=() EXTRA_ENV=() WRAP=() ERR_TO=
     echo "----  $title${known:+   [KNOWN BUG: $known]}"
     start=$(us)
     "$@"
@@ -579,7 +617,7 @@ sc_grace() {
     kill -TERM "$IPID"
     wait_exit 6000 || return
     expect_rc 137 "SIGKILL after the grace period"
-    expect_elapsed "$t0" "$EXIT_US" 1000 2500 "from SIGTERM to the exit (--grace 1s)"
+    expect_elapsed "$t0" "$EXIT_US" 1000 3000 "from SIGTERM to the exit (--grace 1s)"
     log_has "$LOG" "grace period" || fail "no log line about the escalation"
 }
 
@@ -629,6 +667,9 @@ sc_user() {
     IFS=: read -r _ _ uid gid _ home _ <<<"$entry"
     groups=$(id -G nobody)
     local prog='printf "%s|%s|%s|%s|%s|%s\n" "$(id -u)" "$(id -g)" "$(id -G)" "$HOME" "$USER" "$LOGNAME" >"$0"'
+    # The installer itself gets supplementary groups nobody does not have: they must not
+    # reach the application.
+    command -v setpriv >/dev/null && WRAP=(setpriv --groups 1,2,3 --)
     run_for_code ns 0 user-nobody --user nobody -- sh -c "$prog" "$d/nobody"
     want="$uid|$gid|$groups|$home|nobody|nobody"
     got=$(cat "$d/nobody" 2>/dev/null)
@@ -695,6 +736,10 @@ sc_cancel_during_update() {
     t0=$(us)
     kill -s "$sig" "$IPID"
     wait_exit 8000 || return
+    if [[ $engine == postgres && $RC == 71 ]] && log_has "$LOG" "57014"; then
+        known_bug "$BUG_CANCEL"
+        return
+    fi
     expect_rc "$code" "stopped by SIG$sig during a 60s statement"
     expect_elapsed "$t0" "$EXIT_US" 400 3000 "from SIG$sig to the exit (the statement is cancelled after half of --grace 1s)"
     log_has "$LOG" "cancelling it" || fail "no log line about cancelling the statement"
@@ -729,6 +774,28 @@ sc_stop_waiting_for_lock() {
     LPID=$hl IPID=$hi LOG=$hlog
     kill -TERM "$IPID"
     wait_exit 8000
+}
+
+# 8g. A stop signal while waiting for the database to answer (back-off before the first
+# connection) must end the wait: exit 128+N promptly, no application.
+sc_stop_waiting_for_db() {
+    local d=$W/dbwait t0
+    mkdir -p "$d"
+    # Nothing listens on port 1: every connection attempt is refused at once.
+    if [[ $MAIN_ENGINE == postgres ]]; then DBURL=postgresql://app:unused-secret-8g@127.0.0.1:1/app; else DBURL=mariadb://app:unused-secret-8g@127.0.0.1:1/app; fi
+    UPDATES=$U_TRIVIAL
+    launch ns dbwait --grace 1s --health-listen 127.0.0.1:0 -- "$HELPER" sigrec "$d/a.rec" --ready "$d/a.ready" --max-life 20000 || return
+    wait_hport || { stop_now; return; }
+    waiting_for_db() { http /readyz && [[ $HTTP_BODY == waiting-for-db ]] && log_has "$LOG" "waiting for the database"; }
+    poll_until 10000 "/readyz 503 waiting-for-db and the log line about the wait" waiting_for_db || { stop_now; return; }
+    t0=$(us)
+    kill -TERM "$IPID"
+    if wait_exit 3000; then
+        expect_rc 143 "SIGTERM while waiting for the database"
+        expect_elapsed "$t0" "$EXIT_US" 0 2000 "from SIGTERM to the exit while waiting for the database"
+    fi
+    [[ -e $d/a.ready ]] && fail "the application was started"
+    return 0
 }
 
 # 9. The health endpoint through the phases: updating, running, stopping (with --stop-delay).
@@ -773,7 +840,7 @@ sc_health() {
     t_term=$(rec_time "$d/a.rec" TERM)
     [[ -n $t_term ]] || { fail "the application never got SIGTERM"; return; }
     expect_elapsed "$t0" "$t_term" 2000 3000 "from SIGTERM to the installer until the application got it (--stop-delay 2s)"
-    expect_elapsed "$t0" "$EXIT_US" 2000 3500 "from SIGTERM to the exit (--stop-delay 2s)"
+    expect_elapsed "$t0" "$EXIT_US" 2000 4000 "from SIGTERM to the exit (--stop-delay 2s)"
 }
 
 # 9b. A failing update: reverting, then failed (/livez 503) until the process exits 70.
@@ -818,7 +885,7 @@ sc_stop_delay() {
     t_term=$(rec_time "$d/a.rec" TERM)
     [[ -n $t_term ]] || { fail "the application never got SIGTERM"; return; }
     expect_elapsed "$t0" "$t_term" 1000 2000 "from SIGTERM until the application got it (--stop-delay 1s)"
-    expect_elapsed "$t0" "$EXIT_US" 1000 2500 "from SIGTERM to the exit"
+    expect_elapsed "$t0" "$EXIT_US" 1000 3000 "from SIGTERM to the exit"
     [[ $(rec_sender "$d/a.rec" TERM) == "$IPID" ]] || fail "SIGTERM came from pid $(rec_sender "$d/a.rec" TERM), not the installer"
 }
 # 10b. An application that exits by itself during the delay: the installer exits at once.
@@ -884,16 +951,16 @@ sc_fd_leak() {
 }
 
 # 13. SIGTERM right after the update phase, before the application starts: it must
-# either stop the start (exit 143) or reach the application. Sweeps the delay after the
-# last update-phase log line across the moment the stop watcher hands over to the
-# supervisor.
+# either stop the start (exit 143) or reach the application. The helper copies the
+# installer's stderr and sends SIGTERM a precise delay after the last update-phase line;
+# the delays sweep across the moment the stop watcher hands over to the supervisor.
 sc_term_at_handover() {
-    local d=$W/handover i delay t0 reader
+    local d=$W/handover i delay reader how
     mkdir -p "$d/updates"
     scratch_db "$MAIN_ENGINE" handover || return
     UPDATES=$d/updates
     i=0
-    for delay in 0 0.005 0.01 0.015 0.02 0.03 0.04 0.05 0.07; do
+    for delay in 0 250 500 750 1000 1500 2000 2500 3000 4000 5000 6500 8000 12000 20000 40000; do
         i=$((i + 1))
         mkdir -p "$d/updates/4000.$i.0"
         echo "CREATE TABLE pid1_handover_$i (id int);" >"$d/updates/4000.$i.0/001_t.up.sql"
@@ -903,33 +970,23 @@ sc_term_at_handover() {
         ERR_TO=$d/fifo
         launch sub "handover-$i" -- "$HELPER" sigrec "$d/a.rec" --ready "$d/a.ready" --die TERM --max-life 8000 || return
         ERR_TO=
-        # Copy stderr to the log; on the last update-phase line, SIGTERM after $delay.
-        (
-            sent=0
-            while IFS= read -r line; do
-                printf '%s\n' "$line" >>"$LOG"
-                if [[ $sent == 0 && $line == *"done: applied"* ]]; then
-                    sent=1
-                    [[ $delay != 0 ]] && sleep "$delay"
-                    us >"$d/t0.tmp" && mv "$d/t0.tmp" "$d/t0"
-                    kill -TERM "$IPID"
-                fi
-            done <"$d/fifo"
-        ) &
+        "$HELPER" trigger "$d/fifo" "$LOG" "done: applied" "$IPID" TERM "$delay" "$d/t0" &
         reader=$!
         if ! poll_until 10000 "the update phase to end" files_exist "$d/t0"; then
             stop_now
             wait "$reader"
             return
         fi
-        t0=$(<"$d/t0")
         if wait_exit_quiet 1500; then
-            expect_rc 143 "SIGTERM ${delay}s after the update phase"
+            how="stopped before the start"
+            [[ -e $d/a.ready ]] && how="forwarded to the application"
+            expect_rc 143 "SIGTERM ${delay}us after the update phase"
+            [[ $CUR_FAIL == 0 ]] && HANDOVER_SEEN+=("${delay}us:$how")
         else
             if [[ -e $d/a.ready ]] && ! rec_has "$d/a.rec" TERM; then
-                fail "SIGTERM sent ${delay}s after 'done: applied' was swallowed: the application started and never got it"
+                fail "SIGTERM sent ${delay}us after 'done: applied' was swallowed: the application started and never got it"
             else
-                fail "the installer was still running 1.5s after SIGTERM (sent ${delay}s after 'done: applied')"
+                fail "the installer was still running 1.5s after SIGTERM (sent ${delay}us after 'done: applied')"
             fi
             kill -TERM "$IPID"
             wait_exit 5000
@@ -937,7 +994,9 @@ sc_term_at_handover() {
         wait "$reader"
         [[ $CUR_FAIL == 0 ]] || return
     done
+    echo "    outcomes: ${HANDOVER_SEEN[*]}"
 }
+HANDOVER_SEEN=()
 wait_exit_quiet() {  # like wait_exit, but a timeout is not yet a failure
     local start
     start=$(us)
@@ -952,13 +1011,17 @@ wait_exit_quiet() {  # like wait_exit, but a timeout is not yet a failure
 
 # 14. PID 1 in a PID namespace whose /proc is not its own (unshare --pid without
 # --mount-proc): the application exits, nothing else runs in the namespace, so the
-# installer must exit with the application's code.
+# installer must exit with the application's code. It runs nested in an outer namespace
+# with a /proc of its own: the inner installer reads the outer one, where the outer PID
+# 1's children (a sentinel, `timeout`) have parent pid 1, the installer's own pid; the
+# pids it would signal are looked up in its own namespace, so nothing outside the test
+# can be hit.
 sc_foreign_proc() {
     local d=$W/foreign start rc
     mkdir -p "$d"
     use_main || return
     start=$(us)
-    env INSTALLER_DB_URL="$DBURL" INSTALLER_UPDATES="$UPDATES" timeout -s KILL 20 \
+    env INSTALLER_DB_URL="$DBURL" INSTALLER_UPDATES="$UPDATES" "${NS_ASAN[@]}" timeout -s KILL 20 \
         unshare --pid --fork --mount-proc bash -c '
             "$1" sigrec "$2/sentinel.rec" --ready "$2/sentinel.ready" --max-life 15000 &
             "$1" waitfile "$2/sentinel.ready" 5000
@@ -975,10 +1038,7 @@ sc_foreign_proc() {
 # ================================================================ run them
 
 echo "pid1 scenarios: $INSTALLER (main engine $MAIN_ENGINE; engines: ${ENGINES[*]}); work directory $W"
-BUG_RACE="SIGTERM in the handover from the update phase to the supervisor is swallowed (cli/commands.cpp do_run/guarded_migrate, os/signals.cpp StopWatcher)"
-BUG_LOCK="a stop signal does not end the wait for the migration lock (PostgreSQL: keeps waiting; MariaDB: exits 75 'lock timeout')"
-BUG_JSON="errors found while resolving settings are logged as plain text under --log-format json (cli/commands.cpp dispatch)"
-BUG_PROC="with a /proc that is not its namespace's, the supervisor drains processes it does not own and never exits (os/supervisor.cpp direct_children)"
+BUG_CANCEL="PostgreSQL: the cancel of a statement in flight also cancels the revert's next query (57014), so the stop ends with exit 71 'unexpected database error' and no journaled attempt (engine/applier.cpp apply_atomically, postgres/pg_database.cpp cancel_current_statement)"
 
 scenario "1a orphans reaped, PID 1" "" sc_orphans ns
 scenario "1b orphans reaped, subreaper (not PID 1)" "" sc_orphans sub
@@ -1000,17 +1060,18 @@ scenario "8a SIGTERM during an update reverts it (postgres)" "" sc_stop_during_u
 scenario "8b SIGTERM during an update reverts it (mariadb)" "" sc_stop_during_update mariadb
 scenario "8c SIGTERM cancels a long statement after grace/2 and reverts (postgres)" "" sc_cancel_during_update postgres TERM 143
 scenario "8d SIGINT cancels a long statement after grace/2 and reverts (mariadb)" "" sc_cancel_during_update mariadb INT 130
-scenario "8e SIGTERM while waiting for the migration lock (postgres)" "$BUG_LOCK" sc_stop_waiting_for_lock postgres
-scenario "8f SIGTERM while waiting for the migration lock (mariadb)" "$BUG_LOCK" sc_stop_waiting_for_lock mariadb
+scenario "8e SIGTERM while waiting for the migration lock (postgres)" "" sc_stop_waiting_for_lock postgres
+scenario "8f SIGTERM while waiting for the migration lock (mariadb)" "" sc_stop_waiting_for_lock mariadb
+scenario "8g SIGTERM while waiting for the database to answer" "" sc_stop_waiting_for_db
 scenario "9a health endpoint: updating, running, stopping (--stop-delay 2s)" "" sc_health
 scenario "9b health endpoint: reverting, failed; exit 70" "" sc_health_failed
 scenario "10a --stop-delay 1s holds SIGTERM back" "" sc_stop_delay
 scenario "10b application exiting during the stop delay ends the run at once" "" sc_stop_delay_app_exits
 scenario "11a --log-format json: every stderr line is a JSON object" "" sc_json_logs
-scenario "11b --log-format json: a configuration error is a JSON line too" "$BUG_JSON" sc_json_config_error
+scenario "11b --log-format json: a configuration error is a JSON line too" "" sc_json_config_error
 scenario "12 no installer descriptor leaks into the application" "" sc_fd_leak
-scenario "13 SIGTERM at the handover from update phase to application" "$BUG_RACE" sc_term_at_handover
-scenario "14 PID 1 with a /proc that is not its namespace's" "$BUG_PROC" sc_foreign_proc
+scenario "13 SIGTERM at the handover from update phase to application" "" sc_term_at_handover
+scenario "14 PID 1 with a /proc that is not its namespace's" "" sc_foreign_proc
 
 total=$(ms_between "$SUITE_START" "$(us)")
 echo
