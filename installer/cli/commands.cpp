@@ -38,6 +38,14 @@
 namespace installer {
 namespace {
 
+/// A first install can apply hundreds of updates; a log line names a handful of them.
+std::string abbreviated_list(const std::vector<std::string>& ids) {
+  constexpr size_t shown_at_each_end = 3;
+  if (ids.size() <= 2 * shown_at_each_end + 1) return fmt::format("{}", fmt::join(ids, ", "));
+  return fmt::format("{}, ... {} more ..., {}", fmt::join(ids.begin(), ids.begin() + shown_at_each_end, ", "),
+                     ids.size() - 2 * shown_at_each_end, fmt::join(ids.end() - shown_at_each_end, ids.end(), ", "));
+}
+
 std::string host_name() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
@@ -178,6 +186,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   Migrator migrator(*session.ctx, catalog);
   MigrateOptions options;
   options.auto_remove_unknown = s.auto_remove_unknown;
+  options.fingerprint_limit = s.fingerprint_limit;
   return migrator.migrate(options);
 }
 
@@ -199,7 +208,7 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
       MigrateSummary summary = migrate_once(s, catalog, run, in_doubt);
       if (!summary.applied.empty())
         log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
-                  fmt::join(summary.applied, ", "));
+                  abbreviated_list(summary.applied));
       if (run.board) run.board->set_journal_summary(summary.applied_total, 0);
       return exit_ok;
     } catch (const CommitInDoubt& e) {

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -42,6 +43,8 @@ const std::vector<SettingKey>& setting_keys() {
        "how long migrate and run wait for an unreachable database, retrying with back-off (0: do not wait)"},
       {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
        "remove applied updates missing from the update directories instead of refusing to start"},
+      {"fingerprint-limit", "INSTALLER_FINGERPRINT_LIMIT", false,
+       "a run applying more updates fingerprints the schema around its first and last only (default 16, 0: always each)"},
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
       {"log-format", "INSTALLER_LOG_FORMAT", false, "human (default) or json, one object per line"},
       {"health-listen", "INSTALLER_HEALTH_LISTEN", false, "serve /livez /readyz /healthz /status on ADDR:PORT"},
@@ -266,6 +269,16 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
     throw UserError(exit_config, "templates and defaults need a config directory: set --config-dir (INSTALLER_CONFIG_DIR)");
   if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
+  if (const Source* v = get("fingerprint-limit")) {
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(v->value.c_str(), &end, 10);
+    if (v->value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000)
+      throw UserError(exit_config,
+                      fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')",
+                                  v->origin, v->value));
+    s.fingerprint_limit = static_cast<int>(n);
+  }
   if (const Source* v = get("log-format")) {
     if (v->value != "human" && v->value != "json")
       throw UserError(exit_config, fmt::format("{}: log format must be human or json", v->origin));

@@ -44,7 +44,7 @@ StepRecord step_record(const Step& step, int position) {
   return r;
 }
 
-ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
+ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprint>& before, bool fingerprint_after) {
   AttemptRecord attempt;
   attempt.update_id = update.id;
   attempt.version = update.version;
@@ -53,7 +53,7 @@ ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
   attempt.required = update.required;
   attempt.host = ctx_.host;
   attempt.installer_version = ctx_.installer_version;
-  attempt.fingerprint_before = before.serialize();
+  if (before) attempt.fingerprint_before = before->serialize();
   attempt.state = UpdateState::applying;
 
   auto started = Clock::now();
@@ -61,7 +61,8 @@ ApplyOutcome Applier::apply(const Update& update, const Fingerprint& before) {
   ctx_.db.reset_session_settings();
   bool atomic = ctx_.db.transactional_ddl() &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
-  ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt)) : apply_in_parts(update, std::move(attempt));
+  ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), fingerprint_after)
+                                : apply_in_parts(update, std::move(attempt), fingerprint_after);
   outcome.duration_ms = elapsed_ms(started);
   ctx_.observe().update_finished(update.id, outcome.applied);
   return outcome;
@@ -90,7 +91,21 @@ StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index
   return record;
 }
 
-ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt) {
+void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
+  if (attempt.fingerprint_before.empty()) {
+    // The rollback restored the schema; without a fingerprint taken before there is
+    // nothing to compare it with.
+    outcome.fingerprint_restored = true;
+    return;
+  }
+  Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
+  outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
+  outcome.fingerprint_restored = outcome.differences.empty();
+  outcome.fingerprint_compared = true;
+  attempt.fingerprint_after = now.serialize();
+}
+
+ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
   Database& db = ctx_.db;
   ApplyOutcome outcome;
   outcome.atomic = true;
@@ -102,8 +117,10 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
     attempt.state = UpdateState::applied;
-    outcome.after = db.fingerprint(ctx_.journal_schema);
-    attempt.fingerprint_after = outcome.after.serialize();
+    if (fingerprint_after) {
+      outcome.after = db.fingerprint(ctx_.journal_schema);
+      attempt.fingerprint_after = outcome.after->serialize();
+    }
     ctx_.journal.update_attempt(attempt);
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     db.commit();
@@ -111,21 +128,14 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     db.rollback();
     if (e.failure().failure != DbFailure::statement) throw;
     outcome.failure = e.failure();
-    Fingerprint now = db.fingerprint(ctx_.journal_schema);
-    Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
-    outcome.differences = now.differences_from(before);
-    outcome.fingerprint_restored = outcome.differences.empty();
-    attempt.fingerprint_after = now.serialize();
+    check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, e.failure(), current, done);
     return outcome;
   } catch (const Interrupted& e) {
     db.rollback();
     outcome.interrupted_by = e.signal();
     outcome.failure = interruption(update, update.steps[current], e);
-    Fingerprint now = db.fingerprint(ctx_.journal_schema);
-    outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
-    outcome.fingerprint_restored = outcome.differences.empty();
-    attempt.fingerprint_after = now.serialize();
+    check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, *outcome.failure, current, done);
     return outcome;
   } catch (...) {
@@ -167,7 +177,7 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
   }
 }
 
-ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt) {
+ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
   Database& db = ctx_.db;
   Journal& journal = ctx_.journal;
   ApplyOutcome outcome;
@@ -261,8 +271,10 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
 
   if (!failure) {
     attempt.state = UpdateState::applied;
-    outcome.after = db.fingerprint(ctx_.journal_schema);
-    attempt.fingerprint_after = outcome.after.serialize();
+    if (fingerprint_after) {
+      outcome.after = db.fingerprint(ctx_.journal_schema);
+      attempt.fingerprint_after = outcome.after->serialize();
+    }
     journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;
@@ -275,6 +287,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
   outcome.fingerprint_restored = revert.ok();
+  outcome.fingerprint_compared = revert.verified;
   outcome.differences = revert.differences;
   outcome.revert = std::move(revert);
   return outcome;

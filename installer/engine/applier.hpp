@@ -15,9 +15,10 @@ struct ApplyOutcome {
   bool atomic = false;                      ///< rolled back as one transaction
   std::optional<RevertOutcome> revert;      ///< how the committed part was reverted (non-atomic updates)
   bool fingerprint_restored = false;        ///< the schema equals the before-fingerprint after the failure
+  bool fingerprint_compared = false;        ///< ...and that was checked (no fingerprint is taken mid-run in long runs)
   std::vector<std::string> differences;
   long long duration_ms = 0;
-  Fingerprint after;  ///< the schema after the update, when applied (the next update's before)
+  std::optional<Fingerprint> after;  ///< the schema after the update, when applied and asked for
   int interrupted_by = 0;  ///< the stop signal, when one ended it (failure says where)
 };
 
@@ -28,11 +29,15 @@ struct ApplyOutcome {
 class Applier {
  public:
   explicit Applier(EngineContext& ctx) : ctx_(ctx) {}
-  ApplyOutcome apply(const Update& update, const Fingerprint& before);
+  /// `before` is the schema's fingerprint before the update when one was taken; with
+  /// fingerprint_after the one after it is taken too (see Migrator::apply_pending).
+  ApplyOutcome apply(const Update& update, const std::optional<Fingerprint>& before, bool fingerprint_after);
 
  private:
-  ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt);
-  ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt);
+  ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt, bool fingerprint_after);
+  ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after);
+  /// After a rollback: compares the schema with the before-fingerprint, when there is one.
+  void check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt);
   /// Runs step `index` inside the open transaction and journals it as applied there.
   StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
   void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,

@@ -83,20 +83,39 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
                                 "(INSTALLER_AUTO_REMOVE_UNKNOWN=true) to remove them automatically.",
                                 list, commands));
   }
-  for (const AttemptRecord* a : r.unknown) {
+  // Newest first; in a long list only the oldest removal is verified, against the
+  // fingerprint before it: the schema the whole list was applied on.
+  const bool verify_each =
+      options.fingerprint_limit <= 0 || r.unknown.size() <= static_cast<size_t>(options.fingerprint_limit);
+  for (size_t i = 0; i < r.unknown.size(); ++i) {
+    const AttemptRecord* a = r.unknown[i];
     log::warn("removing update {} (applied, but in none of the update directories) as --auto-remove-unknown asks",
               a->update_id);
-    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown);
+    bool verify = verify_each || i + 1 == r.unknown.size();
+    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown, verify);
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
     removed.push_back(a->update_id);
   }
+  if (!verify_each)
+    log::info("removed {} updates; the schema was compared once, after the oldest of them ({})", r.unknown.size(),
+              r.unknown.back()->update_id);
   return removed;
 }
 
-void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
+void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary) {
   if (r.pending.empty()) return;
-  Fingerprint before = ctx_.db.fingerprint(ctx_.journal_schema);
-  for (const Update* update : r.pending) {
+  const size_t count = r.pending.size();
+  const bool fingerprint_each = options.fingerprint_limit <= 0 || count <= static_cast<size_t>(options.fingerprint_limit);
+  if (!fingerprint_each)
+    log::info("{} updates to apply, more than --fingerprint-limit {}: the schema is fingerprinted before the first, "
+              "before the last and after the last of them only",
+              count, options.fingerprint_limit);
+  std::optional<Fingerprint> before = ctx_.db.fingerprint(ctx_.journal_schema);
+  for (size_t index = 0; index < count; ++index) {
+    const Update* update = r.pending[index];
+    // The fingerprint after one update is the next one's before (we hold the lock):
+    // the last update's before is the one before it's after.
+    const bool fingerprint_after = fingerprint_each || index + 2 >= count;
     if (ctx_.stop_signal && ctx_.stop_signal->load() != 0) {
       int sig = ctx_.stop_signal->load();
       throw UserError(static_cast<ExitCode>(128 + sig),
@@ -108,7 +127,7 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
               update->steps.size() == 1 ? "" : "s");
     ApplyOutcome outcome;
     try {
-      outcome = Applier(ctx_).apply(*update, before);
+      outcome = Applier(ctx_).apply(*update, before, fingerprint_after);
     } catch (const DbError& e) {
       if (e.failure() == DbFailure::in_doubt) throw CommitInDoubt(update->id, e);
       throw;
@@ -124,11 +143,14 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
     const StatementFailure& f = *outcome.failure;
     if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.fingerprint_restored) {
       throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
-                      fmt::format("stopped by signal {} during update {} (step {}); {}; the schema was verified equal "
-                                  "to its fingerprint before the update. The next start applies it again.",
+                      fmt::format("stopped by signal {} during update {} (step {}); {}{}. The next start applies it "
+                                  "again.",
                                   outcome.interrupted_by, update->id, f.step,
                                   outcome.atomic ? "its transaction was rolled back"
-                                                 : "what it had committed was reverted by its down scripts"));
+                                                 : "what it had committed was reverted by its down scripts",
+                                  outcome.fingerprint_compared
+                                      ? "; the schema was verified equal to its fingerprint before the update"
+                                      : ""));
     }
     if (outcome.revert && !outcome.revert->ok()) {
       throw UserError(exit_revert_failed,
@@ -141,9 +163,12 @@ void Migrator::apply_pending(const Reconciliation& r, MigrateSummary& summary) {
     else
       done = "the steps it had committed were reverted by their down scripts from the journal, newest first";
     std::string verified =
-        outcome.fingerprint_restored
-            ? fmt::format("the schema was verified equal to its fingerprint before the update ({})", before.short_digest())
-            : fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences));
+        !outcome.fingerprint_restored
+            ? fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences))
+        : outcome.fingerprint_compared
+            ? fmt::format("the schema was verified equal to its fingerprint before the update ({})", before->short_digest())
+            : "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
+              "--fingerprint-limit updates";
     if (!outcome.fingerprint_restored) {
       throw UserError(exit_revert_failed,
                       fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.", update->id,
@@ -183,7 +208,7 @@ MigrateSummary Migrator::migrate(const MigrateOptions& options) {
               r.applied.size() == 1 ? "" : "s");
     return summary;
   }
-  apply_pending(r, summary);
+  apply_pending(r, options, summary);
   summary.applied_total += static_cast<int>(summary.applied.size());
   return summary;
 }
@@ -230,7 +255,7 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   out << fmt::format("removed update {}{}\n", update_id,
                      outcome.verified ? fmt::format("; schema verified equal to its fingerprint before the update ({})",
                                                     Fingerprint::parse(outcome.attempt.fingerprint_before).short_digest())
-                                      : "; the schema was not compared: updates applied after it are still applied");
+                                      : "; the schema was not compared: " + outcome.skipped_because);
 }
 
 }  // namespace installer

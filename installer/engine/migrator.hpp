@@ -14,6 +14,10 @@ namespace installer {
 
 struct MigrateOptions {
   bool auto_remove_unknown = false;
+  /// A run applying more updates than this fingerprints the schema before its first,
+  /// before its last and after its last update only: a fingerprint reads the whole
+  /// catalog, so one per update makes a long run quadratic. 0: every update, always.
+  int fingerprint_limit = 16;
 };
 
 struct MigrateSummary {
@@ -40,7 +44,7 @@ class Migrator {
   std::vector<std::string> recover(const Reconciliation& r);
   void refuse_changed(const Reconciliation& r);
   std::vector<std::string> handle_unknown(const Reconciliation& r, const MigrateOptions& options);
-  void apply_pending(const Reconciliation& r, MigrateSummary& summary);
+  void apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary);
 
   EngineContext& ctx_;
   const Catalog& catalog_;

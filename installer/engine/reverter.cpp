@@ -64,7 +64,7 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
   return out;
 }
 
-RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
+RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool verify) {
   Database& db = ctx_.db;
   Journal& journal = ctx_.journal;
   RevertOutcome outcome;
@@ -173,11 +173,20 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
     return outcome;
   }
   outcome.reverted = true;
+  if (!verify) {
+    outcome.verification_skipped = true;
+    outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
+    attempt.state = from_failure ? UpdateState::failed : UpdateState::removed;
+    journal.update_attempt(attempt);
+    outcome.attempt = attempt;
+    return outcome;
+  }
 
   Fingerprint now = db.fingerprint(ctx_.journal_schema);
   attempt.fingerprint_after = now.serialize();
   if (later_update_applied(journal.load(), attempt)) {
     outcome.verification_skipped = true;
+    outcome.skipped_because = "updates applied after it are still applied";
     log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after it "
               "are still applied", attempt.update_id);
   } else if (!attempt.fingerprint_before.empty()) {
@@ -186,6 +195,10 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
     outcome.verified = outcome.differences.empty();
   } else {
     outcome.verification_skipped = true;
+    outcome.skipped_because =
+        "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
+        "updates; removing the run's first update compares the schema with the one the run started from";
+    log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
   }
   if (!outcome.ok()) {
     std::string diff;

@@ -15,7 +15,8 @@ const char* to_string(RevertReason reason);
 struct RevertOutcome {
   bool reverted = false;  ///< every down script ran
   bool verified = false;  ///< the schema equals the fingerprint recorded before the update
-  bool verification_skipped = false;  ///< later updates are still applied, so no fingerprint to compare with
+  bool verification_skipped = false;  ///< see skipped_because
+  std::string skipped_because;        ///< why the schema was not compared, for the operator
   std::vector<std::string> differences;     ///< per kind of object, when not verified
   std::optional<StatementFailure> failure;  ///< the down statement that failed
   std::vector<std::string> remaining;       ///< steps still (partly) in the database after a failure
@@ -38,7 +39,10 @@ class Reverter {
  public:
   explicit Reverter(EngineContext& ctx) : ctx_(ctx) {}
 
-  RevertOutcome revert(long long attempt_id, RevertReason reason);
+  /// With verify false the schema is not fingerprinted afterwards: for all but the last
+  /// (oldest) of many updates removed in one run, which is then compared with the
+  /// fingerprint before that oldest one.
+  RevertOutcome revert(long long attempt_id, RevertReason reason, bool verify = true);
 
   /// What revert() would run, without running it.
   std::vector<PlannedDown> plan(long long attempt_id);

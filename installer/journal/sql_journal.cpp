@@ -228,10 +228,12 @@ void SqlJournal::record_install(const InstallRecord& i) {
             {i.name, i.checksum, i.kind, i.state, i.host, i.installer_version, std::to_string(i.duration_ms), i.output});
 }
 
-std::vector<AttemptRecord> SqlJournal::load() {
+std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }
+
+std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, const std::vector<SqlValue>& params) {
   std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
                                     fmt::arg("finished", timestamp("finished_at")));
-  auto rows = db_.query(fmt::format("SELECT {} FROM {} ORDER BY attempt_id", columns, table("updates")));
+  auto rows = db_.query(fmt::format("SELECT {} FROM {} {} ORDER BY attempt_id", columns, table("updates"), where), params);
   std::vector<AttemptRecord> attempts;
   std::map<long long, size_t> index;
   for (const auto& r : rows) {
@@ -259,8 +261,9 @@ std::vector<AttemptRecord> SqlJournal::load() {
   }
   auto steps = db_.query(fmt::format(
       "SELECT attempt_id, position, name, up_checksum, down_checksum, '', transactional, state, statements_total, "
-      "statements_done, down_statements_done, fingerprint_before, duration_ms, error FROM {} ORDER BY attempt_id, position",
-      table("steps")));
+      "statements_done, down_statements_done, fingerprint_before, duration_ms, error FROM {} {} ORDER BY attempt_id, "
+      "position",
+      table("steps"), where), params);
   for (const auto& r : steps) {
     auto it = index.find(number(r[0]));
     if (it == index.end()) continue;
@@ -283,8 +286,7 @@ std::vector<AttemptRecord> SqlJournal::load() {
 }
 
 AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
-  for (auto& a : load()) {
-    if (a.attempt_id != attempt_id) continue;
+  for (auto& a : load_where("WHERE attempt_id = ?", {std::to_string(attempt_id)})) {
     auto downs = db_.query(
         fmt::format("SELECT position, down_script FROM {} WHERE attempt_id = ? ORDER BY position", table("steps")),
         {std::to_string(attempt_id)});

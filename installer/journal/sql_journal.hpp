@@ -31,9 +31,10 @@ class SqlJournal : public Journal {
   std::string timestamp(const char* column) const;
   std::string now() const;
   void migrate_format(int from);
+  /// Attempts and their steps; `where` (e.g. "WHERE attempt_id = ?") filters both tables.
+  std::vector<AttemptRecord> load_where(const std::string& where, const std::vector<SqlValue>& params);
   /// The journal's format, or nullopt when it does not exist (or was left half-created).
   std::optional<int> format();
-  std::vector<StepRecord> load_steps(const std::string& where, const std::vector<SqlValue>& params, bool with_down);
 
   Database& db_;
   std::string schema_;
