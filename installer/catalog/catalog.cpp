@@ -17,7 +17,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -76,6 +75,44 @@ std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>&
   return text;
 }
 
+struct StepFileName {
+  std::string step;
+  std::string variant;  ///< engine word, "" for generic
+  bool up = true;
+};
+
+/// NAME[.ENGINE].(up|down).sql, NAME of letters, digits, '_' and '-' starting with a
+/// letter or digit. By hand rather than std::regex, which costs more than reading the
+/// file when a long history has thousands of them.
+std::optional<StepFileName> parse_step_file_name(const std::string& name) {
+  auto is_alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  StepFileName parsed;
+  std::string rest;
+  auto ends_with = [&](const char* suffix) {
+    size_t n = std::strlen(suffix);
+    return name.size() > n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  if (ends_with(".up.sql")) {
+    rest = name.substr(0, name.size() - 7);
+  } else if (ends_with(".down.sql")) {
+    rest = name.substr(0, name.size() - 9);
+    parsed.up = false;
+  } else {
+    return std::nullopt;
+  }
+  size_t dot = rest.find('.');
+  parsed.step = rest.substr(0, dot);
+  if (dot != std::string::npos) {
+    parsed.variant = rest.substr(dot + 1);
+    if (parsed.variant.empty() || !std::all_of(parsed.variant.begin(), parsed.variant.end(), is_alnum))
+      return std::nullopt;
+  }
+  if (parsed.step.empty() || !is_alnum(parsed.step[0]) ||
+      !std::all_of(parsed.step.begin(), parsed.step.end(), [&](char c) { return is_alnum(c) || c == '_' || c == '-'; }))
+    return std::nullopt;
+  return parsed;
+}
+
 struct StepFiles {
   // engine word ("" for generic) -> path, per direction
   std::map<std::string, fs::path> up, down;
@@ -83,12 +120,14 @@ struct StepFiles {
 
 std::string describe_variant(const std::string& engine) { return engine.empty() ? "generic" : engine; }
 
-std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, std::vector<Problem>& problems) {
+std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, std::vector<Problem>& problems,
+                                      std::map<fs::path, std::string>& checksums) {
   auto text = read_file(path, problems);
   if (!text) return std::nullopt;
   ScriptFile script;
   script.path = path;
   script.checksum = sha256_hex(*text);
+  checksums[path] = script.checksum;
   try {
     script.statements = split_sql(*text, dialect);
   } catch (const SqlSplitError& e) {
@@ -130,7 +169,6 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
              : fmt::format("no version: the folder name '{}' is not a version, so update.toml must set version = \"...\"", folder)});
   }
 
-  static const std::regex step_file(R"(^([A-Za-z0-9][A-Za-z0-9_-]*)(\.([A-Za-z0-9]+))?\.(up|down)\.sql$)");
   std::map<std::string, StepFiles> files;
   std::vector<fs::path> entries;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
@@ -145,20 +183,20 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
     std::string extension = path.extension().string();
     for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (extension != ".sql") continue;  // READMEs and the like are allowed beside the steps
-    std::smatch m;
-    if (!std::regex_match(name, m, step_file)) {
+    auto parsed = parse_step_file_name(name);
+    if (!parsed) {
       problems.push_back({path.string(), 0,
                           "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
                           "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of letters, digits, '_' and '-'"});
       continue;
     }
-    std::string variant = m[3].matched ? m[3].str() : "";
+    const std::string& variant = parsed->variant;
     if (!variant.empty() && std::find(std::begin(kEngineWords), std::end(kEngineWords), variant) == std::end(kEngineWords)) {
       problems.push_back({path.string(), 0, fmt::format("unknown engine '{}' in the file name (known: postgres, mariadb, mysql)", variant)});
       continue;
     }
-    auto& step = files[m[1].str()];
-    (m[4].str() == "up" ? step.up : step.down)[variant] = path;
+    auto& step = files[parsed->step];
+    (parsed->up ? step.up : step.down)[variant] = path;
   }
 
   // Pairing is checked for every variant, not only the engine in use, so a vendor
@@ -202,6 +240,7 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   }
 
   SqlDialect dialect = dialect_for(engine);
+  std::map<fs::path, std::string> checksums;  // so no file is read twice
   for (const auto& [name, step_files] : files) {
     auto pick = [&](const std::map<std::string, fs::path>& variants) -> std::optional<fs::path> {
       for (const auto& v : preference_for(engine))
@@ -215,8 +254,8 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
     Step step;
     step.name = name;
     if (auto it = manifest.steps.find(name); it != manifest.steps.end()) step.transactional = it->second.transactional;
-    auto up = load_script(*up_path, dialect, problems);
-    auto down = load_script(*down_path, dialect, problems);
+    auto up = load_script(*up_path, dialect, problems, checksums);
+    auto down = load_script(*down_path, dialect, problems, checksums);
     if (!up || !down) continue;
     if (up->statements.empty())
       problems.push_back({up->path.string(), 0, "the up script has no statements"});
@@ -239,7 +278,10 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   for (const auto& [name, step_files] : files)
     for (const auto* variants : {&step_files.up, &step_files.down})
       for (const auto& [variant, path] : *variants)
-        if (auto text = read_file(path, already_reported)) content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
+        if (auto known = checksums.find(path); known != checksums.end())
+          content += path.filename().string() + "\n" + known->second + "\n";
+        else if (auto text = read_file(path, already_reported))
+          content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
   update.content_checksum = sha256_hex(content);
   if (problems.size() != problems_before) return std::nullopt;
   return update;
@@ -279,38 +321,47 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
 
   // The same update may sit both in the image and in an operator's volume; identical
   // copies are one update, differing ones are an error.
+  // Maps, not scans: a long history has thousands of updates.
+  struct VersionLess {
+    bool operator()(const std::string& a, const std::string& b) const { return compare_versions(a, b) < 0; }
+  };
   std::vector<Update> unique;
+  std::map<std::string, size_t> by_id;
+  std::map<std::string, size_t, VersionLess> by_version;
   for (auto& u : updates) {
-    auto same_id = std::find_if(unique.begin(), unique.end(), [&](const Update& o) { return o.id == u.id; });
-    if (same_id != unique.end()) {
-      if (same_id->content_checksum != u.content_checksum)
+    if (auto same_id = by_id.find(u.id); same_id != by_id.end()) {
+      const Update& other = unique[same_id->second];
+      if (other.content_checksum != u.content_checksum)
         problems.push_back({u.source.string(), 0,
-                            fmt::format("duplicate update id '{}' (also {}) with different content", u.id, same_id->source.string())});
+                            fmt::format("duplicate update id '{}' (also {}) with different content", u.id, other.source.string())});
       continue;
     }
-    auto same_version = std::find_if(unique.begin(), unique.end(),
-                                     [&](const Update& o) { return compare_versions(o.version, u.version) == 0; });
-    if (same_version != unique.end()) {
+    if (auto same_version = by_version.find(u.version); same_version != by_version.end()) {
+      const Update& other = unique[same_version->second];
       problems.push_back({u.source.string(), 0,
-                          fmt::format("duplicate version {}: update '{}' ({}) has it too", u.version, same_version->id,
-                                      same_version->source.string())});
+                          fmt::format("duplicate version {}: update '{}' ({}) has it too", u.version, other.id,
+                                      other.source.string())});
       continue;
     }
+    by_id.emplace(u.id, unique.size());
+    by_version.emplace(u.version, unique.size());
     unique.push_back(std::move(u));
   }
   std::sort(unique.begin(), unique.end(),
             [](const Update& a, const Update& b) { return compare_versions(a.version, b.version) < 0; });
+  std::map<std::string, const Update*> sorted_by_id;
+  for (const auto& u : unique) sorted_by_id.emplace(u.id, &u);
 
   for (const auto& u : unique) {
     for (const auto& required : u.required) {
-      auto it = std::find_if(unique.begin(), unique.end(), [&](const Update& o) { return o.id == required; });
+      auto it = sorted_by_id.find(required);
       std::string manifest = (u.source / "update.toml").string();
-      if (it == unique.end())
+      if (it == sorted_by_id.end())
         problems.push_back({manifest, 0, fmt::format("requires '{}', which is in none of the update directories", required)});
-      else if (compare_versions(it->version, u.version) >= 0)
+      else if (compare_versions(it->second->version, u.version) >= 0)
         problems.push_back({manifest, 0,
                             fmt::format("requires '{}' (version {}), which does not come before version {}: it can never be applied first",
-                                        required, it->version, u.version)});
+                                        required, it->second->version, u.version)});
     }
   }
   if (!problems.empty()) throw CatalogError(std::move(problems));

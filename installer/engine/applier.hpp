@@ -38,7 +38,8 @@ class Applier {
   ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after);
   /// After a rollback: compares the schema with the before-fingerprint, when there is one.
   void check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt);
-  /// Runs step `index` inside the open transaction and journals it as applied there.
+  /// Runs step `index` inside the open transaction and journals it as applied there
+  /// (with attempt_id 0 the caller journals it, with the attempt).
   StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
   void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
                              size_t failed_step,

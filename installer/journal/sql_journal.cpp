@@ -155,6 +155,12 @@ std::string SqlJournal::now() const {
   return db_.engine() == Engine::postgres ? "now()" : "UTC_TIMESTAMP(6)";
 }
 
+std::string SqlJournal::finished_now() const {
+  // PostgreSQL's now() is when the transaction began: an update journaled in its own
+  // transaction would seem to finish when it started.
+  return db_.engine() == Engine::postgres ? "clock_timestamp()" : "UTC_TIMESTAMP(6)";
+}
+
 // The format row is written last when the journal is created, so it marks a complete
 // journal: creating the tables is several statements that each commit on their own,
 // and an installer killed between them must leave something the next one finishes.
@@ -304,7 +310,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) {
       "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason, "
       "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
       table("updates"), is_terminal(a.state) ? ", finished_at" : "", now(),
-      is_terminal(a.state) ? ", " + now() : "");
+      is_terminal(a.state) ? ", " + finished_now() : "");
   std::vector<SqlValue> params{a.update_id,          a.version,           a.checksum,         a.description,
                                join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
                                a.fingerprint_before, a.fingerprint_after, a.error,            a.error_step,
@@ -340,7 +346,7 @@ void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {
-  std::string finished = is_terminal(a.state) ? ", finished_at = " + now() : "";
+  std::string finished = is_terminal(a.state) ? ", finished_at = " + finished_now() : "";
   db_.query(fmt::format("UPDATE {} SET state = ?, fingerprint_before = ?, fingerprint_after = ?, error = ?, "
                         "error_step = ?, error_statement = ?, error_sqlstate = ?, reason = ?{} WHERE attempt_id = ?",
                         table("updates"), finished),

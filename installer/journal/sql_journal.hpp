@@ -30,6 +30,7 @@ class SqlJournal : public Journal {
   std::string table(const char* name) const;
   std::string timestamp(const char* column) const;
   std::string now() const;
+  std::string finished_now() const;
   void migrate_format(int from);
   /// Attempts and their steps; `where` (e.g. "WHERE attempt_id = ?") filters both tables.
   std::vector<AttemptRecord> load_where(const std::string& where, const std::vector<SqlValue>& params);
