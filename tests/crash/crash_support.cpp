@@ -309,13 +309,24 @@ bool full_sweep() {
   return v && *v && std::string(v) != "0";
 }
 
-bool skip_known_bugs() {
-  const char* v = std::getenv("INSTALLER_CRASH_SKIP_KNOWN_BUGS");
-  return v && *v && std::string(v) != "0";
+std::map<std::string, std::string> sanitizer_env() {
+  std::map<std::string, std::string> env;
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"})
+    if (const char* v = std::getenv(name)) env[name] = v;
+  env["LSAN_OPTIONS"] = "suppressions=" + source_dir() + "/tests/crash/lsan.supp:print_suppressions=0";
+  return env;
 }
 
 std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree, const std::string& url) {
-  return {{"INSTALLER_DB_URL", url.empty() ? db.url() : url}, {"INSTALLER_UPDATES", tree.root().string()}};
+  auto env = sanitizer_env();
+  env["INSTALLER_DB_URL"] = url.empty() ? db.url() : url;
+  env["INSTALLER_UPDATES"] = tree.root().string();
+  // A run that finds no database (a URL gone stale when a test rebuilt its Bench) ends
+  // after 10 s with exit 69 and says why, instead of waiting out the default 60 s, which
+  // is also run_installer()'s limit: one such run per kill point used to add up to the
+  // ctest timeout. Tests of waiting pass --wait-timeout, which wins over this.
+  env["INSTALLER_WAIT_TIMEOUT"] = "10s";
+  return env;
 }
 
 std::string url_via(const ScratchDatabase& db, int port) {

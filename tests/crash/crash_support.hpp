@@ -167,16 +167,17 @@ std::string engine_label();
 
 // ---------------------------------------------------------------- environment
 
-/// INSTALLER_CRASH_SKIP_KNOWN_BUGS=1 skips the test cases that fail until a bug found by
-/// this suite is fixed (each is named "KNOWN BUG: ..."), as PID1_SKIP_KNOWN_BUGS does for
-/// tests/pid1.
-bool skip_known_bugs();
 /// INSTALLER_CRASH_FULL=1 (scripts/reliability.sh): every kill point with both actions,
 /// every statement for lost replies. Otherwise (ctest) a subset that keeps each engine's
 /// suite within a few minutes: see each test.
 bool full_sweep();
 
-/// The installer's environment for db (through `url` when given, e.g. a proxy's).
+/// What a sanitizer build of the installer needs in its environment (Background passes
+/// nothing else on): the test's own ASAN_/UBSAN_OPTIONS, and LSAN_OPTIONS with
+/// tests/crash/lsan.supp. Harmless for a normal build.
+std::map<std::string, std::string> sanitizer_env();
+/// The installer's environment for db (through `url` when given, e.g. a proxy's), with
+/// sanitizer_env() and a 10 s wait for the database (INSTALLER_WAIT_TIMEOUT).
 std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree,
                                            const std::string& url = "");
 /// db's URL with its host and port replaced by 127.0.0.1:port; on PostgreSQL also

@@ -54,9 +54,10 @@ TEST_CASE("an unreachable database: migrate waits up to --wait-timeout, logs at 
     CAPTURE(timeout);
     int port = closed_port();
     auto t0 = Clock::now();
-    RunResult r = run_installer({"migrate", "--wait-timeout", fmt::format("{}s", timeout)},
-                                {{"INSTALLER_DB_URL", unreachable_url(port)}, {"INSTALLER_UPDATES", tree.root().string()}},
-                                std::chrono::seconds(60));
+    auto env = sanitizer_env();
+    env["INSTALLER_DB_URL"] = unreachable_url(port);
+    env["INSTALLER_UPDATES"] = tree.root().string();
+    RunResult r = run_installer({"migrate", "--wait-timeout", fmt::format("{}s", timeout)}, env, std::chrono::seconds(60));
     long long elapsed = ms_since(t0);
     INFO(r.err);
     CHECK(r.exit_code == 69);
@@ -92,8 +93,10 @@ TEST_CASE("refused credentials exit 77 at once, well within the wait timeout") {
   std::string url =
       fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, wrong, spec.host, spec.effective_port(), spec.database);
   auto t0 = Clock::now();
-  RunResult r = run_installer({"migrate", "--wait-timeout", "60s"},
-                              {{"INSTALLER_DB_URL", url}, {"INSTALLER_UPDATES", tree.root().string()}});
+  auto env = sanitizer_env();
+  env["INSTALLER_DB_URL"] = url;
+  env["INSTALLER_UPDATES"] = tree.root().string();
+  RunResult r = run_installer({"migrate", "--wait-timeout", "60s"}, env);
   long long elapsed = ms_since(t0);
   INFO(r.err);
   CHECK(r.exit_code == 77);
