@@ -48,8 +48,9 @@ class Database {
   /// Keeps the migration lock.
   virtual void reset_session_settings() = 0;
 
-  /// Asks the server to cancel the statement running on this session. The only method
-  /// that may be called from another thread (the one that took a stop signal).
+  /// Asks the server to cancel the statement running on this session, if it is one run
+  /// by execute_cancellable(). The only method that may be called from another thread
+  /// (the one that took a stop signal).
   virtual void cancel_current_statement() noexcept = 0;
 
   /// Has the server end this session from a second one (tests: a killed session).
@@ -57,6 +58,9 @@ class Database {
 
   /// Runs one statement of a step script. Throws DbError.
   virtual void execute(const std::string& statement) = 0;
+  /// The same for a statement a stop may cancel (an update's, not a revert's): only such
+  /// a statement is ever cancelled by cancel_current_statement().
+  virtual void execute_cancellable(const std::string& statement) { execute(statement); }
 
   /// Runs one of the installer's own statements with '?' placeholders bound to params
   /// (nullopt binds NULL) and returns every row as text.

@@ -2,6 +2,7 @@
 #include "installer/db/database.hpp"
 #include "installer/db/db_error.hpp"
 
+#include <mutex>
 #include <string>
 
 namespace installer {
@@ -39,13 +40,50 @@ class SqlSession : public Database {
 
   bool in_transaction() const override { return in_tx_; }
 
+  void execute(const std::string& statement) final { run(statement); }
+
+  void execute_cancellable(const std::string& statement) final {
+    open_cancel_gate();
+    try {
+      run(statement);
+    } catch (...) {
+      close_cancel_gate();
+      throw;
+    }
+    close_cancel_gate();
+  }
+
+  /// Cancels only while execute_cancellable() runs an update's statement, never the
+  /// installer's own queries (journal, fingerprint, ROLLBACK) nor a revert's: a stop that
+  /// came between two statements, or a cancel that arrived as the statement ended, would
+  /// otherwise fail the next of those, and the stop would end in an internal error or a
+  /// failed revert instead of a clean one. The gate is held while the cancel is sent, so
+  /// the statement's thread cannot move on to its next query until the server has it.
+  void cancel_current_statement() noexcept final {
+    std::lock_guard<std::mutex> lock(cancel_gate_);
+    if (statement_running_) send_cancel();
+  }
+
  protected:
   /// Sends one statement and discards any rows; throws DbError.
   virtual void run(const std::string& sql) = 0;
   virtual const char* begin_statement() const { return "BEGIN"; }
+  /// Asks the server to cancel what this session runs now; returns once it has asked.
+  virtual void send_cancel() noexcept = 0;
 
  private:
+  void open_cancel_gate() {
+    std::lock_guard<std::mutex> lock(cancel_gate_);
+    statement_running_ = true;
+  }
+  void close_cancel_gate() noexcept {
+    std::lock_guard<std::mutex> lock(cancel_gate_);
+    statement_running_ = false;
+  }
+
   bool in_tx_ = false;
+  std::mutex cancel_gate_;
+  bool statement_running_ = false;
 };
 
 }  // namespace installer

@@ -32,7 +32,10 @@ void run_statements(Database& db, const std::vector<Statement>& statements, size
   for (size_t i = first; i < statements.size(); ++i) {
     if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
     try {
-      db.execute(statements[i].text);
+      // Only an update's statements run with a stop to honour, and only those may be
+      // cancelled by it; a revert's must run to the end.
+      if (stop) db.execute_cancellable(statements[i].text);
+      else db.execute(statements[i].text);
     } catch (const DbError& e) {
       // A statement cancelled because the operator asked to stop is a stop, not a failure.
       if (stop && stop->load() != 0 && e.session_usable())

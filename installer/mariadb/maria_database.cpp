@@ -103,7 +103,7 @@ class MariaDatabase : public SqlSession {
   }
 
   // The protocol has no out-of-band cancel: a second session kills the running query.
-  void cancel_current_statement() noexcept override {
+  void send_cancel() noexcept override {
     try {
       MariaDatabase killer(spec_, connect_timeout_);
       killer.run(fmt::format("KILL QUERY {}", thread_id_));
@@ -120,7 +120,6 @@ class MariaDatabase : public SqlSession {
   // put back what scripts commonly change.
   void reset_session_settings() override { run(kSessionSetup); }
 
-  void execute(const std::string& statement) override { run(statement); }
 
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
     std::string bound;

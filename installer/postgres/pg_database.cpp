@@ -106,9 +106,7 @@ class PgDatabase : public SqlSession {
   Engine engine() const override { return Engine::postgres; }
   bool transactional_ddl() const override { return true; }
 
-  void execute(const std::string& statement) override { run(statement); }
-
-  void cancel_current_statement() noexcept override {
+  void send_cancel() noexcept override {
     try {
       conn_->cancel_query();
     } catch (...) {

@@ -403,15 +403,6 @@ fail() {
     echo "    FAIL: $*"
 }
 note() { echo "    note: $*"; }
-# known_bug SUMMARY: an intermittent known bug showed up in a scenario that otherwise
-# tests something else: a failure, or only a note with PID1_SKIP_KNOWN_BUGS=1.
-known_bug() {
-    if [[ ${PID1_SKIP_KNOWN_BUGS:-0} == 1 ]]; then
-        note "KNOWN BUG hit (not counted, PID1_SKIP_KNOWN_BUGS=1): $*"
-    else
-        fail "KNOWN BUG (intermittent): $*"
-    fi
-}
 skip() { CUR_SKIP=$*; }
 
 # scenario TITLE KNOWN_BUG FUNCTION ARGS...: KNOWN_BUG is "" or the bug's one-line summary.
@@ -736,10 +727,6 @@ sc_cancel_during_update() {
     t0=$(us)
     kill -s "$sig" "$IPID"
     wait_exit 8000 || return
-    if [[ $engine == postgres && $RC == 71 ]] && log_has "$LOG" "57014"; then
-        known_bug "$BUG_CANCEL"
-        return
-    fi
     expect_rc "$code" "stopped by SIG$sig during a 60s statement"
     expect_elapsed "$t0" "$EXIT_US" 400 3000 "from SIG$sig to the exit (the statement is cancelled after half of --grace 1s)"
     log_has "$LOG" "cancelling it" || fail "no log line about cancelling the statement"
@@ -1038,7 +1025,6 @@ sc_foreign_proc() {
 # ================================================================ run them
 
 echo "pid1 scenarios: $INSTALLER (main engine $MAIN_ENGINE; engines: ${ENGINES[*]}); work directory $W"
-BUG_CANCEL="PostgreSQL: the cancel of a statement in flight also cancels the revert's next query (57014), so the stop ends with exit 71 'unexpected database error' and no journaled attempt (engine/applier.cpp apply_atomically, postgres/pg_database.cpp cancel_current_statement)"
 
 scenario "1a orphans reaped, PID 1" "" sc_orphans ns
 scenario "1b orphans reaped, subreaper (not PID 1)" "" sc_orphans sub
