@@ -373,7 +373,9 @@ start_mariadb() {
     export MARIADB_DIR
     data="$dir/data"
     sock="$dir/mysqld.sock"
-    mkdir -p "$data"
+    # Its own tmpdir: internal temporary tables live there, out of reach of other servers
+    # and of whatever cleans /tmp (a crash-suite run once lost one: "Error on delete").
+    mkdir -p "$data" "$dir/tmp"
     chown -R mysql:mysql "$dir"
     chmod 0700 "$dir"
 
@@ -393,7 +395,7 @@ start_mariadb() {
         "$mariadbd" --no-defaults --datadir="$data" --port="$port" \
             --bind-address=127.0.0.1 --socket="$sock" --pid-file="$dir/mariadbd.pid" \
             --log-error="$dir/error.log" --user=mysql --skip-name-resolve \
-            --innodb-flush-log-at-trx-commit=0 --max-connections=200 \
+            --innodb-flush-log-at-trx-commit=0 --max-connections=200 --tmpdir="$dir/tmp" \
             --ssl-cert="$dir/server.pem" --ssl-key="$dir/server-key.pem" --ssl-ca="$dir/ca.pem" \
             </dev/null >>"$dir/mariadbd.out" 2>&1 &
         pid=$!
