@@ -28,13 +28,9 @@
 #        BENCH_KEEP (0; 1 keeps the temporary directory with logs and raw samples).
 set -euo pipefail
 
-# Settings from the caller's environment must not change what installer does here.
-while IFS= read -r _var; do
-    case "$_var" in INSTALLER_BENCH_*) ;; *) unset "$_var" ;; esac
-done < <(compgen -e | grep '^INSTALLER_' || true)
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+forget_installer_settings
 cd "$ROOT"
 
 signals="${BENCH_SIGNALS:-200}"

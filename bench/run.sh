@@ -28,13 +28,9 @@
 # BENCH_CACHE (where dbmate is installed from npm; default ~/.cache/installer-bench).
 set -euo pipefail
 
-# Settings from the caller's environment must not change what installer does here.
-while IFS= read -r _var; do
-    case "$_var" in INSTALLER_BENCH_*) ;; *) unset "$_var" ;; esac
-done < <(compgen -e | grep '^INSTALLER_' || true)
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+forget_installer_settings
 cd "$ROOT"
 
 write_doc=1
@@ -101,14 +97,19 @@ create_sql() {
 }
 drop_sql() { echo "DROP TABLE t$2;"; }
 
+# sqitch_project DIR ENGINE: an empty plan and the configuration; changes are appended.
+sqitch_project() {
+    printf '%%syntax-version=1.0.0\n%%project=bench\n\n' >"$1/sqitch.plan"
+    printf '[core]\n\tengine = %s\n\tplan_file = sqitch.plan\n\ttop_dir = .\n[user]\n\tname = bench\n\temail = bench@example.com\n' \
+        "$2" >"$1/sqitch.conf"
+}
+
 generate() {
     local engine="$1" dir="$work/$1" i id sqitch_engine
     sqitch_engine=$([[ "$engine" == postgres ]] && echo pg || echo mysql)
     mkdir -p "$dir/updates" "$dir/empty" "$dir/dbmate/db/migrations" "$dir/sqitch/deploy" "$dir/sqitch/revert"
     : >"$dir/up.sql"
-    printf '%%syntax-version=1.0.0\n%%project=bench\n\n' >"$dir/sqitch/sqitch.plan"
-    printf '[core]\n\tengine = %s\n\tplan_file = sqitch.plan\n\ttop_dir = .\n[user]\n\tname = bench\n\temail = bench@example.com\n' \
-        "$sqitch_engine" >"$dir/sqitch/sqitch.conf"
+    sqitch_project "$dir/sqitch" "$sqitch_engine"
     for ((i = 1; i <= n; i++)); do
         id=$(printf 'u%05d' "$i")
         mkdir -p "$dir/updates/$id"
@@ -129,9 +130,7 @@ generate_catalog() {
     local dir="$work/catalog" per=5 updates i s id
     updates=$(((files + 2 * per - 1) / (2 * per)))
     mkdir -p "$dir/updates" "$dir/dbmate/db/migrations" "$dir/sqitch/deploy" "$dir/sqitch/revert"
-    printf '%%syntax-version=1.0.0\n%%project=bench\n\n' >"$dir/sqitch/sqitch.plan"
-    printf '[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n[user]\n\tname = bench\n\temail = bench@example.com\n' \
-        >"$dir/sqitch/sqitch.conf"
+    sqitch_project "$dir/sqitch" pg
     for ((i = 1; i <= updates; i++)); do
         id=$(printf 'u%05d' "$i")
         mkdir -p "$dir/updates/$id"
@@ -157,9 +156,7 @@ maria_port="${maria_base##*:}"
 maria() { mariadb -h 127.0.0.1 -P "$maria_port" -u root -p"$maria_password" "$@"; }
 
 url_for() { # url_for ENGINE TOOL DB
-    local hostport
     if [[ "$1" == postgres ]]; then
-        hostport="${pg_base#*@}"
         # TLS off for every tool alike: the handshake would dominate the no-op start.
         case "$2" in
         dbmate) echo "postgres://${pg_base#*://}/$3?sslmode=disable" ;;
@@ -167,14 +164,12 @@ url_for() { # url_for ENGINE TOOL DB
         *) echo "$pg_base/$3?sslmode=disable" ;;
         esac
     else
-        hostport="${maria_base#*@}"
         case "$2" in
         dbmate) echo "mysql://${maria_base#*://}/$3" ;;
         sqitch) echo "db:mysql://${maria_base#*://}/$3" ;;
         *) echo "$maria_base/$3" ;;
         esac
     fi
-    : "$hostport"
 }
 create_db() {
     if [[ "$1" == postgres ]]; then

@@ -59,6 +59,15 @@ log() {
     printf '==> %s\n' "$*" >&2
 }
 
+# Benchmarks: settings from the caller's environment (INSTALLER_*, but the benchmark's
+# own INSTALLER_BENCH_*) must not change what installer does.
+forget_installer_settings() {
+    local var
+    while IFS= read -r var; do
+        case "$var" in INSTALLER_BENCH_*) ;; *) unset "$var" ;; esac
+    done < <(compgen -e | grep '^INSTALLER_' || true)
+}
+
 # Run a command as root: directly when we are root, else through sudo -n.
 _as_root() {
     if [[ "$(id -u)" -eq 0 ]]; then

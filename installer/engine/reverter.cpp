@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace installer {
 
@@ -173,39 +174,37 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
     return outcome;
   }
   outcome.reverted = true;
+
+  std::optional<Fingerprint> now;
   if (!verify) {
     outcome.verification_skipped = true;
     outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
-    attempt.state = from_failure ? UpdateState::failed : UpdateState::removed;
-    journal.update_attempt(attempt);
-    outcome.attempt = attempt;
-    return outcome;
-  }
-
-  Fingerprint now = db.fingerprint(ctx_.journal_schema);
-  attempt.fingerprint_after = now.serialize();
-  if (later_update_applied(journal.load(), attempt)) {
-    outcome.verification_skipped = true;
-    outcome.skipped_because = "updates applied after it are still applied";
-    log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after it "
-              "are still applied", attempt.update_id);
-  } else if (!attempt.fingerprint_before.empty()) {
-    Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
-    outcome.differences = now.differences_from(before);
-    outcome.verified = outcome.differences.empty();
   } else {
-    outcome.verification_skipped = true;
-    outcome.skipped_because =
-        "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
-        "updates; removing the run's first update compares the schema with the one the run started from";
-    log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
+    now = db.fingerprint(ctx_.journal_schema);
+    attempt.fingerprint_after = now->serialize();
+    if (later_update_applied(journal.load(), attempt)) {
+      outcome.verification_skipped = true;
+      outcome.skipped_because = "updates applied after it are still applied";
+      log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after "
+                "it are still applied", attempt.update_id);
+    } else if (!attempt.fingerprint_before.empty()) {
+      Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
+      outcome.differences = now->differences_from(before);
+      outcome.verified = outcome.differences.empty();
+    } else {
+      outcome.verification_skipped = true;
+      outcome.skipped_because =
+          "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
+          "updates; removing the run's first update compares the schema with the one the run started from";
+      log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
+    }
   }
   if (!outcome.ok()) {
     std::string diff;
     for (const auto& d : outcome.differences) diff += "\n    " + d;
     std::string verify_error = fmt::format(
         "every down script ran, but the schema is not what it was before update {} (fingerprint before {}, now {}):{}",
-        attempt.update_id, Fingerprint::parse(attempt.fingerprint_before).short_digest(), now.short_digest(), diff);
+        attempt.update_id, Fingerprint::parse(attempt.fingerprint_before).short_digest(), now->short_digest(), diff);
     attempt.error = attempt.error.empty() ? verify_error : attempt.error + "\n" + verify_error;
     attempt.state = UpdateState::revert_failed;
   } else {
