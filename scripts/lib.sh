@@ -16,6 +16,8 @@
 #
 # Variables:
 #   ROOT                   repository root (from this file's location)
+#   INSTALLER_SERVER_TMP   where the throwaway servers' directories go (default /tmp;
+#                          bench/run.sh uses /dev/shm so that disk noise stays out of its figures)
 #   INSTALLER_PACKAGES     Debian packages needed to build and test
 
 if [[ -n "${_INSTALLER_LIB_SH:-}" ]]; then
@@ -31,7 +33,6 @@ INSTALLER_PACKAGES=(
     build-essential
     cmake
     pkg-config
-    libpqxx-dev
     libpq-dev
     libtomlplusplus-dev
     libcli11-dev
@@ -232,7 +233,7 @@ start_postgres() {
     local bindir dir data pw port attempt t0 started=0
     t0="$(_now_ms)"
     bindir="$(_pg_bindir)" || return 1
-    dir="$(mktemp -d /tmp/installer-pg.XXXXXX)"
+    dir="$(mktemp -d "${INSTALLER_SERVER_TMP:-/tmp}/installer-pg.XXXXXX")"
     # Export the dir right away so stop_postgres can clean up a half start.
     PG_DIR="$dir"
     export PG_DIR
@@ -377,7 +378,7 @@ start_mariadb() {
     local mariadbd dir data sock pw port attempt pid t0 started=0 deadline
     t0="$(_now_ms)"
     mariadbd="$(_mariadbd_bin)" || return 1
-    dir="$(mktemp -d /tmp/installer-mariadb.XXXXXX)"
+    dir="$(mktemp -d "${INSTALLER_SERVER_TMP:-/tmp}/installer-mariadb.XXXXXX")"
     MARIADB_DIR="$dir"
     export MARIADB_DIR
     data="$dir/data"

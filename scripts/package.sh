@@ -93,7 +93,7 @@ fail() { log "package: $*"; exit 1; }
 [[ "$(dpkg-deb -f "$deb" Package)" == "installer" ]] || fail "Package is not 'installer'"
 [[ "$(dpkg-deb -f "$deb" Section)" == "admin" ]] || fail "Section is not 'admin'"
 depends="$(dpkg-deb -f "$deb" Depends)"
-[[ "$depends" == *libpqxx* && "$depends" == *libmariadb* ]] ||
+[[ "$depends" == *libpq5* && "$depends" == *libmariadb* ]] ||
     fail "Depends lacks the database client libraries (dpkg-shlibdeps did not run?): $depends"
 contents="$(dpkg-deb --contents "$deb")"
 for f in ./usr/bin/installer ./usr/share/man/man1/installer.1 ./usr/share/doc/installer/README.md \

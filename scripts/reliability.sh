@@ -296,7 +296,7 @@ if [[ "$write_doc" -eq 1 ]]; then
         echo "## Machine and versions"
         echo
         echo "- $installer_version, built $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-        echo "- PostgreSQL server $(pg_version), libpqxx $(pkg_version libpqxx-dev)"
+        echo "- PostgreSQL server $(pg_version), libpq $(pkg_version libpq-dev)"
         echo "- MariaDB server $(mariadb_version), Connector/C $(pkg_version libmariadb-dev)"
         echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(uname -m)"
         echo "- $(nproc) CPU(s): $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"

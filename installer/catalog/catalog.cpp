@@ -10,15 +10,22 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = boost::filesystem;
 
@@ -49,29 +56,46 @@ std::vector<std::string> preference_for(Engine engine) {
   return {""};
 }
 
+/// One open, one fstat and (for the usual small script) one read: a long history has
+/// thousands of files, and system calls are most of the time it takes to read them.
 std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
-  boost::system::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    problems.push_back({path.string(), 0,
-                        fs::exists(path, ec) ? "cannot read: not a regular file" : "cannot read: No such file or directory"});
+  auto cannot_read = [&](const std::string& why) {
+    problems.push_back({path.string(), 0, "cannot read: " + why});
     return std::nullopt;
+  };
+  // O_NONBLOCK: a FIFO in an update directory must not hang the start.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return cannot_read(std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    int err = errno;
+    ::close(fd);
+    return cannot_read(std::strerror(err));
   }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) {
-    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(errno))});
-    return std::nullopt;
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return cannot_read("not a regular file");
   }
   std::string text;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-  bool failed = std::ferror(file) != 0;
-  int err = errno;
-  std::fclose(file);
-  if (failed) {
-    problems.push_back({path.string(), 0, fmt::format("cannot read: {}", std::strerror(err))});
-    return std::nullopt;
+  // One byte more than the size, so a file that grew is still read to its end.
+  text.resize(static_cast<size_t>(info.st_size) + 1);
+  size_t used = 0;
+  while (true) {
+    if (used == text.size()) text.resize(text.size() * 2);
+    ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return cannot_read(std::strerror(err));
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+    // A short read of a regular file is its end.
+    if (used < text.size()) break;
   }
+  ::close(fd);
+  text.resize(used);
   return text;
 }
 
@@ -287,11 +311,43 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   return update;
 }
 
+struct LoadedUpdate {
+  std::optional<Update> update;
+  std::vector<Problem> problems;
+};
+
+/// Loads each directory on one of a few threads, results in the directories' order: a
+/// long history is thousands of small files, and a start spends most of its time in
+/// opening and reading them.
+std::vector<LoadedUpdate> load_updates(const std::vector<fs::path>& dirs, Engine engine) {
+  std::vector<LoadedUpdate> loaded(dirs.size());
+  std::vector<std::exception_ptr> errors(dirs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < dirs.size(); i = next++) {
+      try {
+        loaded[i].update = load_update(dirs[i], engine, loaded[i].problems);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  constexpr size_t kDirsPerThread = 64;  // below that a thread costs more than it saves
+  size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 8, dirs.size() / kDirsPerThread});
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (auto& helper : helpers) helper.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  return loaded;
+}
+
 }  // namespace
 
 Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
   std::vector<Problem> problems;
-  std::vector<Update> updates;
+  std::vector<fs::path> update_dirs;
   if (directories.empty())
     throw CatalogError({{"(configuration)", 0, "no update directory given: use --updates DIR or INSTALLER_UPDATES"}});
   for (const auto& root : directories) {
@@ -311,12 +367,18 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
       std::string name = entry.filename().string();
       if (name.empty() || name[0] == '.') continue;
       if (fs::is_directory(entry, ec)) {
-        if (auto update = load_update(entry, engine, problems)) updates.push_back(std::move(*update));
+        update_dirs.push_back(entry);
       } else if (name.size() > 4 && (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
                                      name.rfind(".tgz") == name.size() - 4)) {
         problems.push_back({entry.string(), 0, "update archives are not supported yet: unpack it into a directory"});
       }
     }
+  }
+
+  std::vector<Update> updates;
+  for (auto& loaded : load_updates(update_dirs, engine)) {
+    problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
+    if (loaded.update) updates.push_back(std::move(*loaded.update));
   }
 
   // The same update may sit both in the image and in an operator's volume; identical

@@ -1,9 +1,14 @@
 #pragma once
+#include "installer/db/db_error.hpp"
 #include "installer/db/fingerprint.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +42,11 @@ class Database {
   virtual bool transactional_ddl() const = 0;
 
   virtual void begin() = 0;
+  /// reset_session_settings() and begin(), in one round trip where the backend can.
+  virtual void begin_with_reset_settings() {
+    reset_session_settings();
+    begin();
+  }
   /// Throws DbError{in_doubt} when the connection broke while the commit was in flight.
   virtual void commit() = 0;
   /// Never throws for a broken connection: the server rolls back on disconnect anyway.
@@ -62,9 +72,40 @@ class Database {
   /// a statement is ever cancelled by cancel_current_statement().
   virtual void execute_cancellable(const std::string& statement) { execute(statement); }
 
+  /// Runs a script's statements in order, calling done(i) as statement i (0-based)
+  /// completes, and stops at the first failure with BatchError. Inside a transaction a
+  /// backend may send them all in one round trip: nothing is durable before the commit
+  /// anyway. Outside one each statement completes before the next is sent.
+  /// With stop, they are an update's statements: a stop may cancel them, and once *stop
+  /// is non-zero no further statement is started (where the backend can still hold it
+  /// back) or the one started is cancelled. Returns how many completed.
+  virtual size_t execute_batch(const std::vector<std::string_view>& statements, const std::atomic<int>* stop,
+                               const std::function<void(size_t)>& done) {
+    for (size_t i = 0; i < statements.size(); ++i) {
+      if (stop && stop->load() != 0) return i;
+      try {
+        if (stop) execute_cancellable(std::string(statements[i]));
+        else execute(std::string(statements[i]));
+      } catch (const DbError& e) {
+        throw BatchError(i, e);
+      }
+      if (done) done(i);
+    }
+    return statements.size();
+  }
+
   /// Runs one of the installer's own statements with '?' placeholders bound to params
   /// (nullopt binds NULL) and returns every row as text.
   virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+
+  /// query(), then commit(), in one round trip where the backend can; returns the
+  /// query's rows. Fails as either would: a failed query leaves the transaction open
+  /// for rollback(); a connection lost on the way makes the commit in doubt.
+  virtual std::vector<SqlRow> query_and_commit(const std::string& sql, const std::vector<SqlValue>& params) {
+    auto rows = query(sql, params);
+    commit();
+    return rows;
+  }
 
   /// Takes the session-level migration lock named by key, waiting at most timeout.
   /// Returns false on timeout.

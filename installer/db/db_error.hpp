@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -32,6 +33,17 @@ class DbError : public std::runtime_error {
   DbFailure failure_;
   std::string sqlstate_;
   std::string statement_;
+};
+
+/// A statement of a batch failed (or the session broke while it ran); index is its
+/// 0-based position in the batch. Every statement before it completed.
+class BatchError : public DbError {
+ public:
+  BatchError(size_t index, const DbError& error) : DbError(error), index_(index) {}
+  size_t index() const { return index_; }
+
+ private:
+  size_t index_;
 };
 
 }  // namespace installer

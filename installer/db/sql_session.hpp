@@ -65,13 +65,9 @@ class SqlSession : public Database {
   }
 
  protected:
-  /// Sends one statement and discards any rows; throws DbError.
-  virtual void run(const std::string& sql) = 0;
-  virtual const char* begin_statement() const { return "BEGIN"; }
-  /// Asks the server to cancel what this session runs now; returns once it has asked.
-  virtual void send_cancel() noexcept = 0;
-
- private:
+  void mark_in_transaction() { in_tx_ = true; }
+  /// For a transaction that never reached the server.
+  void forget_transaction() { in_tx_ = false; }
   void open_cancel_gate() {
     std::lock_guard<std::mutex> lock(cancel_gate_);
     statement_running_ = true;
@@ -81,6 +77,13 @@ class SqlSession : public Database {
     statement_running_ = false;
   }
 
+  /// Sends one statement and discards any rows; throws DbError.
+  virtual void run(const std::string& sql) = 0;
+  virtual const char* begin_statement() const { return "BEGIN"; }
+  /// Asks the server to cancel what this session runs now; returns once it has asked.
+  virtual void send_cancel() noexcept = 0;
+
+ private:
   bool in_tx_ = false;
   std::mutex cancel_gate_;
   bool statement_running_ = false;

@@ -58,9 +58,9 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprin
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
-  ctx_.db.reset_session_settings();
   bool atomic = ctx_.db.transactional_ddl() &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
+  if (!atomic) ctx_.db.reset_session_settings();  // the atomic path resets as it begins
   ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), fingerprint_after)
                                 : apply_in_parts(update, std::move(attempt), fingerprint_after);
   outcome.duration_ms = elapsed_ms(started);
@@ -111,10 +111,10 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   outcome.atomic = true;
   std::vector<StepRecord> done;
   size_t current = 0;
-  db.begin();
+  db.begin_with_reset_settings();
   try {
-    // The journal's rows go in last, in the same transaction: nobody can see them before
-    // the commit anyway, and written at once they cost one round trip per row, not three.
+    // The journal's rows go in last, in the same transaction and the commit's round trip:
+    // nobody can see them before the commit anyway.
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, 0));
     attempt.state = UpdateState::applied;
@@ -123,9 +123,8 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
       attempt.fingerprint_after = outcome.after->serialize();
     }
     attempt.steps = done;
-    attempt.attempt_id = ctx_.journal.insert_attempt(attempt);
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
-    db.commit();
+    attempt.attempt_id = ctx_.journal.insert_attempt_and_commit(attempt);
   } catch (const StatementError& e) {
     db.rollback();
     if (e.failure().failure != DbFailure::statement) throw;

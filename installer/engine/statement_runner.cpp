@@ -29,30 +29,37 @@ std::string StatementFailure::describe() const {
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
                     const ScriptLocation& where, const std::function<void(int)>& on_done,
                     const std::atomic<int>* stop) {
-  for (size_t i = first; i < statements.size(); ++i) {
-    if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
-    try {
-      // Only an update's statements run with a stop to honour, and only those may be
-      // cancelled by it; a revert's must run to the end.
-      if (stop) db.execute_cancellable(statements[i].text);
-      else db.execute(statements[i].text);
-    } catch (const DbError& e) {
-      // A statement cancelled because the operator asked to stop is a stop, not a failure.
-      if (stop && stop->load() != 0 && e.session_usable())
-        throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
-      StatementFailure f;
-      f.update_id = where.update_id;
-      f.step = where.step;
-      f.file = where.file;
-      f.statement = static_cast<int>(i + 1);
-      f.line = statements[i].line;
-      f.text = statements[i].text;
-      f.sqlstate = e.sqlstate();
-      f.message = e.what();
-      f.failure = e.failure();
-      throw StatementError(std::move(f));
+  if (first >= statements.size()) return;
+  if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(first + 1), statements[first]);
+  std::vector<std::string_view> texts;
+  texts.reserve(statements.size() - first);
+  for (size_t i = first; i < statements.size(); ++i) texts.emplace_back(statements[i].text);
+  try {
+    // Only an update's statements run with a stop to honour, and only those may be
+    // cancelled by it; a revert's must run to the end.
+    size_t completed = db.execute_batch(texts, stop, [&](size_t done) {
+      if (on_done) on_done(static_cast<int>(first + done + 1));
+    });
+    if (completed < texts.size()) {
+      size_t next = first + completed;
+      throw Interrupted(stop ? stop->load() : 0, static_cast<int>(next + 1), statements[next]);
     }
-    if (on_done) on_done(static_cast<int>(i + 1));
+  } catch (const BatchError& e) {
+    const size_t i = first + e.index();
+    // A statement cancelled because the operator asked to stop is a stop, not a failure.
+    if (stop && stop->load() != 0 && e.session_usable())
+      throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
+    StatementFailure f;
+    f.update_id = where.update_id;
+    f.step = where.step;
+    f.file = where.file;
+    f.statement = static_cast<int>(i + 1);
+    f.line = statements[i].line;
+    f.text = statements[i].text;
+    f.sqlstate = e.sqlstate();
+    f.message = e.what();
+    f.failure = e.failure();
+    throw StatementError(std::move(f));
   }
 }
 

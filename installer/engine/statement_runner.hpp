@@ -62,7 +62,8 @@ struct ScriptLocation {
 
 /// Executes statements[first..] in order; after each one, calls on_done(index+1) so the
 /// caller can journal progress. Throws StatementError for a failed statement.
-/// With `stop`, throws Interrupted before a statement once *stop is non-zero.
+/// With `stop`, throws Interrupted once *stop is non-zero: before the next statement, or
+/// for the one the stop cancelled (where the statements went to the server together).
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
                     const ScriptLocation& where, const std::function<void(int done)>& on_done = {},
                     const std::atomic<int>* stop = nullptr);

@@ -24,6 +24,10 @@ class Journal {
 
   /// Inserts the attempt and the steps it carries; returns its id. started_at is now.
   virtual long long insert_attempt(const AttemptRecord& attempt) = 0;
+  /// insert_attempt(), then the commit of the open transaction, in one round trip where
+  /// the session allows. A broken connection makes the commit in doubt, as for
+  /// Database::commit().
+  virtual long long insert_attempt_and_commit(const AttemptRecord& attempt) = 0;
   virtual void insert_step(long long attempt_id, const StepRecord& step) = 0;
   /// Writes a step's state, counters, duration and error.
   virtual void update_step(long long attempt_id, const StepRecord& step) = 0;

@@ -135,6 +135,21 @@ std::vector<std::string> mariadb_ddl(const TableName& t) {
   };
 }
 
+// A step row's columns after attempt_id, in the order of step_values().
+constexpr const char* kStepValueColumns =
+    "position, name, up_checksum, down_checksum, down_script, transactional, state, statements_total, "
+    "statements_done, down_statements_done, fingerprint_before, duration_ms, error";
+
+std::vector<SqlValue> step_values(const StepRecord& s) {
+  return {std::to_string(s.position),         s.name,
+          s.up_checksum,                      s.down_checksum,
+          s.down_script,                      std::string(s.transactional ? "1" : "0"),
+          std::string(to_string(s.state)),    std::to_string(s.statements_total),
+          std::to_string(s.statements_done),  std::to_string(s.down_statements_done),
+          s.fingerprint_before,               std::to_string(s.duration_ms),
+          s.error};
+}
+
 }  // namespace
 
 SqlJournal::SqlJournal(Database& db, std::string schema) : db_(db), schema_(std::move(schema)) {}
@@ -304,7 +319,11 @@ AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
   throw std::runtime_error(fmt::format("journal: no attempt {}", attempt_id));
 }
 
-long long SqlJournal::insert_attempt(const AttemptRecord& a) {
+long long SqlJournal::insert_attempt(const AttemptRecord& a) { return insert_attempt(a, false); }
+
+long long SqlJournal::insert_attempt_and_commit(const AttemptRecord& a) { return insert_attempt(a, true); }
+
+long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
   std::string insert = fmt::format(
       "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
       "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason, "
@@ -315,6 +334,21 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) {
                                join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
                                a.fingerprint_before, a.fingerprint_after, a.error,            a.error_step,
                                a.error_statement,    a.error_sqlstate,    a.reason};
+  if (db_.engine() == Engine::postgres && !a.steps.empty()) {
+    // The attempt and its steps in one statement, and the commit in the same round trip.
+    std::string values;
+    for (const auto& step : a.steps) {
+      values += values.empty() ? "" : ", ";
+      values += "(?::integer, ?, ?, ?, ?, ?::boolean, ?, ?::integer, ?::integer, ?::integer, ?, ?::bigint, ?)";
+      auto row = step_values(step);
+      params.insert(params.end(), row.begin(), row.end());
+    }
+    std::string sql = fmt::format(
+        "WITH attempt AS ({} RETURNING attempt_id), steps AS (INSERT INTO {} (attempt_id, {}) SELECT "
+        "attempt.attempt_id, s.* FROM attempt, (VALUES {}) AS s ({})) SELECT attempt_id FROM attempt",
+        insert, table("steps"), kStepValueColumns, values, kStepValueColumns);
+    return number((commit ? db_.query_and_commit(sql, params) : db_.query(sql, params))[0][0]);
+  }
   long long id = 0;
   if (db_.engine() == Engine::mysql) {
     db_.query(insert, params);
@@ -323,18 +357,17 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) {
     id = number(db_.query(insert + " RETURNING attempt_id", params)[0][0]);
   }
   for (const auto& step : a.steps) insert_step(id, step);
+  if (commit) db_.commit();
   return id;
 }
 
 void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
-  db_.query(fmt::format("INSERT INTO {} (attempt_id, position, name, up_checksum, down_checksum, down_script, "
-                        "transactional, state, statements_total, statements_done, down_statements_done, "
-                        "fingerprint_before, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        table("steps")),
-            {std::to_string(attempt_id), std::to_string(s.position), s.name, s.up_checksum, s.down_checksum,
-             s.down_script, std::string(s.transactional ? "1" : "0"), std::string(to_string(s.state)),
-             std::to_string(s.statements_total), std::to_string(s.statements_done),
-             std::to_string(s.down_statements_done), s.fingerprint_before, std::to_string(s.duration_ms), s.error});
+  std::vector<SqlValue> params{std::to_string(attempt_id)};
+  auto row = step_values(s);
+  params.insert(params.end(), row.begin(), row.end());
+  db_.query(fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        table("steps"), kStepValueColumns),
+            params);
 }
 
 void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {

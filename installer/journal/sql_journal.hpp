@@ -18,6 +18,7 @@ class SqlJournal : public Journal {
   std::vector<AttemptRecord> load() override;
   AttemptRecord load_attempt(long long attempt_id) override;
   long long insert_attempt(const AttemptRecord& attempt) override;
+  long long insert_attempt_and_commit(const AttemptRecord& attempt) override;
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
   void update_attempt(const AttemptRecord& attempt) override;
@@ -32,6 +33,7 @@ class SqlJournal : public Journal {
   std::string now() const;
   std::string finished_now() const;
   void migrate_format(int from);
+  long long insert_attempt(const AttemptRecord& attempt, bool commit);
   /// Attempts and their steps; `where` (e.g. "WHERE attempt_id = ?") filters both tables.
   std::vector<AttemptRecord> load_where(const std::string& where, const std::vector<SqlValue>& params);
   /// The journal's format, or nullopt when it does not exist (or was left half-created).

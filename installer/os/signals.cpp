@@ -50,14 +50,21 @@ void StopWatcher::set_canceller(std::function<void()> canceller) {
 StopWatcher::StopWatcher(std::chrono::milliseconds cancel_after) {
   thread_ = std::thread([this, cancel_after] {
     std::optional<std::chrono::steady_clock::time_point> cancel_at;
+    bool cancel_sent = false;
     while (!done_.load()) {
       int sig = wait_for_signal(std::chrono::milliseconds(100));
       if (cancel_at && std::chrono::steady_clock::now() >= *cancel_at) {
-        cancel_at.reset();
+        // Again every second until the update ends: a server drops a cancel that arrives
+        // between two statements sent together, and the next one may be a long one. The
+        // canceller only ever reaches an update's own statements.
+        cancel_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
         std::lock_guard<std::mutex> lock(mutex_);
         if (canceller_) {
-          log::warn("the statement in flight is still running {}ms after the stop signal: cancelling it",
-                    cancel_after.count());
+          if (!cancel_sent) {
+            log::warn("the statement in flight is still running {}ms after the stop signal: cancelling it",
+                      cancel_after.count());
+          }
+          cancel_sent = true;
           canceller_();
         }
       }

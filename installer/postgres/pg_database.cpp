@@ -6,11 +6,19 @@
 #include "installer/util/sha256.hpp"
 
 #include <fmt/format.h>
-#include <pqxx/pqxx>
+#include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include <unistd.h>
 
@@ -48,8 +56,8 @@ std::string conninfo(const ConnectionSpec& spec, std::chrono::seconds connect_ti
 
 /// libpq's messages end with newlines and carry a LINE/caret excerpt; keep them whole
 /// but without the trailing blank.
-std::string tidy(const std::string& message) {
-  std::string out = message;
+std::string tidy(const char* message) {
+  std::string out = message ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }
@@ -62,93 +70,148 @@ bool is_auth_failure(const std::string& message) {
 }
 
 /// Routes server notices ("table does not exist, skipping") to the debug log instead
-/// of libpqxx's default of printing them on stderr.
-class NoticeToLog : public pqxx::errorhandler {
- public:
-  explicit NoticeToLog(pqxx::connection_base& c) : pqxx::errorhandler(c) {}
-  bool operator()(const char msg[]) noexcept override {
-    try {
-      log::debug("server notice: {}", tidy(msg));
-    } catch (...) {
-    }
-    return false;
+/// of libpq's default of printing them on stderr.
+void notice_to_log(void*, const char* message) {
+  try {
+    log::debug("server notice: {}", tidy(message));
+  } catch (...) {
   }
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// How many statements go out in one round trip at most: the server's replies to a
+/// pipeline wait in the socket until the last statement is sent, so an unbounded one
+/// could fill both directions' buffers on a script of many thousands of statements.
+constexpr size_t kPipelineDepth = 256;
 
 class PgDatabase : public SqlSession {
  public:
   PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
       : conninfo_(conninfo(spec, connect_timeout)) {
-    try {
-      conn_ = std::make_unique<pqxx::connection>(conninfo_);
-    } catch (const pqxx::broken_connection& e) {
-      std::string message = tidy(e.what());
+    conn_ = PQconnectdb(conninfo_.c_str());
+    if (!conn_) throw DbError(DbFailure::unreachable, "out of memory for a PostgreSQL connection");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = tidy(PQerrorMessage(conn_));
+      PQfinish(conn_);
+      conn_ = nullptr;
       throw DbError(is_auth_failure(message) ? DbFailure::auth : DbFailure::unreachable, message);
-    } catch (const pqxx::sql_error& e) {
-      throw DbError(DbFailure::unreachable, tidy(e.what()), e.sqlstate());
     }
-    // libpqxx 6 would silently reconnect a broken connection at the next statement,
-    // without the advisory lock and with the open transaction gone. The engine must
-    // see the break instead, so reactivation is off (deprecated in 6.4, still honoured).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    conn_->inhibit_reactivation(true);
-#pragma GCC diagnostic pop
-    notices_ = std::make_unique<NoticeToLog>(*conn_);
-    fingerprint_sql_ = postgres_fingerprint_sql(conn_->server_version());
+    PQsetNoticeProcessor(conn_, notice_to_log, nullptr);
+    // Made here, in the session's thread: PQcancel() may then use it from the thread
+    // that took a stop signal.
+    cancel_ = PQgetCancel(conn_);
+    fingerprint_sql_ = postgres_fingerprint_sql(PQserverVersion(conn_));
   }
 
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+
   ~PgDatabase() override {
-    notices_.reset();
-    if (conn_) conn_->disconnect();
+    if (cancel_) PQfreeCancel(cancel_);
+    if (conn_) PQfinish(conn_);
   }
 
   Engine engine() const override { return Engine::postgres; }
   bool transactional_ddl() const override { return true; }
 
   void send_cancel() noexcept override {
-    try {
-      conn_->cancel_query();
-    } catch (...) {
-      // Nothing to cancel, or the session is gone: either way there is nothing to wait for.
-    }
+    if (!cancel_) return;
+    char error[256];
+    // Nothing to cancel, or the session is gone: either way there is nothing to wait for.
+    (void)PQcancel(cancel_, error, sizeof error);
   }
 
   void terminate_session() noexcept override {
-    try {
-      pqxx::connection killer(conninfo_);
-      pqxx::nontransaction w(killer);
-      w.exec("SELECT pg_terminate_backend(" + std::to_string(conn_->backendpid()) + ")");
-    } catch (...) {
-    }
+    PGconn* killer = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(killer) == CONNECTION_OK)
+      PQclear(PQexec(killer, ("SELECT pg_terminate_backend(" + std::to_string(PQbackendPID(conn_)) + ")").c_str()));
+    PQfinish(killer);
   }
 
   // RESET ALL, not DISCARD ALL: the latter would also release the advisory lock.
   void reset_session_settings() override { run("RESET ALL"); }
 
-  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
-    std::string numbered;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?') numbered += "$" + std::to_string(++n);
-      else numbered += c;
+  // Sent with the first statements of the transaction, in their round trip (see
+  // run_pipeline()). RESET ALL commits on its own first: a transaction takes its
+  // isolation level and read-only mode from the settings in force when it starts.
+  void begin_with_reset_settings() override {
+    begin_pending_ = true;
+    mark_in_transaction();
+  }
+
+  void rollback() noexcept override {
+    if (begin_pending_) {
+      // Nothing of the transaction reached the server.
+      begin_pending_ = false;
+      SqlSession::forget_transaction();
+      return;
     }
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    return guarded(numbered, [&](pqxx::nontransaction& w) {
-      pqxx::result result = params.empty() ? w.exec(numbered)
-                                           : w.exec_params(numbered, pqxx::prepare::make_dynamic_params(values));
-      std::vector<SqlRow> rows;
-      rows.reserve(result.size());
-      for (const auto& row : result) {
-        SqlRow r;
-        r.reserve(row.size());
-        for (const auto& field : row) r.push_back(field.is_null() ? SqlValue() : SqlValue(field.c_str()));
-        rows.push_back(std::move(r));
+    SqlSession::rollback();
+  }
+
+  void commit() override {
+    if (begin_pending_) {
+      begin_pending_ = false;
+      SqlSession::forget_transaction();
+      return;
+    }
+    SqlSession::commit();
+  }
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    send_pending_begin();
+    std::string numbered = numbered_placeholders(sql);
+    Result result(params.empty() ? PQexec(conn_, numbered.c_str()) : execute_prepared(numbered, value_pointers(params)));
+    check(result.get(), numbered);
+    return rows_of(result.get());
+  }
+
+  size_t execute_batch(const std::vector<std::string_view>& statements, const std::atomic<int>* stop,
+                       const std::function<void(size_t)>& done) override {
+    // Outside a transaction each statement must commit before the next is sent.
+    if (!in_transaction()) return Database::execute_batch(statements, stop, done);
+    for (size_t first = 0; first < statements.size(); first += kPipelineDepth) {
+      if (stop && stop->load() != 0) return first;
+      size_t end = std::min(statements.size(), first + kPipelineDepth);
+      if (stop) open_cancel_gate();
+      size_t completed = end;
+      try {
+        completed = run_pipeline(statements, first, end, stop, done);
+      } catch (...) {
+        if (stop) close_cancel_gate();
+        throw;
       }
-      return rows;
-    });
+      if (stop) close_cancel_gate();
+      if (completed < end) return completed;
+    }
+    return statements.size();
+  }
+
+  std::vector<SqlRow> query_and_commit(const std::string& sql, const std::vector<SqlValue>& params) override {
+    send_pending_begin();
+    std::string numbered = numbered_placeholders(sql);
+    const std::string& name = prepared_name(numbered);
+    std::vector<const char*> values = value_pointers(params);
+    if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, numbered);
+    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) != 1 ||
+        PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 || PQpipelineSync(conn_) != 1)
+      throw in_doubt(error_of(nullptr, numbered));
+    Result rows(PQgetResult(conn_));
+    drain_query();
+    Result committed(PQgetResult(conn_));
+    drain_query();
+    Result sync(PQgetResult(conn_));
+    const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1) throw in_doubt(error_of(nullptr, "COMMIT"));
+    ExecStatusType status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw error_of(rows.get(), numbered);  // still open
+    forget_transaction();
+    if (!committed || PQresultStatus(committed.get()) != PGRES_COMMAND_OK) throw error_of(committed.get(), "COMMIT");
+    return rows_of(rows.get());
   }
 
   bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) override {
@@ -219,30 +282,231 @@ class PgDatabase : public SqlSession {
   }
 
   void run(const std::string& sql) override {
-    guarded(sql, [&](pqxx::nontransaction& w) {
-      w.exec(sql);
-      return 0;
-    });
+    send_pending_begin();
+    forget_prepared_if_dropped(sql);
+    Result result(PQexec(conn_, sql.c_str()));
+    check(result.get(), sql);
   }
 
-  template <typename F>
-  auto guarded(const std::string& sql, F&& body) -> decltype(body(std::declval<pqxx::nontransaction&>())) {
-    try {
-      pqxx::nontransaction w(*conn_, "installer");
-      return body(w);
-    } catch (const pqxx::broken_connection& e) {
-      throw DbError(DbFailure::connection_lost, tidy(e.what()), "", sql);
-    } catch (const pqxx::sql_error& e) {
-      if (!conn_->is_open()) throw DbError(DbFailure::connection_lost, tidy(e.what()), e.sqlstate(), sql);
-      throw DbError(DbFailure::statement, tidy(e.what()), e.sqlstate(), sql);
-    } catch (const pqxx::failure& e) {
-      if (!conn_->is_open()) throw DbError(DbFailure::connection_lost, tidy(e.what()), "", sql);
-      throw DbError(DbFailure::statement, tidy(e.what()), "", sql);
+  bool connection_ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+  void send_pending_begin() {
+    if (!begin_pending_) return;
+    begin_pending_ = false;
+    run("RESET ALL");
+    run("BEGIN");
+  }
+
+  /// A script's DEALLOCATE ALL or DISCARD ALL drops the journal's prepared statements
+  /// too; inside an update's transaction the next journal write would then fail and take
+  /// the update with it. Any mention of either word (in a function body or a comment as
+  /// well) makes them prepared again when next used: a few microseconds, at worst.
+  void forget_prepared_if_dropped(std::string_view sql) {
+    if (prepared_.empty()) return;
+    auto mentions = [&](std::string_view word) {
+      return std::search(sql.begin(), sql.end(), word.begin(), word.end(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             }) != sql.end();
+    };
+    if (mentions("deallocate") || mentions("discard")) prepared_.clear();
+  }
+
+  static std::string numbered_placeholders(const std::string& sql) {
+    std::string numbered;
+    int n = 0;
+    for (char c : sql) {
+      if (c == '?') numbered += "$" + std::to_string(++n);
+      else numbered += c;
+    }
+    return numbered;
+  }
+
+  static std::vector<const char*> value_pointers(const std::vector<SqlValue>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    return values;
+  }
+
+  static std::vector<SqlRow> rows_of(const PGresult* result) {
+    std::vector<SqlRow> rows;
+    const int row_count = PQntuples(result), column_count = PQnfields(result);
+    rows.reserve(static_cast<size_t>(row_count));
+    for (int row = 0; row < row_count; ++row) {
+      SqlRow r;
+      r.reserve(static_cast<size_t>(column_count));
+      for (int column = 0; column < column_count; ++column)
+        r.push_back(PQgetisnull(result, row, column) ? SqlValue() : SqlValue(PQgetvalue(result, row, column)));
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  }
+
+  /// Each query's replies in a pipeline end with a null result.
+  void drain_query() {
+    while (Result more{PQgetResult(conn_)}) {
     }
   }
 
-  std::unique_ptr<pqxx::connection> conn_;
-  std::unique_ptr<NoticeToLog> notices_;
+  DbError in_doubt(const DbError& lost) {
+    forget_transaction();
+    return DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(lost.what()));
+  }
+
+  /// The installer's own statements with parameters are the journal's, run once per
+  /// update or step: prepared once per session, they are neither parsed nor planned
+  /// again, which halves their cost on the server.
+  const std::string& prepared_name(const std::string& sql) {
+    auto found = prepared_.find(sql);
+    if (found == prepared_.end()) {
+      // Never a name used before in this session: a forgotten statement may still exist.
+      std::string name = "installer_" + std::to_string(++prepared_count_);
+      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+      check(prepared.get(), sql);
+      found = prepared_.emplace(sql, std::move(name)).first;
+    }
+    return found->second;
+  }
+
+  PGresult* execute_prepared(const std::string& sql, const std::vector<const char*>& values, bool again = false) {
+    PGresult* result = PQexecPrepared(conn_, prepared_name(sql).c_str(), static_cast<int>(values.size()),
+                                      values.data(), nullptr, nullptr, 0);
+    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    if (state && std::string(state) == "26000" && !in_transaction() && !again) {
+      // A script ran DEALLOCATE: prepare again, once. (Inside a transaction the error
+      // has aborted it already, and the caller sees it.)
+      PQclear(result);
+      prepared_.clear();
+      return execute_prepared(sql, values, true);
+    }
+    return result;
+  }
+
+  /// The error a failed result stands for; a COPY the installer cannot feed is one too.
+  DbError error_of(const PGresult* result, const std::string& sql) {
+    if (!result || !connection_ok()) {
+      std::string message = tidy(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
+      if (message.empty()) message = tidy(PQerrorMessage(conn_));
+      const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+      return DbError(DbFailure::connection_lost, message.empty() ? "the connection to the server was lost" : message,
+                     state ? state : "", sql);
+    }
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    // A script ran DEALLOCATE: the statements are prepared again when next used.
+    if (state && std::strcmp(state, "26000") == 0) prepared_.clear();
+    return DbError(DbFailure::statement, tidy(PQresultErrorMessage(result)), state ? state : "", sql);
+  }
+
+  /// Throws DbError unless the statement succeeded.
+  void check(PGresult* result, const std::string& sql) {
+    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+      if (!connection_ok()) throw error_of(result, sql);
+      return;
+    }
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
+      finish_copy(status);
+      throw DbError(DbFailure::statement,
+                    "COPY to or from the client is not supported here: load data with INSERT or COPY from a "
+                    "server-side file",
+                    "0A000", sql);
+    }
+    throw error_of(result, sql);
+  }
+
+  void finish_copy(ExecStatusType status) {
+    if (status == PGRES_COPY_IN) {
+      PQputCopyEnd(conn_, "the installer sends no COPY data");
+    } else {
+      char* row = nullptr;
+      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
+    }
+    while (Result rest{PQgetResult(conn_)}) {
+    }
+  }
+
+  /// Sends statements[first, end) in one pipeline and reads the replies as each
+  /// statement completes; throws BatchError for the first that failed (the server skips
+  /// the rest up to the sync). Returns end, or, when a stop came while statements were
+  /// left, the number that had completed then: the caller rolls back what ran after.
+  size_t run_pipeline(const std::vector<std::string_view>& statements, size_t first, size_t end,
+                    const std::atomic<int>* stop, const std::function<void(size_t)>& done) {
+    if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, "(pipeline)");
+    // A begun transaction that has not reached the server goes first, in this round
+    // trip: RESET ALL in a transaction of its own (the sync ends it), then BEGIN.
+    const bool begin = begin_pending_;
+    begin_pending_ = false;
+    // Their failure is the session's, reported as the first statement's, which never ran.
+    auto lost_before_first = [&](const PGresult* result, const char* sql) {
+      return BatchError(first, error_of(result, sql));
+    };
+    if (begin && (PQsendQueryParams(conn_, "RESET ALL", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+                  PQpipelineSync(conn_) != 1 ||
+                  PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1))
+      throw lost_before_first(nullptr, "RESET ALL; BEGIN");
+    std::string text;
+    for (size_t i = first; i < end; ++i) {
+      text.assign(statements[i]);
+      forget_prepared_if_dropped(text);
+      // The flush request makes the server send each reply as its statement completes,
+      // not all at the sync: progress (/status, the journal's kill points) stays live.
+      if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+          PQsendFlushRequest(conn_) != 1)
+        throw BatchError(i, error_of(nullptr, text));
+    }
+    if (PQpipelineSync(conn_) != 1) throw BatchError(first, error_of(nullptr, std::string(statements[first])));
+    if (begin) {
+      for (const char* sql : {"RESET ALL", "(sync)", "BEGIN"}) {
+        Result result(PQgetResult(conn_));
+        ExecStatusType expected = std::strcmp(sql, "(sync)") == 0 ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK;
+        if (!result || PQresultStatus(result.get()) != expected) throw lost_before_first(result.get(), sql);
+        if (expected == PGRES_COMMAND_OK) drain_query();
+      }
+    }
+    std::optional<BatchError> failure;
+    std::exception_ptr thrown;
+    std::optional<size_t> stopped_at;
+    for (size_t i = first; i < end; ++i) {
+      Result result(PQgetResult(conn_));
+      if (!result) throw BatchError(i, error_of(nullptr, std::string(statements[i])));
+      ExecStatusType status = PQresultStatus(result.get());
+      drain_query();
+      if (failure || thrown) continue;  // skipped by the server, or no longer wanted
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+        failure = BatchError(i, error_of(result.get(), std::string(statements[i])));
+        if (failure->failure() != DbFailure::statement) throw *failure;
+        continue;
+      }
+      try {
+        if (done) done(i);
+      } catch (...) {
+        thrown = std::current_exception();
+        send_cancel();  // the rest is not wanted: do not wait for it
+        continue;
+      }
+      // A stop: the next statement is already on the server, so it is cancelled rather
+      // than held back, and whatever still completes is rolled back by the caller as if
+      // it had not run. Sent again after each statement that still completed, as a
+      // cancel that arrives between two statements is dropped by the server.
+      if (stop && stop->load() != 0 && i + 1 < end) {
+        if (!stopped_at) stopped_at = i + 1;
+        send_cancel();
+      }
+    }
+    Result sync(PQgetResult(conn_));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
+      throw BatchError(end - 1, error_of(sync.get(), std::string(statements[end - 1])));
+    if (PQexitPipelineMode(conn_) != 1) throw BatchError(end - 1, error_of(nullptr, std::string(statements[end - 1])));
+    if (thrown) std::rethrow_exception(thrown);
+    if (failure) throw *failure;
+    return stopped_at.value_or(end);
+  }
+
+  PGconn* conn_ = nullptr;
+  PGcancel* cancel_ = nullptr;
+  bool begin_pending_ = false;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  long prepared_count_ = 0;
   std::string fingerprint_sql_;
   std::string conninfo_;
 };

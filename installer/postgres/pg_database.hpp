@@ -8,7 +8,7 @@
 
 namespace installer {
 
-/// Opens a PostgreSQL session through libpqxx. Throws DbError (auth or unreachable)
+/// Opens a PostgreSQL session through libpq. Throws DbError (auth or unreachable)
 /// whose message never contains the password.
 std::unique_ptr<Database> open_postgres(const ConnectionSpec& spec, std::chrono::seconds connect_timeout);
 

@@ -542,8 +542,11 @@ TEST_CASE("a SET in one update's script does not leak into the next update") {
   UpdateTree tree;
   // PostgreSQL: pg_dump-style scripts empty the search_path; without a reset the next
   // update's unqualified CREATE TABLE would fail with "no schema has been selected".
+  // The defaults a transaction takes when it starts count too: left in force, the next
+  // update's transaction would be read-only and serializable.
   tree.write("1/001_a.postgres.up.sql",
              "SELECT pg_catalog.set_config('search_path', '', false);\nSET TIME ZONE 'Asia/Tokyo';\n"
+             "SET default_transaction_read_only = on;\nSET default_transaction_isolation = 'serializable';\n"
              "CREATE TABLE public.a (id int);\n");
   tree.write("1/001_a.postgres.down.sql", "DROP TABLE IF EXISTS public.a;\n");
   // MariaDB: mysqldump-style scripts switch off foreign key checks and strict mode; the
@@ -556,7 +559,7 @@ TEST_CASE("a SET in one update's script does not leak into the next update") {
   // The next update records the settings it runs with.
   tree.write("2/001_b.postgres.up.sql",
              "CREATE TABLE b AS SELECT current_setting('search_path') AS search_path, "
-             "current_setting('TimeZone') AS time_zone;\n");
+             "current_setting('TimeZone') AS time_zone, current_setting('transaction_isolation') AS isolation;\n");
   tree.write("2/001_b.mariadb.up.sql",
              "CREATE TABLE b AS SELECT @@SESSION.foreign_key_checks AS fk, @@SESSION.sql_mode AS sql_mode, "
              "@@SESSION.time_zone AS time_zone;\n");
@@ -565,10 +568,12 @@ TEST_CASE("a SET in one update's script does not leak into the next update") {
   CHECK(migrate_code(s, tree.load()) == exit_ok);
   REQUIRE(scratch.table_exists("b"));
   if (on_postgres()) {
-    auto fresh = scratch.query("SELECT current_setting('search_path'), current_setting('TimeZone')");
-    auto seen = scratch.query("SELECT search_path, time_zone FROM b");
+    auto fresh = scratch.query(
+        "SELECT current_setting('search_path'), current_setting('TimeZone'), current_setting('transaction_isolation')");
+    auto seen = scratch.query("SELECT search_path, time_zone, isolation FROM b");
     CHECK(*seen[0][0] == *fresh[0][0]);
     CHECK(*seen[0][1] == *fresh[0][1]);
+    CHECK(*seen[0][2] == *fresh[0][2]);
   } else {
     auto fresh = scratch.query("SELECT @@GLOBAL.sql_mode, @@GLOBAL.time_zone");
     auto seen = scratch.query("SELECT fk, sql_mode, time_zone FROM b");
@@ -576,6 +581,26 @@ TEST_CASE("a SET in one update's script does not leak into the next update") {
     CHECK(*seen[0][1] == *fresh[0][0]);
     CHECK(*seen[0][2] == *fresh[0][1]);
   }
+}
+
+TEST_CASE("a script's DEALLOCATE ALL does not break the next update's journal rows" *
+          doctest::test_suite(kPostgresOnly)) {
+  // The journal's statements are prepared once per session; a script that drops every
+  // prepared statement must not make the next update's journal write fail.
+  ScratchDatabase scratch;
+  UpdateTree tree;
+  tree.write("1/001_a.up.sql", "CREATE TABLE a (id int);\nDEALLOCATE ALL;\n");
+  tree.write("1/001_a.down.sql", "DROP TABLE IF EXISTS a;\n");
+  tree.write("2/001_b.up.sql", "CREATE TABLE b (id int);\nDEALLOCATE ALL;\n");
+  tree.write("2/001_b.down.sql", "DROP TABLE IF EXISTS b;\n");
+  tree.write("3/001_c.up.sql", "CREATE TABLE c (id int);\n");
+  tree.write("3/001_c.down.sql", "DROP TABLE IF EXISTS c;\n");
+  EngineSession s(scratch);
+  std::string message;
+  CHECK(migrate_code(s, tree.load(), &message) == exit_ok);
+  INFO(message);
+  CHECK(scratch.table_exists("c"));
+  CHECK(scratch.journal_attempts("applied", "3") == 1);
 }
 
 TEST_CASE("the first update on an empty database is verified against the empty schema") {

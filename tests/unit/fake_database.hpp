@@ -90,6 +90,11 @@ class FakeJournal : public Journal {
   std::vector<AttemptRecord> load() override;
   AttemptRecord load_attempt(long long attempt_id) override;
   long long insert_attempt(const AttemptRecord& attempt) override;
+  long long insert_attempt_and_commit(const AttemptRecord& attempt) override {
+    long long id = insert_attempt(attempt);
+    db_.commit();
+    return id;
+  }
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
   void update_attempt(const AttemptRecord& attempt) override;
