@@ -98,6 +98,12 @@ class Database {
   /// (nullopt binds NULL) and returns every row as text.
   virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
 
+  /// A write of the installer's own whose result nobody reads (a step's progress or
+  /// state). A backend may hold it back and send it ahead of the next statement, in that
+  /// statement's round trip: it still reaches the server before anything sent after it,
+  /// and a crash in between loses no more than a crash just before the write would.
+  virtual void write_soon(const std::string& sql, const std::vector<SqlValue>& params) { query(sql, params); }
+
   /// query(), then commit(), in one round trip where the backend can; returns the
   /// query's rows. Fails as either would: a failed query leaves the transaction open
   /// for rollback(); a connection lost on the way makes the commit in doubt.

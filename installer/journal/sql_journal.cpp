@@ -365,17 +365,18 @@ void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
   std::vector<SqlValue> params{std::to_string(attempt_id)};
   auto row = step_values(s);
   params.insert(params.end(), row.begin(), row.end());
-  db_.query(fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        table("steps"), kStepValueColumns),
-            params);
+  db_.write_soon(fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             table("steps"), kStepValueColumns),
+                 params);
 }
 
 void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
-  db_.query(fmt::format("UPDATE {} SET state = ?, statements_done = ?, down_statements_done = ?, duration_ms = ?, "
-                        "error = ? WHERE attempt_id = ? AND position = ?",
-                        table("steps")),
-            {std::string(to_string(s.state)), std::to_string(s.statements_done), std::to_string(s.down_statements_done),
-             std::to_string(s.duration_ms), s.error, std::to_string(attempt_id), std::to_string(s.position)});
+  db_.write_soon(fmt::format("UPDATE {} SET state = ?, statements_done = ?, down_statements_done = ?, duration_ms = ?, "
+                             "error = ? WHERE attempt_id = ? AND position = ?",
+                             table("steps")),
+                 {std::string(to_string(s.state)), std::to_string(s.statements_done),
+                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), s.error,
+                  std::to_string(attempt_id), std::to_string(s.position)});
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {

@@ -76,7 +76,7 @@ class MariaDatabase : public SqlSession {
     if (!spec.tls_ca_file.empty()) mysql_optionsv(conn_, MYSQL_OPT_SSL_CA, spec.tls_ca_file.c_str());
     if (!mysql_real_connect(conn_, spec.host.c_str(), spec.user.empty() ? nullptr : spec.user.c_str(),
                             spec.password.c_str(), spec.database.empty() ? nullptr : spec.database.c_str(),
-                            static_cast<unsigned int>(spec.effective_port()), nullptr, 0)) {
+                            static_cast<unsigned int>(spec.effective_port()), nullptr, CLIENT_MULTI_STATEMENTS)) {
       unsigned int code = mysql_errno(conn_);
       std::string message = fmt::format("[{}] {}", code, mysql_error(conn_));
       mysql_close(conn_);
@@ -92,7 +92,14 @@ class MariaDatabase : public SqlSession {
     thread_id_ = mysql_thread_id(conn_);
   }
 
-  ~MariaDatabase() override { close(); }
+  ~MariaDatabase() override {
+    try {
+      if (conn_ && !deferred_.empty()) run("DO 0");  // the writes held back are the journal's truth
+    } catch (...) {
+      // Lost with the session: as if the installer had stopped just before them.
+    }
+    close();
+  }
 
   void terminate_session() noexcept override {
     try {
@@ -118,20 +125,17 @@ class MariaDatabase : public SqlSession {
 
   // MariaDB has no RESET ALL, and COM_RESET_CONNECTION would drop the GET_LOCK lock:
   // put back what scripts commonly change.
-  void reset_session_settings() override { run(kSessionSetup); }
+  void reset_session_settings() override { deferred_.push_back(kSessionSetup); }
+
+  // MariaDB's DDL commits statement by statement and each one's progress is journaled:
+  // sent on their own, those writes would double the round trips of an update.
+  void write_soon(const std::string& sql, const std::vector<SqlValue>& params) override {
+    deferred_.push_back(bind(sql, params));
+  }
 
 
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
-    std::string bound;
-    size_t next = 0;
-    for (char c : sql) {
-      if (c != '?') {
-        bound += c;
-        continue;
-      }
-      if (next >= params.size()) throw std::logic_error("query: more placeholders than parameters");
-      bound += literal(params[next++]);
-    }
+    std::string bound = bind(sql, params);
     send(bound);
     std::vector<SqlRow> rows;
     drain(bound, &rows);
@@ -203,6 +207,20 @@ class MariaDatabase : public SqlSession {
     return name.size() <= 64 ? name : "installer:" + sha256_hex(name).substr(0, 54);
   }
 
+  std::string bind(const std::string& sql, const std::vector<SqlValue>& params) {
+    std::string bound;
+    size_t next = 0;
+    for (char c : sql) {
+      if (c != '?') {
+        bound += c;
+        continue;
+      }
+      if (next >= params.size()) throw std::logic_error("query: more placeholders than parameters");
+      bound += literal(params[next++]);
+    }
+    return bound;
+  }
+
   std::string literal(const SqlValue& value) {
     if (!value) return "NULL";
     std::string out(value->size() * 2 + 3, '\0');
@@ -213,9 +231,39 @@ class MariaDatabase : public SqlSession {
     return out;
   }
 
+  /// Sends sql, preceded by the writes held back by write_soon() in the same round trip
+  /// (one multi-statement query; the server stops at the first that fails). On return the
+  /// session is at sql's first result.
   void send(const std::string& sql) {
     if (!conn_) throw DbError(DbFailure::connection_lost, "the MariaDB session is closed", "", sql);
-    if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) fail(sql);
+    if (deferred_.empty()) {
+      if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) fail(sql);
+      return;
+    }
+    std::vector<std::string> writes;
+    writes.swap(deferred_);
+    std::string text;
+    for (const auto& write : writes) text += write + ";\n";
+    text += sql;
+    if (mysql_real_query(conn_, text.data(), text.size()) != 0) fail_write(writes.front());
+    for (size_t i = 1; i < writes.size(); ++i) {
+      skip_result();
+      if (mysql_next_result(conn_) != 0) fail_write(writes[i]);
+    }
+    skip_result();
+    if (mysql_next_result(conn_) != 0) fail(sql);  // sql's own error: the writes before it are in
+  }
+
+  void skip_result() {
+    if (mysql_field_count(conn_) > 0)
+      if (MYSQL_RES* result = mysql_store_result(conn_)) mysql_free_result(result);
+  }
+
+  [[noreturn]] void fail_write(const std::string& write) {
+    unsigned int code = mysql_errno(conn_);
+    std::string message = fmt::format("the journal write sent ahead of this statement failed: {}", mysql_error(conn_));
+    DbFailure failure = is_connection_loss(code) ? DbFailure::connection_lost : DbFailure::statement;
+    throw DbError(failure, message, fmt::format("{}/{}", code, mysql_sqlstate(conn_)), write);
   }
 
   /// Sends a statement and drops any rows it returns (a script's SELECT), since the
@@ -271,6 +319,7 @@ class MariaDatabase : public SqlSession {
   unsigned long thread_id_ = 0;
   MYSQL* conn_ = nullptr;
   std::string lock_prefix_;
+  std::vector<std::string> deferred_;  // write_soon()'s statements, bound, oldest first
 };
 
 }  // namespace
