@@ -295,7 +295,7 @@ if [[ "$write_doc" -eq 1 ]]; then
         echo
         echo "## Machine and versions"
         echo
-        echo "- $installer_version, built $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+        echo "- $installer_version, built $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- . ':!docs/reliability.md' 2>/dev/null || echo ' (with uncommitted changes)')"
         echo "- PostgreSQL server $(pg_version), libpq $(pkg_version libpq-dev)"
         echo "- MariaDB server $(mariadb_version), Connector/C $(pkg_version libmariadb-dev)"
         echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(uname -m)"
