@@ -23,8 +23,7 @@ class SqlSession : public Database {
       in_tx_ = false;
     } catch (const DbError& e) {
       in_tx_ = false;
-      if (e.failure() == DbFailure::connection_lost)
-        throw DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(e.what()));
+      if (e.failure() == DbFailure::connection_lost) throw commit_in_doubt(e);
       throw;
     }
   }
@@ -65,6 +64,12 @@ class SqlSession : public Database {
   }
 
  protected:
+  /// The error for a connection lost while a COMMIT was in flight; the transaction is
+  /// over either way.
+  DbError commit_in_doubt(const DbError& lost) {
+    in_tx_ = false;
+    return DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(lost.what()));
+  }
   void mark_in_transaction() { in_tx_ = true; }
   /// For a transaction that never reached the server.
   void forget_transaction() { in_tx_ = false; }

@@ -199,14 +199,14 @@ class PgDatabase : public SqlSession {
     if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, numbered);
     if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) != 1 ||
         PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 || PQpipelineSync(conn_) != 1)
-      throw in_doubt(error_of(nullptr, numbered));
+      throw commit_in_doubt(error_of(nullptr, numbered));
     Result rows(PQgetResult(conn_));
     drain_query();
     Result committed(PQgetResult(conn_));
     drain_query();
     Result sync(PQgetResult(conn_));
     const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
-    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1) throw in_doubt(error_of(nullptr, "COMMIT"));
+    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1) throw commit_in_doubt(error_of(nullptr, "COMMIT"));
     ExecStatusType status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw error_of(rows.get(), numbered);  // still open
     forget_transaction();
@@ -293,8 +293,8 @@ class PgDatabase : public SqlSession {
   void send_pending_begin() {
     if (!begin_pending_) return;
     begin_pending_ = false;
-    run("RESET ALL");
-    run("BEGIN");
+    reset_session_settings();
+    run(begin_statement());
   }
 
   /// A script's DEALLOCATE ALL or DISCARD ALL drops the journal's prepared statements
@@ -346,11 +346,6 @@ class PgDatabase : public SqlSession {
   void drain_query() {
     while (Result more{PQgetResult(conn_)}) {
     }
-  }
-
-  DbError in_doubt(const DbError& lost) {
-    forget_transaction();
-    return DbError(DbFailure::in_doubt, "the connection broke while COMMIT was in flight: " + std::string(lost.what()));
   }
 
   /// The installer's own statements with parameters are the journal's, run once per
