@@ -162,9 +162,16 @@ std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, 
   return script;
 }
 
-std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vector<Problem>& problems) {
-  size_t problems_before = problems.size();
+struct LoadedUpdate {
   Update update;
+  bool valid = false;  ///< false: its problems are reported, and it is not in the catalog
+  std::vector<Problem> problems;
+};
+
+LoadedUpdate load_update(const fs::path& dir, Engine engine) {
+  LoadedUpdate loaded;
+  std::vector<Problem>& problems = loaded.problems;
+  Update& update = loaded.update;
   update.source = dir;
   std::string folder = dir.filename().string();
 
@@ -198,7 +205,7 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
   if (ec) {
     problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
-    return std::nullopt;
+    return loaded;
   }
   std::sort(entries.begin(), entries.end());
   for (const auto& path : entries) {
@@ -281,8 +288,8 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
     auto up = load_script(*up_path, dialect, problems, checksums);
     auto down = load_script(*down_path, dialect, problems, checksums);
     if (!up || !down) continue;
-    if (up->statements.empty())
-      problems.push_back({up->path.string(), 0, "the up script has no statements"});
+    // An up script of comments only is a valid step that runs nothing: real histories
+    // keep such placeholders where one engine needs no change.
     lint_statements(up->statements, dialect, step.transactional, up->path.string(), name, problems);
     lint_statements(down->statements, dialect, step.transactional, down->path.string(), name, problems);
     step.up = std::move(*up);
@@ -307,14 +314,9 @@ std::optional<Update> load_update(const fs::path& dir, Engine engine, std::vecto
         else if (auto text = read_file(path, already_reported))
           content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
   update.content_checksum = sha256_hex(content);
-  if (problems.size() != problems_before) return std::nullopt;
-  return update;
+  loaded.valid = problems.empty();
+  return loaded;
 }
-
-struct LoadedUpdate {
-  std::optional<Update> update;
-  std::vector<Problem> problems;
-};
 
 /// Loads each directory on one of a few threads, results in the directories' order: a
 /// long history is thousands of small files, and a start spends most of its time in
@@ -326,7 +328,7 @@ std::vector<LoadedUpdate> load_updates(const std::vector<fs::path>& dirs, Engine
   auto work = [&] {
     for (size_t i = next++; i < dirs.size(); i = next++) {
       try {
-        loaded[i].update = load_update(dirs[i], engine, loaded[i].problems);
+        loaded[i] = load_update(dirs[i], engine);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -376,9 +378,11 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
   }
 
   std::vector<Update> updates;
+  std::set<std::string> invalid_ids;  // already reported: not "missing" to those that require them
   for (auto& loaded : load_updates(update_dirs, engine)) {
     problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
-    if (loaded.update) updates.push_back(std::move(*loaded.update));
+    if (loaded.valid) updates.push_back(std::move(loaded.update));
+    else invalid_ids.insert(loaded.update.id);
   }
 
   // The same update may sit both in the image and in an operator's volume; identical
@@ -418,6 +422,7 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
     for (const auto& required : u.required) {
       auto it = sorted_by_id.find(required);
       std::string manifest = (u.source / "update.toml").string();
+      if (it == sorted_by_id.end() && invalid_ids.count(required)) continue;
       if (it == sorted_by_id.end())
         problems.push_back({manifest, 0, fmt::format("requires '{}', which is in none of the update directories", required)});
       else if (compare_versions(it->second->version, u.version) >= 0)

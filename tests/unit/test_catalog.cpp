@@ -481,13 +481,40 @@ TEST_CASE("catalog problem: a step file that cannot be read") {
   CHECK(problems[0].message.find("No such file") != std::string::npos);
 }
 
-TEST_CASE("catalog problem: an up script without statements") {
+TEST_CASE("catalog: an empty or comment-only up or down script is a step that runs nothing") {
   TempDir tmp;
   tmp.step("u/1.0", "001_a", "-- to be written; later\n/* nothing */\n", "-- nothing to undo\n");
+  tmp.step("u/1.0", "002_b", "", "");
+  tmp.step("u/1.0", "003_c", ";\n;\n", "CREATE TABLE t (a int);\n");
+  Catalog c = load_catalog({tmp / "u"}, Engine::postgres);
+  REQUIRE(c.updates.size() == 1);
+  const Update& u = c.updates[0];
+  REQUIRE(u.steps.size() == 3);
+  CHECK(u.steps[0].up.statements.empty());
+  CHECK(u.steps[0].down.statements.empty());
+  CHECK(u.steps[1].up.statements.empty());
+  CHECK(u.steps[2].up.statements.empty());
+  CHECK(u.steps[2].down.statements.size() == 1);
+  CHECK(u.steps[0].up.checksum != u.steps[1].up.checksum);  // still journaled and checked by content
+}
+
+TEST_CASE("catalog problem: an empty up script without its down file is still an error") {
+  TempDir tmp;
+  tmp.write("u/1.0/001_a.up.sql", "");
   auto problems = problems_of({tmp / "u"});
-  REQUIRE(problems.size() == 1);  // an empty down script is fine
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].message.find("has no down script") != std::string::npos);
+}
+
+TEST_CASE("catalog problem: an invalid update is reported once, not again as missing by the next one's requires") {
+  TempDir tmp;
+  tmp.write("u/1.0/001_a.up.sql", "CREATE TABLE t (a int);\n");  // no down script
+  tmp.write("u/2.0/update.toml", "requires = \"1.0\"\n");
+  tmp.step("u/2.0", "001_b", "CREATE TABLE u (a int);\n", "DROP TABLE u;\n");
+  auto problems = problems_of({tmp / "u"});
+  REQUIRE(problems.size() == 1);
   CHECK(problems[0].file == (tmp / "u/1.0/001_a.up.sql").string());
-  CHECK(problems[0].message == "the up script has no statements");
+  CHECK(problems[0].message.find("has no down script") != std::string::npos);
 }
 
 TEST_CASE("catalog problem: an update without steps") {
