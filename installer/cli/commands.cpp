@@ -116,6 +116,7 @@ Session open_session(const Settings& s, bool wait = false, const std::atomic<int
   session.db = wait ? wait_for_database(s, stop) : connect_database(s);
   session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
   session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
+  session.ctx->partial_revert = partial_revert_from_environment();
   return session;
 }
 

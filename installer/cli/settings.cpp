@@ -44,7 +44,7 @@ const std::vector<SettingKey>& setting_keys() {
       {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
        "remove applied updates missing from the update directories instead of refusing to start"},
       {"fingerprint-limit", "INSTALLER_FINGERPRINT_LIMIT", false,
-       "a run applying more updates fingerprints the schema around its first and last only (default 16, 0: always each)"},
+       "a cost cap: a run applying more updates fingerprints the schema around its first and last only (default 0: around every update)"},
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
       {"log-format", "INSTALLER_LOG_FORMAT", false, "human (default) or json, one object per line"},
       {"health-listen", "INSTALLER_HEALTH_LISTEN", false, "serve /livez /readyz /healthz /status on ADDR:PORT"},

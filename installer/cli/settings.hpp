@@ -20,7 +20,7 @@ struct Settings {
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds wait_timeout = std::chrono::seconds(60);  ///< for the database to come up
   bool auto_remove_unknown = false;
-  int fingerprint_limit = 16;  ///< see MigrateOptions::fingerprint_limit
+  int fingerprint_limit = 0;  ///< see MigrateOptions::fingerprint_limit
   std::string log_level = "info";
   std::string log_format = "human";
 

@@ -21,6 +21,11 @@ std::pair<std::string, std::string> journal_table(Engine engine, const std::stri
   return {"", journal + "_" + table};
 }
 
+const std::vector<std::string>& journal_table_names() {
+  static const std::vector<std::string> names{"updates", "steps", "journal_format", "installs", "undo"};
+  return names;
+}
+
 namespace {
 
 std::string percent_decode(std::string_view s, std::string_view what) {

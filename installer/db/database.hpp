@@ -14,6 +14,8 @@
 
 namespace installer {
 
+class StatementUndo;
+
 enum class Engine { postgres, mariadb, mysql };
 
 /// "postgres", "mariadb", "mysql": the word used in step file names and messages.
@@ -24,6 +26,8 @@ const char* engine_name(Engine engine);
 /// the application's own database ("installer_updates"), because application users
 /// seldom have the privileges to create or use a second database.
 std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table);
+/// Every table of a journal, as the `table` of journal_table(): what fingerprints leave out.
+const std::vector<std::string>& journal_table_names();
 
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
@@ -130,6 +134,10 @@ class Database {
 
   /// The SQL dialect bits the journal needs.
   virtual std::string quote_identifier(const std::string& name) const = 0;
+
+  /// What the exact undo of this engine's statements needs (db/undo.hpp); null where the
+  /// backend has none, and every partly applied step is then reverted by its down script.
+  virtual StatementUndo* statement_undo() { return nullptr; }
 };
 
 }  // namespace installer

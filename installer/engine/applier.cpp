@@ -238,6 +238,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       journal.insert_step(attempt.attempt_id, record);
       ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
       ctx_.reached("apply", update.id, step.name, "before");
+      std::vector<UndoRecord> undo;  // this step's, so far
       try {
         run_statements(
             db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
@@ -247,7 +248,13 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
               if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
               ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
             },
-            ctx_.stop_signal);
+            ctx_.stop_signal,
+            [&](size_t index) {
+              // Journaled before the statement runs (ahead of it, in its round trip, on
+              // MariaDB): whatever commits has its undo recorded.
+              undo.push_back(plan_undo(db, step.up.statements[index], static_cast<int>(index + 1), undo));
+              journal.record_undo(attempt.attempt_id, record.position, undo.back());
+            });
         record.state = StepState::applied;
         record.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, record);

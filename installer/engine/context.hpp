@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/db/database.hpp"
+#include "installer/engine/exact_undo.hpp"
 #include "installer/engine/observer.hpp"
 #include "installer/journal/journal.hpp"
 
@@ -20,6 +21,7 @@ struct EngineContext {
   const std::atomic<int>* stop_signal = nullptr;
   EngineObserver* observer = nullptr;
   class FaultPoint* fault = nullptr;  ///< tests only (INSTALLER_TEST_FAULT)
+  PartialRevert partial_revert = PartialRevert::exact;
 
   /// Marks a point where tests may inject a crash.
   void reached(const char* phase, const std::string& update, const std::string& step, const std::string& point);

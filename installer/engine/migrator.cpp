@@ -33,6 +33,7 @@ std::string describe_revert_failure(const RevertOutcome& outcome) {
         "every down script of update {} ran, but the schema is not what it was before the update:{}", a.update_id,
         bullet_list(outcome.differences));
   }
+  for (const auto& note : outcome.notes) text += "\n  " + note;
   text += fmt::format(
       "\n  the journal marks attempt {} as revert_failed. Fix the cause in the database (the down scripts are in the "
       "journal's steps table), then start the installer again: it resumes the revert where it stopped and checks the "
@@ -49,6 +50,7 @@ std::vector<std::string> Migrator::recover(const Reconciliation& r) {
               unfinished->host);
     RevertOutcome outcome = Reverter(ctx_).revert(unfinished->attempt_id, RevertReason::recovery);
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
+    for (const auto& note : outcome.notes) log::info("{}", note);
     log::info("recovered: update {} reverted{}", unfinished->update_id,
               outcome.verified ? ", schema verified at its fingerprint before the update" : "");
     recovered.push_back(unfinished->update_id);
@@ -161,7 +163,9 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     if (outcome.atomic)
       done = "its transaction was rolled back: none of its steps or journal rows were committed";
     else
-      done = "the steps it had committed were reverted by their down scripts from the journal, newest first";
+      done = "what it had committed was reverted from the journal, newest first (whole steps by their down scripts)";
+    if (outcome.revert)
+      for (const auto& note : outcome.revert->notes) done += "\n    " + note;
     std::string verified =
         !outcome.fingerprint_restored
             ? fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences))
@@ -244,12 +248,14 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
                        update_id, attempt.attempt_id, attempt.finished_at, plan.size(), plan.size() == 1 ? "" : "s");
     for (const auto& down : plan) {
       out << fmt::format("-- step {}{}\n", down.step, down.transactional ? "" : " (outside a transaction)");
+      if (!down.partly_applied.empty()) out << "-- " << down.partly_applied << "\n";
       for (const auto& s : down.statements) out << s.text << ";\n";
     }
     out << "(dry run: nothing was changed)\n";
     return;
   }
   log::info("removing update {} (attempt {})", update_id, attempt.attempt_id);
+  ctx_.journal.ensure();  // a journal of an older format gets the columns the revert writes
   RevertOutcome outcome = reverter.revert(attempt.attempt_id, RevertReason::remove_update);
   if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
   out << fmt::format("removed update {}{}\n", update_id,

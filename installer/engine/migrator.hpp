@@ -14,10 +14,12 @@ namespace installer {
 
 struct MigrateOptions {
   bool auto_remove_unknown = false;
-  /// A run applying more updates than this fingerprints the schema before its first,
-  /// before its last and after its last update only: a fingerprint reads the whole
-  /// catalog, so one per update makes a long run quadratic. 0: every update, always.
-  int fingerprint_limit = 16;
+  /// A cost cap, off by default: a run applying more updates than this fingerprints the
+  /// schema before its first, before its last and after its last update only (a
+  /// fingerprint reads the whole catalog), and then a down script that leaves something
+  /// behind in the middle of the run is caught only at the run's first update.
+  /// 0: every update, always.
+  int fingerprint_limit = 0;
 };
 
 struct MigrateSummary {

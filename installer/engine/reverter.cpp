@@ -25,6 +25,14 @@ const char* to_string(RevertReason reason) {
 
 namespace {
 
+/// Failed or cut off part-way outside a transaction, or being reverted as such (also by
+/// an older installer, which ran the whole down script: revert_method "").
+bool partly_applied(const StepRecord& step) {
+  return step.state == StepState::applying ||
+         (step.state == StepState::reverting &&
+          (!step.revert_method.empty() || step.statements_done < step.statements_total));
+}
+
 bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRecord& attempt) {
   for (const auto& [id, last] : latest_attempts(all))
     if (id != attempt.update_id && last->state == UpdateState::applied && last->attempt_id > attempt.attempt_id)
@@ -60,7 +68,13 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
     if (!needs_revert(*it, RevertReason::remove_update)) continue;
     auto statements = split_sql(it->down_script, dialect);
     size_t skip = std::min(statements.size(), static_cast<size_t>(it->down_statements_done));
-    out.push_back({it->name, {statements.begin() + static_cast<long>(skip), statements.end()}, it->transactional});
+    PlannedDown down{it->name, {statements.begin() + static_cast<long>(skip), statements.end()}, it->transactional, ""};
+    if (partly_applied(*it) && ctx_.partial_revert != PartialRevert::strict_down) {
+      down.partly_applied = describe_partial_plan(*it);
+      if (it->revert_method != "tolerant-down" && down.partly_applied.find("its down script runs") == std::string::npos)
+        down.statements.clear();
+    }
+    out.push_back(std::move(down));
   }
   return out;
 }
@@ -130,6 +144,10 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
           throw;
         }
         i = end;
+      } else if (partly_applied(first) && ctx_.partial_revert != PartialRevert::strict_down) {
+        where.step = first.name;
+        revert_partly_applied(attempt, first, outcome.notes);
+        ++i;
       } else {
         StepRecord& step = first;
         auto started = Clock::now();

@@ -20,6 +20,9 @@ struct RevertOutcome {
   std::vector<std::string> differences;     ///< per kind of object, when not verified
   std::optional<StatementFailure> failure;  ///< the down statement that failed
   std::vector<std::string> remaining;       ///< steps still (partly) in the database after a failure
+  /// How each partly applied step was reverted ("step 002_x: ..."): exactly, statement by
+  /// statement, or by its down script, and why.
+  std::vector<std::string> notes;
   AttemptRecord attempt;                    ///< as journaled at the end
   bool ok() const { return reverted && (verified || verification_skipped); }
 };
@@ -29,6 +32,7 @@ struct PlannedDown {
   std::string step;
   std::vector<Statement> statements;  ///< those still to run
   bool transactional = true;
+  std::string partly_applied;  ///< for a step that failed part-way: how it will be undone
 };
 
 /// The one revert path: after a failed apply, after a crash, and for --remove-update.
@@ -52,6 +56,18 @@ class Reverter {
   /// outside a transaction with no statement committed, the fingerprint decides: a
   /// failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
   bool needs_revert(const StepRecord& step, RevertReason reason);
+
+  /// A step that failed (or was cut off) part-way, outside a transaction: its committed
+  /// statements are undone newest first from their undo records, and from the first
+  /// one without an exact inverse on by its down script, passing over statements
+  /// whose objects are absent (engine/partial_revert.cpp). Appends to notes.
+  void revert_partly_applied(AttemptRecord& attempt, StepRecord& step, std::vector<std::string>& notes);
+  /// Undoes the step's statements from their records; false when one has no exact
+  /// inverse (the step's revert_method is then "tolerant-down").
+  bool undo_exactly(AttemptRecord& attempt, StepRecord& step);
+  void run_down_tolerantly(AttemptRecord& attempt, StepRecord& step);
+  /// What --dry-run says of a partly applied step.
+  std::string describe_partial_plan(const StepRecord& step) const;
 
   EngineContext& ctx_;
 };

@@ -26,14 +26,30 @@ std::string StatementFailure::describe() const {
                      abbreviate(text), sqlstate.empty() ? "" : "[" + sqlstate + "] ", message);
 }
 
-void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
-                    const ScriptLocation& where, const std::function<void(int)>& on_done,
-                    const std::atomic<int>* stop) {
-  if (first >= statements.size()) return;
+StatementFailure statement_failure(const std::vector<Statement>& statements, size_t i, const ScriptLocation& where,
+                                   const DbError& e) {
+  StatementFailure f;
+  f.update_id = where.update_id;
+  f.step = where.step;
+  f.file = where.file;
+  f.statement = static_cast<int>(i + 1);
+  f.line = statements[i].line;
+  f.text = statements[i].text;
+  f.sqlstate = e.sqlstate();
+  f.message = e.what();
+  f.failure = e.failure();
+  return f;
+}
+
+namespace {
+
+void run_range(Database& db, const std::vector<Statement>& statements, size_t first, size_t last,
+               const ScriptLocation& where, const std::function<void(int)>& on_done, const std::atomic<int>* stop) {
+  if (first >= last) return;
   if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(first + 1), statements[first]);
   std::vector<std::string_view> texts;
-  texts.reserve(statements.size() - first);
-  for (size_t i = first; i < statements.size(); ++i) texts.emplace_back(statements[i].text);
+  texts.reserve(last - first);
+  for (size_t i = first; i < last; ++i) texts.emplace_back(statements[i].text);
   try {
     // Only an update's statements run with a stop to honour, and only those may be
     // cancelled by it; a revert's must run to the end.
@@ -49,17 +65,20 @@ void run_statements(Database& db, const std::vector<Statement>& statements, size
     // A statement cancelled because the operator asked to stop is a stop, not a failure.
     if (stop && stop->load() != 0 && e.session_usable())
       throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
-    StatementFailure f;
-    f.update_id = where.update_id;
-    f.step = where.step;
-    f.file = where.file;
-    f.statement = static_cast<int>(i + 1);
-    f.line = statements[i].line;
-    f.text = statements[i].text;
-    f.sqlstate = e.sqlstate();
-    f.message = e.what();
-    f.failure = e.failure();
-    throw StatementError(std::move(f));
+    throw StatementError(statement_failure(statements, i, where, e));
+  }
+}
+
+}  // namespace
+
+void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
+                    const ScriptLocation& where, const std::function<void(int)>& on_done,
+                    const std::atomic<int>* stop, const std::function<void(size_t)>& before_each) {
+  if (!before_each) return run_range(db, statements, first, statements.size(), where, on_done, stop);
+  for (size_t i = first; i < statements.size(); ++i) {
+    if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
+    before_each(i);
+    run_range(db, statements, i, i + 1, where, on_done, stop);
   }
 }
 

@@ -64,9 +64,15 @@ struct ScriptLocation {
 /// caller can journal progress. Throws StatementError for a failed statement.
 /// With `stop`, throws Interrupted once *stop is non-zero: before the next statement, or
 /// for the one the stop cancelled (where the statements went to the server together).
+/// With before_each, calls it with a statement's 0-based index before that statement is
+/// sent (and sends them one at a time).
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
                     const ScriptLocation& where, const std::function<void(int done)>& on_done = {},
-                    const std::atomic<int>* stop = nullptr);
+                    const std::atomic<int>* stop = nullptr, const std::function<void(size_t)>& before_each = {});
+
+/// The failure of statements[i], as the server reported it.
+StatementFailure statement_failure(const std::vector<Statement>& statements, size_t i, const ScriptLocation& where,
+                                   const DbError& e);
 
 using Clock = std::chrono::steady_clock;
 

@@ -31,6 +31,10 @@ class Journal {
   virtual void insert_step(long long attempt_id, const StepRecord& step) = 0;
   /// Writes a step's state, counters, duration and error.
   virtual void update_step(long long attempt_id, const StepRecord& step) = 0;
+  /// Journals what undoes one statement of step `position`, before the statement runs
+  /// (sent ahead of it where the session allows; the record's existence probe is
+  /// evaluated by the server as the record is written).
+  virtual void record_undo(long long attempt_id, int position, const UndoRecord& undo) = 0;
   /// Writes state, fingerprints, error and reason; finished_at is set for terminal states.
   virtual void update_attempt(const AttemptRecord& attempt) = 0;
 
@@ -41,7 +45,8 @@ class Journal {
 
 /// Version of the journal tables' layout written by this installer. A later release
 /// that changes them migrates older journals; an older one refuses newer journals.
-/// 1: updates and steps. 2: adds installs (install hooks).
-constexpr int kJournalFormat = 2;
+/// 1: updates and steps. 2: adds installs (install hooks). 3: adds undo (exact undo of a
+/// statement) and the steps' revert_method, undo_done and revert_note.
+constexpr int kJournalFormat = 3;
 
 }  // namespace installer

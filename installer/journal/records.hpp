@@ -1,4 +1,6 @@
 #pragma once
+#include "installer/db/undo.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,15 @@ struct StepRecord {
   std::string fingerprint_before;  ///< for steps outside a transaction: to detect residue of a failed statement
   long long duration_ms = 0;
   std::string error;
+  /// Steps outside a transaction: what undoes each statement, recorded before it ran
+  /// (load_attempt() only).
+  std::vector<UndoRecord> undo;
+  /// How a partly applied step is being reverted: "" (its down script, as a whole step's),
+  /// "exact" (undo records, newest first: undo_done of them so far) or "tolerant-down"
+  /// (its down script, passing over statements whose objects are absent).
+  std::string revert_method;
+  int undo_done = 0;
+  std::string revert_note;  ///< how the revert went, for operators
 };
 
 /// One run of an install hook (install.d), kept so each hook runs once per database.

@@ -3,6 +3,7 @@
 #include "installer/util/error.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <map>
@@ -135,10 +136,84 @@ std::vector<std::string> mariadb_ddl(const TableName& t) {
   };
 }
 
+std::vector<std::string> postgres_format3_ddl(const TableName& t) {
+  return {
+      fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS revert_method text NOT NULL DEFAULT '', "
+                  "ADD COLUMN IF NOT EXISTS undo_done integer NOT NULL DEFAULT 0, "
+                  "ADD COLUMN IF NOT EXISTS revert_note text NOT NULL DEFAULT ''",
+                  t("steps")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  " attempt_id bigint NOT NULL REFERENCES {} (attempt_id) ON DELETE CASCADE,"
+                  " position integer NOT NULL, statement integer NOT NULL, kind text NOT NULL,"
+                  " summary text NOT NULL, why text NOT NULL, detail text NOT NULL, existed boolean,"
+                  " PRIMARY KEY (attempt_id, position, statement))",
+                  t("undo"), t("updates")),
+  };
+}
+
+// MariaDB has ADD COLUMN IF NOT EXISTS too: an installer killed between these statements
+// leaves a journal the next one finishes.
+std::vector<std::string> mariadb_format3_ddl(const TableName& t) {
+  return {
+      fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS revert_method VARCHAR(32) NOT NULL DEFAULT '', "
+                  "ADD COLUMN IF NOT EXISTS undo_done INT NOT NULL DEFAULT 0, "
+                  "ADD COLUMN IF NOT EXISTS revert_note LONGTEXT NOT NULL DEFAULT ''",
+                  t("steps")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  " attempt_id BIGINT NOT NULL, position INT NOT NULL, statement INT NOT NULL,"
+                  " kind VARCHAR(32) NOT NULL, summary TEXT NOT NULL, why TEXT NOT NULL, detail LONGTEXT NOT NULL,"
+                  " existed BOOLEAN NULL,"
+                  " PRIMARY KEY (attempt_id, position, statement),"
+                  " FOREIGN KEY (attempt_id) REFERENCES {} (attempt_id) ON DELETE CASCADE)"
+                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                  t("undo"), t("updates")),
+  };
+}
+
+nlohmann::json name_json(const ObjectName& n) { return nlohmann::json::array({n.schema, n.name}); }
+ObjectName name_from(const nlohmann::json& j) {
+  if (!j.is_array() || j.size() != 2) return {};
+  return {j[0].get<std::string>(), j[1].get<std::string>()};
+}
+
+/// The parts of an undo record that only its kind reads, as one JSON text.
+std::string undo_detail(const UndoRecord& u) {
+  nlohmann::json j;
+  if (!u.statements.empty()) j["statements"] = u.statements;
+  if (!u.table.empty()) j["table"] = name_json(u.table);
+  if (!u.original_table.empty()) j["original_table"] = name_json(u.original_table);
+  if (!u.captured.empty()) j["captured"] = u.captured;
+  if (!u.column_renames.empty()) j["column_renames"] = u.column_renames;
+  if (u.concurrently) j["concurrently"] = true;
+  if (!u.creates_table.empty()) j["creates_table"] = name_json(u.creates_table);
+  return j.is_null() ? "{}" : j.dump();
+}
+
+void read_undo_detail(const std::string& text, UndoRecord& u) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    u.kind = UndoKind::none;  // unreadable: never trusted as an exact inverse
+    u.why = "its undo record could not be read";
+    return;
+  }
+  u.statements = j.value("statements", std::vector<std::string>{});
+  u.table = name_from(j.value("table", nlohmann::json()));
+  u.original_table = name_from(j.value("original_table", nlohmann::json()));
+  u.captured = j.value("captured", std::string());
+  u.column_renames = j.value("column_renames", std::vector<std::pair<std::string, std::string>>{});
+  u.concurrently = j.value("concurrently", false);
+  u.creates_table = name_from(j.value("creates_table", nlohmann::json()));
+}
+
 // A step row's columns after attempt_id, in the order of step_values().
 constexpr const char* kStepValueColumns =
     "position, name, up_checksum, down_checksum, down_script, transactional, state, statements_total, "
-    "statements_done, down_statements_done, fingerprint_before, duration_ms, error";
+    "statements_done, down_statements_done, fingerprint_before, duration_ms, error, revert_method, undo_done, "
+    "revert_note";
+constexpr const char* kStepPlaceholders = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+// PostgreSQL types the values of a VALUES list that is not an INSERT's by themselves.
+constexpr const char* kPostgresStepPlaceholders =
+    "(?::integer, ?, ?, ?, ?, ?::boolean, ?, ?::integer, ?::integer, ?::integer, ?, ?::bigint, ?, ?, ?::integer, ?)";
 
 std::vector<SqlValue> step_values(const StepRecord& s) {
   return {std::to_string(s.position),         s.name,
@@ -147,7 +222,8 @@ std::vector<SqlValue> step_values(const StepRecord& s) {
           std::string(to_string(s.state)),    std::to_string(s.statements_total),
           std::to_string(s.statements_done),  std::to_string(s.down_statements_done),
           s.fingerprint_before,               std::to_string(s.duration_ms),
-          s.error};
+          s.error,                            s.revert_method,
+          std::to_string(s.undo_done),        s.revert_note};
 }
 
 }  // namespace
@@ -208,14 +284,23 @@ void SqlJournal::ensure() {
                                 schema_, *current, INSTALLER_VERSION, kJournalFormat));
   }
   ensured_ = true;
+  format_ = kJournalFormat;
+}
+
+int SqlJournal::known_format() {
+  if (!format_) format_ = format().value_or(kJournalFormat);
+  return *format_;
 }
 
 // The journal evolves like a product's schema: each format adds to the previous one, and
 // an older journal is brought forward here, under the migration lock.
 void SqlJournal::migrate_format(int from) {
   auto name = [this](const char* t) { return table(t); };
-  if (from < 2)
-    db_.query(db_.engine() == Engine::postgres ? postgres_installs_ddl(name) : mariadb_installs_ddl(name));
+  const bool postgres = db_.engine() == Engine::postgres;
+  if (from < 2) db_.query(postgres ? postgres_installs_ddl(name) : mariadb_installs_ddl(name));
+  if (from < 3)
+    for (const auto& statement : postgres ? postgres_format3_ddl(name) : mariadb_format3_ddl(name))
+      db_.query(statement);
   db_.query(fmt::format("INSERT INTO {} (format_version, written_by) VALUES (?, ?)", table("journal_format")),
             {std::to_string(kJournalFormat), std::string("installer ") + INSTALLER_VERSION});
 }
@@ -280,11 +365,13 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
     index[a.attempt_id] = attempts.size();
     attempts.push_back(std::move(a));
   }
+  // Journals of format 2 have no revert columns yet (read-only commands do not migrate them).
+  const char* revert_columns = known_format() >= 3 ? "revert_method, undo_done, revert_note" : "'', 0, ''";
   auto steps = db_.query(fmt::format(
       "SELECT attempt_id, position, name, up_checksum, down_checksum, '', transactional, state, statements_total, "
-      "statements_done, down_statements_done, fingerprint_before, duration_ms, error FROM {} {} ORDER BY attempt_id, "
-      "position",
-      table("steps"), where), params);
+      "statements_done, down_statements_done, fingerprint_before, duration_ms, error, {} FROM {} {} ORDER BY "
+      "attempt_id, position",
+      revert_columns, table("steps"), where), params);
   for (const auto& r : steps) {
     auto it = index.find(number(r[0]));
     if (it == index.end()) continue;
@@ -301,6 +388,9 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
     s.fingerprint_before = text(r[11]);
     s.duration_ms = number(r[12]);
     s.error = text(r[13]);
+    s.revert_method = text(r[14]);
+    s.undo_done = static_cast<int>(number(r[15]));
+    s.revert_note = text(r[16]);
     attempts[it->second].steps.push_back(std::move(s));
   }
   return attempts;
@@ -314,9 +404,45 @@ AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
     for (const auto& r : downs)
       for (auto& s : a.steps)
         if (s.position == number(r[0])) s.down_script = text(r[1]);
+    if (known_format() >= 3) load_undo(a);
     return a;
   }
   throw std::runtime_error(fmt::format("journal: no attempt {}", attempt_id));
+}
+
+void SqlJournal::load_undo(AttemptRecord& a) {
+  auto rows = db_.query(fmt::format("SELECT position, statement, kind, summary, why, detail, existed FROM {} WHERE "
+                                    "attempt_id = ? ORDER BY position, statement",
+                                    table("undo")),
+                        {std::to_string(a.attempt_id)});
+  for (const auto& r : rows) {
+    UndoRecord u;
+    u.statement = static_cast<int>(number(r[1]));
+    u.kind = parse_undo_kind(text(r[2]));
+    u.summary = text(r[3]);
+    u.why = text(r[4]);
+    if (r[6]) u.existed = boolean(r[6]);
+    read_undo_detail(text(r[5]), u);
+    for (auto& s : a.steps)
+      if (s.position == number(r[0])) s.undo.push_back(std::move(u));
+  }
+}
+
+void SqlJournal::record_undo(long long attempt_id, int position, const UndoRecord& u) {
+  std::vector<SqlValue> params{std::to_string(attempt_id), std::to_string(position), std::to_string(u.statement),
+                               std::string(to_string(u.kind)), u.summary, u.why, undo_detail(u)};
+  std::string columns = "attempt_id, position, statement, kind, summary, why, detail, existed";
+  if (u.existence_probe.empty()) {
+    db_.write_soon(fmt::format("INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", table("undo"), columns), params);
+    return;
+  }
+  // The server answers the probe as it writes the record, in the same round trip as the
+  // statement that follows: nothing can come between the two.
+  params.insert(params.end(), u.probe_params.begin(), u.probe_params.end());
+  const char* values = db_.engine() == Engine::postgres ? "?::bigint, ?::integer, ?::integer, ?, ?, ?, ?"
+                                                        : "?, ?, ?, ?, ?, ?, ?";
+  db_.write_soon(fmt::format("INSERT INTO {} ({}) SELECT {}, ({})", table("undo"), columns, values, u.existence_probe),
+                 params);
 }
 
 long long SqlJournal::insert_attempt(const AttemptRecord& a) { return insert_attempt(a, false); }
@@ -339,7 +465,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
     std::string values;
     for (const auto& step : a.steps) {
       values += values.empty() ? "" : ", ";
-      values += "(?::integer, ?, ?, ?, ?, ?::boolean, ?, ?::integer, ?::integer, ?::integer, ?, ?::bigint, ?)";
+      values += kPostgresStepPlaceholders;
       auto row = step_values(step);
       params.insert(params.end(), row.begin(), row.end());
     }
@@ -365,18 +491,19 @@ void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
   std::vector<SqlValue> params{std::to_string(attempt_id)};
   auto row = step_values(s);
   params.insert(params.end(), row.begin(), row.end());
-  db_.write_soon(fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             table("steps"), kStepValueColumns),
-                 params);
+  db_.write_soon(
+      fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, {})", table("steps"), kStepValueColumns, kStepPlaceholders),
+      params);
 }
 
 void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
   db_.write_soon(fmt::format("UPDATE {} SET state = ?, statements_done = ?, down_statements_done = ?, duration_ms = ?, "
-                             "error = ? WHERE attempt_id = ? AND position = ?",
+                             "error = ?, revert_method = ?, undo_done = ?, revert_note = ? WHERE attempt_id = ? AND "
+                             "position = ?",
                              table("steps")),
                  {std::string(to_string(s.state)), std::to_string(s.statements_done),
-                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), s.error,
-                  std::to_string(attempt_id), std::to_string(s.position)});
+                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), s.error, s.revert_method,
+                  std::to_string(s.undo_done), s.revert_note, std::to_string(attempt_id), std::to_string(s.position)});
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {

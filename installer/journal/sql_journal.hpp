@@ -21,6 +21,7 @@ class SqlJournal : public Journal {
   long long insert_attempt_and_commit(const AttemptRecord& attempt) override;
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
+  void record_undo(long long attempt_id, int position, const UndoRecord& undo) override;
   void update_attempt(const AttemptRecord& attempt) override;
   std::vector<InstallRecord> installs() override;
   void record_install(const InstallRecord& record) override;
@@ -38,10 +39,14 @@ class SqlJournal : public Journal {
   std::vector<AttemptRecord> load_where(const std::string& where, const std::vector<SqlValue>& params);
   /// The journal's format, or nullopt when it does not exist (or was left half-created).
   std::optional<int> format();
+  /// format(), read once per session (ensure() sets it).
+  int known_format();
+  void load_undo(AttemptRecord& attempt);
 
   Database& db_;
   std::string schema_;
   bool ensured_ = false;
+  std::optional<int> format_;
 };
 
 }  // namespace installer

@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
+#include "installer/mariadb/maria_undo.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
@@ -164,14 +165,11 @@ class MariaDatabase : public SqlSession {
   Fingerprint fingerprint(const std::string& journal) override {
     static const std::string sql = mariadb_fingerprint_sql();
     Fingerprint fp;
-    std::vector<SqlValue> params(4, SqlValue(journal + "_updates"));
-    params[1] = journal + "_steps";
-    params[2] = journal + "_journal_format";
-    params[3] = journal + "_installs";
     // The query names the journal's tables in every branch that lists tables.
+    const auto& tables = journal_table_names();
     std::vector<SqlValue> all;
     size_t placeholders = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
-    for (size_t i = 0; i < placeholders; ++i) all.push_back(params[i % 4]);
+    for (size_t i = 0; i < placeholders; ++i) all.push_back(journal_table(engine_, journal, tables[i % tables.size()]).second);
     // Every kind is present, with count 0 when there is none: an empty schema is a
     // fingerprint too, not "nothing recorded".
     for (const char* kind : {"column", "constraint", "event", "index", "routine", "table", "trigger", "view"})
@@ -187,6 +185,11 @@ class MariaDatabase : public SqlSession {
             std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
         schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
     return rows[0][0] != std::string("0");
+  }
+
+  StatementUndo* statement_undo() override {
+    if (!undo_) undo_ = make_mariadb_undo(*this);
+    return undo_.get();
   }
 
   std::string quote_identifier(const std::string& name) const override {
@@ -320,6 +323,7 @@ class MariaDatabase : public SqlSession {
   MYSQL* conn_ = nullptr;
   std::string lock_prefix_;
   std::vector<std::string> deferred_;  // write_soon()'s statements, bound, oldest first
+  std::unique_ptr<StatementUndo> undo_;
 };
 
 }  // namespace

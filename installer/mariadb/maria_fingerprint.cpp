@@ -2,35 +2,37 @@
 
 namespace installer {
 
-// Every branch that lists tables leaves out the journal's four tables, bound in the
-// order updates, steps, journal_format, installs. Sorting is on bytes: the information_schema
+// Every branch that lists tables leaves out the journal's tables ({journal}: one
+// placeholder for each of journal_table_names()). Sorting is on bytes: the information_schema
 // collations are case-insensitive and would let equal-looking items swap places.
 // Column order is left out, as on PostgreSQL. No correlated subqueries: MariaDB fills an
 // information_schema table again for every outer row of one, which made a fingerprint of
 // 1,000 tables take minutes; grouped derived tables are filled once.
 std::string mariadb_fingerprint_sql() {
-  return R"SQL(
+  std::string placeholders;
+  for (size_t i = 0; i < journal_table_names().size(); ++i) placeholders += i == 0 ? "?" : ", ?";
+  std::string sql = R"SQL(
 SELECT kind, COUNT(*), MD5(GROUP_CONCAT(item ORDER BY CAST(item AS BINARY) SEPARATOR '\n'))
 FROM (
   SELECT 'table' AS kind,
          CONCAT_WS(' ', t.TABLE_NAME, t.TABLE_TYPE, IFNULL(t.ENGINE, ''), IFNULL(t.TABLE_COLLATION, ''),
                    t.TABLE_COMMENT) AS item
     FROM information_schema.TABLES t
-    WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME NOT IN (?, ?, ?, ?)
+    WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME NOT IN ({journal})
   UNION ALL
   SELECT 'column',
          CONCAT_WS(' ', c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE,
                    IFNULL(c.COLUMN_DEFAULT, '<no default>'), c.EXTRA, IFNULL(c.GENERATION_EXPRESSION, ''),
                    IFNULL(c.CHARACTER_SET_NAME, ''), IFNULL(c.COLLATION_NAME, ''), c.COLUMN_COMMENT)
     FROM information_schema.COLUMNS c
-    WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME NOT IN (?, ?, ?, ?)
+    WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME NOT IN ({journal})
   UNION ALL
   SELECT 'index',
          CONCAT_WS(' ', s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE,
                    GROUP_CONCAT(CONCAT(s.COLUMN_NAME, IFNULL(CONCAT('(', s.SUB_PART, ')'), ''), IFNULL(s.COLLATION, ''))
                                 ORDER BY s.SEQ_IN_INDEX SEPARATOR ','))
     FROM information_schema.STATISTICS s
-    WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN (?, ?, ?, ?)
+    WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN ({journal})
     GROUP BY s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE
   UNION ALL
   SELECT 'constraint',
@@ -55,7 +57,7 @@ FROM (
                  WHERE CONSTRAINT_SCHEMA = DATABASE()
                  GROUP BY TABLE_NAME, CONSTRAINT_NAME) cc
       ON cc.TABLE_NAME = tc.TABLE_NAME AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
-    WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.TABLE_NAME NOT IN (?, ?, ?, ?)
+    WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.TABLE_NAME NOT IN ({journal})
   UNION ALL
   SELECT 'view', CONCAT_WS(' ', v.TABLE_NAME, MD5(v.VIEW_DEFINITION), v.CHECK_OPTION, v.SECURITY_TYPE, v.ALGORITHM)
     FROM information_schema.VIEWS v
@@ -90,6 +92,9 @@ FROM (
 GROUP BY kind
 ORDER BY kind
 )SQL";
+  for (size_t at = sql.find("{journal}"); at != std::string::npos; at = sql.find("{journal}", at))
+    sql.replace(at, 9, placeholders);
+  return sql;
 }
 
 }  // namespace installer

@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
+#include "installer/postgres/pg_undo.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
@@ -266,6 +267,11 @@ class PgDatabase : public SqlSession {
     return rows[0][0] == std::string("t");
   }
 
+  StatementUndo* statement_undo() override {
+    if (!undo_) undo_ = make_postgres_undo(*this);
+    return undo_.get();
+  }
+
   std::string quote_identifier(const std::string& name) const override {
     std::string out = "\"";
     for (char c : name) {
@@ -504,6 +510,7 @@ class PgDatabase : public SqlSession {
   long prepared_count_ = 0;
   std::string fingerprint_sql_;
   std::string conninfo_;
+  std::unique_ptr<StatementUndo> undo_;
 };
 
 }  // namespace

@@ -78,7 +78,7 @@ std::string app_schema() { return on_postgres() ? "current_schema()" : "DATABASE
 
 std::string not_journal(const std::string& column) {
   std::string list;
-  for (const auto& t : journal_table_names()) list += (list.empty() ? "" : ", ") + literal(t);
+  for (const auto& t : journal_tables_on_engine()) list += (list.empty() ? "" : ", ") + literal(t);
   return column + " NOT IN (" + list + ")";
 }
 
@@ -101,9 +101,9 @@ ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* mes
 
 std::string journal(const std::string& table) { return on_postgres() ? "installer." + table : "installer_" + table; }
 
-std::vector<std::string> journal_table_names() {
+std::vector<std::string> journal_tables_on_engine() {
   std::vector<std::string> names;
-  for (const char* t : {"updates", "steps", "journal_format", "installs"})
+  for (const char* t : {"updates", "steps", "journal_format", "installs", "undo"})
     names.push_back(on_postgres() ? std::string(t) : std::string("installer_") + t);
   return names;
 }
@@ -220,10 +220,10 @@ std::set<std::string> ScratchDatabase::objects() const {
 
 bool ScratchDatabase::journal_exists() const {
   long n = 0;
-  for (const auto& t : journal_table_names())
+  for (const auto& t : journal_tables_on_engine())
     n += count(fmt::format("SELECT count(*) FROM information_schema.tables WHERE table_schema = {} AND table_name = {}",
                            on_postgres() ? "'installer'" : "DATABASE()", literal(t)));
-  return n == static_cast<long>(journal_table_names().size());
+  return n == static_cast<long>(journal_tables_on_engine().size());
 }
 
 long ScratchDatabase::journal_attempts(const std::string& state, const std::string& update_id) const {
@@ -246,8 +246,8 @@ std::string ScratchDatabase::attempt_field(long long attempt_id, const std::stri
 std::vector<JournalStep> journal_steps(const ScratchDatabase& db, long long attempt_id) {
   std::vector<JournalStep> steps;
   for (const auto& r : db.query(fmt::format(
-           "SELECT position, name, state, statements_total, statements_done, down_statements_done, transactional "
-           "FROM {} WHERE attempt_id = {} ORDER BY position",
+           "SELECT position, name, state, statements_total, statements_done, down_statements_done, transactional, "
+           "revert_method, undo_done FROM {} WHERE attempt_id = {} ORDER BY position",
            journal("steps"), attempt_id))) {
     JournalStep s;
     s.position = std::stoi(r[0].value_or("0"));
@@ -257,6 +257,8 @@ std::vector<JournalStep> journal_steps(const ScratchDatabase& db, long long atte
     s.statements_done = std::stoi(r[4].value_or("0"));
     s.down_statements_done = std::stoi(r[5].value_or("0"));
     s.transactional = truthy(r[6]);
+    s.revert_method = r[7].value_or("");
+    s.undo_done = std::stoi(r[8].value_or("0"));
     steps.push_back(s);
   }
   return steps;

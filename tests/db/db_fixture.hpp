@@ -62,8 +62,8 @@ inline std::string sqlstate(const char* postgres, const char* mariadb) { return 
 /// PostgreSQL (a schema of its own), `installer_updates` in the application's database
 /// on MariaDB. Spelled out here, independently of the product's journal_table().
 std::string journal(const std::string& table);
-/// The bare table names of the journal on this engine (updates, steps, journal_format, installs).
-std::vector<std::string> journal_table_names();
+/// The bare table names of the journal on this engine (updates, steps, journal_format, installs, undo).
+std::vector<std::string> journal_tables_on_engine();
 
 /// Whether a value from a query is true: PostgreSQL says "t", MariaDB "1".
 bool truthy(const SqlValue& v);
@@ -128,6 +128,8 @@ struct JournalStep {
   int statements_done = 0;
   int down_statements_done = 0;
   bool transactional = false;
+  std::string revert_method;  ///< "" (the whole down script), "exact" or "tolerant-down"
+  int undo_done = 0;
 };
 std::vector<JournalStep> journal_steps(const ScratchDatabase& db, long long attempt_id);
 

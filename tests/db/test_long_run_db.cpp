@@ -106,3 +106,30 @@ TEST_CASE("removing a long run's updates together compares the schema once, with
   CHECK(ok.err.find("removed 5 updates; the schema was compared once, after the oldest of them (1)") != std::string::npos);
   CHECK(clean.journal_attempts("removed") == 5);
 }
+
+TEST_CASE("by default every update of a long run is fingerprinted: an incomplete down is caught at its own update") {
+  // More updates than the old default limit of 16, with update 10's down script leaving a
+  // table behind.
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_updates(tree, 20, /*leaky=*/10);
+  std::map<std::string, std::string> env{{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
+  RunResult applied = run_installer({"migrate"}, env);
+  INFO(applied.err);
+  REQUIRE(applied.exit_code == 0);
+  for (int n = 1; n <= 20; ++n) {
+    CAPTURE(n);
+    CHECK_FALSE(db.attempt_field(db.latest_attempt(std::to_string(n)), "fingerprint_before").empty());
+  }
+  for (int n = 20; n > 10; --n) {
+    RunResult removed = run_installer({"--remove-update", std::to_string(n)}, env);
+    INFO(removed.all());
+    CHECK(removed.exit_code == 0);
+    CHECK(removed.out.find("schema verified equal to its fingerprint before the update") != std::string::npos);
+  }
+  RunResult leaky = run_installer({"--remove-update", "10"}, env);
+  INFO(leaky.all());
+  CHECK(leaky.exit_code == 79);
+  CHECK(leaky.err.find("table: 9 before, 10 now") != std::string::npos);
+  CHECK(db.journal_attempts("revert_failed", "10") == 1);
+}

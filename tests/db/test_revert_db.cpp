@@ -173,9 +173,18 @@ TEST_CASE("a failure at each statement position of a 5-step update ends with the
         const bool failing = step.position == step_no;
         const int committed = failing ? statement_no - 1 : step.statements_total;
         CHECK(step.statements_done == committed);
-        if (committed > 0) {
+        if (committed > 0 && failing && step.revert_method == "exact") {
+          // Undone from its undo records, newest first: its down script did not run.
+          CHECK(step.state == "reverted");
+          CHECK(step.down_statements_done == 0);
+          CHECK(step.undo_done >= committed);
+        } else if (committed > 0) {
           CHECK(step.state == "reverted");
           CHECK(step.down_statements_done == static_cast<int>(spec.down().size()));
+          // MariaDB knows an exact inverse of every statement here; PostgreSQL none of
+          // ALTER TABLE, so its partly applied steps with one are left to the down script.
+          if (failing) CHECK(step.revert_method == (on_postgres() ? "tolerant-down" : "exact"));
+          else CHECK(step.revert_method == "");
         } else {
           CHECK(step.state == "rolled_back");
           CHECK(step.down_statements_done == 0);

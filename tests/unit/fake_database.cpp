@@ -39,7 +39,8 @@ void FakeDatabase::rollback() noexcept {
   log_.push_back("ROLLBACK");
 }
 
-void FakeDatabase::execute(const std::string& statement) {
+void FakeDatabase::execute(const std::string& sql) {
+  const std::string statement = sql_form(sql).value_or(sql);
   check_alive();
   ++executed_;
   log_.push_back(statement);
@@ -73,6 +74,45 @@ void FakeDatabase::execute(const std::string& statement) {
   }
   // MariaDB commits the open transaction before and after every DDL statement.
   if (ddl && !transactional_ddl_ && snapshot_) snapshot_ = state_;
+}
+
+// CREATE TABLE x, DROP TABLE [IF EXISTS] x and INSERT INTO x ...: the SQL spellings of the
+// fake's words, which exact undo can read.
+std::optional<std::string> FakeDatabase::sql_form(const std::string& statement) {
+  auto after = [&](const char* prefix) -> std::optional<std::string> {
+    std::string p(prefix);
+    if (statement.rfind(p, 0) != 0) return std::nullopt;
+    return statement.substr(p.size());
+  };
+  if (auto x = after("CREATE TABLE ")) return "create " + *x;
+  if (auto x = after("DROP TABLE IF EXISTS ")) return "drop if exists " + *x;
+  if (auto x = after("DROP TABLE ")) return "drop " + *x;
+  if (after("INSERT INTO ")) return std::string("insert");
+  return std::nullopt;
+}
+
+UndoRecord FakeStatementUndo::plan(const StatementEffect& effect) {
+  UndoRecord r;
+  if (effect.action != Action::create || effect.kind != ObjectKind::table) {
+    r.kind = UndoKind::none;
+    r.why = "the fake undoes CREATE TABLE only";
+    return r;
+  }
+  r.kind = UndoKind::run;
+  r.statements = {"DROP TABLE IF EXISTS " + effect.objects[0].name};
+  r.existence_probe = "exists " + effect.objects[0].name;
+  r.creates_table = effect.objects[0];
+  return r;
+}
+
+void FakeStatementUndo::undo(const UndoRecord& record, bool) {
+  if (record.kind != UndoKind::run) throw NotExact("the fake runs statements only");
+  if (record.existed.value_or(false)) return;
+  for (const auto& statement : record.statements) db_.execute(statement);
+}
+
+bool FakeStatementUndo::absent_or_present(const DbError& error) const {
+  return error.sqlstate() == "42P01" || error.sqlstate() == "42P07";
 }
 
 std::vector<SqlRow> FakeDatabase::query(const std::string& sql, const std::vector<SqlValue>&) {
@@ -132,9 +172,26 @@ void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
     s.down_statements_done = step.down_statements_done;
     s.duration_ms = step.duration_ms;
     s.error = step.error;
+    s.revert_method = step.revert_method;
+    s.undo_done = step.undo_done;
+    s.revert_note = step.revert_note;
     return;
   }
   throw std::runtime_error("fake journal: no step to update");
+}
+
+void FakeJournal::record_undo(long long attempt_id, int position, const UndoRecord& undo) {
+  db_.check_alive();
+  for (auto& s : find(attempt_id).steps) {
+    if (s.position != position) continue;
+    UndoRecord stored = undo;
+    if (stored.existence_probe.rfind("exists ", 0) == 0)
+      stored.existed = db_.state().objects.count(stored.existence_probe.substr(7)) > 0;
+    stored.existence_probe.clear();
+    s.undo.push_back(std::move(stored));
+    return;
+  }
+  throw std::runtime_error("fake journal: no step for an undo record");
 }
 
 void FakeJournal::update_attempt(const AttemptRecord& attempt) {

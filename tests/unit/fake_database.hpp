@@ -2,6 +2,7 @@
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/database.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/db/undo.hpp"
 #include "installer/journal/journal.hpp"
 
 #include <memory>
@@ -20,6 +21,20 @@ struct FakeState {
   std::vector<AttemptRecord> attempts;
   long long next_attempt = 1;
   std::vector<InstallRecord> installs;
+};
+
+class FakeDatabase;
+
+/// Exact undo for the fake's CREATE TABLE: DROP TABLE IF EXISTS, unless the table was there.
+class FakeStatementUndo : public StatementUndo {
+ public:
+  explicit FakeStatementUndo(FakeDatabase& db) : db_(db) {}
+  UndoRecord plan(const StatementEffect& effect) override;
+  void undo(const UndoRecord& record, bool in_doubt) override;
+  bool absent_or_present(const DbError& error) const override;
+
+ private:
+  FakeDatabase& db_;
 };
 
 /// A database for unit tests of the engine's decisions. Step statements are a tiny
@@ -69,6 +84,10 @@ class FakeDatabase : public Database {
   /// Called by FakeJournal before each journal write: a dead session cannot write.
   void check_alive() const;
 
+  /// Exact undo for CREATE TABLE, off unless a test asks for it.
+  void enable_exact_undo() { undo_ = std::make_unique<FakeStatementUndo>(*this); }
+  StatementUndo* statement_undo() override { return undo_.get(); }
+
  private:
   bool transactional_ddl_;
   FakeState state_;
@@ -79,6 +98,9 @@ class FakeDatabase : public Database {
   DbFailure fail_how_ = DbFailure::statement;
   std::string fail_needle_;
   bool dead_ = false;
+  std::unique_ptr<FakeStatementUndo> undo_;
+
+  static std::optional<std::string> sql_form(const std::string& statement);
 };
 
 /// The journal kept inside FakeState, so it commits and rolls back with the "schema".
@@ -97,6 +119,7 @@ class FakeJournal : public Journal {
   }
   void insert_step(long long attempt_id, const StepRecord& step) override;
   void update_step(long long attempt_id, const StepRecord& step) override;
+  void record_undo(long long attempt_id, int position, const UndoRecord& undo) override;
   void update_attempt(const AttemptRecord& attempt) override;
   std::vector<InstallRecord> installs() override { return db_.state().installs; }
   void record_install(const InstallRecord& record) override { db_.state().installs.push_back(record); }

@@ -150,7 +150,7 @@ TEST_CASE("a step outside the transaction that fails is reverted through the rev
   std::string message;
   CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
   CHECK(h.fingerprint() == before);
-  CHECK(message.find("reverted by their down scripts") != std::string::npos);
+  CHECK(message.find("was reverted from the journal, newest first") != std::string::npos);
   const AttemptRecord& failed = h.last_attempt();
   CHECK(failed.state == UpdateState::failed);
   REQUIRE(failed.steps.size() == 2);  // 003 never ran
@@ -296,4 +296,105 @@ TEST_CASE("atomic engine: a session lost mid-update leaves nothing to recover") 
   auto summary = h.migrate(catalog_of({base_update(), five_statement_update()}));
   CHECK(summary.recovered.empty());
   CHECK(summary.applied == std::vector<std::string>{"u2"});
+}
+
+// ---------------------------------------------------------------- exact undo of a partly applied step
+
+namespace {
+
+/// A MariaDB-like engine with exact undo for CREATE TABLE.
+struct ExactHarness : Harness {
+  ExactHarness() : Harness(false) { db.enable_exact_undo(); }
+  size_t ran(const std::string& statement) { return static_cast<size_t>(std::count(db.log().begin(), db.log().end(), statement)); }
+};
+
+}  // namespace
+
+TEST_CASE("exact undo: a step that failed part-way is undone from its records, without its down script") {
+  ExactHarness h;
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  // The down is written for the whole step: "drop later" fails on a partly applied one.
+  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b; fail; CREATE TABLE later",
+                                      "drop later; drop b; drop a"}});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
+  CHECK(h.fingerprint() == before);
+  CHECK(h.ran("drop if exists b") == 1);
+  CHECK(h.ran("drop if exists a") == 1);
+  CHECK(h.ran("drop later") == 0);
+  const StepRecord& step = h.last_attempt().steps[0];
+  CHECK(step.state == StepState::reverted);
+  CHECK(step.revert_method == "exact");
+  CHECK(step.undo_done == 3);  // the failed statement's record is passed over: it committed nothing
+  CHECK(step.undo.size() == 3);
+  CHECK(message.find("undone exactly, statement by statement, newest first (statements 2, 1)") != std::string::npos);
+}
+
+TEST_CASE("exact undo: from a statement without an exact inverse on, the down script runs, passing over the absent") {
+  ExactHarness h;
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; insert; CREATE TABLE b; fail; CREATE TABLE later",
+                                      "DROP TABLE later; DROP TABLE b; DROP TABLE a"}});
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
+  CHECK(h.fingerprint() == before);
+  const StepRecord& step = h.last_attempt().steps[0];
+  CHECK(step.revert_method == "tolerant-down");
+  CHECK(step.revert_note.find("undone exactly: 3; statement 2 (insert) has no exact inverse") != std::string::npos);
+  CHECK(step.revert_note.find("passing over 2 statement(s)") != std::string::npos);  // later, and b (undone already)
+  CHECK(h.ran("drop a") == 1);
+}
+
+TEST_CASE("exact undo: the modes the real-history harness compares") {
+  for (PartialRevert mode : {PartialRevert::tolerant_down, PartialRevert::strict_down}) {
+    ExactHarness h;
+    h.ctx.partial_revert = mode;
+    Update u = make_update("u1", "1", {{"001_x", "CREATE TABLE a; fail; CREATE TABLE later", "DROP TABLE later; DROP TABLE a"}});
+    ExitCode code = h.migrate_fails(catalog_of({u}));
+    if (mode == PartialRevert::tolerant_down) {
+      CHECK(code == exit_update_failed);
+      CHECK(h.last_attempt().steps[0].revert_method == "tolerant-down");
+    } else {
+      CHECK(code == exit_revert_failed);  // the whole-step down meets a partly applied step
+      CHECK(h.last_attempt().steps[0].revert_method.empty());
+    }
+  }
+}
+
+TEST_CASE("exact undo: after a crash, the statement in flight is undone only if it created what it names") {
+  ExactHarness h;
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  // "CREATE TABLE base" names a table that was there before the update: whether or not
+  // the statement ran, undoing it must not drop that table.
+  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE base", "drop base; drop a"}});
+  h.db.fail_at(2, DbFailure::connection_lost);  // the session dies as "CREATE TABLE base" is sent
+  CHECK_THROWS(h.migrate(catalog_of({base_update(), u})));
+  h.db.reconnect();
+  CHECK(h.db.state().attempts.back().state == UpdateState::applying);
+  CHECK(h.db.state().attempts.back().steps[0].error.empty());  // nobody knows how the statement ended
+  CHECK_THROWS(h.migrate(catalog_of({base_update(), u})));  // recovered, then the update fails for real
+  const AttemptRecord& recovered = h.db.state().attempts[1];
+  CHECK(recovered.state == UpdateState::failed);
+  CHECK(recovered.steps[0].revert_method == "exact");
+  CHECK(h.db.state().objects.count("base") == 1);
+  CHECK(h.fingerprint() == before);
+}
+
+TEST_CASE("exact undo: a revert cut off half-way resumes where it stopped") {
+  ExactHarness h;
+  Update u = make_update("u1", "1", {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c; fail", "drop c; drop b; drop a"}});
+  h.db.fail_at(6, DbFailure::connection_lost);  // CREATE a, b, c, fail, DROP c, DROP b: the 6th
+  CHECK_THROWS(h.migrate(catalog_of({u})));
+  h.db.reconnect();
+  const StepRecord& cut = h.db.state().attempts[0].steps[0];
+  CHECK(cut.state == StepState::reverting);
+  CHECK(cut.undo_done == 2);  // the failed statement's record and c's
+  CHECK(h.db.state().objects == std::set<std::string>{"a", "b"});
+  CHECK(h.migrate_fails(catalog_of({u})) == exit_update_failed);
+  CHECK(h.db.state().attempts[0].state == UpdateState::failed);
+  CHECK(h.ran("drop if exists c") == 2);  // once per attempt: the resumed revert did not run it again
+  CHECK(h.db.state().objects.empty());
 }

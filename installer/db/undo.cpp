@@ -1,0 +1,37 @@
+#include "installer/db/undo.hpp"
+
+namespace installer {
+
+const char* sql_keyword(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::table: return "TABLE";
+    case ObjectKind::view: return "VIEW";
+    case ObjectKind::materialized_view: return "MATERIALIZED VIEW";
+    case ObjectKind::index: return "INDEX";
+    case ObjectKind::sequence: return "SEQUENCE";
+    case ObjectKind::procedure: return "PROCEDURE";
+    case ObjectKind::function: return "FUNCTION";
+    case ObjectKind::trigger: return "TRIGGER";
+    case ObjectKind::event: return "EVENT";
+    case ObjectKind::none: break;
+  }
+  return "";
+}
+
+const char* to_string(UndoKind kind) {
+  switch (kind) {
+    case UndoKind::nothing: return "nothing";
+    case UndoKind::run: return "run";
+    case UndoKind::restore_table: return "restore_table";
+    case UndoKind::none: return "none";
+  }
+  return "none";
+}
+
+UndoKind parse_undo_kind(const std::string& text) {
+  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table})
+    if (text == to_string(k)) return k;
+  return UndoKind::none;  // an unknown word from a newer installer: never trusted as exact
+}
+
+}  // namespace installer
