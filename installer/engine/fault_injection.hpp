@@ -12,7 +12,8 @@ namespace installer {
 ///   PHASE   apply | revert
 ///   POINT   before (the step's first statement) | statement=N (after the Nth statement
 ///           of the step's script) | after (the step is journaled) | commit (just before
-///           the COMMIT that holds the step; PostgreSQL transactional steps)
+///           the COMMIT that holds the step; PostgreSQL transactional steps) | undo=N
+///           (revert of a step that failed part-way: statement N was undone exactly)
 ///   ACTION  kill (SIGKILL the installer; the default) | kill-session (the server
 ///           terminates the installer's session; COMMIT then finds it gone: in doubt)
 /// Never set it in production: it exists for the test suites and docs/reliability.md.

@@ -106,7 +106,8 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
       return give_up(fmt::format("{}the inverse of {} failed ([{}] {})", done, statement_label(r), e.sqlstate(),
                                  e.what()));
     }
-    if (r.kind != UndoKind::nothing) undone.push_back(std::to_string(r.statement));
+    if (r.kind == UndoKind::restore_table || (r.kind == UndoKind::run && !r.existed.value_or(false)))
+      undone.push_back(std::to_string(r.statement));
     step.undo_done = static_cast<int>(n + 1);
     ctx_.journal.update_step(attempt.attempt_id, step);
     ctx_.reached("revert", attempt.update_id, step.name, "undo=" + std::to_string(r.statement));
