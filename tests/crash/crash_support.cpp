@@ -146,6 +146,7 @@ std::vector<StepDef> Bench::reverted_after_failure() const {
   else
     group_start = failing + 1;  // 005_broken's first statement committed
   for (size_t i = 0; i < group_start; ++i) out.push_back(steps_[i]);
+  if (group_start == failing + 1) out.back().undone = {1};
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -169,8 +170,12 @@ namespace {
 void step_points(std::vector<KillPoint>& out, const std::string& phase, const StepDef& step,
                  const std::vector<std::string>& statements, const std::string& action) {
   out.push_back({phase, "2.0", step.name, "before", action});
-  for (size_t n = 1; n <= statements.size(); ++n)
-    out.push_back({phase, "2.0", step.name, fmt::format("statement={}", n), action});
+  if (phase == "revert" && !step.undone.empty()) {
+    for (int n : step.undone) out.push_back({phase, "2.0", step.name, fmt::format("undo={}", n), action});
+  } else {
+    for (size_t n = 1; n <= statements.size(); ++n)
+      out.push_back({phase, "2.0", step.name, fmt::format("statement={}", n), action});
+  }
   out.push_back({phase, "2.0", step.name, "after", action});
 }
 

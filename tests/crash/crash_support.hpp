@@ -36,6 +36,9 @@ struct StepDef {
   std::vector<std::string> up;
   std::vector<std::string> down;
   bool transactional = true;  ///< PostgreSQL only: false puts the step outside the transaction
+  /// A step that failed part-way is undone from its undo records, not by its down
+  /// script: the statements undone, newest first (its revert points are undo=N).
+  std::vector<int> undone = {};
 };
 
 /// How the four-step update 2.0 is written.
