@@ -1,6 +1,7 @@
 #include "installer/journal/sql_journal.hpp"
 
 #include "installer/util/error.hpp"
+#include "installer/util/redact.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -222,8 +223,8 @@ std::vector<SqlValue> step_values(const StepRecord& s) {
           std::string(to_string(s.state)),    std::to_string(s.statements_total),
           std::to_string(s.statements_done),  std::to_string(s.down_statements_done),
           s.fingerprint_before,               std::to_string(s.duration_ms),
-          s.error,                            s.revert_method,
-          std::to_string(s.undo_done),        s.revert_note};
+          redact(s.error),                    s.revert_method,
+          std::to_string(s.undo_done),        redact(s.revert_note)};
 }
 
 }  // namespace
@@ -458,8 +459,8 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
       is_terminal(a.state) ? ", " + finished_now() : "");
   std::vector<SqlValue> params{a.update_id,          a.version,           a.checksum,         a.description,
                                join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
-                               a.fingerprint_before, a.fingerprint_after, a.error,            a.error_step,
-                               a.error_statement,    a.error_sqlstate,    a.reason};
+                               a.fingerprint_before, a.fingerprint_after, redact(a.error),    a.error_step,
+                               redact(a.error_statement),    a.error_sqlstate,    a.reason};
   if (db_.engine() == Engine::postgres && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;
@@ -502,8 +503,8 @@ void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
                              "position = ?",
                              table("steps")),
                  {std::string(to_string(s.state)), std::to_string(s.statements_done),
-                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), s.error, s.revert_method,
-                  std::to_string(s.undo_done), s.revert_note, std::to_string(attempt_id), std::to_string(s.position)});
+                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), redact(s.error), s.revert_method,
+                  std::to_string(s.undo_done), redact(s.revert_note), std::to_string(attempt_id), std::to_string(s.position)});
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {
@@ -511,8 +512,8 @@ void SqlJournal::update_attempt(const AttemptRecord& a) {
   db_.query(fmt::format("UPDATE {} SET state = ?, fingerprint_before = ?, fingerprint_after = ?, error = ?, "
                         "error_step = ?, error_statement = ?, error_sqlstate = ?, reason = ?{} WHERE attempt_id = ?",
                         table("updates"), finished),
-            {std::string(to_string(a.state)), a.fingerprint_before, a.fingerprint_after, a.error, a.error_step,
-             a.error_statement, a.error_sqlstate, a.reason, std::to_string(a.attempt_id)});
+            {std::string(to_string(a.state)), a.fingerprint_before, a.fingerprint_after, redact(a.error), a.error_step,
+             redact(a.error_statement), a.error_sqlstate, a.reason, std::to_string(a.attempt_id)});
 }
 
 }  // namespace installer

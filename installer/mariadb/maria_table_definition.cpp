@@ -75,16 +75,28 @@ std::string without_auto_increment(const std::string& options) {
 
 }  // namespace
 
+namespace {
+
+/// SHOW CREATE TABLE's lines; a newline inside a `name` (it may hold one) does not end one.
+std::vector<std::string> definition_lines(const std::string& text) {
+  std::vector<std::string> lines(1);
+  bool in_name = false;
+  for (char c : text) {
+    if (c == '`') in_name = !in_name;  // a doubled backtick toggles twice
+    if (c == '\n' && !in_name) {
+      lines.emplace_back();
+      continue;
+    }
+    lines.back() += c;
+  }
+  return lines;
+}
+
+}  // namespace
+
 TableDefinition parse_table_definition(const std::string& show_create) {
   TableDefinition t;
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start <= show_create.size()) {
-    size_t nl = show_create.find('\n', start);
-    lines.push_back(show_create.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
+  std::vector<std::string> lines = definition_lines(show_create);
   if (lines.empty() || !starts_with(lines[0], "CREATE ") || lines[0].back() != '(')
     throw NotExact("SHOW CREATE TABLE did not describe a table");
   size_t i = 1;

@@ -221,3 +221,29 @@ TEST_CASE("real histories: every MariaDB statement kind with an exact inverse is
   CHECK(show() == definitions_before);
   CHECK(db.scalar("SELECT a FROM t WHERE id = 1") == "kept");  // renamed back with its data
 }
+
+TEST_CASE("real histories: names with quotes, spaces, newlines and non-ASCII letters are undone exactly too") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base(tree);
+  auto env = env_for(db, tree);
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  auto before = db.objects();
+  if (on_postgres())
+    write_step(tree,
+               {"CREATE TABLE \"we\"\"ird\nname\" (\"co l\" int, \"ünï\" text)",
+                "CREATE INDEX CONCURRENTLY \"od\"\"d ix\" ON \"we\"\"ird\nname\" (\"co l\")",
+                "CREATE INDEX CONCURRENTLY ON base (name)", "CREATE TABLE later (id int)"},
+               "DROP TABLE later;\n", 3);
+  else
+    write_step(tree,
+               {"CREATE TABLE `we``ird\nname` (`co l` int COMMENT 'line1\n  `fake` int,', `ünï` varchar(10))",
+                "ALTER TABLE `we``ird\nname` ADD COLUMN `new``one` int, ADD INDEX `od``d ix` (`co l`)",
+                "ALTER TABLE base ADD COLUMN `a\nb` int", "CREATE TABLE later (id int)"},
+               "DROP TABLE later;\n", 3);
+  RunResult failed = run_installer({"migrate"}, env);
+  INFO(failed.err);
+  CHECK(failed.exit_code == 70);
+  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 3, 2, 1)") != std::string::npos);
+  CHECK(db.objects() == before);
+}

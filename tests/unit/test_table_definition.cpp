@@ -109,3 +109,20 @@ TEST_CASE("table definition: a dropped column or changed partitioning has no exa
   CHECK_THROWS_WITH_AS(restore(now, kBefore), "column `pid` was dropped: its data cannot be restored", NotExact);
   CHECK_THROWS_AS(restore(std::string(kBefore) + "\n PARTITION BY HASH (`id`)\nPARTITIONS 4", kBefore), NotExact);
 }
+
+TEST_CASE("table definition: names may hold backticks, spaces and newlines") {
+  const std::string before =
+      "CREATE TABLE `we``ird\nname` (\n"
+      "  `co l` int(11) DEFAULT NULL COMMENT 'line1\\n  `fake` int,',\n"
+      "  `a\nb` int(11) DEFAULT NULL\n"
+      ") ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci COMMENT='multi\\nline'";
+  TableDefinition t = parse_table_definition(before);
+  REQUIRE(t.columns.size() == 2);
+  CHECK(t.columns[0].first == "co l");
+  CHECK(t.columns[1].first == "a\nb");
+  std::string now = before;
+  now.insert(now.find("  `a\nb`"), "  `new``one` int(11) DEFAULT NULL,\n");
+  auto statements = restore_table_statements(backtick("we`ird\nname"), parse_table_definition(now), t, {});
+  REQUIRE(statements.size() == 1);
+  CHECK(statements[0] == "ALTER TABLE `we``ird\nname` DROP COLUMN `new``one`");
+}
