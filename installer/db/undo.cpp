@@ -23,13 +23,14 @@ const char* to_string(UndoKind kind) {
     case UndoKind::nothing: return "nothing";
     case UndoKind::run: return "run";
     case UndoKind::restore_table: return "restore_table";
+    case UndoKind::rows: return "rows";
     case UndoKind::none: return "none";
   }
   return "none";
 }
 
 UndoKind parse_undo_kind(const std::string& text) {
-  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table})
+  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::rows})
     if (text == to_string(k)) return k;
   return UndoKind::none;  // an unknown word from a newer installer: never trusted as exact
 }

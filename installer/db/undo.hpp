@@ -66,6 +66,7 @@ enum class UndoKind {
   nothing,        ///< the statement changes nothing that needs undoing
   run,            ///< `statements` undo it
   restore_table,  ///< put `table` back to what was captured before the statement
+  rows,           ///< it changes rows of a table the step did not create: no schema to undo, its rows stay
   none,           ///< no exact inverse is known: the step's down script must do it
 };
 const char* to_string(UndoKind kind);

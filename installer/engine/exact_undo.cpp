@@ -48,7 +48,7 @@ UndoRecord plan_undo(Database& db, const Statement& statement, int position, con
     case Action::write_rows:
       record = created_earlier(effect.objects[0], earlier)
                    ? decided(UndoKind::nothing, "it writes rows of a table this step created")
-                   : decided(UndoKind::none, "it changes rows of a table that existed before the step");
+                   : decided(UndoKind::rows, "it changes rows of a table that existed before the step");
       break;
     case Action::unknown:
       record = decided(UndoKind::none, "no exact inverse is known for this kind of statement");

@@ -41,7 +41,7 @@ int first_unrecorded(const StepRecord& step) {
 }
 
 void perform_undo(Database& db, const UndoRecord& r, bool in_doubt) {
-  if (r.kind == UndoKind::nothing) return;
+  if (r.kind == UndoKind::nothing || r.kind == UndoKind::rows) return;
   if (r.kind == UndoKind::none) throw NotExact(r.why);
   StatementUndo* engine_undo = db.statement_undo();
   if (!engine_undo) throw NotExact("this database has no exact undo");
@@ -87,7 +87,7 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
   const std::vector<const UndoRecord*> records = records_to_undo(step);
   const bool failure_known = !step.error.empty();
   const size_t resumed_at = static_cast<size_t>(std::max(0, step.undo_done));
-  std::vector<std::string> undone;
+  std::vector<std::string> undone, rows_left;
   for (size_t n = resumed_at; n < records.size(); ++n) {
     const UndoRecord& r = *records[n];
     const bool committed = r.statement <= step.statements_done;
@@ -108,6 +108,7 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     }
     if (r.kind == UndoKind::restore_table || (r.kind == UndoKind::run && !r.existed.value_or(false)))
       undone.push_back(std::to_string(r.statement));
+    if (r.kind == UndoKind::rows) rows_left.push_back(statement_label(r));
     step.undo_done = static_cast<int>(n + 1);
     ctx_.journal.update_step(attempt.attempt_id, step);
     ctx_.reached("revert", attempt.update_id, step.name, "undo=" + std::to_string(r.statement));
@@ -117,6 +118,10 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
                           : fmt::format("undone exactly, statement by statement, newest first (statements {}); its "
                                         "down script did not run",
                                         fmt::join(undone, ", "));
+  // Rows are not schema: a down script written for the whole step is no safer judge of
+  // them on a partly applied step, so they are said, not guessed at.
+  if (!rows_left.empty())
+    step.revert_note += fmt::format("; the rows changed by {} stay as they are", fmt::join(rows_left, ", "));
   return true;
 }
 
@@ -156,6 +161,7 @@ std::string Reverter::describe_partial_plan(const StepRecord& step) const {
     text += fmt::format("\n--   {}: ", statement_label(*r));
     switch (r->kind) {
       case UndoKind::nothing: text += "nothing to undo (" + r->why + ")"; break;
+      case UndoKind::rows: text += "its rows stay as they are (" + r->why + ")"; break;
       case UndoKind::run: text += fmt::format("{}", fmt::join(r->statements, "; ")); break;
       case UndoKind::restore_table:
         text += fmt::format("its table {} gets back its definition from before it", r->table.name);

@@ -172,6 +172,37 @@ void restore_columns(const TableDefinition& now, const TableDefinition& before,
       throw NotExact(fmt::format("column {} was dropped: its data cannot be restored", backtick(name)));
 }
 
+/// A key's line without its name, to tell an index renamed from one dropped and added.
+std::string key_shape(const std::string& name, const std::string& line) {
+  std::string out = line;
+  size_t at = out.find(backtick(name));
+  if (at != std::string::npos) out.erase(at, backtick(name).size());
+  return out;
+}
+
+/// Indexes of `now` that are an index of `before` under another name: renamed back rather
+/// than dropped and added (MariaDB renames an index it made for a foreign key when a key
+/// of that name is added back). Taken out of both maps.
+std::vector<std::string> rename_keys(std::map<std::string, std::string>& now, std::map<std::string, std::string>& before) {
+  std::vector<std::string> out;
+  for (auto is = now.begin(); is != now.end();) {
+    auto match = before.end();
+    if (!before.count(is->first) && is->first != "PRIMARY")
+      for (auto was = before.begin(); was != before.end(); ++was)
+        if (!now.count(was->first) && was->first != "PRIMARY" &&
+            key_shape(was->first, was->second) == key_shape(is->first, is->second))
+          match = was;
+    if (match == before.end()) {
+      ++is;
+      continue;
+    }
+    out.push_back(fmt::format("RENAME INDEX {} TO {}", backtick(is->first), backtick(match->first)));
+    before.erase(match);
+    is = now.erase(is);
+  }
+  return out;
+}
+
 std::string alter(const std::string& table, const std::vector<std::string>& specs) {
   std::string out = "ALTER TABLE " + table;
   for (size_t i = 0; i < specs.size(); ++i) out += (i == 0 ? " " : ", ") + specs[i];
@@ -189,13 +220,16 @@ std::vector<std::string> restore_table_statements(const std::string& table, cons
   diff_named(now.foreign_keys, before.foreign_keys, [](const std::string& n) { return "DROP FOREIGN KEY " + backtick(n); },
              drop_foreign, add_foreign);
   diff_named(now.checks, before.checks, [](const std::string& n) { return "DROP CONSTRAINT " + backtick(n); }, drops, adds);
+  std::map<std::string, std::string> now_keys = now.keys, before_keys = before.keys;
+  std::vector<std::string> key_renames = rename_keys(now_keys, before_keys);
   std::vector<std::string> key_drops, key_adds;
-  diff_named(now.keys, before.keys,
+  diff_named(now_keys, before_keys,
              [](const std::string& n) { return n == "PRIMARY" ? std::string("DROP PRIMARY KEY") : "DROP INDEX " + backtick(n); },
              key_drops, key_adds);
   restore_columns(now, before, column_renames, columns);
   // One statement: drops first, then columns, then what is added back.
   std::vector<std::string> main = drops;
+  main.insert(main.end(), key_renames.begin(), key_renames.end());
   main.insert(main.end(), key_drops.begin(), key_drops.end());
   main.insert(main.end(), columns.begin(), columns.end());
   main.insert(main.end(), key_adds.begin(), key_adds.end());

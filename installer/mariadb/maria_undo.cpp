@@ -255,11 +255,18 @@ class MariaStatementUndo : public StatementUndo {
     // Renamed by the statement (and not back yet): its old name first.
     if (r.table != r.original_table && table_exists(r.table) && !table_exists(r.original_table))
       db_.execute(fmt::format("RENAME TABLE {} TO {}", sql_name(r.table), sql_name(r.original_table)));
-    std::optional<Definition> now = show_create(ObjectKind::table, r.original_table);
-    if (!now) throw NotExact(fmt::format("table {} is gone", sql_name(r.original_table)));
-    for (const auto& statement : restore_table_statements(sql_name(r.original_table), parse_table_definition(now->create),
-                                                          parse_table_definition(r.captured), r.column_renames))
-      db_.execute(statement);
+    const TableDefinition before = parse_table_definition(r.captured);
+    // Compared again after each round: the server may add to what it was told (an index
+    // of its own naming for a foreign key added back), which the next round puts right.
+    for (int round = 0; round < 3; ++round) {
+      std::optional<Definition> now = show_create(ObjectKind::table, r.original_table);
+      if (!now) throw NotExact(fmt::format("table {} is gone", sql_name(r.original_table)));
+      auto statements = restore_table_statements(sql_name(r.original_table), parse_table_definition(now->create),
+                                                 before, round == 0 ? r.column_renames : decltype(r.column_renames){});
+      if (statements.empty()) return;
+      for (const auto& statement : statements) db_.execute(statement);
+    }
+    throw NotExact(fmt::format("table {} did not get its definition back", sql_name(r.original_table)));
   }
 
   Database& db_;

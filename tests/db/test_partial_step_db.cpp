@@ -127,8 +127,9 @@ TEST_CASE("real histories: a failure at any statement of a step whose down assum
 }
 
 TEST_CASE("real histories: from a statement with no exact inverse, the down script finishes, passing over what never ran") {
-  // The insert into a table that existed before has no inverse of its own: the down's
-  // DELETE takes the row back, and its DROPs of what was never created are passed over.
+  // Statement 2 has no exact inverse (PostgreSQL's ALTER TABLE; a statement MariaDB runs
+  // from a string): from there the down script runs, and its DROPs of what was never
+  // created are passed over.
   ScratchDatabase db;
   UpdateTree tree;
   write_base(tree);
@@ -136,17 +137,37 @@ TEST_CASE("real histories: from a statement with no exact inverse, the down scri
   REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
   auto before = db.objects();
   write_step(tree,
-             {"CREATE TABLE a (id int)", "INSERT INTO base VALUES (2, 'b')", "CREATE TABLE b (id int)",
-              "CREATE TABLE c (id int)"},
-             "DROP TABLE c;\nDROP TABLE b;\nDELETE FROM base WHERE id = 2;\nDROP TABLE a;\n", 3);
+             {"CREATE TABLE a (id int)",
+              by_engine("ALTER TABLE base ADD COLUMN extra int", "EXECUTE IMMEDIATE 'ALTER TABLE base ADD COLUMN extra int'"),
+              "CREATE TABLE b (id int)", "CREATE TABLE c (id int)"},
+             "DROP TABLE c;\nDROP TABLE b;\nALTER TABLE base DROP COLUMN extra;\nDROP TABLE a;\n", 3);
   RunResult failed = run_installer({"migrate"}, env);
   INFO(failed.err);
   CHECK(failed.exit_code == 70);
-  CHECK(failed.err.find("statement 2 (INSERT INTO base VALUES) has no exact inverse") != std::string::npos);
+  CHECK(failed.err.find("undone exactly: 3; statement 2 (") != std::string::npos);
+  CHECK(failed.err.find("has no exact inverse") != std::string::npos);
   CHECK(failed.err.find("passing over 2 statement(s) whose objects were absent") != std::string::npos);
   CHECK(db.objects() == before);
-  CHECK(db.count("SELECT count(*) FROM base") == 1);
   CHECK(journal_steps(db, db.latest_attempt("2"))[0].revert_method == "tolerant-down");
+}
+
+TEST_CASE("real histories: rows written to a table that existed before stay, and the report says so") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base(tree);
+  auto env = env_for(db, tree);
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  auto before = db.objects();
+  write_step(tree, {"CREATE TABLE a (id int)", "INSERT INTO base VALUES (2, 'b')", "CREATE TABLE b (id int)"},
+             "DROP TABLE b;\nDELETE FROM base WHERE id = 2;\nDROP TABLE a;\n", 3);
+  RunResult failed = run_installer({"migrate"}, env);
+  INFO(failed.err);
+  CHECK(failed.exit_code == 70);
+  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 3, 1); its down script did "
+                        "not run; the rows changed by statement 2 (INSERT INTO base VALUES) stay as they are") !=
+        std::string::npos);
+  CHECK(db.objects() == before);
+  CHECK(db.count("SELECT count(*) FROM base") == 2);
 }
 
 TEST_CASE("real histories: killed in the middle of a step, the next start undoes it exactly" * doctest::timeout(120)) {
@@ -246,4 +267,28 @@ TEST_CASE("real histories: names with quotes, spaces, newlines and non-ASCII let
   CHECK(failed.exit_code == 70);
   CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 3, 2, 1)") != std::string::npos);
   CHECK(db.objects() == before);
+}
+
+TEST_CASE("real histories: a foreign key dropped and brought back keeps the name of its index" *
+          doctest::test_suite(kMariadbOnly)) {
+  // MariaDB renames the index it made for a foreign key when a key of that name is added
+  // back; exact undo renames it back.
+  ScratchDatabase db;
+  UpdateTree tree;
+  tree.write("1/001_base.up.sql", "CREATE TABLE parent (k varchar(10) PRIMARY KEY);\n"
+                                  "CREATE TABLE child (id int PRIMARY KEY, pk varchar(10) NOT NULL,\n"
+                                  "  FOREIGN KEY (pk) REFERENCES parent (k) ON DELETE CASCADE);\n");
+  tree.write("1/001_base.down.sql", "DROP TABLE child;\nDROP TABLE parent;\n");
+  auto env = env_for(db, tree);
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  std::string before = db.query("SHOW CREATE TABLE child")[0][1].value_or("");
+  REQUIRE(before.find("KEY `pk` (`pk`)") != std::string::npos);
+  tree.write("2/001_x.up.sql", std::string("ALTER TABLE child DROP FOREIGN KEY `child_ibfk_1`;\n"
+                                           "ALTER TABLE child ADD COLUMN ns varchar(10) NOT NULL DEFAULT 'd';\n") +
+                                   kFailing);
+  tree.write("2/001_x.down.sql", "CALL no_such_cleanup();\n");
+  RunResult failed = run_installer({"migrate"}, env);
+  INFO(failed.err);
+  CHECK(failed.exit_code == 70);
+  CHECK(db.query("SHOW CREATE TABLE child")[0][1].value_or("") == before);
 }

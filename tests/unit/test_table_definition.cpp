@@ -126,3 +126,11 @@ TEST_CASE("table definition: names may hold backticks, spaces and newlines") {
   REQUIRE(statements.size() == 1);
   CHECK(statements[0] == "ALTER TABLE `we``ird\nname` DROP COLUMN `new``one`");
 }
+
+TEST_CASE("table definition: an index under another name is renamed back, not dropped and added") {
+  std::string now = kBefore;
+  now.replace(now.find("KEY `fk_p` (`pid`)"), 18, "KEY `t_ibfk_1` (`pid`)");
+  auto statements = restore(now, kBefore);
+  REQUIRE(statements.size() == 1);
+  CHECK(statements[0] == "ALTER TABLE `t` RENAME INDEX `t_ibfk_1` TO `fk_p`");
+}
