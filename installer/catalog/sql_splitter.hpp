@@ -24,11 +24,23 @@ class SqlSplitError : public std::runtime_error {
   int line_;
 };
 
-/// Splits a script into statements the way psql (PostgreSQL) and the mariadb client
-/// (MariaDB/MySQL) would: semicolons inside quotes, identifiers, comments, dollar-quoted
-/// bodies and SQL-standard BEGIN ATOMIC bodies do not end a statement; MariaDB's
-/// `DELIMITER` lines change the terminator for routines and triggers. Statements that
-/// hold only comments are dropped.
+/// Splits a script into statements where the engine's own tools would. Semicolons inside
+/// quotes, quoted identifiers and comments never end a statement, and statements that
+/// are empty or hold only comments are dropped.
+///
+/// PostgreSQL: exactly psql's rules (psqlscan.l): nested comments, E'' strings with
+/// backslash escapes, dollar quotes ($1 and a$b are not), no end inside parentheses, and
+/// BEGIN ... END (with CASE inside it) tracked only outside parentheses when the first
+/// identifiers are CREATE [OR REPLACE] FUNCTION|PROCEDURE, which keeps BEGIN ATOMIC
+/// bodies whole.
+///
+/// MariaDB/MySQL: `DELIMITER` lines set the terminator as in the mariadb client, and with
+/// one other than ';' only it ends a statement. With ';' a stored program's body and a
+/// compound statement end where the server's parser ends them (sql_yacc.yy): CREATE
+/// PROCEDURE|FUNCTION|TRIGGER|EVENT and ALTER EVENT ... DO take one statement as body,
+/// simple or compound (BEGIN ... END, IF, CASE, WHILE, LOOP, REPEAT, FOR, labelled or not),
+/// and BEGIN NOT ATOMIC, IF, CASE, WHILE, LOOP, REPEAT and FOR run at the top of a script
+/// too. Executable comments (/*! */, /*M! */) are statement text.
 std::vector<Statement> split_sql(std::string_view script, SqlDialect dialect);
 
 /// The first `count` words of a statement, upper-cased, comments skipped; for
