@@ -520,6 +520,15 @@ bool changes_no_schema(const std::string& verb, Reader& r, const std::vector<Tok
   return in(common) || (d == SqlDialect::mariadb ? in(mariadb) : in(postgres));
 }
 
+// Statements whose effect is the code they run: a procedure, a prepared statement, a
+// compound block (MariaDB runs BEGIN NOT ATOMIC, IF, CASE, loops outside stored programs).
+bool runs_code(const std::string& verb, Reader& r, SqlDialect d) {
+  if (verb == "CALL" || verb == "EXECUTE") return true;
+  if (d == SqlDialect::postgres) return verb == "DO";
+  if (verb == "BEGIN") return r.is("NOT") && r.is("ATOMIC", 1);
+  return verb == "IF" || verb == "CASE" || verb == "WHILE" || verb == "LOOP" || verb == "REPEAT" || verb == "FOR";
+}
+
 }  // namespace
 
 StatementEffect statement_effect(std::string_view statement, SqlDialect dialect) {
@@ -537,6 +546,7 @@ StatementEffect statement_effect(std::string_view statement, SqlDialect dialect)
   else if (verb == "INSERT" || verb == "REPLACE" || verb == "UPDATE" || verb == "DELETE" || verb == "TRUNCATE")
     read_write(r, e, verb);
   else if (changes_no_schema(verb, r, tokens, dialect)) e.action = Action::no_schema_change;
+  else if (runs_code(verb, r, dialect)) e.action = Action::runs_code;
   if (e.action == Action::unknown) {
     e.kind = ObjectKind::none;
     e.objects.clear();

@@ -23,6 +23,7 @@ const char* to_string(UndoKind kind) {
     case UndoKind::nothing: return "nothing";
     case UndoKind::run: return "run";
     case UndoKind::restore_table: return "restore_table";
+    case UndoKind::restore_schema: return "restore_schema";
     case UndoKind::rows: return "rows";
     case UndoKind::none: return "none";
   }
@@ -30,7 +31,7 @@ const char* to_string(UndoKind kind) {
 }
 
 UndoKind parse_undo_kind(const std::string& text) {
-  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::rows})
+  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::restore_schema, UndoKind::rows})
     if (text == to_string(k)) return k;
   return UndoKind::none;  // an unknown word from a newer installer: never trusted as exact
 }

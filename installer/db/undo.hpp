@@ -40,6 +40,7 @@ enum class Action {
   alter_object,      ///< ALTER VIEW / PROCEDURE / FUNCTION / EVENT <objects[0]>
   rename_tables,     ///< RENAME TABLE a TO b, ... (renames)
   write_rows,        ///< INSERT, REPLACE, UPDATE, DELETE, TRUNCATE of the table objects[0]
+  runs_code,         ///< CALL, EXECUTE, DO, compound statements: what it changes is known only afterwards
 };
 
 /// What one statement does to the schema, as far as undoing it goes
@@ -66,6 +67,7 @@ enum class UndoKind {
   nothing,        ///< the statement changes nothing that needs undoing
   run,            ///< `statements` undo it
   restore_table,  ///< put `table` back to what was captured before the statement
+  restore_schema, ///< put every object back to what was captured before the statement
   rows,           ///< it changes rows of a table the step did not create: no schema to undo, its rows stay
   none,           ///< no exact inverse is known: the step's down script must do it
 };
@@ -104,9 +106,10 @@ class NotExact : public std::runtime_error {
 class StatementUndo {
  public:
   virtual ~StatementUndo() = default;
-  /// Called just before a statement creating, dropping, altering or renaming objects
-  /// runs: reads from the catalog what undoing it needs.
-  virtual UndoRecord plan(const StatementEffect& effect) = 0;
+  /// Called just before a statement creating, dropping, altering or renaming objects, or
+  /// running code, runs: reads from the catalog what undoing it needs. `journal` names
+  /// the journal, whose tables are never captured nor restored.
+  virtual UndoRecord plan(const StatementEffect& effect, const std::string& journal) = 0;
   /// Undoes one statement. With in_doubt (nobody knows whether it committed) errors
   /// saying its objects are absent or already as wanted are passed over. Throws NotExact,
   /// or DbError for what the server refused.

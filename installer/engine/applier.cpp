@@ -252,7 +252,8 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
             [&](size_t index) {
               // Journaled before the statement runs (ahead of it, in its round trip, on
               // MariaDB): whatever commits has its undo recorded.
-              undo.push_back(plan_undo(db, step.up.statements[index], static_cast<int>(index + 1), undo));
+              undo.push_back(
+                  plan_undo(db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
               journal.record_undo(attempt.attempt_id, record.position, undo.back());
             });
         record.state = StepState::applied;

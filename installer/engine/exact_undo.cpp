@@ -37,7 +37,8 @@ UndoRecord decided(UndoKind kind, std::string why) {
 
 }  // namespace
 
-UndoRecord plan_undo(Database& db, const Statement& statement, int position, const std::vector<UndoRecord>& earlier) {
+UndoRecord plan_undo(Database& db, const std::string& journal, const Statement& statement, int position,
+                     const std::vector<UndoRecord>& earlier) {
   StatementEffect effect = statement_effect(statement.text, dialect_for(db.engine()));
   UndoRecord record;
   StatementUndo* engine_undo = db.statement_undo();
@@ -54,7 +55,7 @@ UndoRecord plan_undo(Database& db, const Statement& statement, int position, con
       record = decided(UndoKind::none, "no exact inverse is known for this kind of statement");
       break;
     default:
-      record = engine_undo ? engine_undo->plan(effect)
+      record = engine_undo ? engine_undo->plan(effect, journal)
                            : decided(UndoKind::none, "this database has no exact undo");
   }
   record.statement = position;

@@ -22,6 +22,7 @@ PartialRevert partial_revert_from_environment();
 /// What undoes `statement` (1-based `position` in its script), planned just before it
 /// runs. `earlier` are the records of the step's statements before it: rows written to
 /// a table the step created need no undo of their own.
-UndoRecord plan_undo(Database& db, const Statement& statement, int position, const std::vector<UndoRecord>& earlier);
+UndoRecord plan_undo(Database& db, const std::string& journal, const Statement& statement, int position,
+                     const std::vector<UndoRecord>& earlier);
 
 }  // namespace installer

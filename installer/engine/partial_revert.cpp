@@ -93,7 +93,7 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     const bool committed = r.statement <= step.statements_done;
     // A statement known to have failed committed nothing, but on PostgreSQL it may have
     // left an invalid index behind: only a restore, which compares, is run for it.
-    if (!committed && failure_known && r.kind != UndoKind::restore_table) continue;
+    if (!committed && failure_known && r.kind != UndoKind::restore_table && r.kind != UndoKind::restore_schema) continue;
     const bool in_doubt = !committed || (n == resumed_at && resumed_at > 0);
     try {
       perform_undo(ctx_.db, r, in_doubt);
@@ -106,7 +106,8 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
       return give_up(fmt::format("{}the inverse of {} failed ([{}] {})", done, statement_label(r), e.sqlstate(),
                                  e.what()));
     }
-    if (r.kind == UndoKind::restore_table || (r.kind == UndoKind::run && !r.existed.value_or(false)))
+    if (r.kind == UndoKind::restore_table || r.kind == UndoKind::restore_schema ||
+        (r.kind == UndoKind::run && !r.existed.value_or(false)))
       undone.push_back(std::to_string(r.statement));
     if (r.kind == UndoKind::rows) rows_left.push_back(statement_label(r));
     step.undo_done = static_cast<int>(n + 1);
@@ -166,6 +167,7 @@ std::string Reverter::describe_partial_plan(const StepRecord& step) const {
       case UndoKind::restore_table:
         text += fmt::format("its table {} gets back its definition from before it", r->table.name);
         break;
+      case UndoKind::restore_schema: text += "every object gets back its definition from before it"; break;
       case UndoKind::none: return text + "no exact inverse (" + r->why + "): from here its down script runs";
     }
   }

@@ -4,9 +4,12 @@
 #include "installer/mariadb/maria_table_definition.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 
 namespace installer {
 namespace {
@@ -55,19 +58,21 @@ class MariaStatementUndo : public StatementUndo {
  public:
   explicit MariaStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e) override {
+  UndoRecord plan(const StatementEffect& e, const std::string& journal) override {
     switch (e.action) {
       case Action::create: return plan_create(e);
       case Action::drop: return plan_drop(e);
       case Action::alter_table: return plan_table_restore(e);
       case Action::alter_object: return plan_alter_object(e);
       case Action::rename_tables: return plan_rename(e);
+      case Action::runs_code: return plan_schema_restore(journal);
       default: return decided(UndoKind::none, "no exact inverse is known for this kind of statement");
     }
   }
 
   void undo(const UndoRecord& r, bool in_doubt) override {
     if (r.kind == UndoKind::restore_table) return restore_table(r);
+    if (r.kind == UndoKind::restore_schema) return restore_schema(r);
     if (r.kind != UndoKind::run) throw NotExact(r.why);
     if (r.existed.value_or(false)) return;  // the object was there before: the statement created nothing
     for (const auto& statement : r.statements) {
@@ -255,19 +260,114 @@ class MariaStatementUndo : public StatementUndo {
     // Renamed by the statement (and not back yet): its old name first.
     if (r.table != r.original_table && table_exists(r.table) && !table_exists(r.original_table))
       db_.execute(fmt::format("RENAME TABLE {} TO {}", sql_name(r.table), sql_name(r.original_table)));
-    const TableDefinition before = parse_table_definition(r.captured);
+    restore_table_to(r.original_table, r.captured, r.column_renames);
+  }
+
+  void restore_table_to(const ObjectName& table, const std::string& captured,
+                        const std::vector<std::pair<std::string, std::string>>& column_renames) {
+    const TableDefinition before = parse_table_definition(captured);
     // Compared again after each round: the server may add to what it was told (an index
     // of its own naming for a foreign key added back), which the next round puts right.
     for (int round = 0; round < 3; ++round) {
-      std::optional<Definition> now = show_create(ObjectKind::table, r.original_table);
-      if (!now) throw NotExact(fmt::format("table {} is gone", sql_name(r.original_table)));
-      auto statements = restore_table_statements(sql_name(r.original_table), parse_table_definition(now->create),
-                                                 before, round == 0 ? r.column_renames : decltype(r.column_renames){});
+      std::optional<Definition> now = show_create(ObjectKind::table, table);
+      if (!now) throw NotExact(fmt::format("table {} is gone", sql_name(table)));
+      auto statements = restore_table_statements(sql_name(table), parse_table_definition(now->create), before,
+                                                 round == 0 ? column_renames : decltype(column_renames){});
       if (statements.empty()) return;
       for (const auto& statement : statements) db_.execute(statement);
     }
-    throw NotExact(fmt::format("table {} did not get its definition back", sql_name(r.original_table)));
+    throw NotExact(fmt::format("table {} did not get its definition back", sql_name(table)));
   }
+
+  // ---- a statement that runs code (CALL, EXECUTE, a compound statement): every object of
+  // the database is captured before it, and put back after it
+
+  /// The database's objects by kind, name -> the definition SHOW CREATE gives (names only
+  /// when `definitions` is false). The journal's tables are left out.
+  using Objects = std::map<ObjectKind, std::map<std::string, Definition>>;
+
+  Objects list_objects(const std::string& journal, bool definitions) {
+    static const char* const sql =
+        "SELECT 'table', TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+        "UNION ALL SELECT 'routine', ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE "
+        "ROUTINE_SCHEMA = DATABASE() UNION ALL SELECT 'trigger', TRIGGER_NAME, '' FROM information_schema.TRIGGERS "
+        "WHERE TRIGGER_SCHEMA = DATABASE() UNION ALL SELECT 'event', EVENT_NAME, '' FROM information_schema.EVENTS "
+        "WHERE EVENT_SCHEMA = DATABASE()";
+    std::set<std::string> excluded;
+    for (const auto& t : journal_table_names()) excluded.insert(journal_table(Engine::mariadb, journal, t).second);
+    Objects out;
+    for (const auto& row : db_.query(sql, {})) {
+      std::string what = row[0].value_or(""), name = row[1].value_or(""), type = row[2].value_or("");
+      ObjectKind kind = what == "trigger"   ? ObjectKind::trigger
+                        : what == "event"   ? ObjectKind::event
+                        : what == "routine" ? (type == "FUNCTION" ? ObjectKind::function : ObjectKind::procedure)
+                        : type == "VIEW"    ? ObjectKind::view
+                        : type == "SEQUENCE" ? ObjectKind::sequence
+                                             : ObjectKind::table;
+      if (excluded.count(name)) continue;
+      Definition d;
+      if (definitions)
+        if (auto read = show_create(kind, {"", name})) d = *read;
+      out[kind][name] = d;
+    }
+    return out;
+  }
+
+  UndoRecord plan_schema_restore(const std::string& journal) {
+    nlohmann::json captured = nlohmann::json::object();
+    for (const auto& [kind, objects] : list_objects(journal, true))
+      for (const auto& [name, d] : objects)
+        captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
+    UndoRecord r = decided(UndoKind::restore_schema, "");
+    r.captured = nlohmann::json({{"journal", journal}, {"objects", captured}}).dump();
+    return r;
+  }
+
+  void restore_schema(const UndoRecord& r) {
+    nlohmann::json j = nlohmann::json::parse(r.captured);
+    Objects before;
+    for (ObjectKind kind : kSchemaKinds) {
+      if (!j["objects"].contains(sql_keyword(kind))) continue;
+      for (const auto& [name, d] : j["objects"][sql_keyword(kind)].items())
+        before[kind][name] = {d.at(0).get<std::string>(), d.at(1).get<std::string>(), d.at(2).get<std::string>()};
+    }
+    Objects now = list_objects(j["journal"].get<std::string>(), false);
+    // What the statement created goes first, dependants before what they depend on; then
+    // tables get their definitions back, and the other objects theirs.
+    for (ObjectKind kind : kSchemaKinds)
+      for (const auto& [name, ignored] : now[kind])
+        if (!before[kind].count(name)) drop_created(kind, name);
+    for (const auto& [name, d] : before[ObjectKind::table]) {
+      if (!now[ObjectKind::table].count(name))
+        throw NotExact(fmt::format("table {} was dropped: its rows cannot be brought back", backtick(name)));
+      restore_table_to({"", name}, d.create, {});
+    }
+    for (auto it = std::rbegin(kSchemaKinds); it != std::rend(kSchemaKinds); ++it) {
+      ObjectKind kind = *it;  // what others depend on first
+      if (kind == ObjectKind::table || kind == ObjectKind::sequence) continue;
+      for (const auto& [name, d] : before[kind]) {
+        std::optional<Definition> current = now[kind].count(name) ? show_create(kind, {"", name}) : std::nullopt;
+        if (current && current->create == d.create) continue;
+        for (const auto& statement : recreate(kind, {"", name}, d)) db_.execute(statement);
+      }
+    }
+  }
+
+  void drop_created(ObjectKind kind, const std::string& name) {
+    if (kind == ObjectKind::table) {
+      // Tables the statement created may refer to each other.
+      db_.execute("SET SESSION foreign_key_checks = 0");
+      db_.execute(fmt::format("DROP TABLE IF EXISTS {}", backtick(name)));
+      db_.execute("SET SESSION foreign_key_checks = DEFAULT");
+      return;
+    }
+    db_.execute(fmt::format("DROP {} IF EXISTS {}", sql_keyword(kind), backtick(name)));
+  }
+
+  // Dependants first: a trigger goes with its table, a view may select from a routine.
+  static constexpr ObjectKind kSchemaKinds[] = {ObjectKind::trigger, ObjectKind::event, ObjectKind::view,
+                                                ObjectKind::function, ObjectKind::procedure, ObjectKind::sequence,
+                                                ObjectKind::table};
 
   Database& db_;
 };

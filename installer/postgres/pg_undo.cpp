@@ -14,7 +14,7 @@ class PgStatementUndo : public StatementUndo {
  public:
   explicit PgStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e) override {
+  UndoRecord plan(const StatementEffect& e, const std::string&) override {
     if (e.action == Action::create && e.kind == ObjectKind::index) return plan_index_restore(e);
     if (e.action == Action::drop && e.kind == ObjectKind::index) return plan_index_drop(e);
     if (e.action == Action::create && !e.or_replace &&

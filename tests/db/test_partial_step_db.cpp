@@ -127,8 +127,8 @@ TEST_CASE("real histories: a failure at any statement of a step whose down assum
 }
 
 TEST_CASE("real histories: from a statement with no exact inverse, the down script finishes, passing over what never ran") {
-  // Statement 2 has no exact inverse (PostgreSQL's ALTER TABLE; a statement MariaDB runs
-  // from a string): from there the down script runs, and its DROPs of what was never
+  // Statement 2 has no exact inverse (PostgreSQL: ALTER TABLE; MariaDB: a dropped column,
+  // whose data is gone): from there the down script runs, and its DROPs of what was never
   // created are passed over.
   ScratchDatabase db;
   UpdateTree tree;
@@ -138,9 +138,12 @@ TEST_CASE("real histories: from a statement with no exact inverse, the down scri
   auto before = db.objects();
   write_step(tree,
              {"CREATE TABLE a (id int)",
-              by_engine("ALTER TABLE base ADD COLUMN extra int", "EXECUTE IMMEDIATE 'ALTER TABLE base ADD COLUMN extra int'"),
+              by_engine("ALTER TABLE base ADD COLUMN extra int", "ALTER TABLE base DROP COLUMN name"),
               "CREATE TABLE b (id int)", "CREATE TABLE c (id int)"},
-             "DROP TABLE c;\nDROP TABLE b;\nALTER TABLE base DROP COLUMN extra;\nDROP TABLE a;\n", 3);
+             std::string("DROP TABLE c;\nDROP TABLE b;\n") +
+                 by_engine("ALTER TABLE base DROP COLUMN extra;\n", "ALTER TABLE base ADD COLUMN name varchar(40);\n") +
+                 "DROP TABLE a;\n",
+             3);
   RunResult failed = run_installer({"migrate"}, env);
   INFO(failed.err);
   CHECK(failed.exit_code == 70);
@@ -291,4 +294,44 @@ TEST_CASE("real histories: a foreign key dropped and brought back keeps the name
   INFO(failed.err);
   CHECK(failed.exit_code == 70);
   CHECK(db.query("SHOW CREATE TABLE child")[0][1].value_or("") == before);
+}
+
+TEST_CASE("real histories: a CALL or EXECUTE that changes the schema is undone by putting every object back" *
+          doctest::test_suite(kMariadbOnly)) {
+  // MySQL histories change the schema conditionally through procedures and prepared
+  // statements; what they did is known only afterwards, so everything is captured before.
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base(tree);
+  tree.write("1/002_helpers.up.sql",
+             "CREATE INDEX base_name_idx ON base (name);\n"
+             "CREATE PROCEDURE drop_index_if_exists(IN t VARCHAR(64), IN i VARCHAR(64))\n"
+             "BEGIN\n"
+             "  IF EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = t\n"
+             "             AND INDEX_NAME = i) THEN\n"
+             "    SET @s = CONCAT('DROP INDEX `', i, '` ON `', t, '`');\n"
+             "    PREPARE stmt FROM @s;\n"
+             "    EXECUTE stmt;\n"
+             "    DEALLOCATE PREPARE stmt;\n"
+             "  END IF;\n"
+             "END;\n");
+  tree.write("1/002_helpers.down.sql", "DROP PROCEDURE drop_index_if_exists;\nDROP INDEX base_name_idx ON base;\n");
+  auto env = env_for(db, tree);
+  RunResult base = run_installer({"migrate"}, env);
+  INFO(base.err);
+  REQUIRE(base.exit_code == 0);
+  auto before = db.objects();
+  std::string table_before = db.query("SHOW CREATE TABLE base")[0][1].value_or("");
+  write_step(tree,
+             {"CALL drop_index_if_exists('base', 'base_name_idx')", "SET @q = 'ALTER TABLE base ADD COLUMN note text'",
+              "PREPARE q FROM @q", "EXECUTE q",
+              "BEGIN NOT ATOMIC CREATE TABLE made_in_a_block (id int); CREATE VIEW made_v AS SELECT 1 AS x; END",
+              "CREATE TABLE later (id int)"},
+             "CALL no_such_cleanup();\n", 5);
+  RunResult failed = run_installer({"migrate"}, env);
+  INFO(failed.err);
+  CHECK(failed.exit_code == 70);
+  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 5, 4, 1)") != std::string::npos);
+  CHECK(db.objects() == before);
+  CHECK(db.query("SHOW CREATE TABLE base")[0][1].value_or("") == table_before);
 }

@@ -91,7 +91,7 @@ std::optional<std::string> FakeDatabase::sql_form(const std::string& statement) 
   return std::nullopt;
 }
 
-UndoRecord FakeStatementUndo::plan(const StatementEffect& effect) {
+UndoRecord FakeStatementUndo::plan(const StatementEffect& effect, const std::string&) {
   UndoRecord r;
   if (effect.action != Action::create || effect.kind != ObjectKind::table) {
     r.kind = UndoKind::none;

@@ -29,7 +29,7 @@ class FakeDatabase;
 class FakeStatementUndo : public StatementUndo {
  public:
   explicit FakeStatementUndo(FakeDatabase& db) : db_(db) {}
-  UndoRecord plan(const StatementEffect& effect) override;
+  UndoRecord plan(const StatementEffect& effect, const std::string& journal) override;
   void undo(const UndoRecord& record, bool in_doubt) override;
   bool absent_or_present(const DbError& error) const override;
 

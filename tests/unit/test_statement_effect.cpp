@@ -92,9 +92,13 @@ TEST_CASE("statement effect: rows written to one table, and what is not recognis
   CHECK(maria("DELETE t FROM t JOIN u").action == Action::unknown);
   CHECK(maria("REPLACE INTO t VALUES (1)").action == Action::write_rows);
   CHECK(maria("TRUNCATE TABLE t").action == Action::write_rows);
-  CHECK(maria("CALL p()").action == Action::unknown);
-  CHECK(maria("EXECUTE stmt").action == Action::unknown);
-  CHECK(maria("BEGIN NOT ATOMIC SELECT 1; END").action == Action::unknown);
+  CHECK(maria("CALL p()").action == Action::runs_code);
+  CHECK(maria("EXECUTE stmt").action == Action::runs_code);
+  CHECK(maria("EXECUTE IMMEDIATE 'DROP TABLE t'").action == Action::runs_code);
+  CHECK(maria("BEGIN NOT ATOMIC SELECT 1; END").action == Action::runs_code);
+  CHECK(maria("IF (SELECT 1) THEN SELECT 2; END IF").action == Action::runs_code);
+  CHECK(maria("BEGIN").action == Action::unknown);  // a transaction, which the lint refuses
+  CHECK(pg("DO $$ BEGIN PERFORM 1; END $$").action == Action::runs_code);
   CHECK(maria("GRANT SELECT ON t TO u").action == Action::unknown);
   CHECK(maria("CREATE USER u IDENTIFIED BY 'x'").action == Action::unknown);
   CHECK(maria("CREATE DATABASE other").action == Action::unknown);
