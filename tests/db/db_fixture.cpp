@@ -7,6 +7,8 @@
 #include "installer/postgres/pg_database.hpp"
 
 #include <fmt/format.h>
+
+#include <cstdlib>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -314,7 +316,10 @@ Background::Background(const std::vector<std::string>& args, const std::map<std:
   std::string base = (fs::temp_directory_path() / fs::unique_path("installer-run-%%%%%%%%")).string();
   out_path_ = base + ".out";
   err_path_ = base + ".err";
-  std::vector<std::string> argv_storage{INSTALLER_BINARY};
+  // INSTALLER_TEST_BINARY runs the tests against another build (an older one, to show
+  // that a test fails without the fix it guards).
+  const char* other = std::getenv("INSTALLER_TEST_BINARY");
+  std::vector<std::string> argv_storage{other && *other ? other : INSTALLER_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
