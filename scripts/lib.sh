@@ -54,6 +54,7 @@ INSTALLER_PACKAGES=(
     libcpp-httplib-dev
     tini
     dumb-init
+    python3
 )
 
 log() {

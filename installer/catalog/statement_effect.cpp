@@ -289,6 +289,26 @@ void read_names(Reader& r, StatementEffect& e) {
   } while (r.accept_symbol(','));
 }
 
+// [ALGORITHM = x] [DEFINER = u] [SQL SECURITY x], in any order, before VIEW, PROCEDURE,
+// FUNCTION, TRIGGER or EVENT.
+void skip_view_and_routine_options(Reader& r) {
+  for (bool more = true; more;) {
+    more = false;
+    if (r.is("ALGORITHM") && r.is_symbol('=', 1)) {
+      r.skip(), r.skip(), r.skip();
+      more = true;
+    }
+    if (r.is("DEFINER")) {
+      r.skip_definer();
+      more = true;
+    }
+    if (r.accept_all({"SQL", "SECURITY"})) {
+      r.skip();
+      more = true;
+    }
+  }
+}
+
 ObjectKind routine_kind(Reader& r) {
   if (r.accept("PROCEDURE")) return ObjectKind::procedure;
   if (r.accept("FUNCTION")) return ObjectKind::function;
@@ -323,22 +343,7 @@ void read_create(Reader& r, StatementEffect& e, SqlDialect d) {
   e.temporary = r.accept_any({"TEMPORARY", "TEMP"});
   r.accept("UNLOGGED");
   r.accept_any({"ONLINE", "OFFLINE"});
-  // CREATE [ALGORITHM = x] [DEFINER = u] [SQL SECURITY x] VIEW / [AGGREGATE] FUNCTION
-  for (bool more = true; more;) {
-    more = false;
-    if (r.is("ALGORITHM") && r.is_symbol('=', 1)) {
-      r.skip(), r.skip(), r.skip();
-      more = true;
-    }
-    if (r.is("DEFINER")) {
-      r.skip_definer();
-      more = true;
-    }
-    if (r.accept_all({"SQL", "SECURITY"})) {
-      r.skip();
-      more = true;
-    }
-  }
+  skip_view_and_routine_options(r);
   r.accept("AGGREGATE");
   r.accept("RECURSIVE");
   if (r.accept_any({"UNIQUE", "FULLTEXT", "SPATIAL"}) || r.is("INDEX")) {
@@ -429,21 +434,7 @@ void read_alter(Reader& r, StatementEffect& e) {
     read_alter_table_specs(r, e);
     return;
   }
-  for (bool more = true; more;) {
-    more = false;
-    if (r.is("ALGORITHM") && r.is_symbol('=', 1)) {
-      r.skip(), r.skip(), r.skip();
-      more = true;
-    }
-    if (r.is("DEFINER")) {
-      r.skip_definer();
-      more = true;
-    }
-    if (r.accept_all({"SQL", "SECURITY"})) {
-      r.skip();
-      more = true;
-    }
-  }
+  skip_view_and_routine_options(r);
   ObjectKind kind = routine_kind(r);
   if (kind != ObjectKind::view && kind != ObjectKind::procedure && kind != ObjectKind::function &&
       kind != ObjectKind::event)

@@ -30,6 +30,18 @@ const char* to_string(UndoKind kind) {
   return "none";
 }
 
+void StatementUndo::run_recorded(Database& db, const UndoRecord& r, bool in_doubt) const {
+  if (r.kind != UndoKind::run) throw NotExact(r.why);
+  if (r.existed.value_or(false)) return;  // the statement created nothing: the object was there
+  for (const auto& statement : r.statements) {
+    try {
+      db.execute(statement);
+    } catch (const DbError& e) {
+      if (!in_doubt || !absent_or_present(e)) throw;
+    }
+  }
+}
+
 UndoKind parse_undo_kind(const std::string& text) {
   for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::restore_schema, UndoKind::rows})
     if (text == to_string(k)) return k;

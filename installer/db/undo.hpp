@@ -117,6 +117,11 @@ class StatementUndo {
   /// Whether the server refused a statement because its object is absent, or already as
   /// the statement wants it (unknown table, can't drop, duplicate key name, ...).
   virtual bool absent_or_present(const DbError& error) const = 0;
+
+ protected:
+  /// Runs a `run` record's statements (none when the object existed before), passing
+  /// over, when in doubt, those refused for an absent or already present object.
+  void run_recorded(Database& db, const UndoRecord& record, bool in_doubt) const;
 };
 
 }  // namespace installer

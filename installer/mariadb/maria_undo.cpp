@@ -73,15 +73,7 @@ class MariaStatementUndo : public StatementUndo {
   void undo(const UndoRecord& r, bool in_doubt) override {
     if (r.kind == UndoKind::restore_table) return restore_table(r);
     if (r.kind == UndoKind::restore_schema) return restore_schema(r);
-    if (r.kind != UndoKind::run) throw NotExact(r.why);
-    if (r.existed.value_or(false)) return;  // the object was there before: the statement created nothing
-    for (const auto& statement : r.statements) {
-      try {
-        db_.execute(statement);
-      } catch (const DbError& e) {
-        if (!in_doubt || !absent_or_present(e)) throw;
-      }
-    }
+    run_recorded(db_, r, in_doubt);
   }
 
   bool absent_or_present(const DbError& e) const override {

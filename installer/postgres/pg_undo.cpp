@@ -26,15 +26,7 @@ class PgStatementUndo : public StatementUndo {
 
   void undo(const UndoRecord& r, bool in_doubt) override {
     if (r.kind == UndoKind::restore_table) return drop_new_indexes(r);
-    if (r.kind != UndoKind::run) throw NotExact(r.why);
-    if (r.existed.value_or(false)) return;
-    for (const auto& statement : r.statements) {
-      try {
-        db_.execute(statement);
-      } catch (const DbError& e) {
-        if (!in_doubt || !absent_or_present(e)) throw;
-      }
-    }
+    run_recorded(db_, r, in_doubt);
   }
 
   bool absent_or_present(const DbError& e) const override {

@@ -38,6 +38,22 @@ void write_step(UpdateTree& tree, const std::vector<std::string>& up, const std:
   tree.write("2/001_x.down.sql", down);
 }
 
+/// A scratch database with update 1 applied, and its objects then.
+struct BaseApplied {
+  BaseApplied() {
+    write_base(tree);
+    env = env_for(db, tree);
+    RunResult applied = run_installer({"migrate"}, env);
+    INFO(applied.err);
+    REQUIRE(applied.exit_code == 0);
+    before = db.objects();
+  }
+  ScratchDatabase db;
+  UpdateTree tree;
+  std::map<std::string, std::string> env;
+  std::set<std::string> before;
+};
+
 struct PartialCase {
   std::vector<std::string> up;
   std::string down;
@@ -94,12 +110,8 @@ TEST_CASE("real histories: a failure at any statement of a step whose down assum
   PartialCase c = down_for_the_whole_step();
   for (size_t fail_after = 1; fail_after <= c.up.size() - 1; ++fail_after) {
     CAPTURE(fail_after);
-    ScratchDatabase db;
-    UpdateTree tree;
-    write_base(tree);
-    auto env = env_for(db, tree);
-    REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
-    auto before = db.objects();
+    BaseApplied base;
+    auto& [db, tree, env, before] = base;
     write_step(tree, c.up, c.down, fail_after);
     RunResult failed = run_installer({"migrate"}, env);
     INFO(failed.err);
@@ -130,12 +142,8 @@ TEST_CASE("real histories: from a statement with no exact inverse, the down scri
   // Statement 2 has no exact inverse (PostgreSQL: ALTER TABLE; MariaDB: a dropped column,
   // whose data is gone): from there the down script runs, and its DROPs of what was never
   // created are passed over.
-  ScratchDatabase db;
-  UpdateTree tree;
-  write_base(tree);
-  auto env = env_for(db, tree);
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
-  auto before = db.objects();
+  BaseApplied base;
+  auto& [db, tree, env, before] = base;
   write_step(tree,
              {"CREATE TABLE a (id int)",
               by_engine("ALTER TABLE base ADD COLUMN extra int", "ALTER TABLE base DROP COLUMN name"),
@@ -155,12 +163,8 @@ TEST_CASE("real histories: from a statement with no exact inverse, the down scri
 }
 
 TEST_CASE("real histories: rows written to a table that existed before stay, and the report says so") {
-  ScratchDatabase db;
-  UpdateTree tree;
-  write_base(tree);
-  auto env = env_for(db, tree);
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
-  auto before = db.objects();
+  BaseApplied base;
+  auto& [db, tree, env, before] = base;
   write_step(tree, {"CREATE TABLE a (id int)", "INSERT INTO base VALUES (2, 'b')", "CREATE TABLE b (id int)"},
              "DROP TABLE b;\nDELETE FROM base WHERE id = 2;\nDROP TABLE a;\n", 3);
   RunResult failed = run_installer({"migrate"}, env);
@@ -175,12 +179,8 @@ TEST_CASE("real histories: rows written to a table that existed before stay, and
 
 TEST_CASE("real histories: killed in the middle of a step, the next start undoes it exactly" * doctest::timeout(120)) {
   PartialCase c = down_for_the_whole_step();
-  ScratchDatabase db;
-  UpdateTree tree;
-  write_base(tree);
-  auto env = env_for(db, tree);
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
-  auto before = db.objects();
+  BaseApplied base;
+  auto& [db, tree, env, before] = base;
   write_step(tree, c.up, c.down, 0);
   auto killed_env = env;
   killed_env["INSTALLER_TEST_FAULT"] = "apply:2:001_x:statement=3:kill";
@@ -247,12 +247,8 @@ TEST_CASE("real histories: every MariaDB statement kind with an exact inverse is
 }
 
 TEST_CASE("real histories: names with quotes, spaces, newlines and non-ASCII letters are undone exactly too") {
-  ScratchDatabase db;
-  UpdateTree tree;
-  write_base(tree);
-  auto env = env_for(db, tree);
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
-  auto before = db.objects();
+  BaseApplied base;
+  auto& [db, tree, env, before] = base;
   if (on_postgres())
     write_step(tree,
                {"CREATE TABLE \"we\"\"ird\nname\" (\"co l\" int, \"ünï\" text)",
