@@ -21,7 +21,9 @@
 #                       first; the first non-zero exit stops it (on 79 an outside dump tells
 #                       whether the history's own down leaves something behind); at the end the
 #                       dump must equal the empty database's
-#   reapply             installer migrate on that database again; must equal the reference
+#   reapply             installer migrate on that database again; must equal the reference (when
+#                       remove-all stopped at update K: on a fresh database, everything applied,
+#                       updates K+1.. removed newest first and applied again)
 #   fail-end-of-middle  the middle update's last step gets SELECT * FROM realworld_injected_failure;
 #                       appended: exit 70, and the schema of the updates before it
 #   fail-mid-step       the same statement inserted in the middle of a step with 3 or more
@@ -36,8 +38,9 @@
 #
 # One line per check: PASS, FAIL, REFUSED (the installer refused the update files: exit 65),
 # DOWN-INCOMPLETE (remove-all: the installer stopped with exit 79 at an update whose own down
-# script leaves something behind, as an outside dump confirms) or SKIP (not applicable), with
-# figures or the reason; a failed comparison is followed by the
+# script leaves something behind, as an outside dump confirms), SERVER (the history does not
+# run on this server: the plain client fails, and the installer fails, reverts and verifies at
+# the same update) or SKIP (not applicable or not reachable), with figures or the reason; a failed comparison is followed by the
 # first lines of the unified diff. Then a summary line. --results FILE appends one JSON line per
 # check (scripts/realworld/report.py turns them into docs/realworld.md).
 #
@@ -260,7 +263,7 @@ emit() {
     PASS) n_pass=$((n_pass + 1)) ;;
     FAIL) n_fail=$((n_fail + 1)) ;;
     REFUSED) n_refused=$((n_refused + 1)) ;;
-    DOWN-INCOMPLETE) n_history=$((n_history + 1)) ;;
+    DOWN-INCOMPLETE | SERVER) n_history=$((n_history + 1)) ;;
     MEASURE) ;;
     *) n_skip=$((n_skip + 1)) ;;
     esac
@@ -369,10 +372,16 @@ if plain_apply rw_expected 1 "$n_updates" plain_ms; then
         "$n_updates updates, $n_steps steps applied with $client_name in $(secs "$plain_ms")s (one file per $client_name run; a run of SELECT 1 takes $(secs "$start_ms")s)"
 else
     expected_fail_seq="$plain_fail_seq"
-    emit expected FAIL "$(secs "$plain_ms")" "$client_name failed at $plain_err"
+    emit expected SERVER "$(secs "$plain_ms")" "$client_name failed at $plain_err"
 fi
 
 no_ref_text() { echo "no reference schema: $client_name failed at update $expected_fail_seq"; }
+expected_fail_id="$(awk -F'\t' -v s="$expected_fail_seq" '$1 == s { print $2; exit }' "$work/plan.tsv")"
+# Whether the installer's run (its log) failed, reverted and verified, exactly where the plain
+# client fails: then the history does not run on this server, whoever sends it.
+fails_where_plain_fails() {
+    ((expected_fail_seq > 0)) && [[ "$rc" -eq 70 && "$(failed_update "$(first_error "$1")")" == "$expected_fail_id" ]]
+}
 
 # ------------------------------------------------------------------ apply
 db_create rw_apply
@@ -382,6 +391,8 @@ ratio="$(awk -v a="$apply_ms" -v b="$plain_ms" 'BEGIN { if (b > 0) printf "%.2fx
 fig="$n_updates updates in $(secs "$apply_ms")s ($client_name $(secs "$plain_ms")s, $ratio)"
 if [[ "$rc" -eq 65 ]]; then
     emit apply REFUSED "$(secs "$apply_ms")" "exit 65: $(first_error "$work/log.apply")"
+elif fails_where_plain_fails "$work/log.apply"; then
+    emit apply SERVER "$(secs "$apply_ms")" "exit 70 where $client_name fails (reverted and verified): $(first_error "$work/log.apply")"
 elif [[ "$rc" -ne 0 ]]; then
     emit apply FAIL "$(secs "$apply_ms")" "exit $rc: $(first_error "$work/log.apply")"
 elif ! r="$(ref "$n_updates")"; then
@@ -402,7 +413,9 @@ db_create rw_remove
 run_installer rw_remove "$updates" "$work/log.remove-setup" migrate --fingerprint-limit 0
 removed_all=0
 remove_setup_rc="$rc"
-if [[ "$rc" -ne 0 ]]; then
+if fails_where_plain_fails "$work/log.remove-setup"; then
+    emit remove-all SKIP 0 "not reachable: $client_name itself fails at update $expected_fail_seq, and so does the setup"
+elif [[ "$rc" -ne 0 ]]; then
     st=FAIL
     [[ "$rc" -eq 65 ]] && st=REFUSED
     emit remove-all "$st" 0 "setup (migrate --fingerprint-limit 0) exit $rc: $(first_error "$work/log.remove-setup")"
@@ -478,8 +491,42 @@ if [[ "$removed_all" -eq 1 || "$remove_setup_rc" -eq 65 ]]; then
     fi
 elif [[ "$remove_setup_rc" -ne 0 ]]; then
     emit reapply SKIP 0 "not run: the setup of remove-all failed (exit $remove_setup_rc)"
+elif ((stopped >= n_updates)); then
+    emit reapply SKIP 0 "not run: remove-all stopped at the newest update, $stopped"
 else
-    emit reapply SKIP 0 "not run: remove-all stopped at update $stopped"
+    # The round trip of the part of the history whose downs are complete: on a fresh database,
+    # everything applied, the updates after the one remove-all stopped at removed newest
+    # first, then applied again.
+    db_create rw_reapply
+    run_installer rw_reapply "$updates" "$work/log.reapply-setup" migrate
+    part_ms=0 part_rc=0
+    for line in "${ids[@]}"; do
+        seq="${line%%$'\t'*}"
+        ((seq <= stopped)) && break
+        run_installer rw_reapply "$updates" "$work/log.reapply-remove.$seq" --remove-update "${line#*$'\t'}"
+        part_ms=$((part_ms + ms))
+        [[ "$rc" -eq 0 ]] || { part_rc="$rc"; break; }
+    done
+    what="updates $((stopped + 1))..$n_updates (those after the one remove-all stopped at) removed and applied again"
+    if [[ "$part_rc" -ne 0 ]]; then
+        emit reapply FAIL "$(secs "$part_ms")" "$what: removing update $seq exited $part_rc"
+    else
+        run_installer rw_reapply "$updates" "$work/log.reapply" migrate
+        if [[ "$rc" -ne 0 ]]; then
+            emit reapply FAIL "$(secs "$ms")" "$what: exit $rc: $(first_error "$work/log.reapply")"
+        elif ! r="$(ref "$n_updates")"; then
+            emit reapply FAIL "$(secs "$ms")" "$what; $(no_ref_text)"
+        else
+            dump rw_reapply "$work/dump.reapply"
+            if compare "$r" "$work/dump.reapply"; then
+                emit reapply PASS "$(secs "$ms")" "$what, schema equals the reference"
+            else
+                emit reapply FAIL "$(secs "$ms")" "$what, but the schema differs from the reference" \
+                    "$what, but the schema differs from the reference: $(diff_excerpt)"
+                show_diff
+            fi
+        fi
+    fi
 fi
 
 # ------------------------------------------------------------------ failure injection
@@ -585,6 +632,6 @@ if ((mid_seq > 0)) && ((expected_fail_seq == 0 || expected_fail_seq > mid_seq)) 
     done
 fi
 
-echo "SUMMARY  $name $engine: $n_pass passed, $n_fail failed, $n_refused refused, $n_history stopped at an incomplete down of the history, $n_skip skipped;" \
+echo "SUMMARY  $name $engine: $n_pass passed, $n_fail failed, $n_refused refused, $n_history stopped by the history itself (an incomplete down, or SQL this server does not run), $n_skip skipped;" \
     "apply $(secs "$apply_ms")s against $client_name $(secs "$plain_ms")s"
 [[ "$n_fail" -eq 0 && "$n_refused" -eq 0 ]]
