@@ -232,6 +232,9 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
                          {"statements", s.statements_total},
                          {"statements_done", s.statements_done},
                          {"down_statements_done", s.down_statements_done},
+                         {"revert_method", s.revert_method},
+                         {"undo_done", s.undo_done},
+                         {"revert_note", s.revert_note},
                          {"duration_ms", s.duration_ms},
                          {"up_checksum", s.up_checksum},
                          {"down_checksum", s.down_checksum},
@@ -271,6 +274,9 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
       for (char c : a.error) indented += c == '\n' ? std::string("\n           ") : std::string(1, c);
       out << "           " << indented << "\n";
     }
+    // How a step that failed part-way was reverted: exactly, or by its down script.
+    for (const auto& s : a.steps)
+      if (!s.revert_note.empty()) out << fmt::format("           step {}: {}\n", s.name, s.revert_note);
   }
 }
 

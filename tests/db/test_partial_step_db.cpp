@@ -124,6 +124,10 @@ TEST_CASE("real histories: a failure at any statement of a step whose down assum
     CHECK(steps[0].revert_method == "exact");
     CHECK(steps[0].down_statements_done == 0);
     CHECK(db.count("SELECT count(*) FROM base WHERE id = 1 AND name = 'a'") == 1);  // the data stays
+    RunResult history = run_installer({"history"}, env);
+    CHECK(history.out.find("step 001_x: undone exactly, statement by statement") != std::string::npos);
+    RunResult history_json = run_installer({"history", "--json"}, env);
+    CHECK(history_json.out.find("\"revert_method\": \"exact\"") != std::string::npos);
   }
   // What the installer did before undo records: the whole step's down script on a partly
   // applied step, which fails and leaves the database to a person.
