@@ -244,8 +244,10 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   Reverter reverter(ctx_);
   if (dry_run) {
     auto plan = reverter.plan(attempt.attempt_id);
-    out << fmt::format("would remove update {} (attempt {}, applied {}) by running {} down script{} from the journal:\n",
-                       update_id, attempt.attempt_id, attempt.finished_at, plan.size(), plan.size() == 1 ? "" : "s");
+    std::string when = unfinished ? fmt::format("left {} since {}", to_string(attempt.state), attempt.started_at)
+                                  : fmt::format("applied {}", attempt.finished_at);
+    out << fmt::format("would remove update {} (attempt {}, {}) by reverting {} step{} from the journal:\n", update_id,
+                       attempt.attempt_id, when, plan.size(), plan.size() == 1 ? "" : "s");
     for (const auto& down : plan) {
       out << fmt::format("-- step {}{}\n", down.step, down.transactional ? "" : " (outside a transaction)");
       if (!down.partly_applied.empty()) out << "-- " << down.partly_applied << "\n";

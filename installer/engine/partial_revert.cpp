@@ -163,7 +163,13 @@ std::string Reverter::describe_partial_plan(const StepRecord& step) const {
     switch (r->kind) {
       case UndoKind::nothing: text += "nothing to undo (" + r->why + ")"; break;
       case UndoKind::rows: text += "its rows stay as they are (" + r->why + ")"; break;
-      case UndoKind::run: text += fmt::format("{}", fmt::join(r->statements, "; ")); break;
+      case UndoKind::run: {
+        // Flattened: every line of the plan stays a comment, however the statement is written.
+        std::string statements;
+        for (const auto& s : r->statements) statements += (statements.empty() ? "" : "; ") + abbreviate(s, 160);
+        text += statements;
+        break;
+      }
       case UndoKind::restore_table:
         text += fmt::format("its table {} gets back its definition from before it", r->table.name);
         break;
