@@ -254,7 +254,11 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
               // MariaDB): whatever commits has its undo recorded.
               undo.push_back(
                   plan_undo(db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
-              journal.record_undo(attempt.attempt_id, record.position, undo.back());
+              // A statement with nothing to undo (a seed's INSERT into the step's own table)
+              // goes unrecorded, so that it costs no write; the first always has a record,
+              // which tells this journal from one written before undo records.
+              if (undo.back().kind != UndoKind::nothing || index == 0)
+                journal.record_undo(attempt.attempt_id, record.position, undo.back());
             });
         record.state = StepState::applied;
         record.duration_ms = elapsed_ms(started);

@@ -25,19 +25,13 @@ std::string statement_label(const UndoRecord& r) {
 }
 
 /// The records to undo, newest first: those of the committed statements and of the one
-/// after them, which was in flight, failed or was cut off.
+/// after them, which was in flight, failed or was cut off. A statement without a record
+/// had nothing to undo (the applier writes none for it).
 std::vector<const UndoRecord*> records_to_undo(const StepRecord& step) {
   std::vector<const UndoRecord*> out;
   for (auto it = step.undo.rbegin(); it != step.undo.rend(); ++it)
     if (it->statement <= step.statements_done + 1) out.push_back(&*it);
   return out;
-}
-
-int first_unrecorded(const StepRecord& step) {
-  for (int k = 1; k <= step.statements_done; ++k)
-    if (std::none_of(step.undo.begin(), step.undo.end(), [&](const UndoRecord& r) { return r.statement == k; }))
-      return k;
-  return 0;
 }
 
 void perform_undo(Database& db, const UndoRecord& r, bool in_doubt) {
@@ -82,8 +76,6 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     ctx_.journal.update_step(attempt.attempt_id, step);
     return false;
   };
-  if (int missing = first_unrecorded(step))
-    return give_up(fmt::format("statement {} has no undo record", missing));
   const std::vector<const UndoRecord*> records = records_to_undo(step);
   const bool failure_known = !step.error.empty();
   const size_t resumed_at = static_cast<size_t>(std::max(0, step.undo_done));
