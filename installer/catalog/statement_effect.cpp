@@ -523,7 +523,14 @@ bool runs_code(const std::string& verb, Reader& r, SqlDialect d) {
 }  // namespace
 
 StatementEffect statement_effect(std::string_view statement, SqlDialect dialect) {
-  std::vector<Token> tokens = Lexer(statement, dialect).run(4096);
+  // The leading words say what a statement is; only ALTER's list of changes and
+  // PostgreSQL's SELECT/EXPLAIN (INTO, ANALYZE anywhere) need more, and a seed's long
+  // INSERT should not be read to its end.
+  std::vector<Token> tokens = Lexer(statement, dialect).run(64);
+  if (tokens.size() == 64 && tokens[0].kind == Token::word &&
+      (tokens[0].text == "ALTER" ||
+       (dialect == SqlDialect::postgres && (tokens[0].text == "SELECT" || tokens[0].text == "EXPLAIN"))))
+    tokens = Lexer(statement, dialect).run(1 << 20);
   StatementEffect e;
   e.summary = summary_of(tokens);
   Reader r(tokens, dialect);
