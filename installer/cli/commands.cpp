@@ -28,7 +28,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cerrno>
 #include <optional>
 #include <cstring>
@@ -367,7 +369,8 @@ int dispatch(int argc, char** argv) {
   std::map<std::string, std::string> values;
   std::vector<std::string> updates;
   app.add_option("--updates", updates, "update directory (repeatable; INSTALLER_UPDATES, ':'-separated)")
-      ->type_name("DIR");
+      ->type_name("DIR")
+      ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
     if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
@@ -411,8 +414,19 @@ int dispatch(int argc, char** argv) {
   run->add_option("command", run_command, "the application and its arguments, after --");
   for (auto* sub : {migrate, status, plan, history, version, run}) sub->fallthrough();
 
+  // Everything after the first "--" is the application's, whatever precedes it: CLI11
+  // would otherwise end a repeatable option's values at "--" and parse the application's
+  // own flags as ours.
+  int ours = argc;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--") == 0) {
+      ours = i;
+      break;
+    }
+  std::vector<std::string> after_separator(argv + std::min(ours + 1, argc), argv + argc);
+  bool has_separator = ours < argc;
   try {
-    app.parse(argc, argv);
+    app.parse(ours, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? exit_ok : exit_usage;
@@ -446,6 +460,8 @@ int dispatch(int argc, char** argv) {
                  : settings.log_level == "error" ? log::Level::error
                                                  : log::Level::info);
 
+  if (has_separator && (!remove_id.empty() || *migrate || *status || *plan || *history))
+    throw UserError(exit_usage, "only run (the default) starts an application; remove -- and what follows it");
   if (dry_run && remove_id.empty()) throw UserError(exit_usage, "--dry-run goes with --remove-update ID");
   if (!remove_id.empty()) {
     if (app.get_subcommands().size() > 0)
@@ -457,7 +473,12 @@ int dispatch(int argc, char** argv) {
   if (*plan) return do_report(settings, Report::plan, json);
   if (*history) return do_report(settings, Report::history, json);
 
-  std::vector<std::string> to_run = *run ? run_command : command;
+  if (!command.empty() || !run_command.empty())
+    throw UserError(exit_usage, fmt::format("unexpected argument '{}': the application and its arguments go after --",
+                                            redact(!command.empty() ? command[0] : run_command[0])));
+  std::vector<std::string> to_run = after_separator;
+  if (has_separator && to_run.empty())
+    throw UserError(exit_usage, "nothing after --: give the application to run and its arguments");
   if (to_run.empty()) {
     std::cerr << app.help() << "\n"
               << "installer: nothing to do: give a command (migrate, status, plan, history, version) or the "
