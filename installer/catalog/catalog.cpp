@@ -3,6 +3,7 @@
 #include "installer/catalog/manifest.hpp"
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/script_lint.hpp"
+#include "installer/catalog/script_text.hpp"
 #include "installer/util/sha256.hpp"
 #include "installer/util/version_order.hpp"
 
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -76,11 +78,21 @@ std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>&
     ::close(fd);
     return cannot_read("not a regular file");
   }
+  auto too_large = [&] {
+    ::close(fd);
+    problems.push_back({path.string(), 0,
+                        fmt::format("is larger than {} MiB, the limit for one script: split it into steps, or load "
+                                    "bulk data outside the update",
+                                    kMaxScriptBytes >> 20)});
+    return std::nullopt;
+  };
+  if (static_cast<std::uintmax_t>(info.st_size) > kMaxScriptBytes) return too_large();
   std::string text;
   // One byte more than the size, so a file that grew is still read to its end.
   text.resize(static_cast<size_t>(info.st_size) + 1);
   size_t used = 0;
   while (true) {
+    if (used > kMaxScriptBytes) return too_large();  // it grew past the limit while being read
     if (used == text.size()) text.resize(text.size() * 2);
     ssize_t n = ::read(fd, text.data() + used, text.size() - used);
     if (n < 0 && errno == EINTR) continue;
@@ -97,6 +109,58 @@ std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>&
   ::close(fd);
   text.resize(used);
   return text;
+}
+
+/// Ids are printed in commands for the operator to paste (installer --remove-update ID) and
+/// written to logs and the journal, so they hold only characters that mean nothing to a shell
+/// or a terminal. The journal's column holds 255 characters.
+std::optional<std::string> invalid_update_id(const std::string& id) {
+  constexpr size_t kMaxIdLength = 255;
+  auto allowed = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._-+@:~,=", c) != nullptr;
+  };
+  if (id.empty()) return std::string("the update id is empty");
+  if (id.size() > kMaxIdLength)
+    return fmt::format("the update id is {} characters long; at most {} are allowed", id.size(), kMaxIdLength);
+  auto bad = std::find_if_not(id.begin(), id.end(), allowed);
+  if (bad == id.end()) return std::nullopt;
+  // The id itself is not echoed raw: it may hold the very bytes that make it invalid.
+  auto show = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7F ? std::string(1, c) : fmt::format("\\x{:02X}", u);
+  };
+  std::string shown;
+  for (char c : id) shown += show(c);
+  return fmt::format("update id '{}' has the character '{}' at position {}: ids are letters, digits and . _ - + @ : ~ , =",
+                     shown, show(*bad), bad - id.begin() + 1);
+}
+
+/// The manifest's texts fit the journal's columns (MariaDB's TEXT holds 65535 bytes) and
+/// hold no control characters, which would rewrite the operator's terminal when printed.
+void check_manifest_texts(const Update& update, bool version_from_manifest, const std::string& manifest_path,
+                          std::vector<Problem>& problems) {
+  constexpr size_t kMaxText = 65535, kMaxVersion = 255;
+  if (version_from_manifest && update.version.size() > kMaxVersion)
+    problems.push_back({manifest_path, 0, fmt::format("version is {} characters long; at most {} are allowed",
+                                                      update.version.size(), kMaxVersion)});
+  if (update.description.size() > kMaxText)
+    problems.push_back({manifest_path, 0, fmt::format("description is {} bytes long; at most {} are allowed",
+                                                      update.description.size(), kMaxText)});
+  auto control = std::find_if(update.description.begin(), update.description.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7F;
+  });
+  if (control != update.description.end())
+    problems.push_back({manifest_path, 0, fmt::format("description has the control character \\x{:02X}",
+                                                      static_cast<unsigned char>(*control))});
+  size_t requires_length = 0;
+  for (const auto& required : update.required) {
+    requires_length += required.size() + 1;
+    if (auto why = invalid_update_id(required)) problems.push_back({manifest_path, 0, "requires: " + *why});
+  }
+  if (requires_length > kMaxText)
+    problems.push_back({manifest_path, 0, fmt::format("requires lists {} bytes of ids; at most {} are allowed",
+                                                      requires_length, kMaxText)});
 }
 
 struct StepFileName {
@@ -131,7 +195,7 @@ std::optional<StepFileName> parse_step_file_name(const std::string& name) {
     if (parsed.variant.empty() || !std::all_of(parsed.variant.begin(), parsed.variant.end(), is_alnum))
       return std::nullopt;
   }
-  if (parsed.step.empty() || !is_alnum(parsed.step[0]) ||
+  if (parsed.step.empty() || parsed.step.size() > 255 || !is_alnum(parsed.step[0]) ||
       !std::all_of(parsed.step.begin(), parsed.step.end(), [&](char c) { return is_alnum(c) || c == '_' || c == '-'; }))
     return std::nullopt;
   return parsed;
@@ -148,6 +212,10 @@ std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, 
                                       std::map<fs::path, std::string>& checksums) {
   auto text = read_file(path, problems);
   if (!text) return std::nullopt;
+  if (auto problem = check_script_text(*text, path.string())) {
+    problems.push_back(std::move(*problem));
+    return std::nullopt;
+  }
   ScriptFile script;
   script.path = path;
   script.checksum = sha256_hex(*text);
@@ -189,9 +257,9 @@ LoadedUpdate load_update(const fs::path& dir, Engine engine) {
   update.version = manifest.version.value_or(folder);
   update.required = manifest.required;
   update.description = manifest.description;
-  if (update.id.empty() || update.id.find_first_of(" \t\n/") != std::string::npos)
-    problems.push_back({manifest.id ? manifest_path.string() : dir.string(), 0,
-                        fmt::format("update id '{}' must be non-empty without spaces or slashes", update.id)});
+  if (auto why = invalid_update_id(update.id))
+    problems.push_back({manifest.id ? manifest_path.string() : dir.string(), 0, *why});
+  check_manifest_texts(update, manifest.version.has_value(), manifest_path.string(), problems);
   if (!is_valid_version(update.version)) {
     problems.push_back(
         {manifest.version ? manifest_path.string() : dir.string(), 0,
@@ -218,7 +286,7 @@ LoadedUpdate load_update(const fs::path& dir, Engine engine) {
     if (!parsed) {
       problems.push_back({path.string(), 0,
                           "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
-                          "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of letters, digits, '_' and '-'"});
+                          "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of up to 255 letters, digits, '_' and '-'"});
       continue;
     }
     const std::string& variant = parsed->variant;

@@ -1,5 +1,7 @@
 #include "installer/catalog/script_lint.hpp"
 
+#include "installer/catalog/session_statements.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,62 +48,94 @@ bool cannot_run_in_transaction(const std::vector<std::string>& w, const std::str
 
 }  // namespace
 
+namespace {
+
+bool is_copy_through_client(const std::vector<std::string>& words, const std::string& text) {
+  if (words.empty() || words[0] != "COPY") return false;
+  // Every word, across lines and past a query in parentheses: COPY (SELECT ...) TO STDOUT.
+  auto all = leading_words(text, 256, /*stop_at_parenthesis=*/false);
+  return contains(all, "STDIN") || contains(all, "STDOUT");
+}
+
+bool is_load_data_local(const std::vector<std::string>& words) {
+  return words.size() >= 3 && words[0] == "LOAD" && (words[1] == "DATA" || words[1] == "XML") &&
+         (contains(words, "LOCAL"));
+}
+
+void lint_one(const std::string& text, int line, SqlDialect dialect, bool transactional, const std::string& path,
+              const std::string& step_name, std::vector<Problem>& problems) {
+  if (dialect == SqlDialect::postgres && !text.empty() && text[0] == '\\') {
+    problems.push_back({path, line, "psql meta-commands (\\...) are not SQL; the installer sends statements to the server itself"});
+    return;
+  }
+  auto words = leading_words(text, 8);
+  if (is_copy_through_client(words, text)) {
+    problems.push_back({path, line,
+                        "COPY ... FROM STDIN / TO STDOUT streams data through the client, which the installer is not; "
+                        "load data with INSERT statements or COPY ... FROM a server-side file"});
+    return;
+  }
+  if (dialect == SqlDialect::mariadb && is_load_data_local(words)) {
+    problems.push_back({path, line,
+                        "LOAD DATA LOCAL would make the installer read a file of its own machine for the server; load "
+                        "data with INSERT statements or LOAD DATA from a file on the server"});
+    return;
+  }
+  if (is_transaction_control(words, dialect)) {
+    problems.push_back(
+        {path, line,
+         fmt::format("'{}' controls the transaction, which the installer owns: each update runs in one "
+                     "transaction (steps with transaction = false run outside it); remove it",
+                     words[0] == "START" ? "START TRANSACTION" : words[0])});
+    return;
+  }
+  if (auto change = session_change(text, dialect, transactional)) {
+    problems.push_back({path, line, *change});
+    return;
+  }
+  if (dialect == SqlDialect::mariadb && !words.empty() &&
+      ((words[0] == "LOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")) ||
+       (words[0] == "UNLOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")))) {
+    problems.push_back({path, line,
+                        "LOCK TABLES would block the installer's own journal writes between statements; remove "
+                        "LOCK/UNLOCK TABLES (each statement commits on its own anyway)"});
+    return;
+  }
+  if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words, text)) {
+    problems.push_back({path, line,
+                        fmt::format("this statement cannot run inside a transaction; add\n"
+                                    "    [steps.{}]\n    transaction = false\n  to update.toml",
+                                    step_name)});
+  }
+}
+
+/// What MariaDB runs of one statement: with CLIENT_MULTI_STATEMENTS a DELIMITER block may
+/// hold several statements, and executable comments are code. Each is linted on its own.
+std::vector<Statement> statements_the_server_runs(const Statement& statement) {
+  bool executable_comment = statement.text.find("/*") != std::string::npos;
+  if (!executable_comment && statement.text.find(';') == std::string::npos) return {statement};
+  std::string text = executable_comment ? unwrap_executable_comments(statement.text) : statement.text;
+  std::vector<Statement> parts;
+  try {
+    parts = split_sql(text, SqlDialect::mariadb);
+  } catch (const SqlSplitError&) {
+    return {{text, statement.line}};  // the server's own error, when it runs
+  }
+  for (auto& part : parts) part.line += statement.line - 1;
+  return parts;
+}
+
+}  // namespace
+
 void lint_statements(const std::vector<Statement>& statements, SqlDialect dialect, bool transactional,
                      const std::string& path, const std::string& step_name, std::vector<Problem>& problems) {
   for (const auto& statement : statements) {
-    if (dialect == SqlDialect::postgres && !statement.text.empty() && statement.text[0] == '\\') {
-      problems.push_back({path, statement.line,
-                          "psql meta-commands (\\...) are not SQL; the installer sends statements to the server itself"});
+    if (dialect == SqlDialect::postgres) {
+      lint_one(statement.text, statement.line, dialect, transactional, path, step_name, problems);
       continue;
     }
-    auto words = leading_words(statement.text, 8);
-    if (!words.empty() && words[0] == "COPY") {
-      std::string upper_text;
-      for (char c : statement.text) upper_text += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (upper_text.find("FROM STDIN") != std::string::npos) {
-        problems.push_back({path, statement.line,
-                            "COPY ... FROM STDIN needs psql to stream the data that follows it; load data with INSERT "
-                            "statements or COPY ... FROM a server-side file"});
-        continue;
-      }
-    }
-    if (is_transaction_control(words, dialect)) {
-      problems.push_back(
-          {path, statement.line,
-           fmt::format("'{}' controls the transaction, which the installer owns: each update runs in one "
-                       "transaction (steps with transaction = false run outside it); remove it",
-                       words[0] == "START" ? "START TRANSACTION" : words[0])});
-      continue;
-    }
-    if (dialect == SqlDialect::mariadb && words.size() >= 2 && words[0] == "SET" &&
-        (words[1] == "AUTOCOMMIT" || (words.size() >= 3 && words[1] == "SESSION" && words[2] == "AUTOCOMMIT") ||
-         statement.text.find("@@autocommit") != std::string::npos ||
-         statement.text.find("@@AUTOCOMMIT") != std::string::npos)) {
-      problems.push_back({path, statement.line,
-                          "SET autocommit would hold back the commits the installer journals statement by "
-                          "statement; remove it"});
-      continue;
-    }
-    if (dialect == SqlDialect::mariadb && !words.empty() &&
-        ((words[0] == "LOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")) ||
-         (words[0] == "UNLOCK" && words.size() > 1 && (words[1] == "TABLES" || words[1] == "TABLE")))) {
-      problems.push_back({path, statement.line,
-                          "LOCK TABLES would block the installer's own journal writes between statements; remove "
-                          "LOCK/UNLOCK TABLES (each statement commits on its own anyway)"});
-      continue;
-    }
-    if (!words.empty() && words[0] == "USE" && dialect == SqlDialect::mariadb) {
-      problems.push_back({path, statement.line,
-                          "USE would switch away from the database the installer works in (the one in its URL); "
-                          "qualify names with the other database instead"});
-      continue;
-    }
-    if (dialect == SqlDialect::postgres && transactional && cannot_run_in_transaction(words, statement.text)) {
-      problems.push_back({path, statement.line,
-                          fmt::format("this statement cannot run inside a transaction; add\n"
-                                      "    [steps.{}]\n    transaction = false\n  to update.toml",
-                                      step_name)});
-    }
+    for (const auto& part : statements_the_server_runs(statement))
+      lint_one(part.text, part.line, dialect, transactional, path, step_name, problems);
   }
 }
 

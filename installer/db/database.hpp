@@ -98,6 +98,14 @@ class Database {
     return statements.size();
   }
 
+  /// After a script has run: whether the session is still one the journal's writes can
+  /// use (its user and role, read-write, autocommit, the current database), described for
+  /// the operator, or nothing. What a script changed is put back first, so the revert that
+  /// follows a problem writes its journal as the installer's user, into the right place;
+  /// settings that only shape the script's own SQL (search_path, sql_mode, timeouts)
+  /// return to the connection's, so each step starts from them.
+  virtual std::optional<std::string> check_session_after_script() { return std::nullopt; }
+
   /// Runs one of the installer's own statements with '?' placeholders bound to params
   /// (nullopt binds NULL) and returns every row as text.
   virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;

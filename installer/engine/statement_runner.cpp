@@ -69,17 +69,37 @@ void run_range(Database& db, const std::vector<Statement>& statements, size_t fi
   }
 }
 
+/// A script that changed the session in a way the journal cannot live with fails after
+/// its last statement, which did run: its undo (or the down script) then reverts it all.
+void check_session(Database& db, const std::vector<Statement>& statements, const ScriptLocation& where) {
+  auto problem = db.check_session_after_script();
+  if (!problem) return;
+  const size_t last = statements.size() - 1;
+  std::string message = fmt::format(
+      "after its last statement the session is not the installer's any more: {}. Statements that change the "
+      "session's user or role, read-only mode, autocommit or current database cannot run in a step (a CALL or "
+      "an executable comment may hide one)",
+      *problem);
+  throw StatementError(statement_failure(statements, last, where,
+                                         DbError(DbFailure::statement, message, "", statements[last].text)));
+}
+
 }  // namespace
 
 void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
                     const ScriptLocation& where, const std::function<void(int)>& on_done,
                     const std::atomic<int>* stop, const std::function<void(size_t)>& before_each) {
-  if (!before_each) return run_range(db, statements, first, statements.size(), where, on_done, stop);
-  for (size_t i = first; i < statements.size(); ++i) {
-    if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
-    before_each(i);
-    run_range(db, statements, i, i + 1, where, on_done, stop);
+  if (first >= statements.size()) return;
+  if (!before_each) {
+    run_range(db, statements, first, statements.size(), where, on_done, stop);
+  } else {
+    for (size_t i = first; i < statements.size(); ++i) {
+      if (stop && stop->load() != 0) throw Interrupted(stop->load(), static_cast<int>(i + 1), statements[i]);
+      before_each(i);
+      run_range(db, statements, i, i + 1, where, on_done, stop);
+    }
   }
+  check_session(db, statements, where);
 }
 
 }  // namespace installer

@@ -8,6 +8,7 @@
 
 #include <errmsg.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <unistd.h>
@@ -91,6 +92,7 @@ class MariaDatabase : public SqlSession {
     }
     run(kSessionSetup);
     thread_id_ = mysql_thread_id(conn_);
+    own_role_ = query("SELECT CURRENT_ROLE()", {}).at(0).at(0);  // a default role is the user's own
   }
 
   ~MariaDatabase() override {
@@ -185,6 +187,39 @@ class MariaDatabase : public SqlSession {
             std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
         schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
     return rows[0][0] != std::string("0");
+  }
+
+  std::optional<std::string> check_session_after_script() override {
+    const bool mysql = engine_ == Engine::mysql;
+    auto rows = query(mysql ? "SELECT @@autocommit, DATABASE(), @@session.transaction_read_only, CURRENT_ROLE(), 0"
+                            : "SELECT @@autocommit, DATABASE(), @@session.tx_read_only, CURRENT_ROLE(), @@in_transaction",
+                      {});
+    const auto& r = rows.at(0);
+    std::vector<std::string> changed, restore;
+    if (r[4] == std::string("1")) {
+      changed.push_back("a transaction is open (its statements are not committed)");
+      restore.push_back("COMMIT");  // what ran is then durable, and the revert undoes it
+    }
+    if (r[0] != std::string("1")) {
+      changed.push_back("autocommit is off");
+      restore.push_back("SET SESSION autocommit = 1");
+    }
+    if (r[1] != SqlValue(spec_.database)) {
+      changed.push_back(fmt::format("the current database is '{}', not '{}' (USE)", r[1].value_or("none"), spec_.database));
+      restore.push_back("USE " + quote_identifier(spec_.database));
+    }
+    if (r[2] == std::string("1")) {
+      changed.push_back("it is read-only");
+      restore.push_back("SET SESSION TRANSACTION READ WRITE");
+    }
+    if (r[3] != own_role_) {
+      changed.push_back(fmt::format("it runs with role '{}' (SET ROLE)", r[3].value_or("NONE")));
+      restore.push_back(own_role_ ? "SET ROLE " + quote_identifier(*own_role_) : std::string("SET ROLE NONE"));
+    }
+    for (const auto& statement : restore) run(statement);
+    reset_session_settings();
+    if (changed.empty()) return std::nullopt;
+    return fmt::format("{}", fmt::join(changed, "; "));
   }
 
   StatementUndo* statement_undo() override {
@@ -319,6 +354,7 @@ class MariaDatabase : public SqlSession {
   Engine engine_;
   ConnectionSpec spec_;
   std::chrono::seconds connect_timeout_;
+  SqlValue own_role_;  ///< CURRENT_ROLE() as the session began: the user's default role, or NULL
   unsigned long thread_id_ = 0;
   MYSQL* conn_ = nullptr;
   std::string lock_prefix_;

@@ -7,6 +7,7 @@
 #include "installer/util/sha256.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -173,8 +174,11 @@ class PgDatabase : public SqlSession {
 
   size_t execute_batch(const std::vector<std::string_view>& statements, const std::atomic<int>* stop,
                        const std::function<void(size_t)>& done) override {
-    // Outside a transaction each statement must commit before the next is sent.
-    if (!in_transaction()) return Database::execute_batch(statements, stop, done);
+    // Outside a transaction each statement must commit before the next is sent. A COPY
+    // must not reach a pipeline: one through the client breaks the protocol's sync there
+    // and the server ends the session; sent on its own, it fails as a statement.
+    if (!in_transaction() || std::any_of(statements.begin(), statements.end(), starts_with_copy))
+      return Database::execute_batch(statements, stop, done);
     for (size_t first = 0; first < statements.size(); first += kPipelineDepth) {
       if (stop && stop->load() != 0) return first;
       size_t end = std::min(statements.size(), first + kPipelineDepth);
@@ -267,6 +271,27 @@ class PgDatabase : public SqlSession {
     return rows[0][0] == std::string("t");
   }
 
+  std::optional<std::string> check_session_after_script() override {
+    // RESET ALL leaves the role, the session user and the transaction's read-only mode
+    // alone (PostgreSQL exempts them), which the same round trip then reads.
+    auto rows = query("RESET ALL; SELECT current_user::text, session_user::text, current_setting('transaction_read_only')",
+                      {});
+    const std::string own_user = PQuser(conn_);
+    std::vector<std::string> changed;
+    const auto& r = rows.at(0);
+    if (r[1].value_or("") != own_user)
+      changed.push_back(fmt::format("it runs as '{}' instead of '{}' (SET SESSION AUTHORIZATION)", r[1].value_or(""), own_user));
+    else if (r[0].value_or("") != own_user)
+      changed.push_back(fmt::format("it runs as role '{}' (SET ROLE)", r[0].value_or("")));
+    if (r[2] == std::string("on")) changed.push_back("its transaction is read-only");
+    if (changed.empty()) return std::nullopt;
+    // Inside the update's transaction the rollback that follows undoes these; outside it
+    // they would outlive the step.
+    if (!in_transaction())
+      run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE");
+    return fmt::format("{}", fmt::join(changed, "; "));
+  }
+
   StatementUndo* statement_undo() override {
     if (!undo_) undo_ = make_postgres_undo(*this);
     return undo_.get();
@@ -348,10 +373,45 @@ class PgDatabase : public SqlSession {
     return rows;
   }
 
-  /// Each query's replies in a pipeline end with a null result.
+  /// Each query's replies in a pipeline end with a null result. A COPY through the client
+  /// answers PQgetResult with the same COPY state again and again until the copy ends, so
+  /// it is ended here: never a loop.
   void drain_query() {
-    while (Result more{PQgetResult(conn_)}) {
+    while (Result more{PQgetResult(conn_)}) leave_copy(PQresultStatus(more.get()));
+  }
+
+  static bool starts_with_copy(std::string_view sql) {
+    size_t i = 0;
+    while (i < sql.size()) {
+      if (std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+      else if (sql.compare(i, 2, "--") == 0) i = std::min(sql.size(), sql.find('\n', i));
+      else if (sql.compare(i, 2, "/*") == 0) i = std::min(sql.size(), sql.find("*/", i) + 2);
+      else break;
     }
+    if (sql.size() < i + 4) return false;
+    for (size_t k = 0; k < 4; ++k)
+      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != "COPY"[k]) return false;
+    return sql.size() == i + 4 || !(std::isalnum(static_cast<unsigned char>(sql[i + 4])) || sql[i + 4] == '_');
+  }
+
+  static bool is_copy(ExecStatusType status) {
+    return status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH;
+  }
+
+  /// Ends a COPY the installer has no data for, or no use for: the server then fails it.
+  void leave_copy(ExecStatusType status) {
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) PQputCopyEnd(conn_, "the installer sends no COPY data");
+    if (status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      char* row = nullptr;
+      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
+    }
+  }
+
+  DbError copy_refused(const std::string& sql) {
+    return DbError(DbFailure::statement,
+                   "COPY to or from the client is not supported here: load data with INSERT or COPY from a "
+                   "server-side file",
+                   "0A000", sql);
   }
 
   /// The installer's own statements with parameters are the journal's, run once per
@@ -405,25 +465,12 @@ class PgDatabase : public SqlSession {
       if (!connection_ok()) throw error_of(result, sql);
       return;
     }
-    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
-      finish_copy(status);
-      throw DbError(DbFailure::statement,
-                    "COPY to or from the client is not supported here: load data with INSERT or COPY from a "
-                    "server-side file",
-                    "0A000", sql);
+    if (is_copy(status)) {
+      leave_copy(status);
+      while (Result rest{PQgetResult(conn_)}) leave_copy(PQresultStatus(rest.get()));
+      throw copy_refused(sql);
     }
     throw error_of(result, sql);
-  }
-
-  void finish_copy(ExecStatusType status) {
-    if (status == PGRES_COPY_IN) {
-      PQputCopyEnd(conn_, "the installer sends no COPY data");
-    } else {
-      char* row = nullptr;
-      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
-    }
-    while (Result rest{PQgetResult(conn_)}) {
-    }
   }
 
   /// Sends statements[first, end) in one pipeline and reads the replies as each
@@ -471,8 +518,13 @@ class PgDatabase : public SqlSession {
       Result result(PQgetResult(conn_));
       if (!result) throw BatchError(i, error_of(nullptr, std::string(statements[i])));
       ExecStatusType status = PQresultStatus(result.get());
+      leave_copy(status);
       drain_query();
       if (failure || thrown) continue;  // skipped by the server, or no longer wanted
+      if (is_copy(status)) {
+        failure = BatchError(i, copy_refused(std::string(statements[i])));
+        continue;
+      }
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
         failure = BatchError(i, error_of(result.get(), std::string(statements[i])));
         if (failure->failure() != DbFailure::statement) throw *failure;

@@ -573,8 +573,8 @@ TEST_CASE("catalog problem: an invalid id in the manifest") {
   tmp.step("u/2.0", "001_a", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   auto problems = problems_of({tmp / "u"});
   REQUIRE(problems.size() == 2);
-  CHECK(problem_with(problems, "update id 'a/b' must be").file == (tmp / "u/1.0/update.toml").string());
-  CHECK(problem_with(problems, "update id '' must be").file == (tmp / "u/2.0/update.toml").string());
+  CHECK(problem_with(problems, "update id 'a/b' has the character '/' at position 2").file == (tmp / "u/1.0/update.toml").string());
+  CHECK(problem_with(problems, "the update id is empty").file == (tmp / "u/2.0/update.toml").string());
 }
 
 TEST_CASE("catalog problem: an unterminated quote in a script, with its line") {
