@@ -117,7 +117,8 @@ std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>&
 std::optional<std::string> invalid_update_id(const std::string& id) {
   constexpr size_t kMaxIdLength = 255;
   auto allowed = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._-+@:~,=", c) != nullptr;
+    // strchr finds the terminating NUL too: NUL is checked first.
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("._-+@:~,=", c) != nullptr);
   };
   if (id.empty()) return std::string("the update id is empty");
   if (id.size() > kMaxIdLength)

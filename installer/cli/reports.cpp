@@ -1,6 +1,7 @@
 #include "installer/cli/reports.hpp"
 
 #include "installer/engine/reconcile.hpp"
+#include "installer/util/shell_quote.hpp"
 #include "installer/util/version_order.hpp"
 
 #include <fmt/format.h>
@@ -63,7 +64,7 @@ StatusView build_status(const ReportInput& in) {
       row.note = "applied, but in no update directory";
       view.attention.push_back(fmt::format(
           "update {} is applied but in no update directory (an older image?); remove it with: installer --remove-update {}",
-          id, id));
+          id, shell_quote(id)));
     }
     view.rows.push_back(row);
   }
@@ -176,7 +177,7 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
     for (const auto* a : r.unknown)
       blockers.push_back(fmt::format("update {} is applied but in no update directory: migrate refuses to start "
                                      "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
-                                     a->update_id, a->update_id));
+                                     a->update_id, shell_quote(a->update_id)));
     for (const auto& p : r.changed) blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
   }
   if (json_output) {

@@ -1,5 +1,6 @@
 #include "installer/engine/migrator.hpp"
 
+#include "installer/util/shell_quote.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
@@ -76,7 +77,7 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
     for (const AttemptRecord* a : r.unknown) {
       list += fmt::format("\n  {} (version {}, applied {} by installer {} on {})", a->update_id, a->version,
                           a->finished_at, a->installer_version, a->host);
-      commands += fmt::format("\n  installer --remove-update {}", a->update_id);
+      commands += fmt::format("\n  installer --remove-update {}", shell_quote(a->update_id));
     }
     throw UserError(exit_data,
                     fmt::format("the database has updates applied that none of the update directories contain:{}\n"
@@ -236,7 +237,7 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
     std::string names, commands;
     for (const auto* d : dependents) {
       names += (names.empty() ? "" : ", ") + d->update_id;
-      commands += fmt::format("\n  installer --remove-update {}", d->update_id);
+      commands += fmt::format("\n  installer --remove-update {}", shell_quote(d->update_id));
     }
     throw UserError(exit_data, fmt::format("cannot remove update {}: applied update {} requires it. Remove {} first:{}",
                                            update_id, names, dependents.size() == 1 ? "it" : "them", commands));
