@@ -133,6 +133,8 @@ struct RunContext {
 /// Templates, default configuration files and install hooks: before the updates, under
 /// the migration lock.
 void run_install_phase(const Settings& s, EngineContext& ctx) {
+  // A problem with the defaults must not come to light after the templates were written.
+  if (!s.defaults_dir.empty() && !s.templates_dir.empty()) sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true);
   if (!s.templates_dir.empty()) {
     auto written = render_templates(s.templates_dir, s.config_dir, environment_variables());
     log::info("rendered {} configuration file{} into {}", written.size(), written.size() == 1 ? "" : "s", s.config_dir);

@@ -5,6 +5,7 @@
 #include "installer/util/redact.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <cerrno>
@@ -84,12 +85,18 @@ std::string trim(const std::string& s) {
 }
 
 std::string read_secret_file(const std::string& path, const std::string& variable) {
-  std::ifstream in(path);
-  if (!in)
-    throw UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, std::strerror(errno)));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string value = buffer.str();
+  auto fail = [&](const std::string& why) {
+    return UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, why));
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw fail(std::strerror(errno));
+  // A directory opens "successfully" and then reads as nothing: an empty secret.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw fail("it is a directory, not a file");
+  std::string value;
+  char chunk[4096];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) value.append(chunk, static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw fail(std::strerror(errno));
   // Secret files usually end with a newline that is not part of the secret.
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return value;
@@ -105,9 +112,14 @@ const SettingKey* find_key(const std::string& name) {
 }
 
 std::map<std::string, Source> read_config_file(const std::string& path, const std::string& origin) {
+  auto fail = [&](const std::string& why) {
+    return UserError(exit_config, fmt::format("config file {} (from {}): cannot read: {}", path, origin, why));
+  };
   std::ifstream in(path);
-  if (!in)
-    throw UserError(exit_config, fmt::format("config file {} (from {}): cannot read: {}", path, origin, std::strerror(errno)));
+  if (!in) throw fail(std::strerror(errno));
+  // A directory opens "successfully" and then reads as no lines: no settings at all.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw fail("it is a directory, not a file");
   std::map<std::string, Source> values;
   std::string line;
   int number = 0;
@@ -136,6 +148,7 @@ std::map<std::string, Source> read_config_file(const std::string& path, const st
     if (k->secret) register_secret(value);
     values[k->name] = {value, fmt::format("{}:{}", path, number)};
   }
+  if (in.bad()) throw fail(std::strerror(errno));
   return values;
 }
 

@@ -9,25 +9,88 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
-#include <fstream>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
-#include <sstream>
+#include <optional>
 
 namespace fs = boost::filesystem;
 
 namespace installer {
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p.string(), std::ios::binary);
-  std::ostringstream b;
-  b << in.rdbuf();
-  return b.str();
+const fs::path kState = ".installer-defaults";
+
+using Installed = std::map<std::string, std::string>;  // relative path -> sha256 of the default installed
+
+Installed read_state(const ConfigDir& dir) {
+  auto state = dir.read(kState);
+  if (!state) return {};
+  try {
+    return nlohmann::json::parse(state->text).get<Installed>();
+  } catch (const std::exception& e) {
+    throw UserError(exit_config,
+                    fmt::format("{} is damaged ({}); remove it to start over", (dir.root() / kState).string(), e.what()));
+  }
 }
 
-unsigned mode_of(const fs::path& p) {
+struct PendingWrite {
+  fs::path relative;
+  std::string text;
+  unsigned mode = 0;
+};
+
+/// What happens to one default (at `relative`, content `fresh`): the outcome, and the
+/// file to write, if any, added to `writes`; `installed` is updated to match.
+DefaultFile::Outcome decide(const ConfigDir& dir, const fs::path& relative, const std::string& fresh, unsigned fresh_mode,
+                            Installed& installed, std::vector<PendingWrite>& writes) {
+  using Outcome = DefaultFile::Outcome;
+  const std::string key = relative.string();
+  const std::string fresh_sum = sha256_hex(fresh);
+  const fs::path beside = relative.string() + ".new";
+  auto current = dir.read(relative);
+  if (!current) {
+    writes.push_back({relative, fresh, fresh_mode});
+    installed[key] = fresh_sum;
+    return Outcome::installed;
+  }
+  std::string current_sum = sha256_hex(current->text);
+  auto known = installed.find(key);
+  if (known == installed.end()) {
+    // A file the installer never installed (a volume older than the installer): it is
+    // the operator's unless it already is the default.
+    if (current_sum == fresh_sum) {
+      installed[key] = fresh_sum;
+      return Outcome::unchanged;
+    }
+    writes.push_back({beside, fresh, fresh_mode});
+    return Outcome::drifted;
+  }
+  std::string base = known->second;
+  if (current_sum == fresh_sum) {
+    installed[key] = fresh_sum;
+    return base == fresh_sum ? Outcome::unchanged : Outcome::converged;
+  }
+  if (fresh_sum == base) return Outcome::unchanged;  // the operator's customisation of an unchanged default
+  if (current_sum == base) {
+    writes.push_back({relative, fresh, current->mode});
+    installed[key] = fresh_sum;
+    return Outcome::upgraded;
+  }
+  // Both sides changed: the operator's file stays; the new default goes beside it.
+  writes.push_back({beside, fresh, fresh_mode});
+  return Outcome::drifted;
+}
+
+std::optional<std::string> read_default(const fs::path& source, unsigned& mode, std::vector<std::string>& problems) {
+  std::string error;
+  auto text = read_source_file(source, error);
   struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+  if (text && ::stat(source.c_str(), &st) != 0) text.reset(), error = std::strerror(errno);
+  if (!text) problems.push_back(fmt::format("cannot read default configuration file {}: {}", source.string(), error));
+  mode = st.st_mode & 07777;
+  return text;
 }
 
 }  // namespace
@@ -44,67 +107,39 @@ const char* to_string(DefaultFile::Outcome outcome) {
 }
 
 std::vector<DefaultFile> sync_defaults(const fs::path& defaults, const fs::path& config_dir, bool dry_run) {
-  if (!fs::is_directory(defaults))
+  boost::system::error_code ec;
+  if (!fs::is_directory(defaults, ec))
     throw UserError(exit_config, fmt::format("defaults directory {} does not exist", defaults.string()));
-  fs::path state_path = config_dir / ".installer-defaults";
-  std::map<std::string, std::string> installed;  // relative path -> sha256 of the default installed
-  if (fs::exists(state_path)) {
-    try {
-      installed = nlohmann::json::parse(read(state_path)).get<std::map<std::string, std::string>>();
-    } catch (const std::exception& e) {
-      throw UserError(exit_config, fmt::format("{} is damaged ({}); remove it to start over", state_path.string(), e.what()));
-    }
-  }
-  std::vector<fs::path> sources;
-  for (fs::recursive_directory_iterator it(defaults), end; it != end; ++it)
-    if (fs::is_regular_file(it->path())) sources.push_back(it->path());
-  std::sort(sources.begin(), sources.end());
-
+  ConfigDir dir(config_dir);
+  Installed installed = read_state(dir);
+  std::vector<std::string> problems;
+  std::vector<PendingWrite> writes;
   std::vector<DefaultFile> report;
-  for (const auto& source : sources) {
-    std::string relative = fs::relative(source, defaults).string();
-    fs::path target = config_dir / relative;
-    std::string fresh = read(source);
-    std::string fresh_sum = sha256_hex(fresh);
-    auto known = installed.find(relative);
-    DefaultFile entry{target, DefaultFile::Outcome::unchanged};
-    if (!fs::exists(target)) {
-      entry.outcome = DefaultFile::Outcome::installed;
-      if (!dry_run) write_file_atomically(target, fresh, mode_of(source));
-      installed[relative] = fresh_sum;
-    } else {
-      std::string current_sum = sha256_hex(read(target));
-      if (known == installed.end()) {
-        // A file the installer never installed (a volume older than the installer): it
-        // is the operator's unless it already is the default.
-        if (current_sum == fresh_sum) {
-          installed[relative] = fresh_sum;
-        } else {
-          entry.outcome = DefaultFile::Outcome::drifted;
-          if (!dry_run) write_file_atomically(target.string() + ".new", fresh, mode_of(source));
-        }
-        report.push_back(entry);
-        continue;
-      }
-      std::string base = known->second;
-      if (current_sum == fresh_sum) {
-        entry.outcome = base == fresh_sum ? DefaultFile::Outcome::unchanged : DefaultFile::Outcome::converged;
-        installed[relative] = fresh_sum;
-      } else if (fresh_sum == base) {
-        entry.outcome = DefaultFile::Outcome::unchanged;  // the operator's customisation of an unchanged default
-      } else if (current_sum == base) {
-        entry.outcome = DefaultFile::Outcome::upgraded;
-        if (!dry_run) write_file_atomically(target, fresh, mode_of(target));
-        installed[relative] = fresh_sum;
-      } else {
-        // Both sides changed: the operator's file stays; the new default goes beside it.
-        entry.outcome = DefaultFile::Outcome::drifted;
-        if (!dry_run) write_file_atomically(target.string() + ".new", fresh, mode_of(source));
-      }
+  // Everything is read and decided, and every target checked, before anything is written.
+  for (const auto& source : list_source_files(defaults, problems)) {
+    unsigned mode = 0;
+    auto fresh = read_default(source, mode, problems);
+    if (!fresh) continue;
+    // As spelled below `defaults`: a default that is a link is read, but its own place
+    // decides where it goes.
+    fs::path relative = source.lexically_relative(defaults);
+    try {
+      report.push_back({config_dir / relative, decide(dir, relative, *fresh, mode, installed, writes)});
+    } catch (const UserError& e) {
+      problems.push_back(e.what());
     }
-    report.push_back(entry);
   }
-  if (!dry_run) write_file_atomically(state_path, nlohmann::json(installed).dump(2) + "\n", 0644);
+  writes.push_back({kState, nlohmann::json(installed).dump(2) + "\n", 0644});
+  for (const auto& write : writes)
+    if (std::string why = dir.check(write.relative);
+        !why.empty() && std::find(problems.begin(), problems.end(), why) == problems.end())
+      problems.push_back(why);
+  if (!problems.empty())
+    throw UserError(exit_config,
+                    list_problems(fmt::format("default configuration files cannot be installed into {}:", config_dir.string()),
+                                  problems, "no default configuration file was installed or changed."));
+  if (!dry_run)
+    for (const auto& write : writes) dir.write(write.relative, write.text, write.mode);
   return report;
 }
 

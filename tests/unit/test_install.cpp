@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 using namespace installer;
@@ -136,4 +138,100 @@ TEST_CASE("defaults: a file the installer never installed is the operator's; dry
   sync_defaults(dir / "image", dir / "conf");
   CHECK(content(dir / "conf/app.conf") == "a=operator\n");
   CHECK(content(dir / "conf/app.conf.new") == "a=1\n");
+}
+
+namespace {
+
+std::string config_error(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const UserError& e) {
+    CHECK(e.code() == exit_config);
+    return e.what();
+  }
+  FAIL("no error");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("config dir: writes go below it, never through a link planted there") {
+  TempDir dir;
+  auto victim = dir.write("outside/victim", "keep\n");
+  chmod(victim.c_str(), 0600);
+  dir.mkdir("conf");
+  ConfigDir conf(dir / "conf");
+  fs::create_symlink(victim, dir / "conf/.app.conf.installer-tmp");
+  conf.write("app.conf", "new\n", 0640);
+  CHECK(content(dir / "conf/app.conf") == "new\n");
+  CHECK_FALSE(fs::is_symlink(dir / "conf/app.conf"));
+  CHECK(content(victim) == "keep\n");
+
+  fs::create_symlink(victim, dir / "conf/linked.conf");
+  CHECK(config_error([&] { conf.write("linked.conf", "x\n", 0644); }).find("conf/linked.conf is a symbolic link") !=
+        std::string::npos);
+  CHECK(conf.check("linked.conf").find("symbolic link") != std::string::npos);
+  CHECK_THROWS_AS(conf.read("linked.conf"), UserError);
+
+  fs::create_directory_symlink(dir / "outside", dir / "conf/sub");
+  CHECK(conf.check("sub/new.conf").find("conf/sub is a symbolic link") != std::string::npos);
+  CHECK_THROWS_AS(conf.write("sub/new.conf", "x\n", 0644), UserError);
+  CHECK_FALSE(fs::exists(dir / "outside/new.conf"));
+
+  CHECK_FALSE(conf.check("../outside/victim").empty());
+  CHECK(conf.check("deep/new/dir/file.conf").empty());  // to be created: nothing in the way
+  CHECK(content(victim) == "keep\n");
+  struct stat st {};
+  stat(victim.c_str(), &st);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("config dir: a --config-dir that is a file is named") {
+  TempDir dir;
+  auto file = dir.write("conf", "a file\n");
+  ConfigDir conf(file);
+  CHECK(conf.check("app.conf").find(file.string() + " is not a directory") != std::string::npos);
+  CHECK(config_error([&] { conf.write("app.conf", "x", 0644); }).find("is not a directory") != std::string::npos);
+  CHECK(content(file) == "a file\n");
+}
+
+TEST_CASE("sources: links are read, ConfigMap internals skipped, a broken link or loop named, a directory unreadable") {
+  TempDir dir;
+  dir.write("src/..2024/app.conf", "a\n");
+  fs::create_directory_symlink("..2024", dir / "src/..data");
+  fs::create_symlink("..data/app.conf", dir / "src/app.conf");
+  fs::create_symlink("loop", dir / "src/loop");
+  fs::create_symlink("nowhere", dir / "src/broken");
+  std::vector<std::string> problems;
+  auto files = list_source_files(dir / "src", problems);
+  REQUIRE(files.size() == 1);
+  CHECK(files[0] == dir / "src/app.conf");
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].find("src/broken") != std::string::npos);
+  CHECK(problems[1].find("src/loop") != std::string::npos);
+
+  std::string error;
+  CHECK(read_source_file(dir / "src/app.conf", error) == std::optional<std::string>("a\n"));
+  CHECK_FALSE(read_source_file(dir / "src", error));
+  CHECK(error.find("directory") != std::string::npos);
+
+  setenv("INSTALLER_UNIT_DIR_FILE", (dir / "src").c_str(), 1);
+  unsetenv("INSTALLER_UNIT_DIR");
+  CHECK(config_error([&] { render_template("${INSTALLER_UNIT_DIR}", environment_variables(), "t"); })
+            .find((dir / "src").string()) != std::string::npos);
+  unsetenv("INSTALLER_UNIT_DIR_FILE");
+}
+
+TEST_CASE("defaults: a target that is a link stops the run before any file is written") {
+  TempDir dir;
+  auto victim = dir.write("outside/victim", "keep\n");
+  dir.write("image/a.conf", "a=1\n");
+  dir.write("image/b.conf", "b=1\n");
+  dir.mkdir("conf");
+  fs::create_symlink(victim, dir / "conf/b.conf");
+  CHECK(config_error([&] { sync_defaults(dir / "image", dir / "conf"); }).find("conf/b.conf is a symbolic link") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "conf/a.conf"));
+  CHECK_FALSE(fs::exists(dir / "conf/.installer-defaults"));
+  CHECK(content(victim) == "keep\n");
 }
