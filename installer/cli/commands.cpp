@@ -308,12 +308,16 @@ int do_remove(const Settings& s, const std::string& id, bool dry_run) {
   Session session = open_session(s);
   Catalog none;
   Migrator migrator(*session.ctx, none);
+  // Printed whole at the end, through the scrubber like every report: a down script may
+  // quote a secret.
+  std::ostringstream out;
   if (dry_run) {
-    migrator.remove_update(id, true, std::cout);
-    return exit_ok;
+    migrator.remove_update(id, true, out);
+  } else {
+    LockGuard lock(*session.db, s);
+    migrator.remove_update(id, false, out);
   }
-  LockGuard lock(*session.db, s);
-  migrator.remove_update(id, false, std::cout);
+  std::cout << redact(out.str()) << std::flush;
   return exit_ok;
 }
 

@@ -1,5 +1,7 @@
 #include "installer/db/connection_url.hpp"
 
+#include "installer/util/redact.hpp"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -98,7 +100,7 @@ std::string ConnectionSpec::redacted_url() const {
     sep = '&';
   }
   for (const auto& [k, v] : options) {
-    url += fmt::format("{}{}={}", sep, k, v);
+    url += fmt::format("{}{}={}", sep, k, k.find("password") != std::string::npos ? "***" : v);
     sep = '&';
   }
   return url;
@@ -153,15 +155,23 @@ ConnectionSpec parse_connection_url(std::string_view url) {
   } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
     spec.host = std::string(hostport.substr(0, colon));
     port_text = hostport.substr(colon + 1);
+    // No host name holds ':' (IPv6 addresses come in brackets): this is user:password
+    // run into the host. Nothing of it is echoed, as it holds the password.
+    if (spec.host.find(':') != std::string::npos)
+      throw std::invalid_argument(
+          "database URL: the host part holds more than one ':'; is the '@' between the password and the host "
+          "missing? (an IPv6 host goes in [brackets])");
   } else if (!hostport.empty()) {
     spec.host = std::string(hostport);
   }
   if (!port_text.empty()) {
+    // The port's text is never echoed: with the '@' forgotten it is the password's start.
+    const char* not_a_port =
+        "database URL: the port is not a number from 1 to 65535 (is the '@' between the password and the host missing?)";
     for (char c : port_text)
-      if (!std::isdigit(static_cast<unsigned char>(c)))
-        throw std::invalid_argument("database URL: the port is not a number");
-    int p = std::stoi(std::string(port_text.substr(0, 6)));
-    if (p < 1 || p > 65535) throw std::invalid_argument(fmt::format("database URL: port {} is out of range", p));
+      if (!std::isdigit(static_cast<unsigned char>(c))) throw std::invalid_argument(not_a_port);
+    int p = port_text.size() > 5 ? 0 : std::stoi(std::string(port_text));
+    if (p < 1 || p > 65535) throw std::invalid_argument(not_a_port);
     spec.port = p;
   }
   spec.database = percent_decode(path, "database name");
@@ -179,6 +189,7 @@ ConnectionSpec parse_connection_url(std::string_view url) {
     else if (key == "password")
       throw std::invalid_argument("database URL: put the password in the user part or INSTALLER_DB_PASSWORD_FILE, not in the query");
     else spec.options[key] = value;
+    if (key.find("password") != std::string::npos) register_secret(value);  // sslpassword: the key file's
   }
   return spec;
 }

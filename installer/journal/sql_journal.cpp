@@ -332,7 +332,8 @@ void SqlJournal::record_install(const InstallRecord& i) {
   db_.query(fmt::format("INSERT INTO {} (name, checksum, kind, state, host, installer_version, ran_at, duration_ms, "
                         "output) VALUES (?, ?, ?, ?, ?, ?, {}, ?, ?)",
                         table("installs"), now()),
-            {i.name, i.checksum, i.kind, i.state, i.host, i.installer_version, std::to_string(i.duration_ms), i.output});
+            {i.name, i.checksum, i.kind, i.state, i.host, i.installer_version, std::to_string(i.duration_ms),
+             redact(i.output)});
 }
 
 std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }

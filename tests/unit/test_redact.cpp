@@ -183,10 +183,16 @@ TEST_CASE("parse_connection_url: errors") {
   CHECK(url_error("db.example.com/x") == "database URL must start with postgresql://, mariadb:// or mysql://");
   CHECK(url_error("oracle://db/x") ==
         "database URL scheme 'oracle' is not supported (use postgresql://, mariadb:// or mysql://)");
-  CHECK(url_error("postgresql://db:54a2/x") == "database URL: the port is not a number");
-  CHECK(url_error("postgresql://db:-1/x") == "database URL: the port is not a number");
-  CHECK(url_error("postgresql://db:0/x") == "database URL: port 0 is out of range");
-  CHECK(url_error("postgresql://db:65536/x") == "database URL: port 65536 is out of range");
+  const std::string not_a_port =
+      "database URL: the port is not a number from 1 to 65535 (is the '@' between the password and the host missing?)";
+  for (const char* url : {"postgresql://db:54a2/x", "postgresql://db:-1/x", "postgresql://db:0/x",
+                          "postgresql://db:65536/x", "postgresql://db:99999999999999999999/x"})
+    CHECK(url_error(url) == not_a_port);
+  // The '@' forgotten: nothing of the password is echoed, as a port or a host.
+  CHECK(url_error("postgresql://admin:12345678db.example.com/x") == not_a_port);
+  CHECK(url_error("postgresql://admin:123456/x") == not_a_port);
+  CHECK(contains(url_error("postgresql://admin:s3cretdb.example.com:5432/x"), "is the '@' between the password"));
+  CHECK(url_error("postgresql://admin:s3cretdb.example.com:5432/x").find("s3cret") == std::string::npos);
   CHECK(parse_connection_url("postgresql://db:65535/x").port == 65535);
   CHECK(parse_connection_url("postgresql://db:1/x").port == 1);
   CHECK(url_error("postgresql://u:p%4@db/x") == "database URL: bad percent-encoding in the password");
@@ -352,4 +358,26 @@ TEST_CASE("parse_connection_url: unencoded '/', '?' and ':' in the password stay
 TEST_CASE("parse_connection_url: the scheme is case-insensitive") {
   CHECK(parse_connection_url("POSTGRESQL://h/db").engine == Engine::postgres);
   CHECK(parse_connection_url("MariaDB://h/db").engine == Engine::mariadb);
+}
+
+TEST_CASE("redact: a secret escaped for JSON or SQL, flattened to one line or cut short is scrubbed too") {
+  installer::clear_secrets_for_testing();
+  installer::register_secret("se\"cr'et\\\tpw");
+  CHECK(installer::redact(R"({"msg":"se\"cr'et\\\tpw"})") == R"({"msg":"***"})");
+  CHECK(installer::redact("VALUES ('se\"cr''et\\\tpw')") == "VALUES ('***')");
+  CHECK(installer::redact("VALUES ('se\\\"cr\\'et\\\\\tpw')") == "VALUES ('***')");
+  CHECK(installer::redact("LINE 1: SELECT 'se\"cr''et\\ pw'::int") == "LINE 1: SELECT '***'::int");
+  CHECK(installer::redact("SELECT 'se\"cr'e...") == "SELECT '***...");
+  CHECK(installer::redact("...'et\\\tpw' FROM t") == "...***' FROM t");
+  CHECK(installer::redact("a sec... b") == "a sec... b");  // too short to tell
+  installer::clear_secrets_for_testing();
+}
+
+TEST_CASE("parse_connection_url: sslpassword is a secret and never shown") {
+  installer::clear_secrets_for_testing();
+  auto spec = parse_connection_url("postgresql://u@db/x?sslpassword=k3y-pass&application_name=app");
+  CHECK(spec.redacted_url().find("k3y-pass") == std::string::npos);
+  CHECK(spec.redacted_url().find("sslpassword=***") != std::string::npos);
+  CHECK(installer::redact("could not decrypt with k3y-pass") == "could not decrypt with ***");
+  installer::clear_secrets_for_testing();
 }
