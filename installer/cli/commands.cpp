@@ -275,6 +275,10 @@ int do_run(const Settings& s, const std::vector<std::string>& command) {
   spawn.argv = command;
   spawn.user = user;
   spawn.own_process_group = s.process_group;
+  // The application gets its database credentials from variables of its own
+  // (docs/supervisor.md), never the installer's secrets nor the files they are read from.
+  for (const auto& key : setting_keys())
+    if (key.secret) spawn.withheld_env.insert(spawn.withheld_env.end(), {key.env, std::string(key.env) + "_FILE"});
   Spawned child = spawn_child(spawn);
   if (child.pid < 0) {
     board.set_error(child.error);

@@ -6,8 +6,11 @@
 
 namespace installer {
 
-/// The HTTP endpoint for orchestrators, on its own threads (cpp-httplib), reading the
-/// StatusBoard only: it can never delay reaping or signal forwarding.
+/// The HTTP endpoint for orchestrators, on a thread of its own, reading the StatusBoard
+/// only: it can never delay reaping or signal forwarding. GET and HEAD, one request per
+/// connection. A client gets 2 s to send its request line and headers (4 KiB at most) and
+/// 2 s to take the answer; at most 32 clients are open, a new one displacing the oldest,
+/// so idle or trickling sockets cannot keep a probe waiting.
 ///   /livez   200 while the installer makes progress (also during a long update), 503 once failed
 ///   /readyz  200 only while the application runs
 ///   /healthz as /readyz, with the body {"status":"ok"}

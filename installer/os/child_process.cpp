@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 extern char** environ;
 
@@ -38,6 +39,29 @@ std::string find_program(const std::string& program) {
   return first_found;
 }
 
+namespace {
+
+/// The installer's environment, less what the child must not see, plus the user's
+/// identity when it runs as another user.
+std::vector<std::string> child_environment(const SpawnOptions& options) {
+  std::set<std::string> left_out(options.withheld_env.begin(), options.withheld_env.end());
+  if (options.user) left_out.insert({"HOME", "USER", "LOGNAME"});
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry = *e;
+    // An entry without '=' is malformed; its whole text is taken as the name.
+    if (left_out.count(entry.substr(0, entry.find('='))) == 0) env.push_back(std::move(entry));
+  }
+  if (options.user) {
+    env.push_back("HOME=" + options.user->home);
+    env.push_back("USER=" + options.user->name);
+    env.push_back("LOGNAME=" + options.user->name);
+  }
+  return env;
+}
+
+}  // namespace
+
 Spawned spawn_child(const SpawnOptions& options) {
   Spawned result;
   if (options.argv.empty()) {
@@ -52,18 +76,7 @@ Spawned spawn_child(const SpawnOptions& options) {
     return result;
   }
 
-  std::vector<std::string> env_storage;
-  for (char** e = environ; e && *e; ++e) {
-    std::string entry = *e;
-    if (options.user && (entry.rfind("HOME=", 0) == 0 || entry.rfind("USER=", 0) == 0 || entry.rfind("LOGNAME=", 0) == 0))
-      continue;
-    env_storage.push_back(entry);
-  }
-  if (options.user) {
-    env_storage.push_back("HOME=" + options.user->home);
-    env_storage.push_back("USER=" + options.user->name);
-    env_storage.push_back("LOGNAME=" + options.user->name);
-  }
+  std::vector<std::string> env_storage = child_environment(options);
   std::vector<char*> envp, argv;
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);

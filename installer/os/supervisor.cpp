@@ -1,6 +1,7 @@
 #include "installer/os/supervisor.hpp"
 
 #include "installer/os/signals.hpp"
+#include "installer/util/duration.hpp"
 #include "installer/util/log.hpp"
 
 #include <dirent.h>
@@ -101,7 +102,7 @@ class Loop {
     if (sig == SIGTERM && options_.stop_delay.count() > 0 && !delayed_term_ && !term_forwarded_ && !child_exited_) {
       log::info("SIGTERM received: holding it back {}ms so load balancers can drain, then forwarding it",
                 options_.stop_delay.count());
-      delayed_term_ = Clock::now() + options_.stop_delay;
+      delayed_term_ = deadline_after(Clock::now(), options_.stop_delay);
       return;
     }
     forward(sig);
@@ -111,7 +112,7 @@ class Loop {
   void arm_term_escalation() {
     term_forwarded_ = true;
     delayed_term_.reset();
-    if (!kill_child_at_) kill_child_at_ = Clock::now() + options_.grace;
+    if (!kill_child_at_) kill_child_at_ = deadline_after(Clock::now(), options_.grace);
   }
 
   void reap_zombies() {
@@ -155,7 +156,7 @@ class Loop {
     if (children.empty()) return true;
     auto now = Clock::now();
     if (!kill_rest_at_) {
-      kill_rest_at_ = now + options_.grace;
+      kill_rest_at_ = deadline_after(now, options_.grace);
       log::info("{} other process{} left after the application exited: SIGTERM, then up to {}ms before SIGKILL",
                 children.size(), children.size() == 1 ? "" : "es", options_.grace.count());
     }

@@ -2,6 +2,7 @@
 // validation that names the source of a bad value, and secrecy of passwords in errors.
 #include "catalog_fixture.hpp"
 #include "installer/cli/settings.hpp"
+#include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/redact.hpp"
 
@@ -224,6 +225,45 @@ TEST_CASE("settings: durations") {
   CHECK(s.lock_timeout == 1500ms);
   CHECK(s.connect_timeout == 120s);
   CHECK(resolve_settings({}, {{"INSTALLER_CONNECT_TIMEOUT", "45"}}).connect_timeout == 45s);
+}
+
+TEST_CASE("settings: a duration past 1000 days is refused, naming the setting") {
+  SecretsReset reset;
+  CHECK(error_of({{"grace", "99999999h"}}, {}) ==
+        "--grace: grace: '99999999h' is longer than the longest duration allowed, 24000h (1000 days)");
+  CHECK(starts_with(error_of({}, {{"INSTALLER_STOP_DELAY", "24001h"}}), "INSTALLER_STOP_DELAY: stop-delay: '24001h' is longer"));
+  CHECK(starts_with(error_of({{"lock-timeout", "86400001s"}}, {}), "--lock-timeout: lock-timeout: '86400001s' is longer"));
+  CHECK(starts_with(error_of({{"wait-timeout", "1440001m"}}, {}), "--wait-timeout: wait-timeout: '1440001m' is longer"));
+  CHECK(starts_with(error_of({{"progress-interval", "86400000001ms"}}, {}), "--progress-interval: progress-interval: '86400000001ms'"));
+  CHECK(starts_with(error_of({{"connect-timeout", "99999999999999999999999999"}}, {}),
+                    "--connect-timeout: connect-timeout: '99999999999999999999999999' is longer"));
+  Settings s = resolve_settings({{"grace", "24000h"}, {"stop-delay", "86400000s"}, {"lock-timeout", "1440000m"}}, {});
+  CHECK(s.grace == std::chrono::hours(24'000));
+  CHECK(s.stop_delay == std::chrono::hours(24'000));
+  CHECK(s.lock_timeout == std::chrono::hours(24'000));
+}
+
+TEST_CASE("parse_duration: the maximum in every unit, and one past it") {
+  CHECK(parse_duration("24000h") == max_duration);
+  CHECK(parse_duration("1440000m") == max_duration);
+  CHECK(parse_duration("86400000") == max_duration);
+  CHECK(parse_duration("86400000000ms") == max_duration);
+  CHECK(parse_duration("000000000000000000000000030s") == 30s);  // leading zeros are not length
+  for (const char* past : {"24001h", "1440001m", "86400001", "86400000001ms", "99999999h", "999999999999h",
+                           "9223372036854775808ms", "99999999999999999999999999s"}) {
+    INFO(past);
+    const std::string expected = "'" + std::string(past) + "' is longer than the longest duration allowed, 24000h";
+    CHECK_THROWS_WITH_AS(parse_duration(past), doctest::Contains(expected.c_str()), std::invalid_argument);
+  }
+}
+
+TEST_CASE("deadline_after: saturates instead of wrapping into the past") {
+  using Clock = std::chrono::steady_clock;
+  auto now = Clock::now();
+  CHECK(deadline_after(now, 1500ms) == now + 1500ms);
+  CHECK(deadline_after(now, max_duration) == now + max_duration);
+  CHECK(deadline_after(now, std::chrono::milliseconds::max()) == Clock::time_point::max());
+  CHECK(deadline_after(Clock::time_point::max() - 1ms, 2ms) == Clock::time_point::max());
 }
 
 TEST_CASE("settings: booleans") {

@@ -1,0 +1,224 @@
+// The health endpoint under sockets that never finish a request: idle connections and
+// slow-header senders (slowloris) must not keep a probe waiting, nor a stop from ending the run.
+#include "adversarial.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <thread>
+#include <vector>
+
+using namespace installer;
+using namespace installer::adversarial;
+using installer::testing::Background;
+using installer::testing::wait_until;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+int connect_to(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct Answer {
+  int status = 0;  ///< 0: no complete answer within the timeout
+  std::string body;
+  milliseconds took{0};
+};
+
+/// One GET on a fresh connection, as a probe makes it, reading until the server closes.
+Answer get(int port, const std::string& path, milliseconds timeout = milliseconds(3000)) {
+  Answer answer;
+  auto start = Clock::now();
+  int fd = connect_to(port);
+  if (fd < 0) return answer;
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string response;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    while (true) {
+      auto left = std::chrono::duration_cast<milliseconds>(start + timeout - Clock::now()).count();
+      pollfd p{fd, POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        auto head_end = response.find("\r\n\r\n");
+        if (response.rfind("HTTP/1.", 0) == 0 && head_end != std::string::npos) {
+          answer.status = std::atoi(response.c_str() + 9);
+          answer.body = response.substr(head_end + 4);
+        }
+        break;
+      }
+      response.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  answer.took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+  return answer;
+}
+
+/// Keeps `idle` connections that send nothing and `slow` ones that send a request's
+/// headers a byte at a time and never end them, until it is destroyed; with `reopen`
+/// opening again any the server closes.
+class Pressure {
+ public:
+  Pressure(int port, int idle, int slow, bool reopen = true) : port_(port), reopen_(reopen) {
+    for (int i = 0; i < idle + slow; ++i) sockets_.push_back({connect_to(port), i >= idle, 0});
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Pressure() {
+    done_ = true;
+    thread_.join();
+    for (auto& s : sockets_)
+      if (s.fd >= 0) close(s.fd);
+  }
+  int reopened() const { return reopened_.load(); }
+
+ private:
+  struct Socket {
+    int fd;
+    bool slow;
+    size_t sent;
+  };
+
+  void run() {
+    static const std::string headers = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(4000, 'a');
+    while (!done_) {
+      for (auto& s : sockets_) {
+        if (s.fd >= 0 && closed_by_server(s.fd)) {
+          close(s.fd);
+          s.fd = -1;
+        }
+        if (s.fd < 0 && reopen_) {
+          s = {connect_to(port_), s.slow, 0};
+          ++reopened_;
+        }
+        if (s.slow && s.fd >= 0 && send(s.fd, headers.data() + s.sent % headers.size(), 1, MSG_NOSIGNAL) == 1) ++s.sent;
+      }
+      // The pace of a slowloris: a byte per connection every 100 ms.
+      pollfd none{-1, 0, 0};
+      poll(&none, 1, 100);
+    }
+  }
+
+  static bool closed_by_server(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return false;
+    char c;
+    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+  }
+
+  int port_;
+  bool reopen_;
+  std::vector<Socket> sockets_;
+  std::atomic<bool> done_{false};
+  std::atomic<int> reopened_{0};
+  std::thread thread_;
+};
+
+/// Starts `installer run` with the health endpoint on a free port and an application
+/// that runs until stopped; returns the port once /readyz says the application runs.
+int start_running(Background& run) {
+  int port = 0;
+  std::smatch found;
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        std::string err = run.err_so_far();
+                        if (!std::regex_search(err, found, std::regex("health endpoint on 127\\.0\\.0\\.1:([0-9]+)")))
+                          return false;
+                        port = std::stoi(found[1]);
+                        return true;
+                      },
+                      milliseconds(30'000)),
+                  run.err_so_far());
+  REQUIRE(wait_until([&] { return get(port, "/readyz").status == 200; }, milliseconds(30'000)));
+  return port;
+}
+
+/// Probes /livez (and /readyz) for `window`: the slowest answer, and whether each was right.
+milliseconds probe_for(int port, milliseconds window) {
+  milliseconds slowest{0};
+  auto until = Clock::now() + window;
+  wait_until(
+      [&] {
+        for (std::string path : {"/livez", "/readyz"}) {
+          Answer a = get(port, path);
+          INFO(path, " took ", a.took.count(), " ms");
+          CHECK(a.status == 200);
+          std::string expected = path == "/livez" ? "ok\n" : "ready\n";
+          CHECK(a.body == expected);
+          slowest = std::max(slowest, a.took);
+        }
+        return Clock::now() >= until;
+      },
+      window + milliseconds(30'000));
+  return slowest;
+}
+
+/// SIGTERM while the pressure goes on: the run must end within its grace period.
+void stop_within_grace(Background& run, milliseconds grace) {
+  auto start = Clock::now();
+  REQUIRE(kill(run.pid(), SIGTERM) == 0);
+  RunResult r = run.wait(std::chrono::seconds(30));
+  auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+  MESSAGE("from SIGTERM to the exit: ", took.count(), " ms");
+  INFO(r.err);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(took < grace);
+}
+
+}  // namespace
+
+TEST_CASE("health: idle and slow-header connections do not keep /livez waiting, nor a stop") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base_update(tree);
+  Background run({"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"},
+                 env_for(db, tree.root().string()));
+  int port = start_running(run);
+  {
+    Pressure pressure(port, 8, 12);
+    // Longer than the time a request may take, so probes also meet the connections the
+    // server has just dropped and the pressure has opened again.
+    milliseconds slowest = probe_for(port, milliseconds(3000));
+    MESSAGE("slowest /livez or /readyz under 8 idle and 12 slow-header connections: ", slowest.count(), " ms");
+    CHECK(slowest < milliseconds(1000));
+    CHECK(pressure.reopened() > 0);  // the server drops a connection that never finishes its request
+    stop_within_grace(run, milliseconds(3000));
+  }
+}
+
+TEST_CASE("health: more idle connections than the server keeps open do not keep /livez waiting") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base_update(tree);
+  Background run({"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"},
+                 env_for(db, tree.root().string()));
+  int port = start_running(run);
+  {
+    Pressure pressure(port, 200, 0, /*reopen=*/false);
+    milliseconds slowest = probe_for(port, milliseconds(500));
+    MESSAGE("slowest /livez or /readyz under 200 idle connections: ", slowest.count(), " ms");
+    CHECK(slowest < milliseconds(1000));
+    stop_within_grace(run, milliseconds(3000));
+  }
+}
