@@ -51,7 +51,6 @@ INSTALLER_PACKAGES=(
     ca-certificates
     openssl
     curl
-    libcpp-httplib-dev
     tini
     dumb-init
     python3

@@ -164,6 +164,18 @@ void check_manifest_texts(const Update& update, bool version_from_manifest, cons
                                                       requires_length, kMaxText)});
 }
 
+/// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
+/// nothing: such an update directory or update.toml is an error, never skipped quietly.
+std::optional<std::string> broken_link(const fs::path& path) {
+  boost::system::error_code ec;
+  if (fs::symlink_status(path, ec).type() != fs::symlink_file) return std::nullopt;
+  fs::status(path, ec);
+  if (!ec) return std::nullopt;
+  std::string why = ec.message();
+  std::string target = fs::read_symlink(path, ec).string();
+  return fmt::format("is a symbolic link to '{}', which cannot be followed: {}", target, why);
+}
+
 struct StepFileName {
   std::string step;
   std::string variant;  ///< engine word, "" for generic
@@ -248,6 +260,7 @@ LoadedUpdate load_update(const fs::path& dir, Engine engine) {
   fs::path manifest_path = dir / "update.toml";
   boost::system::error_code ec;
   std::string manifest_text;
+  if (auto why = broken_link(manifest_path)) problems.push_back({manifest_path.string(), 0, *why});
   if (fs::exists(manifest_path, ec)) {
     if (auto text = read_file(manifest_path, problems)) {
       manifest_text = *text;
@@ -439,6 +452,8 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
       if (name.empty() || name[0] == '.') continue;
       if (fs::is_directory(entry, ec)) {
         update_dirs.push_back(entry);
+      } else if (auto why = broken_link(entry)) {
+        problems.push_back({entry.string(), 0, *why});
       } else if (name.size() > 4 && (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
                                      name.rfind(".tgz") == name.size() - 4)) {
         problems.push_back({entry.string(), 0, "update archives are not supported yet: unpack it into a directory"});

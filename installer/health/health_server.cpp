@@ -2,6 +2,7 @@
 
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
+#include "installer/util/redact.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -96,7 +97,8 @@ Reply route(const StatusBoard& board, const std::string& path) {
   if (path == "/healthz")
     return {running ? 200 : 503, running ? R"({"status":"ok"})" : nlohmann::json{{"status", to_string(phase)}}.dump(),
             "application/json"};
-  if (path == "/status") return {200, board.to_json().dump(2) + "\n", "application/json"};
+  // Through the scrubber like every output: the board holds error messages and names.
+  if (path == "/status") return {200, redact(board.to_json().dump(2)) + "\n", "application/json"};
   return {404, "not found\n"};
 }
 

@@ -256,7 +256,36 @@ std::string SqlJournal::finished_now() const {
 // The format row is written last when the journal is created, so it marks a complete
 // journal: creating the tables is several statements that each commit on their own,
 // and an installer killed between them must leave something the next one finishes.
+// PostgreSQL's fingerprint leaves the journal's schema out whole: a schema that also holds
+// the application's tables (--journal-schema public) would hide them from every check.
+void SqlJournal::check_schema_is_its_own() {
+  if (schema_checked_ || db_.engine() != Engine::postgres) return;
+  std::vector<SqlValue> params{schema_};
+  std::string journal_tables;
+  for (const auto& t : journal_table_names()) {
+    journal_tables += (journal_tables.empty() ? "?" : ", ?");
+    params.push_back(t);
+  }
+  auto others = db_.query(
+      fmt::format("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  "WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relname NOT IN ({}) "
+                  "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                  "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname LIMIT 3",
+                  journal_tables),
+      params);
+  if (!others.empty()) {
+    std::string names;
+    for (const auto& r : others) names += (names.empty() ? "" : ", ") + r[0].value_or("");
+    throw UserError(exit_config,
+                    fmt::format("--journal-schema '{}' holds tables that are not the journal's ({}{}): the journal needs a "
+                                "schema of its own, which schema checks leave out; choose a new name (default: installer)",
+                                schema_, names, others.size() == 3 ? ", ..." : ""));
+  }
+  schema_checked_ = true;
+}
+
 std::optional<int> SqlJournal::format() {
+  check_schema_is_its_own();
   auto [schema, name] = journal_table(db_.engine(), schema_, "journal_format");
   if (!db_.table_exists(schema, name)) return std::nullopt;
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));

@@ -39,6 +39,7 @@ class SqlJournal : public Journal {
   std::vector<AttemptRecord> load_where(const std::string& where, const std::vector<SqlValue>& params);
   /// The journal's format, or nullopt when it does not exist (or was left half-created).
   std::optional<int> format();
+  void check_schema_is_its_own();
   /// format(), read once per session (ensure() sets it).
   int known_format();
   void load_undo(AttemptRecord& attempt);
@@ -46,6 +47,7 @@ class SqlJournal : public Journal {
   Database& db_;
   std::string schema_;
   bool ensured_ = false;
+  bool schema_checked_ = false;
   std::optional<int> format_;
 };
 

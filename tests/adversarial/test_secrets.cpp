@@ -3,12 +3,15 @@
 // in both formats, --remove-update --dry-run, an install hook's journaled output and the
 // journal's text columns. None may show it, raw or in any escaped form.
 #include "adversarial.hpp"
+#include "http_probe.hpp"
 
 #include <fmt/format.h>
 
 #include <boost/filesystem.hpp>
 
 #include <random>
+
+#include <signal.h>
 
 using namespace installer;
 using namespace installer::adversarial;
@@ -143,4 +146,15 @@ TEST_CASE("a password with every special character reaches no log, report, dry r
     check_nothing_shows(std::string("journal table ") + table, all);
   }
   CHECK(db.count("SELECT count(*) FROM " + testing::journal("installs")) == 1);
+
+  // /status of a running application, after the failed update left the journal.
+  tree.remove("updates/2.0");
+  testing::Background run({"run", "--health-listen", "127.0.0.1:0", "--", "sleep", "30"}, env);
+  int port = start_running(run);
+  Answer status = get(port, "/status");
+  CHECK(status.status == 200);
+  CHECK(status.body.find("\"application\"") != std::string::npos);
+  check_nothing_shows("/status", status.body);
+  kill(run.pid(), SIGTERM);
+  CHECK(run.wait(std::chrono::seconds(30)).exit_code == 143);
 }
