@@ -135,7 +135,10 @@ class PgDatabase : public SqlSession {
   }
 
   // RESET ALL, not DISCARD ALL: the latter would also release the advisory lock.
-  void reset_session_settings() override { run("RESET ALL"); }
+  void reset_session_settings() override {
+    run("RESET ALL");
+    timeouts_may_be_set_ = false;
+  }
 
   // Sent with the first statements of the transaction, in their round trip (see
   // run_pipeline()). RESET ALL commits on its own first: a transaction takes its
@@ -167,8 +170,16 @@ class PgDatabase : public SqlSession {
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
     send_pending_begin();
     std::string numbered = numbered_placeholders(sql);
+    // A step outside the transaction may have set a timeout that would also bound this
+    // write of the journal's, between its statements: the write gets a transaction of its
+    // own with the timeouts off, which ends with it.
+    const bool shielded = timeouts_may_be_set_ && !params.empty() && !in_transaction();
+    if (shielded) run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0");
     Result result(params.empty() ? PQexec(conn_, numbered.c_str()) : execute_prepared(numbered, value_pointers(params)));
+    if (shielded && PQresultStatus(result.get()) != PGRES_COMMAND_OK && PQresultStatus(result.get()) != PGRES_TUPLES_OK)
+      run_own("ROLLBACK");
     check(result.get(), numbered);
+    if (shielded) run_own("COMMIT");
     return rows_of(result.get());
   }
 
@@ -276,6 +287,7 @@ class PgDatabase : public SqlSession {
     // alone (PostgreSQL exempts them), which the same round trip then reads.
     auto rows = query("RESET ALL; SELECT current_user::text, session_user::text, current_setting('transaction_read_only')",
                       {});
+    timeouts_may_be_set_ = false;
     const std::string own_user = PQuser(conn_);
     std::vector<std::string> changed;
     const auto& r = rows.at(0);
@@ -315,8 +327,21 @@ class PgDatabase : public SqlSession {
   void run(const std::string& sql) override {
     send_pending_begin();
     forget_prepared_if_dropped(sql);
+    if (!in_transaction() && mentions_timeout(sql)) timeouts_may_be_set_ = true;
     Result result(PQexec(conn_, sql.c_str()));
     check(result.get(), sql);
+  }
+
+  /// The installer's own statement, outside what the journal of a step tracks.
+  void run_own(const char* sql) {
+    Result result(PQexec(conn_, sql));
+    check(result.get(), sql);
+  }
+
+  static bool mentions_timeout(std::string_view sql) {
+    std::string lower(sql.substr(0, 4096));
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower.find("_timeout") != std::string::npos;
   }
 
   bool connection_ok() const { return PQstatus(conn_) == CONNECTION_OK; }
@@ -558,6 +583,7 @@ class PgDatabase : public SqlSession {
   PGconn* conn_ = nullptr;
   PGcancel* cancel_ = nullptr;
   bool begin_pending_ = false;
+  bool timeouts_may_be_set_ = false;  ///< a statement outside a transaction named a timeout since the last RESET ALL
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   long prepared_count_ = 0;
   std::string fingerprint_sql_;

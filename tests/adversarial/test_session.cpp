@@ -129,6 +129,23 @@ TEST_SUITE(testing::kPostgresOnly) {
     CHECK(db.journal_attempts("applied") == 3);
     CHECK(db.scalar("SELECT t FROM adv_seen") == db.scalar("SELECT current_setting('statement_timeout')"));
   }
+  TEST_CASE("PostgreSQL: timeouts set in a step outside the transaction do not bound the journal's writes between its statements") {
+    ScratchDatabase db;
+    UpdateTree tree;
+    write_base_update(tree);
+    // Left in force for the journal's progress writes between the step's statements, 1 ms
+    // would fail one now and then (exit 71); they run with the timeouts off.
+    tree.write("2.0/update.toml", "[steps.001_outside]\ntransaction = false\n");
+    tree.write("2.0/001_outside.up.sql",
+               "SET lock_timeout = '1ms';\nSET statement_timeout = '1ms';\nCREATE TABLE adv_o1 (id int);\n"
+               "CREATE TABLE adv_o2 (id int);\nCREATE TABLE adv_o3 (id int);\n");
+    tree.write("2.0/001_outside.down.sql", "DROP TABLE IF EXISTS adv_o3, adv_o2, adv_o1;\n");
+    auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(db.journal_attempts("applied") == 2);
+    CHECK(db.table_exists("adv_o3"));
+  }
   TEST_CASE("PostgreSQL: a set_config that makes the transaction read-only is caught after the step and rolled back") {
     check_caught_after_step("", "SELECT set_config('transaction_read_only', 'on', false);", "read-only");
   }
