@@ -4,6 +4,7 @@
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/script_lint.hpp"
 #include "installer/catalog/script_text.hpp"
+#include "installer/util/file_reading.hpp"
 #include "installer/util/sha256.hpp"
 #include "installer/util/version_order.hpp"
 
@@ -61,53 +62,9 @@ std::vector<std::string> preference_for(Engine engine) {
 /// One open, one fstat and (for the usual small script) one read: a long history has
 /// thousands of files, and system calls are most of the time it takes to read them.
 std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
-  auto cannot_read = [&](const std::string& why) {
-    problems.push_back({path.string(), 0, "cannot read: " + why});
-    return std::nullopt;
-  };
-  // O_NONBLOCK: a FIFO in an update directory must not hang the start.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return cannot_read(std::strerror(errno));
-  struct stat info {};
-  if (::fstat(fd, &info) != 0) {
-    int err = errno;
-    ::close(fd);
-    return cannot_read(std::strerror(err));
-  }
-  if (!S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return cannot_read("not a regular file");
-  }
-  auto too_large = [&] {
-    ::close(fd);
-    problems.push_back({path.string(), 0,
-                        fmt::format("is larger than {} MiB, the limit for one script: split it into steps, or load "
-                                    "bulk data outside the update",
-                                    kMaxScriptBytes >> 20)});
-    return std::nullopt;
-  };
-  if (static_cast<std::uintmax_t>(info.st_size) > kMaxScriptBytes) return too_large();
-  std::string text;
-  // One byte more than the size, so a file that grew is still read to its end.
-  text.resize(static_cast<size_t>(info.st_size) + 1);
-  size_t used = 0;
-  while (true) {
-    if (used > kMaxScriptBytes) return too_large();  // it grew past the limit while being read
-    if (used == text.size()) text.resize(text.size() * 2);
-    ssize_t n = ::read(fd, text.data() + used, text.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return cannot_read(std::strerror(err));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-    // A short read of a regular file is its end.
-    if (used < text.size()) break;
-  }
-  ::close(fd);
-  text.resize(used);
+  std::string why;
+  auto text = read_regular_file(path.string(), kMaxScriptBytes, why);
+  if (!text) problems.push_back({path.string(), 0, "cannot read: " + why});
   return text;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/catalog/problems.hpp"
+#include "installer/util/file_reading.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -10,7 +11,7 @@ namespace installer {
 /// The largest script the installer reads (docs/update-format.md). A schema change is
 /// kilobytes; a file near this size is a data dump or a mistake, and holding it (plus its
 /// statements and journal copy) costs several times its size in memory.
-inline constexpr std::size_t kMaxScriptBytes = 64u << 20;
+inline constexpr std::size_t kMaxScriptBytes = kMaxSourceFileBytes;
 
 /// Why `text` cannot be sent to a server as the statements it shows, or nothing: a NUL
 /// byte (libpq and the server end the statement there, so the rest is silently dropped)

@@ -2,6 +2,7 @@
 
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
+#include "installer/util/file_reading.hpp"
 #include "installer/util/redact.hpp"
 
 #include <fmt/format.h>
@@ -85,18 +86,10 @@ std::string trim(const std::string& s) {
 }
 
 std::string read_secret_file(const std::string& path, const std::string& variable) {
-  auto fail = [&](const std::string& why) {
-    return UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, why));
-  };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw fail(std::strerror(errno));
-  // A directory opens "successfully" and then reads as nothing: an empty secret.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw fail("it is a directory, not a file");
-  std::string value;
-  char chunk[4096];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) value.append(chunk, static_cast<size_t>(in.gcount()));
-  if (in.bad()) throw fail(std::strerror(errno));
+  std::string why;
+  auto text = read_regular_file(path, kMaxSecretFileBytes, why);
+  if (!text) throw UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, why));
+  std::string value = std::move(*text);
   // Secret files usually end with a newline that is not part of the secret.
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return value;
@@ -115,11 +108,10 @@ std::map<std::string, Source> read_config_file(const std::string& path, const st
   auto fail = [&](const std::string& why) {
     return UserError(exit_config, fmt::format("config file {} (from {}): cannot read: {}", path, origin, why));
   };
-  std::ifstream in(path);
-  if (!in) throw fail(std::strerror(errno));
-  // A directory opens "successfully" and then reads as no lines: no settings at all.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw fail("it is a directory, not a file");
+  std::string why;
+  auto text = read_regular_file(path, kMaxConfigFileBytes, why);
+  if (!text) throw fail(why);
+  std::istringstream in(*text);
   std::map<std::string, Source> values;
   std::string line;
   int number = 0;

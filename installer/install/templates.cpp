@@ -1,6 +1,7 @@
 #include "installer/install/templates.hpp"
 
 #include "installer/util/error.hpp"
+#include "installer/util/file_reading.hpp"
 #include "installer/util/redact.hpp"
 
 #include <boost/filesystem.hpp>
@@ -245,24 +246,7 @@ std::pair<Fd, std::string> create_temporary(int dir, const std::string& name, co
 }  // namespace
 
 std::optional<std::string> read_source_file(const fs::path& path, std::string& error) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  // A directory opens for reading, and then reads as an error or as nothing.
-  if (S_ISDIR(st.st_mode)) {
-    error = "it is a directory, not a file";
-    return std::nullopt;
-  }
-  std::string text;
-  int err = 0;
-  if (!read_all(fd.get(), text, err)) {
-    error = std::strerror(err);
-    return std::nullopt;
-  }
-  return text;
+  return read_regular_file(path.string(), kMaxSourceFileBytes, error);
 }
 
 std::vector<fs::path> list_source_files(const fs::path& dir, std::vector<std::string>& problems) {

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -35,6 +36,25 @@ struct DatabaseState {
 };
 inline DatabaseState state_of(const ScratchDatabase& db) {
   return {db.objects(), db.journal_exists() ? db.journal_attempts() : 0};
+}
+
+/// Applies the base update, then returns what a refused run must leave as it is.
+inline DatabaseState applied_base(const ScratchDatabase& db, UpdateTree& tree) {
+  write_base_update(tree);
+  REQUIRE(testing::run_installer({"migrate"}, env_for(db, tree.root().string())).exit_code == 0);
+  return state_of(db);
+}
+
+/// Runs migrate on the tree and checks that it was refused (exit 65) with a message that
+/// holds `where` ("FILE:LINE:") and `words`, and that the database is as it was.
+inline void check_refused(const ScratchDatabase& db, const UpdateTree& tree, const DatabaseState& before,
+                          const std::string& where, const std::string& words) {
+  auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()), std::chrono::seconds(30));
+  INFO(r.err);
+  CHECK(r.exit_code == 65);
+  CHECK(r.err.find(where) != std::string::npos);
+  CHECK(r.err.find(words) != std::string::npos);
+  CHECK(state_of(db) == before);
 }
 
 }  // namespace installer::adversarial

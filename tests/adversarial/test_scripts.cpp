@@ -14,25 +14,10 @@ namespace fs = boost::filesystem;
 
 namespace {
 
-/// Applies the base update, then returns what a refused run must leave as it is.
-DatabaseState applied_base(const ScratchDatabase& db, UpdateTree& tree) {
-  write_base_update(tree);
-  auto first = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
-  REQUIRE(first.exit_code == 0);
-  return state_of(db);
-}
-
-/// Runs migrate on the tree and checks that it was refused for `file`:`line` with `words`,
-/// and that the database is as it was.
+/// check_refused for `file` at `line` (0: the file as a whole); the base update's row stays.
 void check_refused(const ScratchDatabase& db, const UpdateTree& tree, const DatabaseState& before,
                    const std::string& file, int line, const std::string& words) {
-  auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()), std::chrono::seconds(30));
-  INFO(r.err);
-  CHECK(r.exit_code == 65);
-  std::string where = line > 0 ? fmt::format("{}:{}:", file, line) : file + ":";
-  CHECK(r.err.find(where) != std::string::npos);
-  CHECK(r.err.find(words) != std::string::npos);
-  CHECK(state_of(db) == before);
+  adversarial::check_refused(db, tree, before, line > 0 ? fmt::format("{}:{}:", file, line) : file + ":", words);
   CHECK(db.count("SELECT count(*) FROM adv_base") == 1);
 }
 

@@ -11,22 +11,6 @@ using namespace installer::adversarial;
 
 namespace {
 
-DatabaseState applied_base(const ScratchDatabase& db, UpdateTree& tree) {
-  write_base_update(tree);
-  REQUIRE(testing::run_installer({"migrate"}, env_for(db, tree.root().string())).exit_code == 0);
-  return state_of(db);
-}
-
-void check_refused(const ScratchDatabase& db, const UpdateTree& tree, const DatabaseState& before,
-                   const std::string& where, const std::string& words) {
-  auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
-  INFO(r.err);
-  CHECK(r.exit_code == 65);
-  CHECK(r.err.find(where) != std::string::npos);
-  CHECK(r.err.find(words) != std::string::npos);
-  CHECK(state_of(db) == before);
-}
-
 /// Each script (line 2 holds the statement) must be refused for `words`.
 void check_each_refused(const std::vector<std::string>& statements, const std::string& words) {
   ScratchDatabase db;
