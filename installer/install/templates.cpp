@@ -27,7 +27,7 @@ VariableLookup environment_variables() {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
     if (const char* file = std::getenv((name + "_FILE").c_str())) {
       std::string error;
-      auto text = read_source_file(file, error);
+      auto text = read_regular_file(file, kMaxSecretFileBytes, error);  // a secret, as INSTALLER_*_FILE
       if (!text) throw UserError(exit_config, fmt::format("{}_FILE: cannot read {}: {}", name, file, error));
       std::string value = std::move(*text);
       while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
