@@ -150,7 +150,7 @@ void run_install_phase(const Settings& s, EngineContext& ctx) {
                   file.path.string());
     }
   }
-  if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir);
+  if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir, s.grace / 2);  // as a statement is cancelled
 }
 
 MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run,

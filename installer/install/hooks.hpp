@@ -3,6 +3,7 @@
 
 #include <boost/filesystem/path.hpp>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace installer {
 /// files, through /bin/sh) as programs with the installer's environment. Each is
 /// journaled; a hook that fails stops the run (UserError exit_install_failed) showing
 /// its output, and runs again at the next start. Returns the hooks that ran now.
-std::vector<std::string> run_install_hooks(EngineContext& ctx, const boost::filesystem::path& dir);
+/// A stop signal (ctx.stop_signal) is passed on to a running program hook's process group,
+/// which is killed `stop_grace` later; the run then ends with 128+N.
+std::vector<std::string> run_install_hooks(EngineContext& ctx, const boost::filesystem::path& dir,
+                                           std::chrono::milliseconds stop_grace);
 
 }  // namespace installer
