@@ -256,32 +256,62 @@ std::string SqlJournal::finished_now() const {
 // The format row is written last when the journal is created, so it marks a complete
 // journal: creating the tables is several statements that each commit on their own,
 // and an installer killed between them must leave something the next one finishes.
-// PostgreSQL's fingerprint leaves the journal's schema out whole: a schema that also holds
-// the application's tables (--journal-schema public) would hide them from every check.
+// Fingerprints leave the journal out: PostgreSQL its schema whole, MariaDB its tables by
+// name. A schema that also holds the application's tables (--journal-schema public), or on
+// MariaDB an application table that has a journal table's name (a prefix such as "app"
+// meeting app_steps), would be hidden from every check, or taken for the journal.
 void SqlJournal::check_schema_is_its_own() {
-  if (schema_checked_ || db_.engine() != Engine::postgres) return;
+  if (schema_checked_) return;
+  auto others = db_.engine() == Engine::postgres ? postgres_tables_beside_journal() : mariadb_tables_named_like_journal();
+  if (!others.empty()) {
+    std::string names;
+    for (const auto& r : others) names += (names.empty() ? "" : ", ") + r[0].value_or("");
+    throw UserError(exit_config,
+                    fmt::format("--journal-schema '{}' {} ({}{}): the journal needs names of its own, which schema "
+                                "checks leave out; choose another --journal-schema (default: installer)",
+                                schema_,
+                                db_.engine() == Engine::postgres ? "holds tables that are not the journal's"
+                                                                 : "names tables of the application as the journal's",
+                                names, others.size() == 3 ? ", ..." : ""));
+  }
+  schema_checked_ = true;
+}
+
+std::vector<SqlRow> SqlJournal::postgres_tables_beside_journal() {
   std::vector<SqlValue> params{schema_};
   std::string journal_tables;
   for (const auto& t : journal_table_names()) {
     journal_tables += (journal_tables.empty() ? "?" : ", ?");
     params.push_back(t);
   }
-  auto others = db_.query(
+  return db_.query(
       fmt::format("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                   "WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relname NOT IN ({}) "
                   "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
                   "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname LIMIT 3",
                   journal_tables),
       params);
-  if (!others.empty()) {
-    std::string names;
-    for (const auto& r : others) names += (names.empty() ? "" : ", ") + r[0].value_or("");
-    throw UserError(exit_config,
-                    fmt::format("--journal-schema '{}' holds tables that are not the journal's ({}{}): the journal needs a "
-                                "schema of its own, which schema checks leave out; choose a new name (default: installer)",
-                                schema_, names, others.size() == 3 ? ", ..." : ""));
+}
+
+/// Before the journal is complete (no format table) a table with a journal table's name is
+/// either one an installer stopped while creating the journal left (it has the journal's
+/// key column) or the application's.
+std::vector<SqlRow> SqlJournal::mariadb_tables_named_like_journal() {
+  auto [schema, format_table] = journal_table(db_.engine(), schema_, "journal_format");
+  if (db_.table_exists(schema, format_table)) return {};
+  static const std::map<std::string, std::string> key_column{
+      {"updates", "attempt_id"}, {"steps", "attempt_id"}, {"undo", "attempt_id"}, {"installs", "install_id"},
+      {"journal_format", "format_version"}};
+  std::vector<SqlRow> foreign;  // one query per table: this runs once, before the journal exists
+  for (const auto& t : journal_table_names()) {
+    std::string name = journal_table(db_.engine(), schema_, t).second;
+    auto rows = db_.query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+                          "AND table_name = ? AND NOT EXISTS (SELECT 1 FROM information_schema.columns "
+                          "WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?)",
+                          {name, name, key_column.at(t)});
+    foreign.insert(foreign.end(), rows.begin(), rows.end());
   }
-  schema_checked_ = true;
+  return foreign;
 }
 
 std::optional<int> SqlJournal::format() {

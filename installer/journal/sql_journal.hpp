@@ -40,6 +40,8 @@ class SqlJournal : public Journal {
   /// The journal's format, or nullopt when it does not exist (or was left half-created).
   std::optional<int> format();
   void check_schema_is_its_own();
+  std::vector<SqlRow> postgres_tables_beside_journal();
+  std::vector<SqlRow> mariadb_tables_named_like_journal();
   /// format(), read once per session (ensure() sets it).
   int known_format();
   void load_undo(AttemptRecord& attempt);

@@ -62,3 +62,23 @@ TEST_CASE("a hook that prints without end is reported by its last lines") {
   CHECK(r.err.size() < 20'000);
   CHECK(db.scalar("SELECT state FROM " + testing::journal("installs")) == "failed");
 }
+
+TEST_CASE("COPY through the client and session changes in a .sql hook are refused before any hook runs") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base_update(tree, "updates/1.0");
+  tree.write("hooks/010_first.sql", "CREATE TABLE adv_hook_ran (id INT);\n");
+  for (const std::string& statement :
+       {std::string("COPY adv_hook_ran FROM\nSTDIN;"), testing::by_engine("SET ROLE postgres;", "SET autocommit = 0;")}) {
+    INFO(statement);
+    tree.write("hooks/020_bad.sql", "SELECT 1;\n" + statement + "\n");
+    auto env = env_for(db, tree.root().string() + "/updates");
+    env["INSTALLER_INSTALL_HOOKS"] = (tree.root() / "hooks").string();
+    auto r = testing::run_installer({"migrate"}, env);
+    INFO(r.err);
+    CHECK(r.exit_code == 72);
+    CHECK(r.err.find("020_bad.sql:2:") != std::string::npos);
+    CHECK_FALSE(db.table_exists("adv_hook_ran"));
+    if (db.journal_exists()) CHECK(db.count("SELECT count(*) FROM " + testing::journal("installs")) == 0);
+  }
+}

@@ -49,3 +49,20 @@ TEST_SUITE(testing::kPostgresOnly) {
               .exit_code == 0);
   }
 }
+
+TEST_SUITE(testing::kMariadbOnly) {
+  TEST_CASE("MariaDB: a --journal-schema prefix that names application tables as the journal's is refused") {
+    ScratchDatabase db;
+    UpdateTree tree;
+    write_base_update(tree);
+    db.execute("CREATE TABLE app_steps (id INT PRIMARY KEY)");
+    auto before = state_of(db);
+    auto r = testing::run_installer({"migrate", "--journal-schema", "app"}, env_for(db, tree.root().string()));
+    INFO(r.err);
+    CHECK(r.exit_code == 78);
+    CHECK(r.err.find("names tables of the application as the journal's (app_steps)") != std::string::npos);
+    CHECK(state_of(db) == before);
+    CHECK_FALSE(db.table_exists("adv_base"));
+    CHECK_FALSE(db.table_exists("app_journal_format"));
+  }
+}
