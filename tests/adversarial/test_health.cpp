@@ -119,13 +119,24 @@ void stop_within_grace(Background& run, milliseconds grace) {
 
 }  // namespace
 
-TEST_CASE("health: idle and slow-header connections do not keep /livez waiting, nor a stop") {
+/// `installer run` with the health endpoint and an application that runs until stopped.
+struct RunningWithHealth {
   ScratchDatabase db;
   UpdateTree tree;
-  write_base_update(tree);
-  Background run({"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"},
-                 env_for(db, tree.root().string()));
+  Background run{{"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"}, environment()};
   int port = start_running(run);
+
+ private:
+  std::map<std::string, std::string> environment() {
+    write_base_update(tree);
+    return env_for(db, tree.root().string());
+  }
+};
+
+TEST_CASE("health: idle and slow-header connections do not keep /livez waiting, nor a stop") {
+  RunningWithHealth running;
+  Background& run = running.run;
+  int port = running.port;
   {
     Pressure pressure(port, 8, 12);
     // Longer than the time a request may take, so probes also meet the connections the
@@ -139,12 +150,9 @@ TEST_CASE("health: idle and slow-header connections do not keep /livez waiting, 
 }
 
 TEST_CASE("health: more idle connections than the server keeps open do not keep /livez waiting") {
-  ScratchDatabase db;
-  UpdateTree tree;
-  write_base_update(tree);
-  Background run({"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"},
-                 env_for(db, tree.root().string()));
-  int port = start_running(run);
+  RunningWithHealth running;
+  Background& run = running.run;
+  int port = running.port;
   {
     Pressure pressure(port, 200, 0, /*reopen=*/false);
     milliseconds slowest = probe_for(port, milliseconds(500));
