@@ -361,7 +361,9 @@ def layout_diesel(src, engine, notes):
         up = Script(read(up_p), d + "/up.sql", no_tx)
         down = Script(read(down_p), d + "/down.sql", no_tx) if os.path.isfile(down_p) else Script("", None)
         name = d.split("_", 1)[1] if "_" in d else d
-        # diesel orders by the version before the first '_' (as text)
+        # diesel's version is the name up to its first '_' with the dashes taken out, ordered
+        # as text; with the dashes kept the order is the same for names of one shape
+        # (YYYY-MM-DD-HHMMSS, or the all-zero initial setup)
         out.append(Migration((d.split("_", 1)[0], d), d, name, up, down, d + "/up.sql", transaction=not no_tx))
     return out
 
