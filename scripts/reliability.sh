@@ -139,6 +139,7 @@ kill_point_matrix() {
         ( $all | group_by([.phase, .step, .point])
           | sort_by(.[0].phase != "apply", .[0].step,
                     (.[0].point | if . == "before" then 0 elif . == "after" then 1000 elif . == "commit" then 1001
+                                  elif startswith("undo=") then 2000 + (ltrimstr("undo=") | tonumber)
                                   else (ltrimstr("statement=") | tonumber) end))[]
           | . as $g
           | "| `\($g[0].phase):\($g[0].update):\($g[0].step):\($g[0].point)` | "
