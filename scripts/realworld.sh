@@ -376,6 +376,24 @@ else
 fi
 
 no_ref_text() { echo "no reference schema: $client_name failed at update $expected_fail_seq"; }
+
+# check_full_schema CHECK DB MS WHAT: DB, after every update, against the reference, as one
+# PASS or FAIL line for CHECK ("WHAT, schema equals the reference").
+check_full_schema() {
+    local check="$1" db="$2" ms="$3" what="$4" r
+    if ! r="$(ref "$n_updates")"; then
+        emit "$check" FAIL "$(secs "$ms")" "$what; $(no_ref_text)"
+        return
+    fi
+    dump "$db" "$work/dump.$check"
+    if compare "$r" "$work/dump.$check"; then
+        emit "$check" PASS "$(secs "$ms")" "$what, schema equals the reference"
+    else
+        emit "$check" FAIL "$(secs "$ms")" "$what, but the schema differs from the reference" \
+            "$what, but the schema differs from the reference: $(diff_excerpt)"
+        show_diff
+    fi
+}
 expected_fail_id="$(awk -F'\t' -v s="$expected_fail_seq" '$1 == s { print $2; exit }' "$work/plan.tsv")"
 # Whether the installer's run (its log) failed, reverted and verified, exactly where the plain
 # client fails: then the history does not run on this server, whoever sends it.
@@ -395,17 +413,8 @@ elif fails_where_plain_fails "$work/log.apply"; then
     emit apply SERVER "$(secs "$apply_ms")" "exit 70 where $client_name fails (reverted and verified): $(first_error "$work/log.apply")"
 elif [[ "$rc" -ne 0 ]]; then
     emit apply FAIL "$(secs "$apply_ms")" "exit $rc: $(first_error "$work/log.apply")"
-elif ! r="$(ref "$n_updates")"; then
-    emit apply FAIL "$(secs "$apply_ms")" "applied: $fig; $(no_ref_text)"
 else
-    dump rw_apply "$work/dump.apply"
-    if compare "$r" "$work/dump.apply"; then
-        emit apply PASS "$(secs "$apply_ms")" "$fig, schema equals the reference"
-    else
-        emit apply FAIL "$(secs "$apply_ms")" "$fig, but the schema differs from the reference" \
-            "applied ($fig) but the schema differs from the reference: $(diff_excerpt)"
-        show_diff
-    fi
+    check_full_schema apply rw_apply "$apply_ms" "$fig"
 fi
 
 # ------------------------------------------------------------------ remove-all, reapply
@@ -477,17 +486,8 @@ if [[ "$removed_all" -eq 1 || "$remove_setup_rc" -eq 65 ]]; then
         emit reapply REFUSED "$(secs "$ms")" "exit 65: $(first_error "$work/log.reapply")"
     elif [[ "$rc" -ne 0 ]]; then
         emit reapply FAIL "$(secs "$ms")" "exit $rc: $(first_error "$work/log.reapply")"
-    elif ! r="$(ref "$n_updates")"; then
-        emit reapply FAIL "$(secs "$ms")" "applied again; $(no_ref_text)"
     else
-        dump rw_remove "$work/dump.reapply"
-        if compare "$r" "$work/dump.reapply"; then
-            emit reapply PASS "$(secs "$ms")" "$n_updates updates applied again in $(secs "$ms")s, schema equals the reference"
-        else
-            emit reapply FAIL "$(secs "$ms")" "applied again but the schema differs from the reference" \
-                "applied again but the schema differs from the reference: $(diff_excerpt)"
-            show_diff
-        fi
+        check_full_schema reapply rw_remove "$ms" "$n_updates updates applied again in $(secs "$ms")s"
     fi
 elif [[ "$remove_setup_rc" -ne 0 ]]; then
     emit reapply SKIP 0 "not run: the setup of remove-all failed (exit $remove_setup_rc)"
@@ -514,17 +514,8 @@ else
         run_installer rw_reapply "$updates" "$work/log.reapply" migrate
         if [[ "$rc" -ne 0 ]]; then
             emit reapply FAIL "$(secs "$ms")" "$what: exit $rc: $(first_error "$work/log.reapply")"
-        elif ! r="$(ref "$n_updates")"; then
-            emit reapply FAIL "$(secs "$ms")" "$what; $(no_ref_text)"
         else
-            dump rw_reapply "$work/dump.reapply"
-            if compare "$r" "$work/dump.reapply"; then
-                emit reapply PASS "$(secs "$ms")" "$what, schema equals the reference"
-            else
-                emit reapply FAIL "$(secs "$ms")" "$what, but the schema differs from the reference" \
-                    "$what, but the schema differs from the reference: $(diff_excerpt)"
-                show_diff
-            fi
+            check_full_schema reapply rw_reapply "$ms" "$what"
         fi
     fi
 fi

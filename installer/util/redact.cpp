@@ -1,6 +1,6 @@
 #include "installer/util/redact.hpp"
 
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -31,19 +31,12 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-/// The secret as a JSON string holds it (without the quotes): a report or log line that
-/// escapes before it is scrubbed must not slip past the scrubber.
+/// The secret as a JSON string holds it (without the quotes), escaped by the same library
+/// that writes the JSON logs and reports: a line that escapes before it is scrubbed must not
+/// slip past the scrubber.
 std::string json_escaped(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += {'\\', static_cast<char>(c)};
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-    else out += static_cast<char>(c);
-  }
-  return out;
+  std::string quoted = nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 /// The secret inside an SQL string literal, as a statement echoed in an error shows it:
