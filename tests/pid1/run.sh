@@ -70,14 +70,8 @@ unshare --pid --fork --mount-proc true 2>/dev/null || cannot_run "cannot create 
 
 WORK=$(mktemp -d /tmp/installer-pid1.XXXXXX)
 chmod 755 "$WORK"  # the --user cases write below it as nobody
-CHILD='' TAIL=''
-# shellcheck disable=SC2317  # run by the traps
+# shellcheck disable=SC2317  # run by the trap
 cleanup() {
-    if [[ -n $CHILD ]]; then
-        kill -TERM "$CHILD" 2>/dev/null
-        wait "$CHILD" 2>/dev/null
-    fi
-    [[ -n $TAIL ]] && wait "$TAIL" 2>/dev/null
     if [[ ${PID1_KEEP:-0} == 1 ]]; then echo "work directories kept under $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -107,18 +101,13 @@ for name in "${NAMES[@]}"; do
     echo
     echo "==== $name"
     start=$(us)
-    : >"$WORK/$name.log"  # there before tail opens it
-    # Its own process: its own work directory, scratch databases and traps.
+    # Its own process, in the foreground (as the scenarios ran before: a background job
+    # would start with SIGINT and SIGQUIT ignored): its own work directory, scratch
+    # databases and traps.
     PID1_INSTALLER=$INSTALLER PID1_HELPER=$HELPER PID1_WORK=$WORK \
         bash -c 'source "$1" && pid1_run_file "$2"' pid1 "$HERE/lib.sh" "$SCENARIOS/$name.sh" \
-        </dev/null >"$WORK/$name.log" 2>&1 &
-    CHILD=$!
-    tail -s 0.1 -n +1 -f --pid="$CHILD" "$WORK/$name.log" &
-    TAIL=$!
-    wait "$CHILD"
-    rc=$?
-    CHILD=
-    wait "$TAIL"
+        </dev/null 2>&1 | tee "$WORK/$name.log"
+    rc=${PIPESTATUS[0]}
     t=$(secs "$start" "$(us)")
     case $rc in
     0) line="PASS  $name ($t)" passed=$((passed + 1)) ;;
