@@ -5,6 +5,7 @@
 # PID1_NEEDS=db: scratch databases of the main engine
 PID1_NEEDS=db
 
+# 9. The health endpoint through the phases: updating, running, stopping (with --stop-delay).
 sc_health() {
     local d=$W/health t0 t_term appns
     mkdir -p "$d"

@@ -5,7 +5,7 @@
 # PID1_NEEDS=db: the installer migrates the main scratch database before it starts the application
 PID1_NEEDS=db
 
-# 11. --log-format json: every stderr line is one JSON object with ts, level, msg.
+# 11a. --log-format json: every stderr line is one JSON object with ts, level, msg.
 sc_json_logs() {
     local d=$W/json out
     mkdir -p "$d"

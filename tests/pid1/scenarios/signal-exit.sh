@@ -5,7 +5,7 @@
 # PID1_NEEDS=db: the installer migrates the main scratch database before it starts the application
 PID1_NEEDS=db
 
-# 3b. Terminating signals: the installer exits 128+N when the application dies of N.
+# 3c-3f. Terminating signals: the installer exits 128+N when the application dies of N.
 sc_signal_exit() {
     local s=$1 code=$2 d=$W/sigexit-$1
     mkdir -p "$d"

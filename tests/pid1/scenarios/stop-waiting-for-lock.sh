@@ -5,7 +5,7 @@
 # PID1_NEEDS=db: scratch databases on each engine that is configured
 PID1_NEEDS=db
 
-# 8c. A stop signal while waiting for another installer's migration lock must end the
+# 8e, 8f. A stop signal while waiting for another installer's migration lock must end the
 # wait: exit 128+N within the grace period, nothing changed, no application.
 sc_stop_waiting_for_lock() {
     local engine=$1 d=$W/lock-$1 t0 hl hi hlog

@@ -6,7 +6,7 @@
 # PID1_NEEDS=db: the installer migrates the main scratch database before it starts the application
 PID1_NEEDS=db
 
-# 7. --user: the application runs with the user's uid, gid, groups and HOME.
+# 7a. --user: the application runs with the user's uid, gid, groups and HOME.
 sc_user() {
     local d=$W/user entry uid gid home groups ngid got want
     mkdir -p "$d"
