@@ -17,9 +17,12 @@
 # Each figure is the median of BENCH_RUNS runs, each on a fresh database; the ratio is
 # against the floor measured in the same run. Peak RSS is the largest over the runs
 # (for dbmate's rollbacks, of one call). A benchmark, not a test: it asserts nothing and
-# exits 0 when it measured. It writes docs/performance.md unless --no-doc.
+# exits 0 when it measured. It writes its figures as JSON (the raw samples, the machine and
+# the versions) to bench/results.json or the --json file, prints the tables, and renders
+# docs/performance.md from the JSON with bench/render.py unless --no-doc (then, without
+# --json, the JSON is not kept either).
 #
-#   bench/run.sh [--no-doc]
+#   bench/run.sh [--no-doc] [--json FILE]
 #
 # Knobs: BENCH_N (1000), BENCH_RUNS (3), BENCH_SQITCH_RUNS (1: Sqitch starts a client
 # process per change and is measured in the first run only), BENCH_FILES (10000), BENCH_ENGINES
@@ -32,22 +35,29 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 forget_installer_settings
-cd "$ROOT"
-
 write_doc=1
-for arg in "$@"; do
-    case "$arg" in
+json=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
     --no-doc) write_doc=0 ;;
+    --json)
+        json="${2:?--json needs a file}"
+        shift
+        ;;
+    --json=*) json="${1#--json=}" ;;
     -h | --help)
-        sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        echo "bench/run.sh: unknown argument '$arg' (try --help)" >&2
+        echo "bench/run.sh: unknown argument '$1' (try --help)" >&2
         exit 64
         ;;
     esac
+    shift
 done
+[[ -z "$json" || "$json" == /* ]] || json="$PWD/$json"
+cd "$ROOT"
 
 n="${BENCH_N:-1000}"
 runs="${BENCH_RUNS:-3}"
@@ -82,6 +92,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [[ -z "$json" ]]; then
+    json=$([[ "$write_doc" -eq 1 ]] && echo "$ROOT/bench/results.json" || echo "$work/results.json")
+fi
 # The servers' files in memory where there is a tmpfs: on this kind of virtual disk the
 # time to create and delete the files of 1000 tables varied by 2x from run to run, for
 # every tool alike, and drowned the differences between them.
@@ -160,7 +173,10 @@ pg_base="${INSTALLER_TEST_PG_URL%/*}"
 maria_base="${INSTALLER_TEST_MARIADB_URL%/}"
 maria_password="$(sed -E 's#^[a-z]+://[^:]*:([^@]*)@.*#\1#' <<<"$maria_base")"
 maria_port="${maria_base##*:}"
-maria() { mariadb -h 127.0.0.1 -P "$maria_port" -u root -p"$maria_password" "$@"; }
+# The clients read the password from the environment, not from their command line (which
+# any process can read in /proc) nor from a bash -c string.
+export MYSQL_PWD="$maria_password"
+maria() { mariadb -h 127.0.0.1 -P "$maria_port" -u root "$@"; }
 
 url_for() { # url_for ENGINE TOOL DB
     if [[ "$1" == postgres ]]; then
@@ -228,8 +244,12 @@ expect_tables() {
         exit 1
     fi
 }
-# dbmate rolls back one migration per call.
+# dbmate rolls back one migration per call. (The single quotes are meant: bash -c expands.)
+# shellcheck disable=SC2016
 dbmate_rollbacks=(bash -c 'for ((i = 0; i < $3; i++)); do "$0" --url "$1" --migrations-dir "$2" --no-dump-schema rollback >/dev/null || exit 1; done')
+# maria_script PORT DB FILE: the client runs FILE (the password comes from MYSQL_PWD).
+# shellcheck disable=SC2016
+maria_script=(bash -c 'mariadb -h 127.0.0.1 -P "$0" -u root "$1" <"$2"')
 median() {
     tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'
 }
@@ -246,9 +266,9 @@ run_engine() {
                 measure "$engine noop floor" psql -X -q "$(url_for "$engine" floor "$db")" -c 'SELECT 1'
                 measure "$engine revert floor" psql -X -q -1 -v ON_ERROR_STOP=1 "$(url_for "$engine" floor "$db")" -f "$dir/down.sql"
             else
-                measure "$engine apply floor" bash -c "mariadb -h 127.0.0.1 -P $maria_port -u root -p'$maria_password' $db < '$dir/up.sql'"
-                measure "$engine noop floor" mariadb -h 127.0.0.1 -P "$maria_port" -u root -p"$maria_password" "$db" -e 'SELECT 1'
-                measure "$engine revert floor" bash -c "mariadb -h 127.0.0.1 -P $maria_port -u root -p'$maria_password' $db < '$dir/down.sql'"
+                measure "$engine apply floor" "${maria_script[@]}" "$maria_port" "$db" "$dir/up.sql"
+                measure "$engine noop floor" mariadb -h 127.0.0.1 -P "$maria_port" -u root "$db" -e 'SELECT 1'
+                measure "$engine revert floor" "${maria_script[@]}" "$maria_port" "$db" "$dir/down.sql"
             fi
             expect_tables "$engine" "$db" 0 "the floor's revert"
             drop_db "$engine" "$db"
@@ -301,11 +321,13 @@ run_catalog() {
         uses sqitch && measure "start sqitch" sqitch --version
         log "catalog scan: run $r of $runs"
         db="bench_catalog_$r"
-        uses floor && measure "postgres catalog floor" bash -c "find '$dir/updates' -type f -print0 | sort -z | xargs -0 cat | sha256sum"
+        # shellcheck disable=SC2016
+        uses floor && measure "postgres catalog floor" bash -c 'find "$0" -type f -print0 | sort -z | xargs -0 cat | sha256sum' "$dir/updates"
         create_db postgres "$db"
         uses installer && measure "postgres catalog installer" "$installer" plan --db-url "$(url_for postgres installer "$db")" --updates "$dir/updates"
         uses dbmate && measure "postgres catalog dbmate" "$dbmate" --url "$(url_for postgres dbmate "$db")" --migrations-dir "$dir/dbmate/db/migrations" status
         # sqitch status exits 1 when nothing is deployed yet, which is the case here.
+        # shellcheck disable=SC2016
         uses sqitch && measure "postgres catalog sqitch" bash -c 'sqitch -C "$0" status "$1"; [[ $? -le 1 ]]' "$dir/sqitch" "$(url_for postgres sqitch "$db")"
         drop_db postgres "$db"
     done
@@ -322,201 +344,60 @@ for engine in $engines; do run_engine "$engine"; done
 run_catalog
 
 # ---------------------------------------------------------------- report
-cell() { # cell KEY FLOOR_KEY: "median ms (ratio)"
-    local m f
-    m=$(median "${samples[$1]:-}")
-    [[ -z "$m" ]] && { echo "-"; return; }
-    f=$(median "${samples[$2]:-}")
-    if [[ -n "$f" && "$f" -gt 0 && "$1" != "$2" ]]; then
-        awk -v m="$m" -v f="$f" 'BEGIN { printf "%d ms (%.2f×)", m, m / f }'
-    else
-        echo "$m ms"
-    fi
-}
-rss_cell() { [[ -n "${peak[$1]:-}" ]] && awk -v k="${peak[$1]}" 'BEGIN { printf "%.1f MiB", k / 1024 }' || echo "-"; }
-
-table() {
-    local engine row label
-    echo "| workload | floor | installer | dbmate | sqitch |"
-    echo "|---|---|---|---|---|"
-    for engine in $engines; do
-        for row in apply revert noop; do
-            case $row in
-            apply) label="$engine: apply $n migrations" ;;
-            revert) label="$engine: revert all $n" ;;
-            noop) label="$engine: no-op start, $n applied" ;;
-            esac
-            echo "| $label | $(cell "$engine $row floor" "$engine $row floor") | $(cell "$engine $row installer" "$engine $row floor") | $(cell "$engine $row dbmate" "$engine $row floor") | $(cell "$engine $row sqitch" "$engine $row floor") |"
-        done
-        echo "| $engine: no-op \`installer run -- /bin/true\`, $n applied | | $(cell "$engine noop installer-run" "$engine noop floor") | | |"
-    done
-    echo "| start and exit (\`--version\`; floor: /bin/true) | $(cell "start floor" "start floor") | $(cell "start installer" "start floor") | $(cell "start dbmate" "start floor") | $(cell "start sqitch" "start floor") |"
-    echo "| catalog scan, $catalog_files step files (PostgreSQL) | $(cell "postgres catalog floor" "postgres catalog floor") | $(cell "postgres catalog installer" "postgres catalog floor") | $(cell "postgres catalog dbmate" "postgres catalog floor") | $(cell "postgres catalog sqitch" "postgres catalog floor") |"
-}
-rss_table() {
-    local engine row
-    echo "| peak RSS | floor | installer | dbmate | sqitch |"
-    echo "|---|---|---|---|---|"
-    for engine in $engines; do
-        for row in apply revert noop; do
-            echo "| $engine $row | $(rss_cell "$engine $row floor") | $(rss_cell "$engine $row installer") | $(rss_cell "$engine $row dbmate") | $(rss_cell "$engine $row sqitch") |"
-        done
-    done
-    echo "| catalog scan | $(rss_cell "postgres catalog floor") | $(rss_cell "postgres catalog installer") | $(rss_cell "postgres catalog dbmate") | $(rss_cell "postgres catalog sqitch") |"
-}
-
-ratio_of() { # ratio_of KEY FLOOR_KEY
-    local m f
-    m=$(median "${samples[$1]:-}")
-    f=$(median "${samples[$2]:-}")
-    [[ -n "$m" && -n "$f" && "$f" -gt 0 ]] && awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }'
-}
-# targets: one line each, "met" or "NOT met", with the figures.
-targets() {
-    local engine limit r row tool m other ok
-    for engine in $engines; do
-        limit=$([[ "$engine" == postgres ]] && echo 1.15 || echo 1.3)
-        r=$(ratio_of "$engine apply installer" "$engine apply floor")
-        if [[ -n "$r" ]]; then
-            ok=$(awk -v r="$r" -v l="$limit" 'BEGIN { print (r <= l) ? "met" : "NOT met" }')
-            echo "- $engine apply within ${limit}× of the floor: **$ok** (${r}×)"
-        fi
-        for row in apply revert noop; do
-            m=$(median "${samples[$engine $row installer]:-}")
-            [[ -z "$m" ]] && continue
-            for tool in dbmate sqitch; do
-                other=$(median "${samples[$engine $row $tool]:-}")
-                [[ -z "$other" ]] && continue
-                ok=$([[ "$m" -lt "$other" ]] && echo met || echo "NOT met")
-                echo "- $engine $row faster than $tool: **$ok** ($m ms against $other ms)"
-            done
-        done
-        m=$(median "${samples[$engine noop installer]:-}")
-        if [[ -n "$m" ]]; then
-            ok=$([[ "$m" -lt 15 ]] && echo met || echo "NOT met")
-            echo "- $engine no-op start under 15 ms with $n applied: **$ok** ($m ms for \`installer migrate\`, $(median "${samples[$engine noop installer-run]:-}") ms for \`installer run -- /bin/true\`)"
-        fi
-    done
-    m=$(median "${samples[postgres catalog installer]:-}")
-    for tool in dbmate sqitch; do
-        other=$(median "${samples[postgres catalog $tool]:-}")
-        [[ -z "$m" || -z "$other" ]] && continue
-        ok=$([[ "$m" -lt "$other" ]] && echo met || echo "NOT met")
-        echo "- catalog scan faster than $tool: **$ok** ($m ms against $other ms)"
-    done
-}
-
-echo
-table
-echo
-rss_table
-echo
-targets
-
-[[ "$write_doc" -eq 1 ]] || exit 0
+# The figures go to a JSON file (raw samples, peak RSS, machine and versions);
+# bench/render.py computes the medians, ratios and targets from it and writes the page.
 pg_version=$(psql -X -At "$pg_base/postgres" -c 'SHOW server_version')
 maria_version=$(maria -N -e 'SELECT VERSION()')
-{
-    echo "# Performance"
-    echo
-    echo "Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'); do not edit by hand. To measure again"
-    echo "(it installs what it needs: sqitch from Debian, dbmate from the npm registry):"
-    echo
-    echo '```'
-    echo "bench/run.sh                                  # about 15 minutes on 2 cores"
-    echo "BENCH_N=200 BENCH_RUNS=1 bench/run.sh --no-doc # a quick look, nothing written"
-    echo '```'
-    echo
-    echo "## Machine and versions"
-    echo
-    echo "- $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "- $("$installer" --version | head -n1) (Release build), PostgreSQL $pg_version, MariaDB $maria_version"
-    uses dbmate && echo "- dbmate $("$dbmate" --version | awk '{print $3}') (npm), $(sqitch --version)"
-    echo "- The servers are the test suite's throwaway ones: PostgreSQL with \`fsync = off\` and"
-    echo "  \`synchronous_commit = off\`, MariaDB with its defaults, both with their files in"
-    echo "  \`${INSTALLER_SERVER_TMP:-/tmp}\`: on this machine's virtual disk, creating and deleting the files of"
-    echo "  1000 tables took from 1.6 to 3.4 s from one run to the next, for every tool alike. Commit cost is"
-    echo "  therefore small here; on a durable server every tool but the floor pays one flush per migration"
-    echo "  (installer, dbmate and Sqitch all commit each migration on its own)."
-    echo
-    echo "## Results"
-    echo
-    echo "Median of $runs runs (Sqitch: $sqitch_runs), each on a fresh database; in brackets the ratio to the floor"
-    echo "of the same run."
-    echo "The workload: $n migrations, each creating a table (serial/auto-increment key, a default, a"
-    echo "timestamp), an index and a row, with a down script dropping the table; the same SQL for every tool."
-    echo
-    table
-    echo
-    rss_table
-    echo
-    echo "## Targets"
-    echo
-    targets
-    echo
-    echo "## Where the time goes"
-    echo
-    e="" per="" floor_per="" start="" libs=""
-    for e in $engines; do
-        per=$(median "${samples[$e apply installer]:-}")
-        floor_per=$(median "${samples[$e apply floor]:-}")
-        [[ -n "$per" && -n "$floor_per" ]] &&
-            echo "- $e apply: $(awk -v a="$per" -v f="$floor_per" -v n="$n" 'BEGIN { printf "%.2f ms per migration against %.2f ms for the floor, %.2f ms more", a / n, f / n, (a - f) / n }')."
-    done
-    echo "  Round trips per migration of this workload (3 statements): the floor 3 (and one transaction"
-    echo "  for all), dbmate 4 (BEGIN, the whole file as one query, its version row, COMMIT), installer 2 on"
-    echo "  PostgreSQL: RESET ALL (so that one update's SET cannot leak into the next), BEGIN and the step's"
-    echo "  statements go out together in a libpq pipeline, each still answered on its own, so a failure"
-    echo "  names its statement and line; then the journal's rows, as one prepared statement, and COMMIT."
-    echo "  One transaction per update is the atomicity guarantee. What remains above the floor on PostgreSQL"
-    echo "  is mostly the server's own work for installer: the journal rows, a COMMIT per update, and three"
-    echo "  fingerprints of 1,000 tables (below)."
-    echo "- MariaDB commits every DDL statement on its own, so installer journals each statement's progress"
-    echo "  as it commits: that is what lets it revert exactly the statements of a failed step that are in"
-    echo "  the database. Those writes travel ahead of the next statement, in its round trip: 5 round trips"
-    echo "  per migration here (the 3 statements, the attempt's row, its final state), down from 11. But"
-    echo "  they are still statements the server runs and commits one by one: 7 journal writes (the session"
-    echo "  reset, the attempt, the step, two progress marks, the step's and the attempt's final state) next"
-    echo "  to the 3 statements of the migration, where dbmate writes one version row per migration and"
-    echo "  cannot say which statements of a failed migration were committed. That server work is the"
-    echo "  distance to the floor and to dbmate; fewer writes would mean a journal that knows less."
-    start=$(median "${samples[start installer]:-}")
-    libs=$(ldd "$installer" | wc -l)
-    echo "- No-op start: the process alone, \`installer --version\`, takes ${start:-?} ms here ($libs shared"
-    echo "  libraries to load and link: libpq brings Kerberos, LDAP and GnuTLS with it); connecting with"
-    echo "  SCRAM takes about 10 ms more, for every tool. That leaves nothing of the 15 ms target for the rest."
-    echo "  Every start reads and hashes all $((3 * n)) files of the $n updates (on up to 8 threads), because"
-    echo "  an applied update that changed on disk is refused: the catalog row shows what reading files costs"
-    echo "  here even for \`cat | sha256sum\`. dbmate lists file names and opens no migration it does not run"
-    echo "  (checked with strace), so it cannot notice a changed one; that is its lead on the no-op and"
-    echo "  catalog rows. A cache of checksums keyed by file identity would close most of it, at the price"
-    echo "  of trusting a file's size and time stamps to say it did not change; installer does not make that trade."
-    echo
-    echo "## What installer does per migration that the others do not"
-    echo
-    echo "- Journals every update and step in the database, with the down script itself, checksums, host,"
-    echo "  timings, in the update's own transaction (PostgreSQL) or as each statement commits (MariaDB)."
-    echo "- Fingerprints the schema (every table, column, index, constraint, view, routine, trigger) before"
-    echo "  and after each update, so a revert can be verified. A fingerprint reads the whole catalog, so one"
-    echo "  per update made a long run quadratic: a run applying more than \`--fingerprint-limit\` (16)"
-    echo "  updates, such as this one or a first install of a long history, fingerprints before its first,"
-    echo "  before its last and after its last update only (docs/cli.md). Removing many updates in one run"
-    echo "  (here: an image without them, \`--auto-remove-unknown\`) compares the schema once, after the oldest."
-    echo "- Holds a database lock for the whole run, and checks that the applied updates did not change."
-    echo
-    echo "## Found and fixed with this benchmark"
-    echo
-    echo "- MariaDB's fingerprint used correlated subqueries on information_schema, which MariaDB fills again"
-    echo "  for every outer row: with 1,000 tables one fingerprint took about 4.5 minutes; with grouped"
-    echo "  derived tables it takes about half a second, with the same digest."
-    echo "- Per-update fingerprints (above) and the journal read in full for every removed update."
-    echo "- PostgreSQL: 8 round trips per update down to 2 (a pipeline for the step's statements, BEGIN folded"
-    echo "  into it, the journal's rows in one statement sent with the COMMIT), the journal's statements"
-    echo "  prepared once per session instead of parsed and planned per update (their server time fell from"
-    echo "  about 190 µs for the two inserts to 90 µs for the one), and libpq used directly: libpqxx 6.4 has no pipeline."
-    echo "- MariaDB: the journal's progress writes go ahead of the next statement in one multi-statement"
-    echo "  query: 11 round trips per migration down to 5, about 10% of the apply time."
-    echo "- The catalog is read on several threads with one open, fstat and read per file: a no-op start"
-    echo "  with 1,000 applied updates went from about 115 to 75 ms on a quiet server."
-} >"$ROOT/docs/performance.md"
-log "wrote docs/performance.md"
+for key in "${!samples[@]}"; do
+    printf '%s\t%s\t%s\n' "$key" "${samples[$key]}" "${peak[$key]:-}"
+done >"$work/samples.tsv"
+mkdir -p "$(dirname "$json")"
+BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    BENCH_CPUS="$(nproc)" \
+    BENCH_CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" \
+    BENCH_MEM_KIB="$(awk '/MemTotal/ { print $2 }' /proc/meminfo)" \
+    BENCH_OS="$(. /etc/os-release && echo "$PRETTY_NAME")" \
+    BENCH_V_INSTALLER="$("$installer" --version | head -n1)" \
+    BENCH_V_POSTGRES="$pg_version" BENCH_V_MARIADB="$maria_version" \
+    BENCH_V_DBMATE="$(if uses dbmate; then "$dbmate" --version | awk '{print $3}'; fi)" \
+    BENCH_V_SQITCH="$(if uses sqitch; then sqitch --version; fi)" \
+    BENCH_SERVER_TMP="${INSTALLER_SERVER_TMP:-/tmp}" \
+    BENCH_LIBS="$(ldd "$installer" | wc -l)" \
+    BENCH_CATALOG_FILES="$catalog_files" BENCH_N="$n" BENCH_RUNS="$runs" BENCH_SQITCH_RUNS="$sqitch_runs" \
+    BENCH_FILES="$files" BENCH_ENGINES="$engines" BENCH_TOOLS="$tools" \
+    BENCH_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)" \
+    python3 - "$work/samples.tsv" "$json" <<'PY'
+import json, os, sys
+e = os.environ
+samples, peak = {}, {}
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        key, values, rss = line.rstrip("\n").split("\t")
+        samples[key] = [int(v) for v in values.split()]
+        if rss:
+            peak[key] = int(rss)
+data = {
+    "source": "bench/run.sh" + (" at " + e["BENCH_COMMIT"] if e["BENCH_COMMIT"] else ""),
+    "date": e["BENCH_DATE"],
+    "machine": {"cpus": int(e["BENCH_CPUS"]), "cpu_model": e["BENCH_CPU_MODEL"],
+                "mem_kib": int(e["BENCH_MEM_KIB"]), "os": e["BENCH_OS"]},
+    "versions": {"installer": e["BENCH_V_INSTALLER"], "postgres": e["BENCH_V_POSTGRES"],
+                 "mariadb": e["BENCH_V_MARIADB"], "dbmate": e["BENCH_V_DBMATE"] or None,
+                 "sqitch": e["BENCH_V_SQITCH"] or None},
+    "server_tmp": e["BENCH_SERVER_TMP"],
+    "n": int(e["BENCH_N"]), "runs": int(e["BENCH_RUNS"]), "sqitch_runs": int(e["BENCH_SQITCH_RUNS"]),
+    "files": int(e["BENCH_FILES"]), "catalog_files": int(e["BENCH_CATALOG_FILES"]),
+    "engines": e["BENCH_ENGINES"].split(), "tools": e["BENCH_TOOLS"].split(),
+    "installer_shared_libraries": int(e["BENCH_LIBS"]),
+    "samples": dict(sorted(samples.items())), "peak_rss_kib": dict(sorted(peak.items())),
+}
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(data, f, indent=2, ensure_ascii=False)
+    f.write("\n")
+PY
+python3 "$ROOT/bench/render.py" "$json" --summary
+[[ "$json" == "$work/"* ]] || log "wrote $json"
+
+[[ "$write_doc" -eq 1 ]] || exit 0
+python3 "$ROOT/bench/render.py" "$json" -o "$ROOT/docs/performance.md"
+log "wrote docs/performance.md (bench/render.py $json)"

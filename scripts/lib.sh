@@ -54,6 +54,11 @@ INSTALLER_PACKAGES=(
     tini
     dumb-init
     python3
+    # scripts/lint.sh (scripts/test.sh runs it) and scripts/package.sh's check of the .deb
+    clang-format
+    clang-tidy
+    shellcheck
+    lintian
 )
 
 log() {

@@ -2,17 +2,18 @@
 # Builds the Debian package of the installer and proves it works. The same steps run
 # in CI (scripts/test.sh calls this script) and in docker/Dockerfile's build stage.
 #
-#   scripts/package.sh [--out DIR] [--install]
+#   scripts/package.sh [--out DIR] [--install] [--no-docker-check] [--no-lintian]
 #
 #   1. installs what is missing: the build dependencies of scripts/lib.sh (without the
 #      database servers and other test-only packages), dpkg-dev (dpkg-shlibdeps
-#      computes Depends), file (CPack needs it) and help2man (the man page);
+#      computes Depends), file (CPack needs it), help2man (the man page) and lintian;
 #   2. configures a Release build in build-package/ and builds only the installer and
 #      its man page (not the tests);
 #   3. runs cpack -G DEB;
 #   4. checks the .deb: its metadata and contents, its Depends against the installed
-#      packages (dpkg --dry-run), then extracts it into a temporary directory and runs
-#      the packaged binary (`installer --version`, `installer --help`) and its man page;
+#      packages (dpkg --dry-run), lintian (any error or warning fails), then extracts it
+#      into a temporary directory and runs the packaged binary (`installer --version`,
+#      `installer --help`) and its man page;
 #   5. runs docker/check.py (YAML, manifests, compose files, Dockerfiles' COPY sources):
 #      no Docker engine runs here, so this is what CI can check of docker/.
 #
@@ -20,6 +21,7 @@
 #   --out DIR    also copy the .deb to DIR (docker/Dockerfile uses /out)
 #   --install    install the .deb on this machine with dpkg -i (root; off by default)
 #   --no-docker-check   skip step 5 (docker/Dockerfile's build stage: it needs no python3)
+#   --no-lintian        do not run lintian (docker/Dockerfile's build stage)
 #
 # Environment:
 #   INSTALLER_PACKAGE_BUILD_DIR   build directory (default: build-package/)
@@ -33,14 +35,16 @@ cd "$ROOT"
 out_dir=""
 do_install=0
 docker_check=1
+run_lintian=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --out) out_dir="${2:?--out needs a directory}"; shift 2 ;;
         --out=*) out_dir="${1#--out=}"; shift ;;
         --install) do_install=1; shift ;;
         --no-docker-check) docker_check=0; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
-        *) echo "usage: scripts/package.sh [--out DIR] [--install] [--no-docker-check]" >&2; exit 64 ;;
+        --no-lintian) run_lintian=0; shift ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        *) echo "usage: scripts/package.sh [--out DIR] [--install] [--no-docker-check] [--no-lintian]" >&2; exit 64 ;;
     esac
 done
 
@@ -49,14 +53,16 @@ build_dir="${INSTALLER_PACKAGE_BUILD_DIR:-$ROOT/build-package}"
 
 # Packages only the tests and the demo need: a build machine (or the image's build
 # stage) does not need database servers.
-test_only=" postgresql postgresql-client mariadb-server mariadb-client tini dumb-init procps curl "
+test_only=" postgresql postgresql-client mariadb-server mariadb-client tini dumb-init procps curl
+    clang-format clang-tidy shellcheck lintian "
 build_packages=()
 for pkg in "${INSTALLER_PACKAGES[@]}"; do
-    [[ "$test_only" == *" $pkg "* ]] || build_packages+=("$pkg")
+    [[ "$test_only" == *[[:space:]]"$pkg"[[:space:]]* ]] || build_packages+=("$pkg")
 done
 log "package: ensuring build packages"
 extra_packages=(dpkg-dev file help2man)
 [[ "$docker_check" -eq 1 ]] && extra_packages+=(python3 python3-yaml)
+[[ "$run_lintian" -eq 1 ]] && extra_packages+=(lintian)
 ensure_packages "${build_packages[@]}" "${extra_packages[@]}"
 
 log "package: configuring $build_dir (Release)"
@@ -71,8 +77,8 @@ _quiet cmake -S "$ROOT" -B "$build_dir" "${cmake_args[@]}"
 
 log "package: building the installer and its man page"
 _quiet cmake --build "$build_dir" -j"$(nproc)" --target installer installer_manpage
-if [[ ! -s "$build_dir/installer.1" ]]; then
-    log "package: $build_dir/installer.1 was not generated (is help2man installed?)"
+if [[ ! -s "$build_dir/installer.1.gz" ]]; then
+    log "package: $build_dir/installer.1.gz was not generated (are help2man and gzip installed?)"
     exit 1
 fi
 
@@ -96,7 +102,8 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 [[ "$depends" == *libpq5* && "$depends" == *libmariadb* ]] ||
     fail "Depends lacks the database client libraries (dpkg-shlibdeps did not run?): $depends"
 contents="$(dpkg-deb --contents "$deb")"
-for f in ./usr/bin/installer ./usr/share/man/man1/installer.1 ./usr/share/doc/installer/README.md \
+for f in ./usr/bin/installer ./usr/share/man/man1/installer.1.gz ./usr/share/doc/installer/README.md \
+    ./usr/share/doc/installer/copyright ./usr/share/doc/installer/changelog.Debian.gz \
     ./usr/share/doc/installer/docs/cli.md ./usr/share/doc/installer/docs/packaging.md; do
     grep -qF " $f" <<<"$contents" || fail "$f is not in the package"
 done
@@ -104,6 +111,12 @@ done
 # wants root even for that).
 if [[ "$(id -u)" -eq 0 ]]; then
     dpkg --dry-run -i "$deb" >/dev/null || fail "dpkg --dry-run -i: dependencies not satisfied here"
+fi
+# Debian's checks of a binary package: any error or warning fails (info and pedantic
+# tags are printed, not counted).
+if [[ "$run_lintian" -eq 1 ]]; then
+    log "package: lintian $(basename "$deb")"
+    lintian --fail-on=error,warning --display-info "$deb" >&2 || fail "lintian reports errors or warnings (above)"
 fi
 
 stage="$(mktemp -d /tmp/installer-deb.XXXXXX)"
@@ -117,13 +130,14 @@ help_text="$("$stage/usr/bin/installer" --help)" || fail "the packaged installer
 grep -q -- '--db-url' <<<"$help_text" || fail "installer --help lacks --db-url"
 log "package: the packaged binary says: $version"
 if command -v man >/dev/null 2>&1; then
-    man_text="$(MANWIDTH=90 man -l "$stage/usr/share/man/man1/installer.1" 2>/dev/null)" ||
+    man_text="$(MANWIDTH=90 man -l "$stage/usr/share/man/man1/installer.1.gz" 2>/dev/null)" ||
         fail "man -l cannot render installer.1"
     grep -q -- '--remove-update' <<<"$man_text" || fail "the man page lacks --remove-update"
     head -n 12 <<<"$man_text" >&2
 else
-    grep -q '^\.TH INSTALLER ' "$stage/usr/share/man/man1/installer.1" || fail "installer.1 has no .TH line"
-    grep -q 'remove\\-update' "$stage/usr/share/man/man1/installer.1" || fail "the man page lacks --remove-update"
+    man_source="$(gzip -dc "$stage/usr/share/man/man1/installer.1.gz")" || fail "installer.1.gz is not gzip"
+    grep -q '^\.TH INSTALLER ' <<<"$man_source" || fail "installer.1 has no .TH line"
+    grep -q 'remove\\-update' <<<"$man_source" || fail "the man page lacks --remove-update"
     log "package: man is not installed; installer.1 has its .TH header and the options"
 fi
 

@@ -18,8 +18,13 @@
 # CTEST-ARGS go to every ctest run as they are; an -E of theirs is combined with the one
 # --engine/--quick adds (a test left out by either is left out).
 #
+# After the normal build, scripts/lint.sh (format, clang-tidy, shellcheck) runs in the
+# background at the lowest CPU priority, in the gaps the sanitizer build and the tests leave;
+# its result counts like a test's (log: build/lint.log).
+#
 # Environment:
 #   INSTALLER_SKIP_ASAN=1   skip the sanitizer build and its ctest run
+#   INSTALLER_SKIP_LINT=1   skip scripts/lint.sh
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -101,6 +106,12 @@ log "ensuring packages"
 ensure_packages "${INSTALLER_PACKAGES[@]}"
 
 build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINSTALLER_WERROR=ON
+lint_pid=""
+if [[ "${INSTALLER_SKIP_LINT:-0}" == "0" || -z "${INSTALLER_SKIP_LINT:-}" ]]; then
+    log "lint: scripts/lint.sh in the background (build/lint.log)"
+    nice -n 19 "$ROOT/scripts/lint.sh" --build "$ROOT/build" >"$ROOT/build/lint.log" 2>&1 &
+    lint_pid=$!
+fi
 if [[ "$skip_asan" -eq 0 ]]; then
     build_installer "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DINSTALLER_WERROR=ON \
         -DINSTALLER_SANITIZE=ON
@@ -126,6 +137,16 @@ if [[ "$skip_asan" -eq 0 ]]; then
 fi
 
 stop_servers
+if [[ -n "$lint_pid" ]]; then
+    t_lint=$SECONDS
+    if wait "$lint_pid"; then
+        log "lint: clean (waited $((SECONDS - t_lint)) s for it)"
+    else
+        grep -E '^==> lint: ' "$ROOT/build/lint.log" >&2 || tail -n 40 "$ROOT/build/lint.log" >&2
+        log "lint FAILED (waited $((SECONDS - t_lint)) s for it); details: build/lint.log"
+        failed=1
+    fi
+fi
 if [[ "$failed" -ne 0 ]]; then
     log "FAILED: some tests failed ($((SECONDS - t_start)) s)"
     exit 1
