@@ -102,8 +102,9 @@ TEST_SUITE(testing::kPostgresOnly) {
     UpdateTree tree;
     write_base_update(tree);
     tree.write("2.0/001_timeout.up.sql",
-               "CREATE TABLE adv_t (id int);\nSET statement_timeout = '1ms';\nSET lock_timeout = '1ms';\n"
-               "SET idle_in_transaction_session_timeout = '1ms';\n");
+               // statement_timeout last: no statement of the step itself runs under 1 ms.
+               "CREATE TABLE adv_t (id int);\nSET idle_in_transaction_session_timeout = '1ms';\n"
+               "SET lock_timeout = '1ms';\nSET statement_timeout = '1ms';\n");
     tree.write("2.0/001_timeout.down.sql", "DROP TABLE adv_t;\n");
     tree.write("3.0/001_next.up.sql", "CREATE TABLE adv_seen AS SELECT current_setting('statement_timeout') AS t;\n");
     tree.write("3.0/001_next.down.sql", "DROP TABLE adv_seen;\n");
@@ -117,12 +118,14 @@ TEST_SUITE(testing::kPostgresOnly) {
     ScratchDatabase db;
     UpdateTree tree;
     write_base_update(tree);
-    // Left in force for the journal's progress writes between the step's statements, 1 ms
-    // would fail one now and then (exit 71); they run with the timeouts off.
+    // Left in force for the journal's progress writes after the step's statements, 1 ms
+    // would fail one now and then (exit 71); they run with the timeouts off. The timeouts
+    // come last so that none of the step's own statements runs under them (a loaded machine
+    // can take more than 1 ms for a CREATE TABLE).
     tree.write("2.0/update.toml", "[steps.001_outside]\ntransaction = false\n");
     tree.write("2.0/001_outside.up.sql",
-               "SET lock_timeout = '1ms';\nSET statement_timeout = '1ms';\nCREATE TABLE adv_o1 (id int);\n"
-               "CREATE TABLE adv_o2 (id int);\nCREATE TABLE adv_o3 (id int);\n");
+               "CREATE TABLE adv_o1 (id int);\nCREATE TABLE adv_o2 (id int);\nCREATE TABLE adv_o3 (id int);\n"
+               "SET lock_timeout = '1ms';\nSET statement_timeout = '1ms';\n");
     tree.write("2.0/001_outside.down.sql", "DROP TABLE IF EXISTS adv_o3, adv_o2, adv_o1;\n");
     auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
     INFO(r.err);
