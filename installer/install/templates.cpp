@@ -3,6 +3,7 @@
 #include "installer/util/error.hpp"
 #include "installer/util/file_reading.hpp"
 #include "installer/util/redact.hpp"
+#include "installer/util/secret_file.hpp"
 
 #include <boost/filesystem.hpp>
 #include <fcntl.h>
@@ -26,11 +27,7 @@ VariableLookup environment_variables() {
   return [](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
     if (const char* file = std::getenv((name + "_FILE").c_str())) {
-      std::string error;
-      auto text = read_regular_file(file, kMaxSecretFileBytes, error);  // a secret, as INSTALLER_*_FILE
-      if (!text) throw UserError(exit_config, fmt::format("{}_FILE: cannot read {}: {}", name, file, error));
-      std::string value = std::move(*text);
-      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+      std::string value = read_secret_file(file, name + "_FILE");  // a secret, as INSTALLER_*_FILE
       register_secret(value);
       return value;
     }
