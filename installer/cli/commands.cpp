@@ -160,23 +160,40 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
   }
 }
 
+/// A stop that came in the update phase (`when`): the application is not started.
+int not_starting_application(StatusBoard& board, int sig, const char* when) {
+  board.set_phase(Phase::stopping);
+  log::warn("{} received {}: not starting the application", signal_name(sig), when);
+  return 128 + sig;
+}
+
 /// Install and update with stop signals turned into a clean revert, the health endpoint
 /// up and progress logged. Returns the exit code, and fills `board`.
 int guarded_migrate(const Settings& s, StatusBoard& board, StopWatcher& watcher) {
   ProgressLog progress(board, s.progress_interval);
   try {
     int code = do_migrate(s, {&board, &watcher});
-    if (int sig = watcher.stop_signal().load(); sig != 0) {
-      board.set_phase(Phase::stopping);
-      log::warn("{} received during the update phase: not starting the application", signal_name(sig));
-      return 128 + sig;
-    }
+    if (int sig = watcher.stop_signal().load(); sig != 0)
+      return not_starting_application(board, sig, "during the update phase");
     return code;
   } catch (const std::exception& e) {
     board.set_error(redact(e.what()));
     board.set_phase(Phase::failed);
     throw;
   }
+}
+
+SpawnOptions application_spawn(const Settings& s, const std::vector<std::string>& command,
+                               const std::optional<UserIdentity>& user) {
+  SpawnOptions spawn;
+  spawn.argv = command;
+  spawn.user = user;
+  spawn.own_process_group = s.process_group;
+  // The application gets its database credentials from variables of its own
+  // (docs/supervisor.md), never the installer's secrets nor the files they are read from.
+  for (const auto& key : setting_keys())
+    if (key.secret) spawn.withheld_env.insert(spawn.withheld_env.end(), {key.env, std::string(key.env) + "_FILE"});
+  return spawn;
 }
 
 int do_run(const Settings& s, const std::vector<std::string>& command) {
@@ -193,21 +210,10 @@ int do_run(const Settings& s, const std::vector<std::string>& command) {
     if (code != exit_ok) return code;
     // A stop that arrived after the check in guarded_migrate, before the watcher let go.
     watcher.finish();
-    if (int sig = watcher.stop_signal().load(); sig != 0) {
-      board.set_phase(Phase::stopping);
-      log::warn("{} received as the update phase ended: not starting the application", signal_name(sig));
-      return 128 + sig;
-    }
+    if (int sig = watcher.stop_signal().load(); sig != 0)
+      return not_starting_application(board, sig, "as the update phase ended");
   }
-  SpawnOptions spawn;
-  spawn.argv = command;
-  spawn.user = user;
-  spawn.own_process_group = s.process_group;
-  // The application gets its database credentials from variables of its own
-  // (docs/supervisor.md), never the installer's secrets nor the files they are read from.
-  for (const auto& key : setting_keys())
-    if (key.secret) spawn.withheld_env.insert(spawn.withheld_env.end(), {key.env, std::string(key.env) + "_FILE"});
-  Spawned child = spawn_child(spawn);
+  Spawned child = spawn_child(application_spawn(s, command, user));
   if (child.pid < 0) {
     board.set_error(child.error);
     board.set_phase(Phase::failed);
