@@ -2,8 +2,11 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/problems.hpp"
+#include "installer/cli/arguments.hpp"
 #include "installer/cli/connect.hpp"
+#include "installer/cli/migration_lock.hpp"
 #include "installer/cli/reports.hpp"
+#include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/engine/fault_injection.hpp"
@@ -24,16 +27,11 @@
 #include "installer/util/log.hpp"
 #include "installer/util/redact.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
-#include <cerrno>
 #include <optional>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -48,78 +46,8 @@ std::string abbreviated_list(const std::vector<std::string>& ids) {
                      ids.size() - 2 * shown_at_each_end, fmt::join(ids.end() - shown_at_each_end, ids.end(), ", "));
 }
 
-std::string host_name() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
-  return buffer;
-}
-
 std::vector<boost::filesystem::path> dirs_of(const Settings& s) {
   return {s.update_dirs.begin(), s.update_dirs.end()};
-}
-
-/// Holds the migration lock for a scope; the session's end releases it too.
-class LockGuard {
- public:
-  LockGuard(Database& db, const Settings& s, const std::atomic<int>* stop = nullptr)
-      : db_(db), key_("journal:" + s.journal_schema) {
-    if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
-      log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
-      // Waited for in slices, so a stop signal ends the wait within a slice.
-      auto deadline = std::chrono::steady_clock::now() + s.lock_timeout;
-      bool acquired = false;
-      while (!acquired) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        acquired = db_.acquire_lock(key_, std::min(left, std::chrono::milliseconds(250)));
-        if (stop && stop->load() != 0)
-          throw UserError(static_cast<ExitCode>(128 + stop->load()),
-                          fmt::format("{} received while waiting for the migration lock: nothing was changed",
-                                      signal_name(stop->load())));
-      }
-      if (!acquired) {
-        std::string holder;
-        try {
-          holder = db_.describe_lock_holder(key_);
-        } catch (const std::exception&) {
-          // Only a nicety for the message.
-        }
-        throw UserError(exit_tempfail,
-                        fmt::format("another installer held the migration lock for longer than the lock timeout ({}); "
-                                    "it may still be applying updates.{} Nothing was changed. Start again later, or "
-                                    "raise --lock-timeout (INSTALLER_LOCK_TIMEOUT).",
-                                    format_duration(s.lock_timeout),
-                                    holder.empty() ? "" : "\n  held by " + holder + "\n "));
-      }
-    }
-    log::debug("migration lock acquired");
-  }
-  ~LockGuard() {
-    try {
-      db_.release_lock(key_);
-    } catch (...) {
-      // The server releases it when the session ends.
-    }
-  }
-
- private:
-  Database& db_;
-  std::string key_;
-};
-
-struct Session {
-  std::unique_ptr<Database> db;
-  std::unique_ptr<SqlJournal> journal;
-  std::unique_ptr<EngineContext> ctx;
-};
-
-Session open_session(const Settings& s, bool wait = false, const std::atomic<int>* stop = nullptr) {
-  Session session;
-  session.db = wait ? wait_for_database(s, stop) : connect_database(s);
-  session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
-  session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
-  session.ctx->partial_revert = partial_revert_from_environment();
-  return session;
 }
 
 /// What install and update need from the process around them: who to tell about
@@ -173,7 +101,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     }
   } forget{run.watcher};
   if (run.board) run.board->set_phase(Phase::installing);
-  LockGuard lock(*session.db, s, run.watcher ? &run.watcher->stop_signal() : nullptr);
+  MigrationLock lock(*session.db, s, run.watcher ? &run.watcher->stop_signal() : nullptr);
   if (!commit_in_doubt.empty()) {
     auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
     auto latest = latest_attempts(attempts);
@@ -232,23 +160,40 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
   }
 }
 
+/// A stop that came in the update phase (`when`): the application is not started.
+int not_starting_application(StatusBoard& board, int sig, const char* when) {
+  board.set_phase(Phase::stopping);
+  log::warn("{} received {}: not starting the application", signal_name(sig), when);
+  return 128 + sig;
+}
+
 /// Install and update with stop signals turned into a clean revert, the health endpoint
 /// up and progress logged. Returns the exit code, and fills `board`.
 int guarded_migrate(const Settings& s, StatusBoard& board, StopWatcher& watcher) {
   ProgressLog progress(board, s.progress_interval);
   try {
     int code = do_migrate(s, {&board, &watcher});
-    if (int sig = watcher.stop_signal().load(); sig != 0) {
-      board.set_phase(Phase::stopping);
-      log::warn("{} received during the update phase: not starting the application", signal_name(sig));
-      return 128 + sig;
-    }
+    if (int sig = watcher.stop_signal().load(); sig != 0)
+      return not_starting_application(board, sig, "during the update phase");
     return code;
   } catch (const std::exception& e) {
     board.set_error(redact(e.what()));
     board.set_phase(Phase::failed);
     throw;
   }
+}
+
+SpawnOptions application_spawn(const Settings& s, const std::vector<std::string>& command,
+                               const std::optional<UserIdentity>& user) {
+  SpawnOptions spawn;
+  spawn.argv = command;
+  spawn.user = user;
+  spawn.own_process_group = s.process_group;
+  // The application gets its database credentials from variables of its own
+  // (docs/supervisor.md), never the installer's secrets nor the files they are read from.
+  for (const auto& key : setting_keys())
+    if (key.secret) spawn.withheld_env.insert(spawn.withheld_env.end(), {key.env, std::string(key.env) + "_FILE"});
+  return spawn;
 }
 
 int do_run(const Settings& s, const std::vector<std::string>& command) {
@@ -265,21 +210,10 @@ int do_run(const Settings& s, const std::vector<std::string>& command) {
     if (code != exit_ok) return code;
     // A stop that arrived after the check in guarded_migrate, before the watcher let go.
     watcher.finish();
-    if (int sig = watcher.stop_signal().load(); sig != 0) {
-      board.set_phase(Phase::stopping);
-      log::warn("{} received as the update phase ended: not starting the application", signal_name(sig));
-      return 128 + sig;
-    }
+    if (int sig = watcher.stop_signal().load(); sig != 0)
+      return not_starting_application(board, sig, "as the update phase ended");
   }
-  SpawnOptions spawn;
-  spawn.argv = command;
-  spawn.user = user;
-  spawn.own_process_group = s.process_group;
-  // The application gets its database credentials from variables of its own
-  // (docs/supervisor.md), never the installer's secrets nor the files they are read from.
-  for (const auto& key : setting_keys())
-    if (key.secret) spawn.withheld_env.insert(spawn.withheld_env.end(), {key.env, std::string(key.env) + "_FILE"});
-  Spawned child = spawn_child(spawn);
+  Spawned child = spawn_child(application_spawn(s, command, user));
   if (child.pid < 0) {
     board.set_error(child.error);
     board.set_phase(Phase::failed);
@@ -318,7 +252,7 @@ int do_remove(const Settings& s, const std::string& id, bool dry_run) {
   if (dry_run) {
     migrator.remove_update(id, true, out);
   } else {
-    LockGuard lock(*session.db, s);
+    MigrationLock lock(*session.db, s);
     migrator.remove_update(id, false, out);
   }
   std::cout << redact(out.str()) << std::flush;
@@ -366,136 +300,66 @@ int do_report(const Settings& s, Report report, bool json) {
   return exit_ok;
 }
 
-int dispatch(int argc, char** argv) {
-  CLI::App app{"installer: installs and updates a product's database schema, then runs the product.\n"
-               "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database "
-               "unreachable,\n70 update failed and reverted, 71 unexpected error, 75 lock timeout, 77 credentials "
-               "refused, 78 configuration,\n79 revert failed, 128+N stopped by signal N.",
-               "installer"};
-  app.set_version_flag("--version", std::string("installer ") + INSTALLER_VERSION);
-  app.require_subcommand(0, 1);
-
-  CliValues cli;
-  std::map<std::string, std::string> values;
-  std::vector<std::string> updates;
-  app.add_option("--updates", updates, "update directory (repeatable; INSTALLER_UPDATES, ':'-separated)")
-      ->type_name("DIR")
-      ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
-  for (const auto& key : setting_keys()) {
-    std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
-    auto has = [&name](const char* part) { return name.find(part) != std::string::npos; };
-    const char* value_name = has("url")                                            ? "URL"
-                             : has("dir") || has("templates") || has("defaults") || has("hooks") ? "DIR"
-                             : has("timeout") || has("grace") || has("delay") || has("interval") ? "DURATION"
-                             : has("port")                                                        ? "PORT"
-                             : has("listen")                                                      ? "ADDR:PORT"
-                             : has("user") && !has("db-")                                         ? "NAME[:GROUP]"
-                                                                                                  : "VALUE";
-    app.add_option("--" + name, values[name], std::string(key.help) + " (" + key.env + ")")->type_name(value_name);
-  }
-  app.add_option("--config", values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
-  bool auto_remove = false;
-  app.add_flag("--auto-remove-unknown", auto_remove,
-               "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
-  bool process_group = false;
-  app.add_flag("--process-group", process_group,
-               "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
-  std::string remove_id;
-  app.add_option("--remove-update", remove_id,
-                 "revert one applied update with the down scripts in the journal, then exit")
-      ->type_name("ID");
-  bool dry_run = false;
-  app.add_flag("--dry-run", dry_run, "with --remove-update: print the down scripts instead of running them");
-  std::vector<std::string> command;
-  app.add_option("command", command, "after --: the application to run once the database is up to date");
-
-  auto* migrate = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
-  bool json = false;
-  auto* status = app.add_subcommand("status", "updates applied and pending, schema fingerprint, what needs attention");
-  status->add_flag("--json", json, "machine-readable output");
-  auto* plan = app.add_subcommand("plan", "the updates migrate would apply, step by step (dry run)");
-  plan->add_flag("--json", json, "machine-readable output");
-  auto* history = app.add_subcommand("history", "every attempt recorded in the journal");
-  history->add_flag("--json", json, "machine-readable output");
-  auto* version = app.add_subcommand("version", "print the version and exit");
-  auto* run = app.add_subcommand("run", "install and update, then run the command after -- (the default)");
-  std::vector<std::string> run_command;
-  run->add_option("command", run_command, "the application and its arguments, after --");
-  for (auto* sub : {migrate, status, plan, history, version, run}) sub->fallthrough();
-
-  // Everything after the first "--" is the application's, whatever precedes it: CLI11
-  // would otherwise end a repeatable option's values at "--" and parse the application's
-  // own flags as ours.
-  int ours = argc;
-  for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--") == 0) {
-      ours = i;
-      break;
-    }
-  std::vector<std::string> after_separator(argv + std::min(ours + 1, argc), argv + argc);
-  bool has_separator = ours < argc;
-  try {
-    app.parse(ours, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? exit_ok : exit_usage;
-  }
-
-  if (*version) {
-    std::cout << "installer " << INSTALLER_VERSION << " (journal format " << kJournalFormat << ")\n";
-    return exit_ok;
-  }
-  for (const auto& [name, value] : values)
-    if (!value.empty()) cli[name] = value;
-  if (!updates.empty()) {
-    std::string joined;
-    for (const auto& u : updates) joined += (joined.empty() ? "" : ":") + u;
-    cli["updates"] = joined;
-  }
-  if (auto_remove) cli["auto-remove-unknown"] = "true";
-  if (process_group) cli["process-group"] = "true";
-
-  // The format first, so that even a configuration error is reported as asked.
-  {
-    auto env = process_environment();
-    std::string format = cli.count("log-format") ? cli["log-format"]
-                         : env.count("INSTALLER_LOG_FORMAT") ? env["INSTALLER_LOG_FORMAT"] : "human";
-    if (format == "json") log::set_format(log::Format::json);
-  }
+/// The format first, so that even a configuration error is reported as asked.
+Settings configure_logging_and_settings(const CliValues& cli) {
+  auto env = process_environment();
+  std::string format = cli.count("log-format") ? cli.at("log-format")
+                       : env.count("INSTALLER_LOG_FORMAT") ? env["INSTALLER_LOG_FORMAT"] : "human";
+  if (format == "json") log::set_format(log::Format::json);
   Settings settings = resolve_settings(cli, process_environment());
   log::set_format(settings.log_format == "json" ? log::Format::json : log::Format::human);
   log::set_level(settings.log_level == "debug"  ? log::Level::debug
                  : settings.log_level == "warn" ? log::Level::warn
                  : settings.log_level == "error" ? log::Level::error
                                                  : log::Level::info);
+  return settings;
+}
 
-  if (has_separator && (!remove_id.empty() || *migrate || *status || *plan || *history))
+void refuse_contradictions(const Arguments& args) {
+  bool reports_or_migrate = args.subcommand && *args.subcommand != Subcommand::run;
+  if (args.has_separator && (!args.remove_id.empty() || reports_or_migrate))
     throw UserError(exit_usage, "only run (the default) starts an application; remove -- and what follows it");
-  if (dry_run && remove_id.empty()) throw UserError(exit_usage, "--dry-run goes with --remove-update ID");
-  if (!remove_id.empty()) {
-    if (app.get_subcommands().size() > 0)
-      throw UserError(exit_usage, "--remove-update is a command of its own; do not combine it with a subcommand");
-    return do_remove(settings, remove_id, dry_run);
-  }
-  if (*migrate) return do_migrate_command(settings);
-  if (*status) return do_report(settings, Report::status, json);
-  if (*plan) return do_report(settings, Report::plan, json);
-  if (*history) return do_report(settings, Report::history, json);
+  if (args.dry_run && args.remove_id.empty()) throw UserError(exit_usage, "--dry-run goes with --remove-update ID");
+  if (!args.remove_id.empty() && args.subcommand)
+    throw UserError(exit_usage, "--remove-update is a command of its own; do not combine it with a subcommand");
+}
 
-  if (!command.empty() || !run_command.empty())
+/// run, the default: the words to run come after --, nowhere else.
+int run_application(const Arguments& args, const Settings& settings) {
+  if (!args.stray.empty())
     throw UserError(exit_usage, fmt::format("unexpected argument '{}': the application and its arguments go after --",
-                                            redact(!command.empty() ? command[0] : run_command[0])));
-  std::vector<std::string> to_run = after_separator;
-  if (has_separator && to_run.empty())
+                                            redact(args.stray[0])));
+  if (args.has_separator && args.after_separator.empty())
     throw UserError(exit_usage, "nothing after --: give the application to run and its arguments");
-  if (to_run.empty()) {
-    std::cerr << app.help() << "\n"
+  if (args.after_separator.empty()) {
+    std::cerr << args.help << "\n"
               << "installer: nothing to do: give a command (migrate, status, plan, history, version) or the "
                  "application to run after --\n";
     return exit_usage;
   }
-  return do_run(settings, to_run);
+  return do_run(settings, args.after_separator);
+}
+
+int dispatch(int argc, char** argv) {
+  int exit_code = exit_ok;
+  std::optional<Arguments> args = parse_arguments(argc, argv, exit_code);
+  if (!args) return exit_code;
+  if (args->subcommand == Subcommand::version) {
+    std::cout << "installer " << INSTALLER_VERSION << " (journal format " << kJournalFormat << ")\n";
+    return exit_ok;
+  }
+  Settings settings = configure_logging_and_settings(args->settings);
+  refuse_contradictions(*args);
+  if (!args->remove_id.empty()) return do_remove(settings, args->remove_id, args->dry_run);
+  switch (args->subcommand.value_or(Subcommand::run)) {
+    case Subcommand::migrate: return do_migrate_command(settings);
+    case Subcommand::status: return do_report(settings, Report::status, args->json);
+    case Subcommand::plan: return do_report(settings, Report::plan, args->json);
+    case Subcommand::history: return do_report(settings, Report::history, args->json);
+    case Subcommand::version:
+    case Subcommand::run: break;
+  }
+  return run_application(*args, settings);
 }
 
 }  // namespace

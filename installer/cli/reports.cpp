@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace installer {
 namespace {
@@ -27,32 +28,40 @@ struct StatusView {
   std::optional<bool> schema_matches;
 };
 
-StatusView build_status(const ReportInput& in) {
-  StatusView view;
-  auto latest = latest_attempts(in.attempts);
-  for (const auto& [id, a] : latest)
-    if (a->state == UpdateState::applied && (!view.last_applied || a->attempt_id > view.last_applied->attempt_id))
-      view.last_applied = a;
+using LatestAttempts = std::map<std::string, const AttemptRecord*>;  ///< by update id
 
-  if (in.catalog) {
-    Reconciliation r = reconcile(*in.catalog, in.attempts);
-    for (const auto& u : in.catalog->updates) {
-      Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0};
-      if (auto it = latest.find(u.id); it != latest.end()) {
-        const AttemptRecord& a = *it->second;
-        row.attempt = a.attempt_id;
-        row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
-        if (a.state == UpdateState::applied) row.state = "applied";
-        else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
-        else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
-        else row.state = to_string(a.state);
-      }
-      view.rows.push_back(row);
-    }
-    for (const auto& p : r.changed) view.attention.push_back("changed after it was applied: " + p.to_string());
-  } else if (!in.catalog_error.empty()) {
-    view.attention.push_back("update files could not be read: " + in.catalog_error);
+const AttemptRecord* last_applied(const LatestAttempts& latest) {
+  const AttemptRecord* last = nullptr;
+  for (const auto& [id, a] : latest)
+    if (a->state == UpdateState::applied && (!last || a->attempt_id > last->attempt_id)) last = a;
+  return last;
+}
+
+/// A row for every update in the update directories, as the journal last saw it.
+void add_catalog_rows(const ReportInput& in, const LatestAttempts& latest, StatusView& view) {
+  if (!in.catalog) {
+    if (!in.catalog_error.empty()) view.attention.push_back("update files could not be read: " + in.catalog_error);
+    return;
   }
+  Reconciliation r = reconcile(*in.catalog, in.attempts);
+  for (const auto& u : in.catalog->updates) {
+    Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0};
+    if (auto it = latest.find(u.id); it != latest.end()) {
+      const AttemptRecord& a = *it->second;
+      row.attempt = a.attempt_id;
+      row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
+      if (a.state == UpdateState::applied) row.state = "applied";
+      else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
+      else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
+      else row.state = to_string(a.state);
+    }
+    view.rows.push_back(row);
+  }
+  for (const auto& p : r.changed) view.attention.push_back("changed after it was applied: " + p.to_string());
+}
+
+/// A row for what only the journal knows of; with update directories, only what is live.
+void add_journal_only_rows(const ReportInput& in, const LatestAttempts& latest, StatusView& view) {
   for (const auto& [id, a] : latest) {
     if (in.catalog && in.catalog->find(id)) continue;
     bool live = a->state != UpdateState::failed && a->state != UpdateState::removed;
@@ -68,6 +77,9 @@ StatusView build_status(const ReportInput& in) {
     }
     view.rows.push_back(row);
   }
+}
+
+void add_unfinished_attention(const LatestAttempts& latest, StatusView& view) {
   for (const auto& [id, a] : latest) {
     if (a->state == UpdateState::applying || a->state == UpdateState::reverting)
       view.attention.push_back(fmt::format("update {} was left {} (attempt {}); the next start reverts it", id,
@@ -77,6 +89,9 @@ StatusView build_status(const ReportInput& in) {
           "update {}: revert failed (attempt {}); see 'installer history', fix the database, then start again", id,
           a->attempt_id));
   }
+}
+
+void add_install_attention(const ReportInput& in, StatusView& view) {
   for (const auto& file : in.config_drift)
     view.attention.push_back(fmt::format("{} was changed here and the image's default changed too: merge {}.new by hand",
                                          file, file));
@@ -84,66 +99,85 @@ StatusView build_status(const ReportInput& in) {
     if (hook.state == "failed")
       view.attention.push_back(fmt::format("install hook {} failed on {} (it runs again at the next start)", hook.name,
                                            hook.ran_at));
+}
+
+/// The schema now against the fingerprint recorded after the last update applied.
+void compare_schema(const ReportInput& in, StatusView& view) {
+  if (!in.schema_now || !view.last_applied || view.last_applied->fingerprint_after.empty()) return;
+  Fingerprint recorded = Fingerprint::parse(view.last_applied->fingerprint_after);
+  view.schema_matches = *in.schema_now == recorded;
+  if (*view.schema_matches) return;
+  std::string diff;
+  for (const auto& d : in.schema_now->differences_from(recorded)) diff += "; " + d;
+  view.attention.push_back(fmt::format("the schema changed outside the installer since update {} was applied{}",
+                                       view.last_applied->update_id, diff));
+}
+
+StatusView build_status(const ReportInput& in) {
+  StatusView view;
+  auto latest = latest_attempts(in.attempts);
+  view.last_applied = last_applied(latest);
+  add_catalog_rows(in, latest, view);
+  add_journal_only_rows(in, latest, view);
+  add_unfinished_attention(latest, view);
+  add_install_attention(in, view);
   std::stable_sort(view.rows.begin(), view.rows.end(),
                    [](const Row& a, const Row& b) { return compare_versions(a.version, b.version) < 0; });
-
-  if (in.schema_now && view.last_applied && !view.last_applied->fingerprint_after.empty()) {
-    Fingerprint recorded = Fingerprint::parse(view.last_applied->fingerprint_after);
-    view.schema_matches = *in.schema_now == recorded;
-    if (!*view.schema_matches) {
-      std::string diff;
-      for (const auto& d : in.schema_now->differences_from(recorded)) diff += "; " + d;
-      view.attention.push_back(fmt::format(
-          "the schema changed outside the installer since update {} was applied{}", view.last_applied->update_id, diff));
-    }
-  }
+  compare_schema(in, view);
   return view;
 }
 
 std::string dash(const std::string& s) { return s.empty() ? "-" : s; }
 
-}  // namespace
-
-void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
-  StatusView view = build_status(in);
+struct StatusCounts {
   size_t applied = 0, pending = 0;
+};
+
+StatusCounts count_rows(const StatusView& view) {
+  StatusCounts counts;
   for (const auto& r : view.rows) {
-    if (r.state == "applied") ++applied;
-    if (r.state == "pending") ++pending;
+    if (r.state == "applied") ++counts.applied;
+    if (r.state == "pending") ++counts.pending;
   }
-  if (json_output) {
-    json j;
-    j["database"] = in.database;
-    j["engine"] = in.engine;
-    j["journal_schema"] = in.journal_schema;
-    j["journal_exists"] = in.journal_exists;
-    j["summary"] = {{"applied", applied}, {"pending", pending}, {"total", view.rows.size()}};
-    j["updates"] = json::array();
-    for (const auto& r : view.rows)
-      j["updates"].push_back({{"id", r.id},
-                              {"version", r.version},
-                              {"state", r.state},
-                              {"steps", r.steps},
-                              {"attempt", r.attempt},
-                              {"when", r.when},
-                              {"description", r.description},
-                              {"note", r.note}});
-    if (in.schema_now) {
-      j["schema"] = {{"fingerprint", in.schema_now->digest()}};
-      if (view.schema_matches) j["schema"]["matches_journal"] = *view.schema_matches;
-    }
-    j["attention"] = view.attention;
-    j["config_drift"] = in.config_drift;
-    j["install_hooks"] = nlohmann::json::array();
-    for (const auto& hook : in.installs)
-      j["install_hooks"].push_back({{"name", hook.name}, {"state", hook.state}, {"ran_at", hook.ran_at}, {"host", hook.host}});
-    out << j.dump(2) << "\n";
-    return;
+  return counts;
+}
+
+json status_json(const ReportInput& in, const StatusView& view) {
+  StatusCounts counts = count_rows(view);
+  json j;
+  j["database"] = in.database;
+  j["engine"] = in.engine;
+  j["journal_schema"] = in.journal_schema;
+  j["journal_exists"] = in.journal_exists;
+  j["summary"] = {{"applied", counts.applied}, {"pending", counts.pending}, {"total", view.rows.size()}};
+  j["updates"] = json::array();
+  for (const auto& r : view.rows)
+    j["updates"].push_back({{"id", r.id},
+                            {"version", r.version},
+                            {"state", r.state},
+                            {"steps", r.steps},
+                            {"attempt", r.attempt},
+                            {"when", r.when},
+                            {"description", r.description},
+                            {"note", r.note}});
+  if (in.schema_now) {
+    j["schema"] = {{"fingerprint", in.schema_now->digest()}};
+    if (view.schema_matches) j["schema"]["matches_journal"] = *view.schema_matches;
   }
+  j["attention"] = view.attention;
+  j["config_drift"] = in.config_drift;
+  j["install_hooks"] = nlohmann::json::array();
+  for (const auto& hook : in.installs)
+    j["install_hooks"].push_back({{"name", hook.name}, {"state", hook.state}, {"ran_at", hook.ran_at}, {"host", hook.host}});
+  return j;
+}
+
+void print_status_text(std::ostream& out, const ReportInput& in, const StatusView& view) {
+  StatusCounts counts = count_rows(view);
   out << fmt::format("database:  {} ({}, journal in {})\n", in.database, in.engine,
                      in.engine == "postgres" ? "schema " + in.journal_schema : "tables " + in.journal_schema + "_*");
   if (!in.journal_exists) out << "journal:   none yet (no update has run against this database)\n";
-  out << fmt::format("updates:   {} applied, {} pending\n", applied, pending);
+  out << fmt::format("updates:   {} applied, {} pending\n", counts.applied, counts.pending);
   if (in.schema_now) {
     out << fmt::format("schema:    fingerprint {}", in.schema_now->short_digest());
     if (view.schema_matches)
@@ -164,6 +198,14 @@ void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
     out << "\nattention:\n";
     for (const auto& a : view.attention) out << "  - " << a << "\n";
   }
+}
+
+}  // namespace
+
+void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
+  StatusView view = build_status(in);
+  if (json_output) out << status_json(in, view).dump(2) << "\n";
+  else print_status_text(out, in, view);
 }
 
 void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {

@@ -4,6 +4,7 @@
 #include "installer/util/error.hpp"
 #include "installer/util/file_reading.hpp"
 #include "installer/util/redact.hpp"
+#include "installer/util/secret_file.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -85,16 +86,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-std::string read_secret_file(const std::string& path, const std::string& variable) {
-  std::string why;
-  auto text = read_regular_file(path, kMaxSecretFileBytes, why);
-  if (!text) throw UserError(exit_config, fmt::format("{}: cannot read {}: {}", variable, path, why));
-  std::string value = std::move(*text);
-  // Secret files usually end with a newline that is not part of the secret.
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  return value;
-}
-
 const SettingKey* find_key(const std::string& name) {
   std::string normal = name;
   for (char& c : normal)
@@ -160,27 +151,32 @@ std::chrono::milliseconds duration_of(const Source& s, const char* key) {
   }
 }
 
-}  // namespace
+using Chosen = std::map<std::string, Source>;  ///< key name -> the value that wins, and where it came from
 
-Settings resolve_settings(const CliValues& cli, const Environment& env) {
-  // Secrets are registered before anything can fail, so no message can show them.
+const Source* find_source(const Chosen& chosen, const char* name) {
+  auto it = chosen.find(name);
+  return it == chosen.end() ? nullptr : &it->second;
+}
+
+/// Secrets are registered before anything can fail, so no message can show them.
+void register_given_secrets(const CliValues& cli, const Environment& env) {
   for (const auto& k : setting_keys()) {
     if (!k.secret) continue;
     if (auto it = env.find(k.env); it != env.end()) register_secret(it->second);
     if (auto it = cli.find(k.name); it != cli.end()) register_secret(it->second);
   }
+}
 
-  std::map<std::string, Source> chosen;
-  std::string config_path, config_origin;
-  if (auto it = cli.find("config"); it != cli.end()) {
-    config_path = it->second;
-    config_origin = "--config";
-  } else if (auto e = env.find("INSTALLER_CONFIG"); e != env.end()) {
-    config_path = e->second;
-    config_origin = "INSTALLER_CONFIG";
-  }
-  if (!config_path.empty()) chosen = read_config_file(config_path, config_origin);
+/// The config file named by --config or INSTALLER_CONFIG, the lowest layer but the defaults.
+Chosen config_file_values(const CliValues& cli, const Environment& env) {
+  std::string path, origin;
+  if (auto it = cli.find("config"); it != cli.end()) path = it->second, origin = "--config";
+  else if (auto e = env.find("INSTALLER_CONFIG"); e != env.end()) path = e->second, origin = "INSTALLER_CONFIG";
+  return path.empty() ? Chosen{} : read_config_file(path, origin);
+}
 
+/// The environment (a variable, or its _FILE) over the config file, a flag over both.
+void apply_environment_and_flags(Chosen& chosen, const CliValues& cli, const Environment& env) {
   for (const auto& k : setting_keys()) {
     std::string file_var = std::string(k.env) + "_FILE";
     auto direct = env.find(k.env);
@@ -195,53 +191,77 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
     }
     if (auto it = cli.find(k.name); it != cli.end()) chosen[k.name] = {it->second, std::string("--") + k.name};
   }
+}
 
-  Settings s;
-  auto get = [&](const char* name) -> const Source* {
-    auto it = chosen.find(name);
-    return it == chosen.end() ? nullptr : &it->second;
-  };
+ConnectionSpec url_of(const Source& s) {
+  try {
+    ConnectionSpec spec = parse_connection_url(s.value);
+    register_secret(spec.password);
+    return spec;
+  } catch (const std::invalid_argument& e) {
+    throw UserError(exit_config, fmt::format("{}: {}", s.origin, e.what()));
+  }
+}
 
+Engine engine_of(const Source& s) {
+  if (s.value == "postgres" || s.value == "postgresql") return Engine::postgres;
+  if (s.value == "mariadb") return Engine::mariadb;
+  if (s.value == "mysql") return Engine::mysql;
+  throw UserError(exit_config, fmt::format("{}: unknown engine '{}' (postgres, mariadb, mysql)", s.origin, s.value));
+}
+
+int port_of(const Source& s) {
+  try {
+    size_t used = 0;
+    int port = std::stoi(s.value, &used);
+    if (used != s.value.size() || port < 1 || port > 65535) throw std::invalid_argument("range");
+    return port;
+  } catch (const std::exception&) {
+    throw UserError(exit_config, fmt::format("{}: '{}' is not a port number", s.origin, s.value));
+  }
+}
+
+std::optional<TlsMode> tls_of(const Source& s) {
+  try {
+    return parse_connection_url("postgresql://h/?sslmode=" + s.value).tls;
+  } catch (const std::invalid_argument& e) {
+    throw UserError(exit_config, fmt::format("{}: {}", s.origin, e.what()));
+  }
+}
+
+int fingerprint_limit_of(const Source& s) {
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(s.value.c_str(), &end, 10);
+  if (s.value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000)
+    throw UserError(exit_config,
+                    fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')", s.origin,
+                                s.value));
+  return static_cast<int>(n);
+}
+
+/// The URL first, then the parts that override it.
+void resolve_connection(const Chosen& chosen, Settings& s) {
+  auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* url = get("db-url")) {
-    try {
-      s.connection = parse_connection_url(url->value);
-      register_secret(s.connection.password);
-    } catch (const std::invalid_argument& e) {
-      throw UserError(exit_config, fmt::format("{}: {}", url->origin, e.what()));
-    }
+    s.connection = url_of(*url);
     s.has_connection = true;
   }
-  if (const Source* engine = get("db-engine")) {
-    if (engine->value == "postgres" || engine->value == "postgresql") s.connection.engine = Engine::postgres;
-    else if (engine->value == "mariadb") s.connection.engine = Engine::mariadb;
-    else if (engine->value == "mysql") s.connection.engine = Engine::mysql;
-    else throw UserError(exit_config, fmt::format("{}: unknown engine '{}' (postgres, mariadb, mysql)", engine->origin, engine->value));
-  }
+  if (const Source* v = get("db-engine")) s.connection.engine = engine_of(*v);
   if (const Source* v = get("db-host")) s.connection.host = v->value, s.has_connection = true;
-  if (const Source* v = get("db-port")) {
-    try {
-      size_t used = 0;
-      int port = std::stoi(v->value, &used);
-      if (used != v->value.size() || port < 1 || port > 65535) throw std::invalid_argument("range");
-      s.connection.port = port;
-    } catch (const std::exception&) {
-      throw UserError(exit_config, fmt::format("{}: '{}' is not a port number", v->origin, v->value));
-    }
-  }
+  if (const Source* v = get("db-port")) s.connection.port = port_of(*v);
   if (const Source* v = get("db-user")) s.connection.user = v->value;
   if (const Source* v = get("db-password")) {
     s.connection.password = v->value;
     register_secret(v->value);
   }
   if (const Source* v = get("db-name")) s.connection.database = v->value, s.has_connection = true;
-  if (const Source* v = get("db-tls")) {
-    try {
-      s.connection.tls = parse_connection_url("postgresql://h/?sslmode=" + v->value).tls;
-    } catch (const std::invalid_argument& e) {
-      throw UserError(exit_config, fmt::format("{}: {}", v->origin, e.what()));
-    }
-  }
+  if (const Source* v = get("db-tls")) s.connection.tls = tls_of(*v);
   if (const Source* v = get("db-tls-ca")) s.connection.tls_ca_file = v->value;
+}
+
+void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
+  auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("updates")) {
     std::stringstream parts(v->value);
     std::string dir;
@@ -257,33 +277,32 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
   if (const Source* v = get("connect-timeout"))
     s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
   if (const Source* v = get("db-admin-url")) {
-    try {
-      s.admin = parse_connection_url(v->value);
-      register_secret(s.admin->password);
-    } catch (const std::invalid_argument& e) {
-      throw UserError(exit_config, fmt::format("{}: {}", v->origin, e.what()));
-    }
+    s.admin = url_of(*v);
     if (s.admin->engine != s.connection.engine)
       throw UserError(exit_config, fmt::format("{}: the administrator's URL must be for the same engine as the database", v->origin));
   }
+}
+
+void resolve_install(const Chosen& chosen, Settings& s) {
+  auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("templates")) s.templates_dir = v->value;
   if (const Source* v = get("config-dir")) s.config_dir = v->value;
   if (const Source* v = get("defaults")) s.defaults_dir = v->value;
   if (const Source* v = get("install-hooks")) s.hooks_dir = v->value;
   if ((!s.templates_dir.empty() || !s.defaults_dir.empty()) && s.config_dir.empty())
     throw UserError(exit_config, "templates and defaults need a config directory: set --config-dir (INSTALLER_CONFIG_DIR)");
+}
+
+void resolve_migrate_options(const Chosen& chosen, Settings& s) {
+  auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
-  if (const Source* v = get("fingerprint-limit")) {
-    char* end = nullptr;
-    errno = 0;
-    long n = std::strtol(v->value.c_str(), &end, 10);
-    if (v->value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000)
-      throw UserError(exit_config,
-                      fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')",
-                                  v->origin, v->value));
-    s.fingerprint_limit = static_cast<int>(n);
-  }
+  if (const Source* v = get("fingerprint-limit")) s.fingerprint_limit = fingerprint_limit_of(*v);
+}
+
+/// Logging, the health endpoint and the application's supervision.
+void resolve_process(const Chosen& chosen, Settings& s) {
+  auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("log-format")) {
     if (v->value != "human" && v->value != "json")
       throw UserError(exit_config, fmt::format("{}: log format must be human or json", v->origin));
@@ -304,6 +323,21 @@ Settings resolve_settings(const CliValues& cli, const Environment& env) {
       throw UserError(exit_config, fmt::format("{}: log level must be debug, info, warn or error", v->origin));
     s.log_level = v->value;
   }
+}
+
+}  // namespace
+
+Settings resolve_settings(const CliValues& cli, const Environment& env) {
+  register_given_secrets(cli, env);
+  Chosen chosen = config_file_values(cli, env);
+  apply_environment_and_flags(chosen, cli, env);
+  Settings s;
+  // In this order, which decides the one reported of several bad values.
+  resolve_connection(chosen, s);
+  resolve_updates_and_journal(chosen, s);
+  resolve_install(chosen, s);
+  resolve_migrate_options(chosen, s);
+  resolve_process(chosen, s);
   return s;
 }
 

@@ -7,11 +7,8 @@
 #include <boost/filesystem.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <optional>
 
@@ -83,14 +80,11 @@ DefaultFile::Outcome decide(const ConfigDir& dir, const fs::path& relative, cons
   return Outcome::drifted;
 }
 
-std::optional<std::string> read_default(const fs::path& source, unsigned& mode, std::vector<std::string>& problems) {
+std::optional<SourceFile> read_default(const fs::path& source, std::vector<std::string>& problems) {
   std::string error;
-  auto text = read_source_file(source, error);
-  struct stat st {};
-  if (text && ::stat(source.c_str(), &st) != 0) text.reset(), error = std::strerror(errno);
-  if (!text) problems.push_back(fmt::format("cannot read default configuration file {}: {}", source.string(), error));
-  mode = st.st_mode & 07777;
-  return text;
+  auto read = read_source_file_and_mode(source, error);
+  if (!read) problems.push_back(fmt::format("cannot read default configuration file {}: {}", source.string(), error));
+  return read;
 }
 
 }  // namespace
@@ -117,14 +111,13 @@ std::vector<DefaultFile> sync_defaults(const fs::path& defaults, const fs::path&
   std::vector<DefaultFile> report;
   // Everything is read and decided, and every target checked, before anything is written.
   for (const auto& source : list_source_files(defaults, problems)) {
-    unsigned mode = 0;
-    auto fresh = read_default(source, mode, problems);
+    auto fresh = read_default(source, problems);
     if (!fresh) continue;
     // As spelled below `defaults`: a default that is a link is read, but its own place
     // decides where it goes.
     fs::path relative = source.lexically_relative(defaults);
     try {
-      report.push_back({config_dir / relative, decide(dir, relative, *fresh, mode, installed, writes)});
+      report.push_back({config_dir / relative, decide(dir, relative, fresh->text, fresh->mode, installed, writes)});
     } catch (const UserError& e) {
       problems.push_back(e.what());
     }

@@ -3,6 +3,7 @@
 #include "installer/util/error.hpp"
 #include "installer/util/file_reading.hpp"
 #include "installer/util/redact.hpp"
+#include "installer/util/secret_file.hpp"
 
 #include <boost/filesystem.hpp>
 #include <fcntl.h>
@@ -26,11 +27,7 @@ VariableLookup environment_variables() {
   return [](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
     if (const char* file = std::getenv((name + "_FILE").c_str())) {
-      std::string error;
-      auto text = read_regular_file(file, kMaxSecretFileBytes, error);  // a secret, as INSTALLER_*_FILE
-      if (!text) throw UserError(exit_config, fmt::format("{}_FILE: cannot read {}: {}", name, file, error));
-      std::string value = std::move(*text);
-      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+      std::string value = read_secret_file(file, name + "_FILE");  // a secret, as INSTALLER_*_FILE
       register_secret(value);
       return value;
     }
@@ -123,20 +120,6 @@ class Fd {
  private:
   int fd_;
 };
-
-bool read_all(int fd, std::string& out, int& err) {
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      err = errno;
-      return false;
-    }
-    if (n == 0) return true;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-}
 
 bool write_all(int fd, const std::string& text, int& err) {
   size_t written = 0;
@@ -249,6 +232,17 @@ std::optional<std::string> read_source_file(const fs::path& path, std::string& e
   return read_regular_file(path.string(), kMaxSourceFileBytes, error);
 }
 
+std::optional<SourceFile> read_source_file_and_mode(const fs::path& path, std::string& error) {
+  auto text = read_source_file(path, error);
+  if (!text) return std::nullopt;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  return SourceFile{std::move(*text), st.st_mode & 07777u};
+}
+
 std::vector<fs::path> list_source_files(const fs::path& dir, std::vector<std::string>& problems) {
   std::vector<fs::path> files;
   boost::system::error_code ec;
@@ -294,12 +288,10 @@ std::optional<ConfigDir::Existing> ConfigDir::read(const fs::path& relative) con
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw config_error(fmt::format("cannot read {}: {}", shown.string(), std::strerror(errno)));
   if (std::string why = refusal(st, shown, true); !why.empty()) throw config_error(why);
-  Existing existing;
-  existing.mode = st.st_mode & 07777;
-  int err = 0;
-  if (!read_all(fd.get(), existing.text, err))
-    throw config_error(fmt::format("cannot read {}: {}", shown.string(), std::strerror(err)));
-  return existing;
+  std::string why;
+  auto text = read_regular_file(fd.get(), kMaxSourceFileBytes, why);  // it came from a template or a default
+  if (!text) throw config_error(fmt::format("cannot read {}: {}", shown.string(), why));
+  return Existing{std::move(*text), st.st_mode & 07777};
 }
 
 void ConfigDir::write(const fs::path& relative, const std::string& text, unsigned mode) const {
@@ -333,19 +325,17 @@ struct RenderedFile {
 std::optional<RenderedFile> render_one(const fs::path& source, const fs::path& templates, const VariableLookup& lookup,
                                        std::vector<std::string>& problems) {
   std::string error;
-  auto text = read_source_file(source, error);
-  struct stat st {};
-  if (text && ::stat(source.c_str(), &st) != 0) text.reset(), error = std::strerror(errno);
-  if (!text) {
+  auto read = read_source_file_and_mode(source, error);
+  if (!read) {
     problems.push_back(fmt::format("cannot read template {}: {}", source.string(), error));
     return std::nullopt;
   }
   // As spelled below `templates`: a template that is a link is read, but its own place
   // decides where it goes.
-  RenderedFile file{source.lexically_relative(templates), "", st.st_mode & 07777};
+  RenderedFile file{source.lexically_relative(templates), "", read->mode};
   if (file.relative.extension() == ".tmpl") file.relative.replace_extension();
   try {
-    file.text = render_template(*text, lookup, source.string());
+    file.text = render_template(read->text, lookup, source.string());
   } catch (const UserError& e) {
     problems.push_back(e.what());
     return std::nullopt;

@@ -36,6 +36,14 @@ std::vector<boost::filesystem::path> render_templates(const boost::filesystem::p
 /// ("Permission denied", "is a directory"): an unreadable file is never an empty one.
 std::optional<std::string> read_source_file(const boost::filesystem::path& path, std::string& error);
 
+/// A file's text and permission bits: a template's or a default's, which the file written
+/// from it keeps.
+struct SourceFile {
+  std::string text;
+  unsigned mode = 0;
+};
+std::optional<SourceFile> read_source_file_and_mode(const boost::filesystem::path& path, std::string& error);
+
 /// The files to read below `dir`, in name order, relative to it as they are spelled there:
 /// links to files are files (a ConfigMap's files are links); links to directories are not
 /// followed, and names starting with ".." (the ConfigMap's own ..data and its dated
@@ -61,10 +69,7 @@ class ConfigDir {
   /// Why `relative` cannot be written, or "" when it can. Changes nothing.
   std::string check(const boost::filesystem::path& relative) const;
 
-  struct Existing {
-    std::string text;
-    unsigned mode = 0;
-  };
+  using Existing = SourceFile;
   /// The file at `relative`, nullopt when there is none. Throws UserError(exit_config)
   /// when it is a link, or not a regular file, or cannot be read.
   std::optional<Existing> read(const boost::filesystem::path& relative) const;

@@ -45,14 +45,8 @@ bool read_to_end(int fd, std::size_t expected, std::size_t max_bytes, std::strin
 
 }  // namespace
 
-std::optional<std::string> read_regular_file(const std::string& path, std::size_t max_bytes, std::string& why) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
+std::optional<std::string> read_regular_file(int fd, std::size_t max_bytes, std::string& why) {
   struct stat info {};
-  std::optional<std::string> result;
   if (::fstat(fd, &info) != 0) {
     why = std::strerror(errno);
   } else if (S_ISDIR(info.st_mode)) {
@@ -64,10 +58,20 @@ std::optional<std::string> read_regular_file(const std::string& path, std::size_
   } else {
     std::string text;
     if (read_to_end(fd, static_cast<std::size_t>(info.st_size), max_bytes, text, why)) {
-      if (text.size() > max_bytes) why = fmt::format("it grew larger than {} while read", describe_limit(max_bytes));
-      else result = std::move(text);
+      if (text.size() <= max_bytes) return text;
+      why = fmt::format("it grew larger than {} while read", describe_limit(max_bytes));
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> read_regular_file(const std::string& path, std::size_t max_bytes, std::string& why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  auto result = read_regular_file(fd, max_bytes, why);
   ::close(fd);
   return result;
 }

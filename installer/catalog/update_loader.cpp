@@ -1,0 +1,376 @@
+#include "installer/catalog/update_loader.hpp"
+
+#include "installer/catalog/manifest.hpp"
+#include "installer/catalog/script_lint.hpp"
+#include "installer/catalog/script_text.hpp"
+#include "installer/util/file_reading.hpp"
+#include "installer/util/sha256.hpp"
+#include "installer/util/version_order.hpp"
+
+#include <boost/filesystem.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <optional>
+
+namespace fs = boost::filesystem;
+
+namespace installer {
+namespace {
+
+const char* const kEngineWords[] = {"postgres", "mariadb", "mysql"};
+
+/// The engine-specific variants a given engine accepts, most preferred first; the
+/// generic file ("") comes last.
+std::vector<std::string> preference_for(Engine engine) {
+  switch (engine) {
+    case Engine::postgres: return {"postgres", ""};
+    case Engine::mariadb: return {"mariadb", ""};
+    case Engine::mysql: return {"mysql", "mariadb", ""};
+  }
+  return {""};
+}
+
+/// One open, one fstat and (for the usual small script) one read: a long history has
+/// thousands of files, and system calls are most of the time it takes to read them.
+std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
+  std::string why;
+  auto text = read_regular_file(path.string(), kMaxScriptBytes, why);
+  if (!text) problems.push_back({path.string(), 0, "cannot read: " + why});
+  return text;
+}
+
+/// Ids are printed in commands for the operator to paste (installer --remove-update ID) and
+/// written to logs and the journal, so they hold only characters that mean nothing to a shell
+/// or a terminal. The journal's column holds 255 characters.
+std::optional<std::string> invalid_update_id(const std::string& id) {
+  constexpr size_t kMaxIdLength = 255;
+  auto allowed = [](char c) {
+    // strchr finds the terminating NUL too: NUL is checked first.
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("._-+@:~,=", c) != nullptr);
+  };
+  if (id.empty()) return std::string("the update id is empty");
+  if (id.size() > kMaxIdLength)
+    return fmt::format("the update id is {} characters long; at most {} are allowed", id.size(), kMaxIdLength);
+  auto bad = std::find_if_not(id.begin(), id.end(), allowed);
+  if (bad == id.end()) return std::nullopt;
+  // The id itself is not echoed raw: it may hold the very bytes that make it invalid.
+  auto show = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7F ? std::string(1, c) : fmt::format("\\x{:02X}", u);
+  };
+  std::string shown;
+  for (char c : id) shown += show(c);
+  return fmt::format("update id '{}' has the character '{}' at position {}: ids are letters, digits and . _ - + @ : ~ , =",
+                     shown, show(*bad), bad - id.begin() + 1);
+}
+
+/// The manifest's texts fit the journal's columns (MariaDB's TEXT holds 65535 bytes) and
+/// hold no control characters, which would rewrite the operator's terminal when printed.
+void check_manifest_texts(const Update& update, bool version_from_manifest, const std::string& manifest_path,
+                          std::vector<Problem>& problems) {
+  constexpr size_t kMaxText = 65535, kMaxVersion = 255;
+  if (version_from_manifest && update.version.size() > kMaxVersion)
+    problems.push_back({manifest_path, 0, fmt::format("version is {} characters long; at most {} are allowed",
+                                                      update.version.size(), kMaxVersion)});
+  if (update.description.size() > kMaxText)
+    problems.push_back({manifest_path, 0, fmt::format("description is {} bytes long; at most {} are allowed",
+                                                      update.description.size(), kMaxText)});
+  auto control = std::find_if(update.description.begin(), update.description.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7F;
+  });
+  if (control != update.description.end())
+    problems.push_back({manifest_path, 0, fmt::format("description has the control character \\x{:02X}",
+                                                      static_cast<unsigned char>(*control))});
+  size_t requires_length = 0;
+  for (const auto& required : update.required) {
+    requires_length += required.size() + 1;
+    if (auto why = invalid_update_id(required)) problems.push_back({manifest_path, 0, "requires: " + *why});
+  }
+  if (requires_length > kMaxText)
+    problems.push_back({manifest_path, 0, fmt::format("requires lists {} bytes of ids; at most {} are allowed",
+                                                      requires_length, kMaxText)});
+}
+
+struct StepFileName {
+  std::string step;
+  std::string variant;  ///< engine word, "" for generic
+  bool up = true;
+};
+
+/// NAME[.ENGINE].(up|down).sql, NAME of letters, digits, '_' and '-' starting with a
+/// letter or digit. By hand rather than std::regex, which costs more than reading the
+/// file when a long history has thousands of them.
+std::optional<StepFileName> parse_step_file_name(const std::string& name) {
+  auto is_alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  StepFileName parsed;
+  std::string rest;
+  auto ends_with = [&](const char* suffix) {
+    size_t n = std::strlen(suffix);
+    return name.size() > n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  if (ends_with(".up.sql")) {
+    rest = name.substr(0, name.size() - 7);
+  } else if (ends_with(".down.sql")) {
+    rest = name.substr(0, name.size() - 9);
+    parsed.up = false;
+  } else {
+    return std::nullopt;
+  }
+  size_t dot = rest.find('.');
+  parsed.step = rest.substr(0, dot);
+  if (dot != std::string::npos) {
+    parsed.variant = rest.substr(dot + 1);
+    if (parsed.variant.empty() || !std::all_of(parsed.variant.begin(), parsed.variant.end(), is_alnum))
+      return std::nullopt;
+  }
+  if (parsed.step.empty() || parsed.step.size() > 255 || !is_alnum(parsed.step[0]) ||
+      !std::all_of(parsed.step.begin(), parsed.step.end(), [&](char c) { return is_alnum(c) || c == '_' || c == '-'; }))
+    return std::nullopt;
+  return parsed;
+}
+
+struct StepFiles {
+  // engine word ("" for generic) -> path, per direction
+  std::map<std::string, fs::path> up, down;
+};
+
+std::string describe_variant(const std::string& engine) { return engine.empty() ? "generic" : engine; }
+
+std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, std::vector<Problem>& problems,
+                                      std::map<fs::path, std::string>& checksums) {
+  auto text = read_file(path, problems);
+  if (!text) return std::nullopt;
+  if (auto problem = check_script_text(*text, path.string())) {
+    problems.push_back(std::move(*problem));
+    return std::nullopt;
+  }
+  ScriptFile script;
+  script.path = path;
+  script.checksum = sha256_hex(*text);
+  checksums[path] = script.checksum;
+  try {
+    script.statements = split_sql(*text, dialect);
+  } catch (const SqlSplitError& e) {
+    problems.push_back({path.string(), e.line(), e.what()});
+    return std::nullopt;
+  }
+  script.text = std::move(*text);
+  return script;
+}
+
+struct ManifestFile {
+  fs::path path;
+  std::string text;  ///< "" when there is none
+  Manifest manifest;
+};
+
+ManifestFile read_manifest(const fs::path& dir, std::vector<Problem>& problems) {
+  ManifestFile file;
+  file.path = dir / "update.toml";
+  boost::system::error_code ec;
+  if (auto why = broken_link(file.path)) problems.push_back({file.path.string(), 0, *why});
+  if (fs::exists(file.path, ec)) {
+    if (auto text = read_file(file.path, problems)) {
+      file.text = *text;
+      file.manifest = parse_manifest(*text, file.path.string(), problems);
+    }
+  }
+  return file;
+}
+
+/// Id and version from the manifest, or else the folder's name; checked either way.
+void identify_update(Update& update, const fs::path& dir, const ManifestFile& file, std::vector<Problem>& problems) {
+  const Manifest& manifest = file.manifest;
+  std::string folder = dir.filename().string();
+  std::string manifest_path = file.path.string();
+  update.id = manifest.id.value_or(folder);
+  update.version = manifest.version.value_or(folder);
+  update.required = manifest.required;
+  update.description = manifest.description;
+  if (auto why = invalid_update_id(update.id)) problems.push_back({manifest.id ? manifest_path : dir.string(), 0, *why});
+  check_manifest_texts(update, manifest.version.has_value(), manifest_path, problems);
+  if (!is_valid_version(update.version)) {
+    problems.push_back(
+        {manifest.version ? manifest_path : dir.string(), 0,
+         manifest.version
+             ? fmt::format("version '{}' is not a version (use numbers and letters separated by '.', '-' or '_')", update.version)
+             : fmt::format("no version: the folder name '{}' is not a version, so update.toml must set version = \"...\"", folder)});
+  }
+}
+
+using StepFileMap = std::map<std::string, StepFiles>;  ///< by step name
+
+/// The step files of `dir` by step and variant; std::nullopt when it cannot be listed.
+std::optional<StepFileMap> find_step_files(const fs::path& dir, std::vector<Problem>& problems) {
+  boost::system::error_code ec;
+  std::vector<fs::path> entries;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
+  if (ec) {
+    problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
+    return std::nullopt;
+  }
+  std::sort(entries.begin(), entries.end());
+  StepFileMap files;
+  for (const auto& path : entries) {
+    std::string name = path.filename().string();
+    if (name.empty() || name[0] == '.' || name == "update.toml") continue;
+    std::string extension = path.extension().string();
+    for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (extension != ".sql") continue;  // READMEs and the like are allowed beside the steps
+    auto parsed = parse_step_file_name(name);
+    if (!parsed) {
+      problems.push_back({path.string(), 0,
+                          "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
+                          "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of up to 255 letters, digits, '_' and '-'"});
+      continue;
+    }
+    const std::string& variant = parsed->variant;
+    if (!variant.empty() && std::find(std::begin(kEngineWords), std::end(kEngineWords), variant) == std::end(kEngineWords)) {
+      problems.push_back({path.string(), 0, fmt::format("unknown engine '{}' in the file name (known: postgres, mariadb, mysql)", variant)});
+      continue;
+    }
+    auto& step = files[parsed->step];
+    (parsed->up ? step.up : step.down)[variant] = path;
+  }
+  return files;
+}
+
+/// A generic up may be undone by engine-specific downs, if every engine that would use
+/// this up finds one.
+bool engine_downs_cover_generic_up(const StepFiles& step) {
+  for (Engine e : {Engine::postgres, Engine::mariadb, Engine::mysql}) {
+    auto prefs = preference_for(e);
+    bool own_up = std::any_of(prefs.begin(), prefs.end() - 1, [&](const std::string& v) { return step.up.count(v) > 0; });
+    bool down = std::any_of(prefs.begin(), prefs.end(), [&](const std::string& v) { return step.down.count(v) > 0; });
+    if (!own_up && !down) return false;
+  }
+  return true;
+}
+
+/// Pairing is checked for every variant, not only the engine in use, so a vendor
+/// testing on PostgreSQL learns about a missing MariaDB down script too.
+void check_pairing(const StepFileMap& files, std::vector<Problem>& problems) {
+  for (const auto& [name, step] : files) {
+    for (const auto& [variant, path] : step.up) {
+      bool has_down = step.down.count(variant) || step.down.count("");
+      if (!has_down && variant.empty()) has_down = engine_downs_cover_generic_up(step);
+      if (!has_down)
+        problems.push_back({path.string(), 0,
+                            fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)",
+                                        name, name, variant.empty() ? "" : variant + ".")});
+    }
+    for (const auto& [variant, path] : step.down) {
+      // A generic down may serve engine-specific ups; a specific down needs its own up.
+      bool has_up = variant.empty() ? !step.up.empty() : (step.up.count(variant) || step.up.count(""));
+      if (!has_up)
+        problems.push_back({path.string(), 0,
+                            fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
+    }
+  }
+}
+
+void check_manifest_steps(const ManifestFile& file, const StepFileMap& files, std::vector<Problem>& problems) {
+  for (const auto& [name, options] : file.manifest.steps) {
+    if (!files.count(name))
+      problems.push_back({file.path.string(), options.line,
+                          fmt::format("[steps.{}] names no step of this update (steps: {})", name,
+                                      files.empty() ? std::string("none") : [&] {
+                                        std::string list;
+                                        for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.first;
+                                        return list;
+                                      }())});
+  }
+}
+
+/// The steps `engine` runs, their scripts read, split and linted; `checksums` gets every
+/// file read, so no file is read twice.
+std::vector<Step> load_steps(const StepFileMap& files, const Manifest& manifest, Engine engine,
+                             std::vector<Problem>& problems, std::map<fs::path, std::string>& checksums) {
+  SqlDialect dialect = dialect_for(engine);
+  auto pick = [&](const std::map<std::string, fs::path>& variants) -> std::optional<fs::path> {
+    for (const auto& v : preference_for(engine))
+      if (auto it = variants.find(v); it != variants.end()) return it->second;
+    return std::nullopt;
+  };
+  std::vector<Step> steps;
+  for (const auto& [name, step_files] : files) {
+    auto up_path = pick(step_files.up);
+    if (!up_path) continue;  // a step for other engines only
+    auto down_path = pick(step_files.down);
+    if (!down_path) continue;  // reported by check_pairing
+    Step step;
+    step.name = name;
+    if (auto it = manifest.steps.find(name); it != manifest.steps.end()) step.transactional = it->second.transactional;
+    auto up = load_script(*up_path, dialect, problems, checksums);
+    auto down = load_script(*down_path, dialect, problems, checksums);
+    if (!up || !down) continue;
+    // An up script of comments only is a valid step that runs nothing: real histories
+    // keep such placeholders where one engine needs no change.
+    lint_statements(up->statements, dialect, step.transactional, up->path.string(), name, problems);
+    lint_statements(down->statements, dialect, step.transactional, down->path.string(), name, problems);
+    step.up = std::move(*up);
+    step.down = std::move(*down);
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+/// Every file of every engine, and the manifest: two copies of an update are the same
+/// only if all of it is.
+std::string content_checksum(const ManifestFile& file, const StepFileMap& files,
+                             const std::map<fs::path, std::string>& checksums) {
+  std::string content = file.text;
+  std::vector<Problem> already_reported;
+  for (const auto& [name, step_files] : files)
+    for (const auto* variants : {&step_files.up, &step_files.down})
+      for (const auto& [variant, path] : *variants)
+        if (auto known = checksums.find(path); known != checksums.end())
+          content += path.filename().string() + "\n" + known->second + "\n";
+        else if (auto text = read_file(path, already_reported))
+          content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
+  return sha256_hex(content);
+}
+
+}  // namespace
+
+/// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
+/// nothing: such an update directory or update.toml is an error, never skipped quietly.
+std::optional<std::string> broken_link(const fs::path& path) {
+  boost::system::error_code ec;
+  if (fs::symlink_status(path, ec).type() != fs::symlink_file) return std::nullopt;
+  fs::status(path, ec);
+  if (!ec) return std::nullopt;
+  std::string why = ec.message();
+  std::string target = fs::read_symlink(path, ec).string();
+  return fmt::format("is a symbolic link to '{}', which cannot be followed: {}", target, why);
+}
+
+LoadedUpdate load_update(const fs::path& dir, Engine engine) {
+  LoadedUpdate loaded;
+  std::vector<Problem>& problems = loaded.problems;
+  Update& update = loaded.update;
+  update.source = dir;
+  ManifestFile manifest = read_manifest(dir, problems);
+  identify_update(update, dir, manifest, problems);
+  std::optional<StepFileMap> files = find_step_files(dir, problems);
+  if (!files) return loaded;
+  check_pairing(*files, problems);
+  check_manifest_steps(manifest, *files, problems);
+  std::map<fs::path, std::string> checksums;
+  update.steps = load_steps(*files, manifest.manifest, engine, problems, checksums);
+  if (files->empty())
+    problems.push_back({dir.string(), 0, "no steps: an update needs at least one NAME.up.sql with its NAME.down.sql"});
+  std::string summary;
+  for (const auto& step : update.steps) summary += step.name + "\n" + step.up.checksum + "\n";
+  update.checksum = sha256_hex(summary);
+  update.content_checksum = content_checksum(manifest, *files, checksums);
+  loaded.valid = problems.empty();
+  return loaded;
+}
+
+}  // namespace installer

@@ -1,0 +1,131 @@
+#include "installer/cli/arguments.hpp"
+
+#include "installer/util/exit_codes.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace installer {
+namespace {
+
+// Every code the program exits with; docs/cli.md's table says the same at more length.
+const char* const kDescription =
+    "installer: installs and updates a product's database schema, then runs the product.\n"
+    "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database unreachable,\n"
+    "70 update failed and reverted, 71 unexpected error, 72 install hook failed or refused, 75 lock timeout,\n"
+    "77 credentials refused, 78 configuration, 79 revert failed, 126/127 application not executable / not found,\n"
+    "128+N stopped by signal N.";
+
+const char* value_name_for(const std::string& name) {
+  auto has = [&name](const char* part) { return name.find(part) != std::string::npos; };
+  if (has("url")) return "URL";
+  if (has("dir") || has("templates") || has("defaults") || has("hooks")) return "DIR";
+  if (has("timeout") || has("grace") || has("delay") || has("interval")) return "DURATION";
+  if (has("port")) return "PORT";
+  if (has("listen")) return "ADDR:PORT";
+  if (has("user") && !has("db-")) return "NAME[:GROUP]";
+  return "VALUE";
+}
+
+/// Where CLI11 puts what it parses, before it becomes Arguments.
+struct Parsed {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> updates;
+  bool auto_remove = false;
+  bool process_group = false;
+  std::vector<std::string> command, run_command;
+  std::map<Subcommand, CLI::App*> subcommands;
+};
+
+void add_setting_options(CLI::App& app, Parsed& parsed) {
+  app.add_option("--updates", parsed.updates, "update directory (repeatable; INSTALLER_UPDATES, ':'-separated)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
+  for (const auto& key : setting_keys()) {
+    std::string name = key.name;
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
+    app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
+        ->type_name(value_name_for(name));
+  }
+  app.add_option("--config", parsed.values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
+  app.add_flag("--auto-remove-unknown", parsed.auto_remove,
+               "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
+  app.add_flag("--process-group", parsed.process_group,
+               "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
+}
+
+void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
+  auto& sub = parsed.subcommands;
+  sub[Subcommand::migrate] = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
+  sub[Subcommand::status] =
+      app.add_subcommand("status", "updates applied and pending, schema fingerprint, what needs attention");
+  sub[Subcommand::plan] = app.add_subcommand("plan", "the updates migrate would apply, step by step (dry run)");
+  sub[Subcommand::history] = app.add_subcommand("history", "every attempt recorded in the journal");
+  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history})
+    sub[report]->add_flag("--json", args.json, "machine-readable output");
+  sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");
+  sub[Subcommand::run] = app.add_subcommand("run", "install and update, then run the command after -- (the default)");
+  sub[Subcommand::run]->add_option("command", parsed.run_command, "the application and its arguments, after --");
+  for (auto& [which, command] : sub) command->fallthrough();
+}
+
+CliValues setting_values(const Parsed& parsed) {
+  CliValues cli;
+  for (const auto& [name, value] : parsed.values)
+    if (!value.empty()) cli[name] = value;
+  if (!parsed.updates.empty()) {
+    std::string joined;
+    for (const auto& u : parsed.updates) joined += (joined.empty() ? "" : ":") + u;
+    cli["updates"] = joined;
+  }
+  if (parsed.auto_remove) cli["auto-remove-unknown"] = "true";
+  if (parsed.process_group) cli["process-group"] = "true";
+  return cli;
+}
+
+}  // namespace
+
+std::optional<Arguments> parse_arguments(int argc, char** argv, int& exit_code) {
+  CLI::App app{kDescription, "installer"};
+  app.set_version_flag("--version", std::string("installer ") + INSTALLER_VERSION);
+  app.require_subcommand(0, 1);
+  Arguments args;
+  Parsed parsed;
+  add_setting_options(app, parsed);
+  app.add_option("--remove-update", args.remove_id,
+                 "revert one applied update with the down scripts in the journal, then exit")
+      ->type_name("ID");
+  app.add_flag("--dry-run", args.dry_run, "with --remove-update: print the down scripts instead of running them");
+  app.add_option("command", parsed.command, "after --: the application to run once the database is up to date");
+  add_subcommands(app, parsed, args);
+
+  // Everything after the first "--" is the application's, whatever precedes it: CLI11
+  // would otherwise end a repeatable option's values at "--" and parse the application's
+  // own flags as ours.
+  int ours = argc;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--") == 0) {
+      ours = i;
+      break;
+    }
+  args.after_separator.assign(argv + std::min(ours + 1, argc), argv + argc);
+  args.has_separator = ours < argc;
+  try {
+    app.parse(ours, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e) == 0 ? exit_ok : exit_usage;
+    return std::nullopt;
+  }
+  for (const auto& [which, command] : parsed.subcommands)
+    if (*command) args.subcommand = which;
+  args.settings = setting_values(parsed);
+  args.stray = parsed.command;
+  args.stray.insert(args.stray.end(), parsed.run_command.begin(), parsed.run_command.end());
+  args.help = app.help();
+  return args;
+}
+
+}  // namespace installer

@@ -1,0 +1,29 @@
+#pragma once
+#include "installer/cli/settings.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+enum class Subcommand { migrate, status, plan, history, version, run };
+
+/// The command line, parsed but not yet checked against itself or the settings.
+struct Arguments {
+  CliValues settings;                       ///< the values of setting flags given
+  std::optional<Subcommand> subcommand;
+  std::string remove_id;                    ///< --remove-update
+  bool dry_run = false;
+  bool json = false;
+  bool has_separator = false;               ///< "--" was given
+  std::vector<std::string> after_separator; ///< the application and its arguments
+  std::vector<std::string> stray;           ///< words before "--", which belong after it
+  std::string help;                         ///< for the operator who gave nothing to do
+};
+
+/// std::nullopt when the command line was answered already (--help, --version) or was
+/// not understood; `exit_code` then says how to exit.
+std::optional<Arguments> parse_arguments(int argc, char** argv, int& exit_code);
+
+}  // namespace installer

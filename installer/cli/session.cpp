@@ -1,0 +1,28 @@
+#include "installer/cli/session.hpp"
+
+#include "installer/cli/connect.hpp"
+#include "installer/engine/exact_undo.hpp"
+
+#include <unistd.h>
+
+namespace installer {
+namespace {
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
+}  // namespace
+
+Session open_session(const Settings& s, bool wait, const std::atomic<int>* stop) {
+  Session session;
+  session.db = wait ? wait_for_database(s, stop) : connect_database(s);
+  session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
+  session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
+  session.ctx->partial_revert = partial_revert_from_environment();
+  return session;
+}
+
+}  // namespace installer
