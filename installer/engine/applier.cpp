@@ -58,7 +58,7 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprin
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
-  bool atomic = ctx_.db.transactional_ddl() &&
+  bool atomic = ctx_.db.capabilities().steps_commit_together &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
   if (!atomic) ctx_.db.reset_session_settings();  // the atomic path resets as it begins
   ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), fingerprint_after)
@@ -188,7 +188,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   std::optional<StatementFailure> failure;
   size_t i = 0;
   while (i < update.steps.size() && !failure) {
-    if (db.transactional_ddl() && update.steps[i].transactional) {
+    if (db.capabilities().steps_commit_together && update.steps[i].transactional) {
       size_t end = i;
       while (end < update.steps.size() && update.steps[end].transactional) ++end;
       std::vector<StepRecord> group;
@@ -232,9 +232,10 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       auto started = Clock::now();
       StepRecord record = step_record(step, static_cast<int>(i + 1));
       record.state = StepState::applying;
-      // Only PostgreSQL can leave residue from a statement that failed (an invalid
-      // index from CREATE INDEX CONCURRENTLY); MariaDB's DDL is atomic per statement.
-      if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+      // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
+      // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
+      // fingerprint shows.
+      if (db.capabilities().failed_statement_may_leave_residue) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
       journal.insert_step(attempt.attempt_id, record);
       ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
       ctx_.reached("apply", update.id, step.name, "before");

@@ -109,7 +109,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
   try {
     while (i < todo.size()) {
       StepRecord& first = *todo[i];
-      bool in_transaction = db.transactional_ddl() && first.transactional && first.down_statements_done == 0;
+      bool in_transaction = db.capabilities().downs_revert_together && first.transactional && first.down_statements_done == 0;
       if (in_transaction) {
         // Consecutive transactional downs revert together: all of them or none.
         size_t end = i;

@@ -192,7 +192,7 @@ bool prepare_hook(EngineContext& ctx, PendingHook& hook, std::vector<Problem>& p
     return false;
   }
   std::vector<Problem> lint;
-  lint_statements(hook.statements, dialect, ctx.db.transactional_ddl(), hook.path.string(), hook.name, lint);
+  lint_statements(hook.statements, dialect, ctx.db.capabilities().hooks_run_in_transaction, hook.path.string(), hook.name, lint);
   for (auto& p : lint) problems.push_back(as_hook_problem(std::move(p)));
   return lint.empty();
 }
@@ -214,7 +214,7 @@ std::vector<PendingHook> pending_hooks(EngineContext& ctx, const fs::path& dir, 
 
 void run_sql_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& record, Clock::time_point started) {
   record.kind = "sql";
-  bool in_transaction = ctx.db.transactional_ddl();
+  bool in_transaction = ctx.db.capabilities().hooks_run_in_transaction;
   if (in_transaction) ctx.db.begin();
   try {
     run_statements(ctx.db, hook.statements, 0, {"(install)", hook.name, hook.path.string()});

@@ -60,7 +60,9 @@ class FakeDatabase : public Database {
   int executed() const { return executed_; }
 
   Engine engine() const override { return transactional_ddl_ ? Engine::postgres : Engine::mariadb; }
-  bool transactional_ddl() const override { return transactional_ddl_; }
+  Capabilities capabilities() const override {
+    return transactional_ddl_ ? Capabilities::transactional_ddl() : Capabilities::implicit_commit_ddl();
+  }
   void begin() override;
   void commit() override;
   void rollback() noexcept override;

@@ -18,7 +18,7 @@ class GateProbe : public SqlSession {
   int cancels_sent = 0;
 
   Engine engine() const override { return Engine::postgres; }
-  bool transactional_ddl() const override { return true; }
+  Capabilities capabilities() const override { return Capabilities::transactional_ddl(); }
   void reset_session_settings() override {}
   void terminate_session() noexcept override {}
   std::vector<SqlRow> query(const std::string&, const std::vector<SqlValue>&) override {
