@@ -1,6 +1,7 @@
 #include "installer/engine/applier.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/db/transaction.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -111,8 +112,8 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   outcome.atomic = true;
   std::vector<StepRecord> done;
   size_t current = 0;
-  db.begin_with_reset_settings();
   try {
+    Transaction transaction(db, Transaction::ResetSettings{});
     // The journal's rows go in last, in the same transaction and the commit's round trip:
     // nobody can see them before the commit anyway.
     for (current = 0; current < update.steps.size(); ++current)
@@ -125,23 +126,19 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     attempt.steps = done;
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     attempt.attempt_id = ctx_.journal.insert_attempt_and_commit(attempt);
+    transaction.committed();
   } catch (const StatementError& e) {
-    db.rollback();
     if (e.failure().failure != DbFailure::statement) throw;
     outcome.failure = e.failure();
     check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, e.failure(), current, done);
     return outcome;
   } catch (const Interrupted& e) {
-    db.rollback();
     outcome.interrupted_by = e.signal();
     outcome.failure = interruption(update, update.steps[current], e);
     check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, *outcome.failure, current, done);
     return outcome;
-  } catch (...) {
-    db.rollback();
-    throw;
   }
   outcome.applied = true;
   outcome.attempt_id = attempt.attempt_id;
@@ -168,14 +165,9 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
     failed.error = failure.describe();
     attempt.steps.push_back(failed);
   }
-  ctx_.db.begin();
-  try {
-    ctx_.journal.insert_attempt(attempt);
-    ctx_.db.commit();
-  } catch (...) {
-    ctx_.db.rollback();
-    throw;
-  }
+  Transaction transaction(ctx_.db);
+  ctx_.journal.insert_attempt(attempt);
+  transaction.commit();
 }
 
 ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
@@ -193,14 +185,13 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       while (end < update.steps.size() && update.steps[end].transactional) ++end;
       std::vector<StepRecord> group;
       size_t current = i;
-      db.begin();
       try {
+        Transaction transaction(db);
         for (current = i; current < end; ++current)
           group.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
         ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
-        db.commit();
+        transaction.commit();
       } catch (const StatementError& e) {
-        db.rollback();
         if (e.failure().failure != DbFailure::statement) throw;
         failure = e.failure();
         // The group's steps are gone with the rollback; journal them as such.
@@ -215,16 +206,12 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
         journal.insert_step(attempt.attempt_id, failed);
         // Later steps of the group never ran; they are not journaled.
       } catch (const Interrupted& e) {
-        db.rollback();
         outcome.interrupted_by = e.signal();
         failure = interruption(update, update.steps[current], e);
         for (auto record : group) {
           record.state = StepState::rolled_back;
           journal.insert_step(attempt.attempt_id, record);
         }
-      } catch (...) {
-        db.rollback();
-        throw;
       }
       i = end;
     } else {

@@ -2,6 +2,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/db/transaction.hpp"
 #include "installer/engine/reconcile.hpp"
 #include "installer/util/log.hpp"
 
@@ -116,8 +117,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
         while (end < todo.size() && todo[end]->transactional && todo[end]->down_statements_done == 0) ++end;
         std::vector<StepRecord> saved;
         for (size_t k = i; k < end; ++k) saved.push_back(*todo[k]);
-        db.begin();
         try {
+          Transaction transaction(db);
           for (size_t k = i; k < end; ++k) {
             StepRecord& step = *todo[k];
             auto started = Clock::now();
@@ -136,9 +137,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
                        "reverted {} step {} ({}ms)", attempt.update_id, step.name, step.duration_ms);
           }
           ctx_.reached("revert", attempt.update_id, todo[end - 1]->name, "commit");
-          db.commit();
+          transaction.commit();
         } catch (...) {
-          db.rollback();
           // The rollback undid these steps' downs and journal rows alike.
           for (size_t k = i; k < end; ++k) *todo[k] = saved[k - i];
           throw;
