@@ -96,13 +96,12 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
   if (attempt.fingerprint_before.empty()) {
     // The rollback restored the schema; without a fingerprint taken before there is
     // nothing to compare it with.
-    outcome.fingerprint_restored = true;
+    outcome.schema = SchemaCheck::not_compared;
     return;
   }
   Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
   outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
-  outcome.fingerprint_restored = outcome.differences.empty();
-  outcome.fingerprint_compared = true;
+  outcome.schema = outcome.differences.empty() ? SchemaCheck::verified : SchemaCheck::differs;
   attempt.fingerprint_after = now.serialize();
 }
 
@@ -287,8 +286,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   log::warn("update {} {}; reverting what was committed", update.id, outcome.interrupted_by ? "stopped" : "failed");
   ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
-  outcome.fingerprint_restored = revert.ok();
-  outcome.fingerprint_compared = revert.verified;
+  outcome.schema = !revert.ok() ? SchemaCheck::differs : revert.verified ? SchemaCheck::verified : SchemaCheck::not_compared;
   outcome.differences = revert.differences;
   outcome.revert = std::move(revert);
   return outcome;

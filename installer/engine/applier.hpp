@@ -8,14 +8,20 @@
 
 namespace installer {
 
+/// What comparing the schema with its fingerprint from before a failed update found.
+enum class SchemaCheck {
+  verified,      ///< equal: the failure left nothing behind
+  not_compared,  ///< no fingerprint was taken before (the middle of a long run); the revert or rollback is trusted
+  differs,       ///< something was left behind (or the revert failed): the database needs attention
+};
+
 struct ApplyOutcome {
   bool applied = false;
   long long attempt_id = 0;
   std::optional<StatementFailure> failure;  ///< the statement that failed
   bool atomic = false;                      ///< rolled back as one transaction
   std::optional<RevertOutcome> revert;      ///< how the committed part was reverted (non-atomic updates)
-  bool fingerprint_restored = false;        ///< the schema equals the before-fingerprint after the failure
-  bool fingerprint_compared = false;        ///< ...and that was checked (no fingerprint is taken mid-run in long runs)
+  SchemaCheck schema = SchemaCheck::not_compared;  ///< after a failure
   std::vector<std::string> differences;
   long long duration_ms = 0;
   std::optional<Fingerprint> after;  ///< the schema after the update, when applied and asked for

@@ -144,14 +144,15 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
       continue;
     }
     const StatementFailure& f = *outcome.failure;
-    if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.fingerprint_restored) {
+    if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) &&
+        outcome.schema != SchemaCheck::differs) {
       throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
                       fmt::format("stopped by signal {} during update {} (step {}); {}{}. The next start applies it "
                                   "again.",
                                   outcome.interrupted_by, update->id, f.step,
                                   outcome.atomic ? "its transaction was rolled back"
                                                  : "what it had committed was reverted by its down scripts",
-                                  outcome.fingerprint_compared
+                                  outcome.schema == SchemaCheck::verified
                                       ? "; the schema was verified equal to its fingerprint before the update"
                                       : ""));
     }
@@ -167,14 +168,22 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
       done = "what it had committed was reverted from the journal, newest first (whole steps by their down scripts)";
     if (outcome.revert)
       for (const auto& note : outcome.revert->notes) done += "\n    " + note;
-    std::string verified =
-        !outcome.fingerprint_restored
-            ? fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences))
-        : outcome.fingerprint_compared
-            ? fmt::format("the schema was verified equal to its fingerprint before the update ({})", before->short_digest())
-            : "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
-              "--fingerprint-limit updates";
-    if (!outcome.fingerprint_restored) {
+    std::string verified;
+    switch (outcome.schema) {
+      case SchemaCheck::differs:
+        verified = fmt::format("BUT the schema differs from its fingerprint before the update:{}",
+                               bullet_list(outcome.differences));
+        break;
+      case SchemaCheck::verified:
+        verified = fmt::format("the schema was verified equal to its fingerprint before the update ({})",
+                               before->short_digest());
+        break;
+      case SchemaCheck::not_compared:
+        verified = "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
+                   "--fingerprint-limit updates";
+        break;
+    }
+    if (outcome.schema == SchemaCheck::differs) {
       throw UserError(exit_revert_failed,
                       fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.", update->id,
                                   f.describe(), done, verified));
