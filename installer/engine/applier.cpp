@@ -55,7 +55,6 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprin
   attempt.host = ctx_.host;
   attempt.installer_version = ctx_.installer_version;
   if (before) attempt.fingerprint_before = before->serialize();
-  attempt.state = UpdateState::applying;
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
@@ -82,7 +81,7 @@ StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index
       },
       ctx_.stop_signal);
   StepRecord record = step_record(step, static_cast<int>(index + 1));
-  record.state = StepState::applied;
+  create_in(record, StepState::applied, Actor::apply);
   record.statements_done = record.statements_total;
   record.duration_ms = elapsed_ms(started);
   if (attempt_id != 0) ctx_.journal.insert_step(attempt_id, record);
@@ -117,7 +116,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     // nobody can see them before the commit anyway.
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, 0));
-    attempt.state = UpdateState::applied;
+    create_in(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
       outcome.after = db.fingerprint(ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
@@ -150,16 +149,16 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
   // The rollback took the attempt's rows with it; this separate transaction keeps a
   // record of what was tried and why it failed.
   note_failure(attempt, failure);
-  attempt.state = UpdateState::failed;
+  create_in(attempt, UpdateState::failed, Actor::apply);
   attempt.reason = "failed";
   attempt.steps.clear();
   for (auto record : done) {
-    record.state = StepState::rolled_back;
+    create_in(record, StepState::rolled_back, Actor::apply);
     attempt.steps.push_back(record);
   }
   if (failed_step < update.steps.size()) {
     StepRecord failed = step_record(update.steps[failed_step], static_cast<int>(failed_step + 1));
-    failed.state = StepState::failed;
+    create_in(failed, StepState::failed, Actor::apply);
     failed.statements_done = failure.statement - 1;
     failed.error = failure.describe();
     attempt.steps.push_back(failed);
@@ -173,6 +172,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   Database& db = ctx_.db;
   Journal& journal = ctx_.journal;
   ApplyOutcome outcome;
+  create_in(attempt, UpdateState::applying, Actor::apply);
   attempt.attempt_id = journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
   outcome.attempt_id = attempt.attempt_id;
 
@@ -195,11 +195,11 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
         failure = e.failure();
         // The group's steps are gone with the rollback; journal them as such.
         for (auto record : group) {
-          record.state = StepState::rolled_back;
+          create_in(record, StepState::rolled_back, Actor::apply);
           journal.insert_step(attempt.attempt_id, record);
         }
         StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
-        failed.state = StepState::failed;
+        create_in(failed, StepState::failed, Actor::apply);
         failed.statements_done = failure->statement - 1;
         failed.error = failure->describe();
         journal.insert_step(attempt.attempt_id, failed);
@@ -208,7 +208,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
         outcome.interrupted_by = e.signal();
         failure = interruption(update, update.steps[current], e);
         for (auto record : group) {
-          record.state = StepState::rolled_back;
+          create_in(record, StepState::rolled_back, Actor::apply);
           journal.insert_step(attempt.attempt_id, record);
         }
       }
@@ -217,7 +217,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       const Step& step = update.steps[i];
       auto started = Clock::now();
       StepRecord record = step_record(step, static_cast<int>(i + 1));
-      record.state = StepState::applying;
+      create_in(record, StepState::applying, Actor::apply);
       // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
       // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
       // fingerprint shows.
@@ -247,7 +247,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
               if (undo.back().kind != UndoKind::nothing || index == 0)
                 journal.record_undo(attempt.attempt_id, record.position, undo.back());
             });
-        record.state = StepState::applied;
+        move_to(record, StepState::applied, Actor::apply);
         record.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, record);
         ctx_.reached("apply", update.id, step.name, "after");
@@ -270,7 +270,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   }
 
   if (!failure) {
-    attempt.state = UpdateState::applied;
+    move_to(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
       outcome.after = db.fingerprint(ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();

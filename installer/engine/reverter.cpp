@@ -24,6 +24,16 @@ const char* to_string(RevertReason reason) {
   return "failed";
 }
 
+Actor actor_of(RevertReason reason) {
+  switch (reason) {
+    case RevertReason::failed_apply: return Actor::revert;
+    case RevertReason::recovery: return Actor::recovery;
+    case RevertReason::remove_update:
+    case RevertReason::auto_remove_unknown: return Actor::remove_update;
+  }
+  return Actor::revert;
+}
+
 namespace {
 
 /// Failed or cut off part-way outside a transaction, or being reverted as such (also by
@@ -90,7 +100,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
   ctx_.observe().reverting(attempt.update_id);
   db.reset_session_settings();
   // Journaled before any down runs, so a crash from here on is finished by recovery.
-  attempt.state = UpdateState::reverting;
+  actor_ = actor_of(reason);
+  move_to(attempt, UpdateState::reverting, actor_);
   if (attempt.reason.empty() || reason != RevertReason::recovery) attempt.reason = to_string(reason);
   journal.update_attempt(attempt);
 
@@ -100,7 +111,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
   for (auto& step : attempt.steps)
     if (step.state == StepState::applying && std::find(todo.begin(), todo.end(), &step) == todo.end()) {
       // Nothing of it reached the database: record that, so it is not looked at again.
-      step.state = StepState::rolled_back;
+      move_to(step, StepState::rolled_back, actor_);
       journal.update_step(attempt.attempt_id, step);
     }
 
@@ -128,7 +139,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
             run_statements(db, statements, 0, where, [&](int done) {
               ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
             });
-            step.state = StepState::reverted;
+            move_to(step, StepState::reverted, actor_);
             step.down_statements_done = static_cast<int>(statements.size());
             step.duration_ms = elapsed_ms(started);
             journal.update_step(attempt.attempt_id, step);
@@ -153,7 +164,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
         auto started = Clock::now();
         where.step = step.name;
         auto statements = split_sql(step.down_script, dialect);
-        step.state = StepState::reverting;
+        move_to(step, StepState::reverting, actor_);
         journal.update_step(attempt.attempt_id, step);
         ctx_.reached("revert", attempt.update_id, step.name, "before");
         run_statements(db, statements, static_cast<size_t>(step.down_statements_done), where, [&](int done) {
@@ -161,7 +172,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
           journal.update_step(attempt.attempt_id, step);
           ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
         });
-        step.state = StepState::reverted;
+        move_to(step, StepState::reverted, actor_);
         step.duration_ms = elapsed_ms(started);
         journal.update_step(attempt.attempt_id, step);
         ctx_.reached("revert", attempt.update_id, step.name, "after");
@@ -186,7 +197,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
     }
     std::string revert_error = fmt::format("revert failed at {}", e.failure().describe());
     attempt.error = attempt.error.empty() ? revert_error : attempt.error + "\n" + revert_error;
-    attempt.state = UpdateState::revert_failed;
+    move_to(attempt, UpdateState::revert_failed, actor_);
     journal.update_attempt(attempt);
     outcome.attempt = attempt;
     return outcome;
@@ -224,9 +235,9 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
         "every down script ran, but the schema is not what it was before update {} (fingerprint before {}, now {}):{}",
         attempt.update_id, Fingerprint::parse(attempt.fingerprint_before).short_digest(), now->short_digest(), diff);
     attempt.error = attempt.error.empty() ? verify_error : attempt.error + "\n" + verify_error;
-    attempt.state = UpdateState::revert_failed;
+    move_to(attempt, UpdateState::revert_failed, actor_);
   } else {
-    attempt.state = from_failure ? UpdateState::failed : UpdateState::removed;
+    move_to(attempt, from_failure ? UpdateState::failed : UpdateState::removed, actor_);
   }
   journal.update_attempt(attempt);
   outcome.attempt = attempt;

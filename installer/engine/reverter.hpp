@@ -11,6 +11,8 @@ namespace installer {
 /// Why an attempt is being reverted; journaled as its `reason`.
 enum class RevertReason { failed_apply, remove_update, auto_remove_unknown, recovery };
 const char* to_string(RevertReason reason);
+/// Who takes the journal's transitions for a revert of this reason (journal/records.hpp).
+Actor actor_of(RevertReason reason);
 
 struct RevertOutcome {
   bool reverted = false;  ///< every down script ran
@@ -70,6 +72,7 @@ class Reverter {
   std::string describe_partial_plan(const StepRecord& step) const;
 
   EngineContext& ctx_;
+  Actor actor_ = Actor::revert;  ///< of the revert() under way
 };
 
 }  // namespace installer
