@@ -11,12 +11,29 @@ void FakeDatabase::check_alive() const {
   if (dead_) throw DbError(DbFailure::connection_lost, "fake: session is gone");
 }
 
+void FakeDatabase::lose_session() {
+  // The server rolls back the open transaction of a session that is gone.
+  dead_ = true;
+  if (snapshot_) state_ = *snapshot_;
+  snapshot_.reset();
+}
+
+void FakeDatabase::journal_write() {
+  check_alive();
+  if (++journal_writes_ != fail_journal_write_at_) return;
+  lose_session();
+  throw DbError(DbFailure::connection_lost, "fake: connection lost at a journal write", "08006", "");
+}
+
 void FakeDatabase::reconnect() {
   if (snapshot_) state_ = *snapshot_;
   snapshot_.reset();
   dead_ = false;
   fail_at_ = -1;
   fail_needle_.clear();
+  fail_commit_at_ = -1;
+  fail_journal_write_at_ = -1;
+  stop_at_ = -1;
 }
 
 void FakeDatabase::begin() {
@@ -29,6 +46,12 @@ void FakeDatabase::begin() {
 void FakeDatabase::commit() {
   check_alive();
   if (!snapshot_) throw std::logic_error("fake: COMMIT without a transaction");
+  if (++commits_ == fail_commit_at_) {
+    if (failed_commit_took_effect_) snapshot_.reset();
+    lose_session();
+    log_.push_back("COMMIT (session lost)");
+    throw DbError(fail_commit_how_, "fake: connection lost during COMMIT", "08006", "COMMIT");
+  }
   snapshot_.reset();
   log_.push_back("COMMIT");
 }
@@ -46,13 +69,15 @@ void FakeDatabase::execute(const std::string& sql) {
   log_.push_back(statement);
   bool cued = executed_ == fail_at_ || (!fail_needle_.empty() && statement.find(fail_needle_) != std::string::npos);
   if (cued && fail_how_ != DbFailure::statement) {
-    // The session dies: the server rolls back the open transaction.
-    dead_ = true;
-    if (snapshot_) state_ = *snapshot_;
-    snapshot_.reset();
+    lose_session();
     throw DbError(fail_how_, "fake: connection lost", "08006", statement);
   }
   if (cued || statement == "fail") throw DbError(DbFailure::statement, "fake: failed on cue", "XX000", statement);
+  if (executed_ == stop_at_) {
+    stop_flag_->store(stop_signal_);
+    if (stop_cancels_)
+      throw DbError(DbFailure::statement, "fake: canceling statement due to user request", "57014", statement);
+  }
 
   auto arg = [&](size_t prefix) { return statement.substr(prefix); };
   bool ddl = false;
@@ -148,7 +173,7 @@ AttemptRecord& FakeJournal::find(long long attempt_id) {
 }
 
 long long FakeJournal::insert_attempt(const AttemptRecord& attempt) {
-  db_.check_alive();
+  db_.journal_write();
   AttemptRecord a = attempt;
   a.attempt_id = db_.state().next_attempt++;
   a.started_at = "2026-01-01T00:00:00Z";
@@ -157,14 +182,14 @@ long long FakeJournal::insert_attempt(const AttemptRecord& attempt) {
 }
 
 void FakeJournal::insert_step(long long attempt_id, const StepRecord& step) {
-  db_.check_alive();
+  db_.journal_write();
   find(attempt_id).steps.push_back(step);
   auto& steps = find(attempt_id).steps;
   std::sort(steps.begin(), steps.end(), [](const StepRecord& a, const StepRecord& b) { return a.position < b.position; });
 }
 
 void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
-  db_.check_alive();
+  db_.journal_write();
   for (auto& s : find(attempt_id).steps) {
     if (s.position != step.position) continue;
     s.state = step.state;
@@ -181,7 +206,7 @@ void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
 }
 
 void FakeJournal::record_undo(long long attempt_id, int position, const UndoRecord& undo) {
-  db_.check_alive();
+  db_.journal_write();
   for (auto& s : find(attempt_id).steps) {
     if (s.position != position) continue;
     UndoRecord stored = undo;
@@ -195,7 +220,7 @@ void FakeJournal::record_undo(long long attempt_id, int position, const UndoReco
 }
 
 void FakeJournal::update_attempt(const AttemptRecord& attempt) {
-  db_.check_alive();
+  db_.journal_write();
   AttemptRecord& a = find(attempt.attempt_id);
   auto steps = a.steps;
   auto started = a.started_at;

@@ -398,3 +398,52 @@ TEST_CASE("exact undo: a revert cut off half-way resumes where it stopped") {
   CHECK(h.ran("drop if exists c") == 2);  // once per attempt: the resumed revert did not run it again
   CHECK(h.db.state().objects.empty());
 }
+
+// ---------------------------------------------------------------- a commit in doubt
+
+#include "installer/engine/commit_in_doubt.hpp"
+
+TEST_CASE("commit in doubt: the verdict comes from the update's latest attempt") {
+  auto attempt = [](long long id, const std::string& update, UpdateState state) {
+    AttemptRecord a;
+    a.attempt_id = id;
+    a.update_id = update;
+    a.state = state;
+    return a;
+  };
+  CHECK(commit_in_doubt_verdict({}, "u2") == InDoubtVerdict::not_committed);
+  CHECK(commit_in_doubt_verdict({attempt(1, "u1", UpdateState::applied)}, "u2") == InDoubtVerdict::not_committed);
+  const std::pair<UpdateState, InDoubtVerdict> cases[] = {
+      {UpdateState::applied, InDoubtVerdict::committed},
+      {UpdateState::applying, InDoubtVerdict::reverting_committed},
+      {UpdateState::reverting, InDoubtVerdict::reverting_committed},
+      {UpdateState::revert_failed, InDoubtVerdict::revert_failed},
+      {UpdateState::failed, InDoubtVerdict::not_committed},
+      {UpdateState::removed, InDoubtVerdict::not_committed},
+  };
+  for (const auto& [state, verdict] : cases) {
+    CAPTURE(to_string(state));
+    // An older attempt of the same update does not count: only the latest does.
+    std::vector<AttemptRecord> attempts{attempt(1, "u2", UpdateState::applied), attempt(2, "u1", UpdateState::applied),
+                                        attempt(3, "u2", state)};
+    CHECK(commit_in_doubt_verdict(attempts, "u2") == verdict);
+  }
+  CHECK(std::string(describe(InDoubtVerdict::committed)) == "went through: the update is applied");
+  CHECK(std::string(describe(InDoubtVerdict::revert_failed)).find("tried again now") != std::string::npos);
+}
+
+TEST_CASE("commit in doubt: a session lost as the atomic update commits is reported for the next start to decide") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update()}));
+  h.db.fail_commit_at(1, DbFailure::in_doubt);
+  try {
+    h.migrate(catalog_of({base_update(), five_statement_update()}));
+    FAIL("expected the commit to be in doubt");
+  } catch (const CommitInDoubt& e) {
+    CHECK(e.update_id() == "u2");
+  }
+  h.db.reconnect();
+  CHECK(commit_in_doubt_verdict(h.db.state().attempts, "u2") == InDoubtVerdict::not_committed);
+  CHECK(h.migrate(catalog_of({base_update(), five_statement_update()})).applied == std::vector<std::string>{"u2"});
+  CHECK(commit_in_doubt_verdict(h.db.state().attempts, "u2") == InDoubtVerdict::committed);
+}
