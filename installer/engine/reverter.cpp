@@ -53,7 +53,7 @@ bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRe
 
 }  // namespace
 
-bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
+bool Reverter::needs_revert(const StepRecord& step) {
   switch (step.state) {
     case StepState::applied:
     case StepState::reverting:
@@ -62,10 +62,13 @@ bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
         return ctx_.db.fingerprint(ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
-      // After a crash nobody knows whether the statement in flight committed: the down
-      // script (written to tolerate a partly applied step) decides, and the fingerprint
-      // check after the revert confirms.
-      return reason == RevertReason::recovery;
+      // A journaled error says how its first statement ended: it failed, or a stop kept
+      // it from completing, so nothing of the step committed. Without one the installer
+      // died with that statement in flight and nobody knows whether it committed: it is
+      // reverted (its undo, or its down script written to tolerate a partly applied step),
+      // and the fingerprint check after the revert confirms. Whoever reverts (the failed
+      // apply itself, recovery, --remove-update) decides alike.
+      return step.error.empty();
     default:
       return false;
   }
@@ -76,7 +79,7 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
   std::vector<PlannedDown> out;
   SqlDialect dialect = dialect_for(ctx_.db.engine());
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it) {
-    if (!needs_revert(*it, RevertReason::remove_update)) continue;
+    if (!needs_revert(*it)) continue;
     auto statements = split_sql(it->down_script, dialect);
     size_t skip = std::min(statements.size(), static_cast<size_t>(it->down_statements_done));
     PlannedDown down{it->name, {statements.begin() + static_cast<long>(skip), statements.end()}, it->transactional, ""};
@@ -107,7 +110,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
 
   std::vector<StepRecord*> todo;
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it)
-    if (needs_revert(*it, reason)) todo.push_back(&*it);
+    if (needs_revert(*it)) todo.push_back(&*it);
   for (auto& step : attempt.steps)
     if (step.state == StepState::applying && std::find(todo.begin(), todo.end(), &step) == todo.end()) {
       // Nothing of it reached the database: record that, so it is not looked at again.

@@ -54,10 +54,12 @@ class Reverter {
   std::vector<PlannedDown> plan(long long attempt_id);
 
  private:
-  /// Whether a step's effects may be in the database. For a step that was applying
-  /// outside a transaction with no statement committed, the fingerprint decides: a
-  /// failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
-  bool needs_revert(const StepRecord& step, RevertReason reason);
+  /// Whether a step's effects may be in the database, from its journaled state alone (so
+  /// every caller of the one revert path decides alike). For a step that was applying
+  /// outside a transaction with no statement committed, the fingerprint decides where
+  /// one was taken (a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind),
+  /// else whether its failure was journaled.
+  bool needs_revert(const StepRecord& step);
 
   /// A step that failed (or was cut off) part-way, outside a transaction: its committed
   /// statements are undone newest first from their undo records, and from the first

@@ -447,3 +447,35 @@ TEST_CASE("commit in doubt: a session lost as the atomic update commits is repor
   CHECK(h.migrate(catalog_of({base_update(), five_statement_update()})).applied == std::vector<std::string>{"u2"});
   CHECK(commit_in_doubt_verdict(h.db.state().attempts, "u2") == InDoubtVerdict::committed);
 }
+
+// ---------------------------------------------------------------- one rule for a step whose statement was in flight
+
+TEST_CASE("--remove-update of an attempt left unfinished reverts a statement that was in flight, as recovery does") {
+  for (bool by_remove : {true, false}) {
+    CAPTURE(by_remove);
+    ExactHarness h;
+    h.migrate(catalog_of({base_update()}));
+    Fingerprint before = h.fingerprint();
+    Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b", "drop b; drop a"}});
+    // Writes: the attempt, the step, statement 1's undo; then "CREATE TABLE a" commits and
+    // the session is lost at the progress write after it: the journal says no statement
+    // is done, and holds no error.
+    h.db.fail_journal_write_at(4);
+    CHECK_THROWS_WITH_AS(h.migrate(catalog_of({base_update(), u})), "fake: connection lost at a journal write", DbError);
+    h.db.reconnect();
+    REQUIRE(h.db.state().objects.count("a") == 1);
+    const StepRecord& cut = h.db.state().attempts.back().steps[0];
+    CHECK(cut.state == StepState::applying);
+    CHECK(cut.statements_done == 0);
+    CHECK(cut.error.empty());
+    if (by_remove) {
+      CHECK(h.remove("u2").find("removed update u2; schema verified") == 0);
+      CHECK(h.last_attempt().state == UpdateState::removed);
+    } else {
+      CHECK(h.migrate(catalog_of({base_update()}), /*auto_remove=*/false).recovered == std::vector<std::string>{"u2"});
+      CHECK(h.last_attempt().state == UpdateState::failed);
+    }
+    CHECK(h.last_attempt().steps[0].state == StepState::reverted);
+    CHECK(h.fingerprint() == before);
+  }
+}
