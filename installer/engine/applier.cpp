@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/transaction.hpp"
+#include "installer/engine/step_runs.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -168,128 +169,145 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
   transaction.commit();
 }
 
-ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
+std::optional<StatementFailure> Applier::apply_group_in_transaction(const Update& update, size_t begin, size_t end,
+                                                                     long long attempt_id, ApplyOutcome& outcome) {
+  Journal& journal = ctx_.journal;
+  std::vector<StepRecord> group;
+  size_t current = begin;
+  try {
+    Transaction transaction(ctx_.db);
+    for (current = begin; current < end; ++current) group.push_back(apply_step_in_transaction(update, current, attempt_id));
+    ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
+    transaction.commit();
+    return std::nullopt;
+  } catch (const StatementError& e) {
+    if (e.failure().failure != DbFailure::statement) throw;
+    // The group's steps are gone with the rollback; journal them as such.
+    for (auto record : group) {
+      create_in(record, StepState::rolled_back, Actor::apply);
+      journal.insert_step(attempt_id, record);
+    }
+    StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
+    create_in(failed, StepState::failed, Actor::apply);
+    failed.statements_done = e.failure().statement - 1;
+    failed.error = e.failure().describe();
+    journal.insert_step(attempt_id, failed);
+    // Later steps of the group never ran; they are not journaled.
+    return e.failure();
+  } catch (const Interrupted& e) {
+    outcome.interrupted_by = e.signal();
+    for (auto record : group) {
+      create_in(record, StepState::rolled_back, Actor::apply);
+      journal.insert_step(attempt_id, record);
+    }
+    return interruption(update, update.steps[current], e);
+  }
+}
+
+std::optional<StatementFailure> Applier::apply_step_alone(const Update& update, size_t index, long long attempt_id,
+                                                          ApplyOutcome& outcome) {
   Database& db = ctx_.db;
   Journal& journal = ctx_.journal;
+  const Step& step = update.steps[index];
+  auto started = Clock::now();
+  StepRecord record = step_record(step, static_cast<int>(index + 1));
+  create_in(record, StepState::applying, Actor::apply);
+  // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
+  // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
+  // fingerprint shows.
+  if (db.capabilities().failed_statement_may_leave_residue)
+    record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+  journal.insert_step(attempt_id, record);
+  ctx_.observe().step_started(step.name, static_cast<int>(index + 1), record.statements_total);
+  ctx_.reached("apply", update.id, step.name, "before");
+  std::vector<UndoRecord> undo;  // this step's, so far
+  try {
+    run_statements(
+        db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
+        [&](int done) {
+          record.statements_done = done;
+          ctx_.observe().statement_done(done);
+          if (done < record.statements_total) journal.update_step(attempt_id, record);
+          ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
+        },
+        ctx_.stop_signal, [&](size_t i) { record_undo_ahead(step, i, record.position, attempt_id, undo); });
+    move_to(record, StepState::applied, Actor::apply);
+    record.duration_ms = elapsed_ms(started);
+    journal.update_step(attempt_id, record);
+    ctx_.reached("apply", update.id, step.name, "after");
+    log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
+               "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
+    return std::nullopt;
+  } catch (const StatementError& e) {
+    if (e.failure().failure != DbFailure::statement) throw;
+    record.error = e.failure().describe();
+    record.duration_ms = elapsed_ms(started);
+    journal.update_step(attempt_id, record);
+    return e.failure();
+  } catch (const Interrupted& e) {
+    outcome.interrupted_by = e.signal();
+    StatementFailure failure = interruption(update, step, e);
+    record.error = failure.describe();
+    journal.update_step(attempt_id, record);
+    return failure;
+  }
+}
+
+void Applier::record_undo_ahead(const Step& step, size_t index, int position, long long attempt_id,
+                                std::vector<UndoRecord>& undo) {
+  // Journaled before the statement runs (ahead of it, in its round trip, on MariaDB):
+  // whatever commits has its undo recorded.
+  undo.push_back(plan_undo(ctx_.db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
+  // A statement with nothing to undo (a seed's INSERT into the step's own table) goes
+  // unrecorded, so that it costs no write; the first always has a record, which tells
+  // this journal from one written before undo records.
+  if (undo.back().kind != UndoKind::nothing || index == 0) ctx_.journal.record_undo(attempt_id, position, undo.back());
+}
+
+ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
   ApplyOutcome outcome;
   create_in(attempt, UpdateState::applying, Actor::apply);
-  attempt.attempt_id = journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
+  attempt.attempt_id = ctx_.journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
   outcome.attempt_id = attempt.attempt_id;
 
   std::optional<StatementFailure> failure;
-  size_t i = 0;
-  while (i < update.steps.size() && !failure) {
-    if (db.capabilities().steps_commit_together && update.steps[i].transactional) {
-      size_t end = i;
-      while (end < update.steps.size() && update.steps[end].transactional) ++end;
-      std::vector<StepRecord> group;
-      size_t current = i;
-      try {
-        Transaction transaction(db);
-        for (current = i; current < end; ++current)
-          group.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
-        ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
-        transaction.commit();
-      } catch (const StatementError& e) {
-        if (e.failure().failure != DbFailure::statement) throw;
-        failure = e.failure();
-        // The group's steps are gone with the rollback; journal them as such.
-        for (auto record : group) {
-          create_in(record, StepState::rolled_back, Actor::apply);
-          journal.insert_step(attempt.attempt_id, record);
-        }
-        StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
-        create_in(failed, StepState::failed, Actor::apply);
-        failed.statements_done = failure->statement - 1;
-        failed.error = failure->describe();
-        journal.insert_step(attempt.attempt_id, failed);
-        // Later steps of the group never ran; they are not journaled.
-      } catch (const Interrupted& e) {
-        outcome.interrupted_by = e.signal();
-        failure = interruption(update, update.steps[current], e);
-        for (auto record : group) {
-          create_in(record, StepState::rolled_back, Actor::apply);
-          journal.insert_step(attempt.attempt_id, record);
-        }
-      }
-      i = end;
-    } else {
-      const Step& step = update.steps[i];
-      auto started = Clock::now();
-      StepRecord record = step_record(step, static_cast<int>(i + 1));
-      create_in(record, StepState::applying, Actor::apply);
-      // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
-      // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
-      // fingerprint shows.
-      if (db.capabilities().failed_statement_may_leave_residue) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
-      journal.insert_step(attempt.attempt_id, record);
-      ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
-      ctx_.reached("apply", update.id, step.name, "before");
-      std::vector<UndoRecord> undo;  // this step's, so far
-      try {
-        run_statements(
-            db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
-            [&](int done) {
-              record.statements_done = done;
-              ctx_.observe().statement_done(done);
-              if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
-              ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
-            },
-            ctx_.stop_signal,
-            [&](size_t index) {
-              // Journaled before the statement runs (ahead of it, in its round trip, on
-              // MariaDB): whatever commits has its undo recorded.
-              undo.push_back(
-                  plan_undo(db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
-              // A statement with nothing to undo (a seed's INSERT into the step's own table)
-              // goes unrecorded, so that it costs no write; the first always has a record,
-              // which tells this journal from one written before undo records.
-              if (undo.back().kind != UndoKind::nothing || index == 0)
-                journal.record_undo(attempt.attempt_id, record.position, undo.back());
-            });
-        move_to(record, StepState::applied, Actor::apply);
-        record.duration_ms = elapsed_ms(started);
-        journal.update_step(attempt.attempt_id, record);
-        ctx_.reached("apply", update.id, step.name, "after");
-        log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
-                   "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
-      } catch (const StatementError& e) {
-        if (e.failure().failure != DbFailure::statement) throw;
-        failure = e.failure();
-        record.error = failure->describe();
-        record.duration_ms = elapsed_ms(started);
-        journal.update_step(attempt.attempt_id, record);
-      } catch (const Interrupted& e) {
-        outcome.interrupted_by = e.signal();
-        failure = interruption(update, step, e);
-        record.error = failure->describe();
-        journal.update_step(attempt.attempt_id, record);
-      }
-      ++i;
-    }
-  }
+  const bool together = ctx_.db.capabilities().steps_commit_together;
+  for_each_run(
+      update.steps.size(), [&](size_t i) { return together && update.steps[i].transactional; },
+      [&](size_t begin, size_t end) {
+        failure = apply_group_in_transaction(update, begin, end, attempt.attempt_id, outcome);
+        return !failure;
+      },
+      [&](size_t i) {
+        failure = apply_step_alone(update, i, attempt.attempt_id, outcome);
+        return !failure;
+      });
 
   if (!failure) {
     move_to(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
-      outcome.after = db.fingerprint(ctx_.journal_schema);
+      outcome.after = ctx_.db.fingerprint(ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
-    journal.update_attempt(attempt);
+    ctx_.journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;
   }
-
   outcome.failure = failure;
-  note_failure(attempt, *failure);
-  journal.update_attempt(attempt);
+  revert_what_committed(update, attempt, *failure, outcome);
+  return outcome;
+}
+
+void Applier::revert_what_committed(const Update& update, AttemptRecord& attempt, const StatementFailure& failure,
+                                    ApplyOutcome& outcome) {
+  note_failure(attempt, failure);
+  ctx_.journal.update_attempt(attempt);
   log::warn("update {} {}; reverting what was committed", update.id, outcome.interrupted_by ? "stopped" : "failed");
   ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
   outcome.schema = !revert.ok() ? SchemaCheck::differs : revert.verified ? SchemaCheck::verified : SchemaCheck::not_compared;
   outcome.differences = revert.differences;
   outcome.revert = std::move(revert);
-  return outcome;
 }
 
 }  // namespace installer

@@ -47,6 +47,20 @@ class Applier {
   /// Runs step `index` inside the open transaction and journals it as applied there
   /// (with attempt_id 0 the caller journals it, with the attempt).
   StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
+  /// Steps [begin, end), transactional, in one transaction: journaled as applied with it,
+  /// or, after its rollback, as rolled back (and the failed one as failed). Returns the
+  /// failure (or stop) that ended it.
+  std::optional<StatementFailure> apply_group_in_transaction(const Update& update, size_t begin, size_t end,
+                                                             long long attempt_id, ApplyOutcome& outcome);
+  /// A step outside a transaction: journaled before it starts and after each statement,
+  /// with each statement's undo recorded ahead of it.
+  std::optional<StatementFailure> apply_step_alone(const Update& update, size_t index, long long attempt_id,
+                                                   ApplyOutcome& outcome);
+  void record_undo_ahead(const Step& step, size_t index, int position, long long attempt_id,
+                         std::vector<UndoRecord>& undo);
+  /// After a failure part-way: the attempt's committed part goes through the one revert path.
+  void revert_what_committed(const Update& update, AttemptRecord& attempt, const StatementFailure& failure,
+                             ApplyOutcome& outcome);
   void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
                              size_t failed_step,
                              const std::vector<StepRecord>& done);

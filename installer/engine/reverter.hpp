@@ -61,6 +61,25 @@ class Reverter {
   /// else whether its failure was journaled.
   bool needs_revert(const StepRecord& step);
 
+  /// Journals the attempt as reverting (and why), before any down runs.
+  void start_revert(AttemptRecord& attempt, RevertReason reason);
+  /// The steps whose effects may be in the database, newest first; the others that were
+  /// applying are journaled as rolled back.
+  std::vector<StepRecord*> steps_to_revert(AttemptRecord& attempt);
+  void run_downs(AttemptRecord& attempt, const std::vector<StepRecord*>& todo, RevertOutcome& outcome);
+  /// Transactional steps whose downs have not started: their downs and journal rows
+  /// commit together or not at all.
+  void revert_in_transaction(AttemptRecord& attempt, const std::vector<StepRecord*>& steps);
+  /// A whole step's down script outside a transaction, journaled statement by statement.
+  void revert_alone(AttemptRecord& attempt, StepRecord& step);
+  /// A down statement failed: what remains, journaled as revert_failed.
+  void record_down_failure(AttemptRecord& attempt, const StatementFailure& failure, RevertOutcome& outcome);
+  /// Compares the schema with the fingerprint before the update, or says why not; returns
+  /// the fingerprint now, when taken.
+  std::optional<Fingerprint> compare_schema(AttemptRecord& attempt, bool verify, RevertOutcome& outcome);
+  void finish_revert(AttemptRecord& attempt, RevertReason reason, const std::optional<Fingerprint>& now,
+                     RevertOutcome& outcome);
+
   /// A step that failed (or was cut off) part-way, outside a transaction: its committed
   /// statements are undone newest first from their undo records, and from the first
   /// one without an exact inverse on by its down script, passing over statements
