@@ -6,6 +6,8 @@
 #include "installer/journal/journal.hpp"
 
 #include <atomic>
+#include <functional>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <set>
@@ -71,6 +73,20 @@ class FakeDatabase : public Database {
     stop_signal_ = signal;
     stop_cancels_ = cancel;
   }
+  /// As MariaDB's session does with Database::write_soon(): the journal's writes whose
+  /// result nobody reads (step progress, undo records) are held back and reach the server
+  /// ahead of the next statement or COMMIT, in its round trip, so a session lost on that
+  /// round trip loses them too.
+  void hold_back_writes() { hold_back_ = true; }
+  bool holds_back_writes() const { return hold_back_; }
+  /// Called by FakeJournal for such a write: applied now, or when the next statement,
+  /// COMMIT or read reaches the server.
+  void write_soon(std::function<void()> apply);
+  void write_soon(const std::string& sql, const std::vector<SqlValue>&) override {
+    throw std::logic_error("fake: the engine should not send its own SQL: " + sql);
+  }
+  /// Sends the held-back writes (a read sees them, as the server's would).
+  void flush_writes();
   /// Sizes of the batches execute_batch() was given, in order.
   const std::vector<size_t>& batches() const { return batches_; }
   int journal_writes() const { return journal_writes_; }
@@ -92,11 +108,7 @@ class FakeDatabase : public Database {
   void execute(const std::string& statement) override;
   void reset_session_settings() override { log_.push_back("RESET"); }
   void cancel_current_statement() noexcept override {}
-  void terminate_session() noexcept override {
-    dead_ = true;
-    if (snapshot_) state_ = *snapshot_;
-    snapshot_.reset();
-  }
+  void terminate_session() noexcept override { lose_session(); }
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
@@ -141,6 +153,8 @@ class FakeDatabase : public Database {
   int stop_signal_ = 0;
   bool stop_cancels_ = false;
   std::vector<size_t> batches_;
+  bool hold_back_ = false;
+  std::vector<std::function<void()>> held_back_;
 
   void lose_session();
   std::unique_ptr<FakeStatementUndo> undo_;
@@ -171,6 +185,8 @@ class FakeJournal : public Journal {
 
  private:
   AttemptRecord& find(long long attempt_id);
+  void write_step(long long attempt_id, const StepRecord& step);
+  void write_undo(long long attempt_id, int position, const UndoRecord& undo);
   FakeDatabase& db_;
 };
 
