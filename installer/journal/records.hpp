@@ -12,7 +12,8 @@ namespace installer {
 /// update is pending again, and a new attempt is made). applied is left only by a
 /// removal; applying, reverting and revert_failed are unfinished: the next start
 /// recovers them (applying and reverting are only ever seen after a crash or while the
-/// installer runs; revert_failed needs attention first).
+/// installer runs; revert_failed needs attention first). finished_at is written with
+/// every state but applying and reverting.
 enum class UpdateState { applying, applied, failed, reverting, removed, revert_failed };
 
 /// Lifecycle of one step within an attempt.
@@ -96,7 +97,7 @@ struct AttemptRecord {
   std::string host;
   std::string installer_version;
   std::string started_at;   ///< ISO 8601 UTC, set by the database
-  std::string finished_at;  ///< empty until terminal
+  std::string finished_at;  ///< empty while applying or reverting: set when the installer stops working on it
   std::string fingerprint_before;  ///< Fingerprint::serialize()
   std::string fingerprint_after;
   std::string error;            ///< what went wrong, for operators
