@@ -9,6 +9,7 @@
 #include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/engine/commit_in_doubt.hpp"
 #include "installer/engine/fault_injection.hpp"
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
@@ -104,15 +105,8 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   MigrationLock lock(*session.db, s, run.watcher ? &run.watcher->stop_signal() : nullptr);
   if (!commit_in_doubt.empty()) {
     auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
-    auto latest = latest_attempts(attempts);
-    auto it = latest.find(commit_in_doubt);
-    const char* verdict = "did not happen: nothing of the update is in the database";
-    if (it != latest.end() && it->second->state == UpdateState::applied)
-      verdict = "went through: the update is applied";
-    else if (it != latest.end() &&
-             (it->second->state == UpdateState::applying || it->second->state == UpdateState::reverting))
-      verdict = "did not happen: the parts of the update that had committed before it are reverted now";
-    log::info("the journal says the commit of update {} {}", commit_in_doubt, verdict);
+    log::info("the journal says the commit of update {} {}", commit_in_doubt,
+              describe(commit_in_doubt_verdict(attempts, commit_in_doubt)));
   }
   session.journal->ensure();
   run_install_phase(s, *session.ctx);

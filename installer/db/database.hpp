@@ -1,4 +1,5 @@
 #pragma once
+#include "installer/db/capabilities.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/fingerprint.hpp"
 
@@ -41,9 +42,8 @@ class Database {
 
   virtual Engine engine() const = 0;
 
-  /// True when DDL takes part in transactions (PostgreSQL). When false, every
-  /// statement of a script commits on its own and progress is journaled per statement.
-  virtual bool transactional_ddl() const = 0;
+  /// What this server's transactions can hold (db/capabilities.hpp).
+  virtual Capabilities capabilities() const = 0;
 
   virtual void begin() = 0;
   /// reset_session_settings() and begin(), in one round trip where the backend can.

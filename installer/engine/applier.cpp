@@ -1,6 +1,8 @@
 #include "installer/engine/applier.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/db/transaction.hpp"
+#include "installer/engine/step_runs.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -54,11 +56,10 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprin
   attempt.host = ctx_.host;
   attempt.installer_version = ctx_.installer_version;
   if (before) attempt.fingerprint_before = before->serialize();
-  attempt.state = UpdateState::applying;
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
-  bool atomic = ctx_.db.transactional_ddl() &&
+  bool atomic = ctx_.db.capabilities().steps_commit_together &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
   if (!atomic) ctx_.db.reset_session_settings();  // the atomic path resets as it begins
   ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), fingerprint_after)
@@ -81,7 +82,7 @@ StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index
       },
       ctx_.stop_signal);
   StepRecord record = step_record(step, static_cast<int>(index + 1));
-  record.state = StepState::applied;
+  create_in(record, StepState::applied, Actor::apply);
   record.statements_done = record.statements_total;
   record.duration_ms = elapsed_ms(started);
   if (attempt_id != 0) ctx_.journal.insert_step(attempt_id, record);
@@ -95,13 +96,12 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
   if (attempt.fingerprint_before.empty()) {
     // The rollback restored the schema; without a fingerprint taken before there is
     // nothing to compare it with.
-    outcome.fingerprint_restored = true;
+    outcome.schema = SchemaCheck::not_compared;
     return;
   }
   Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
   outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
-  outcome.fingerprint_restored = outcome.differences.empty();
-  outcome.fingerprint_compared = true;
+  outcome.schema = outcome.differences.empty() ? SchemaCheck::verified : SchemaCheck::differs;
   attempt.fingerprint_after = now.serialize();
 }
 
@@ -111,13 +111,13 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   outcome.atomic = true;
   std::vector<StepRecord> done;
   size_t current = 0;
-  db.begin_with_reset_settings();
   try {
+    Transaction transaction(db, Transaction::ResetSettings{});
     // The journal's rows go in last, in the same transaction and the commit's round trip:
     // nobody can see them before the commit anyway.
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, 0));
-    attempt.state = UpdateState::applied;
+    create_in(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
       outcome.after = db.fingerprint(ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
@@ -125,23 +125,19 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     attempt.steps = done;
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     attempt.attempt_id = ctx_.journal.insert_attempt_and_commit(attempt);
+    transaction.committed();
   } catch (const StatementError& e) {
-    db.rollback();
     if (e.failure().failure != DbFailure::statement) throw;
     outcome.failure = e.failure();
     check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, e.failure(), current, done);
     return outcome;
   } catch (const Interrupted& e) {
-    db.rollback();
     outcome.interrupted_by = e.signal();
     outcome.failure = interruption(update, update.steps[current], e);
     check_rolled_back(outcome, attempt);
     record_failed_attempt(update, attempt, *outcome.failure, current, done);
     return outcome;
-  } catch (...) {
-    db.rollback();
-    throw;
   }
   outcome.applied = true;
   outcome.attempt_id = attempt.attempt_id;
@@ -154,156 +150,164 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
   // The rollback took the attempt's rows with it; this separate transaction keeps a
   // record of what was tried and why it failed.
   note_failure(attempt, failure);
-  attempt.state = UpdateState::failed;
+  create_in(attempt, UpdateState::failed, Actor::apply);
   attempt.reason = "failed";
   attempt.steps.clear();
   for (auto record : done) {
-    record.state = StepState::rolled_back;
+    create_in(record, StepState::rolled_back, Actor::apply);
     attempt.steps.push_back(record);
   }
   if (failed_step < update.steps.size()) {
     StepRecord failed = step_record(update.steps[failed_step], static_cast<int>(failed_step + 1));
-    failed.state = StepState::failed;
+    create_in(failed, StepState::failed, Actor::apply);
     failed.statements_done = failure.statement - 1;
     failed.error = failure.describe();
     attempt.steps.push_back(failed);
   }
-  ctx_.db.begin();
+  Transaction transaction(ctx_.db);
+  ctx_.journal.insert_attempt(attempt);
+  transaction.commit();
+}
+
+std::optional<StatementFailure> Applier::apply_group_in_transaction(const Update& update, size_t begin, size_t end,
+                                                                     long long attempt_id, ApplyOutcome& outcome) {
+  Journal& journal = ctx_.journal;
+  std::vector<StepRecord> group;
+  size_t current = begin;
   try {
-    ctx_.journal.insert_attempt(attempt);
-    ctx_.db.commit();
-  } catch (...) {
-    ctx_.db.rollback();
-    throw;
+    Transaction transaction(ctx_.db);
+    for (current = begin; current < end; ++current) group.push_back(apply_step_in_transaction(update, current, attempt_id));
+    ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
+    transaction.commit();
+    return std::nullopt;
+  } catch (const StatementError& e) {
+    if (e.failure().failure != DbFailure::statement) throw;
+    // The group's steps are gone with the rollback; journal them as such.
+    for (auto record : group) {
+      create_in(record, StepState::rolled_back, Actor::apply);
+      journal.insert_step(attempt_id, record);
+    }
+    StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
+    create_in(failed, StepState::failed, Actor::apply);
+    failed.statements_done = e.failure().statement - 1;
+    failed.error = e.failure().describe();
+    journal.insert_step(attempt_id, failed);
+    // Later steps of the group never ran; they are not journaled.
+    return e.failure();
+  } catch (const Interrupted& e) {
+    outcome.interrupted_by = e.signal();
+    for (auto record : group) {
+      create_in(record, StepState::rolled_back, Actor::apply);
+      journal.insert_step(attempt_id, record);
+    }
+    return interruption(update, update.steps[current], e);
   }
 }
 
-ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
+std::optional<StatementFailure> Applier::apply_step_alone(const Update& update, size_t index, long long attempt_id,
+                                                          ApplyOutcome& outcome) {
   Database& db = ctx_.db;
   Journal& journal = ctx_.journal;
+  const Step& step = update.steps[index];
+  auto started = Clock::now();
+  StepRecord record = step_record(step, static_cast<int>(index + 1));
+  create_in(record, StepState::applying, Actor::apply);
+  // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
+  // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
+  // fingerprint shows.
+  if (db.capabilities().failed_statement_may_leave_residue)
+    record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+  journal.insert_step(attempt_id, record);
+  ctx_.observe().step_started(step.name, static_cast<int>(index + 1), record.statements_total);
+  ctx_.reached("apply", update.id, step.name, "before");
+  std::vector<UndoRecord> undo;  // this step's, so far
+  try {
+    run_statements(
+        db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
+        [&](int done) {
+          record.statements_done = done;
+          ctx_.observe().statement_done(done);
+          if (done < record.statements_total) journal.update_step(attempt_id, record);
+          ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
+        },
+        ctx_.stop_signal, [&](size_t i) { record_undo_ahead(step, i, record.position, attempt_id, undo); });
+    move_to(record, StepState::applied, Actor::apply);
+    record.duration_ms = elapsed_ms(started);
+    journal.update_step(attempt_id, record);
+    ctx_.reached("apply", update.id, step.name, "after");
+    log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
+               "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
+    return std::nullopt;
+  } catch (const StatementError& e) {
+    if (e.failure().failure != DbFailure::statement) throw;
+    record.error = e.failure().describe();
+    record.duration_ms = elapsed_ms(started);
+    journal.update_step(attempt_id, record);
+    return e.failure();
+  } catch (const Interrupted& e) {
+    outcome.interrupted_by = e.signal();
+    StatementFailure failure = interruption(update, step, e);
+    record.error = failure.describe();
+    journal.update_step(attempt_id, record);
+    return failure;
+  }
+}
+
+void Applier::record_undo_ahead(const Step& step, size_t index, int position, long long attempt_id,
+                                std::vector<UndoRecord>& undo) {
+  // Journaled before the statement runs (ahead of it, in its round trip, on MariaDB):
+  // whatever commits has its undo recorded.
+  undo.push_back(plan_undo(ctx_.db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
+  // A statement with nothing to undo (a seed's INSERT into the step's own table) goes
+  // unrecorded, so that it costs no write; the first always has a record, which tells
+  // this journal from one written before undo records.
+  if (undo.back().kind != UndoKind::nothing || index == 0) ctx_.journal.record_undo(attempt_id, position, undo.back());
+}
+
+ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
   ApplyOutcome outcome;
-  attempt.attempt_id = journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
+  create_in(attempt, UpdateState::applying, Actor::apply);
+  attempt.attempt_id = ctx_.journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
   outcome.attempt_id = attempt.attempt_id;
 
   std::optional<StatementFailure> failure;
-  size_t i = 0;
-  while (i < update.steps.size() && !failure) {
-    if (db.transactional_ddl() && update.steps[i].transactional) {
-      size_t end = i;
-      while (end < update.steps.size() && update.steps[end].transactional) ++end;
-      std::vector<StepRecord> group;
-      size_t current = i;
-      db.begin();
-      try {
-        for (current = i; current < end; ++current)
-          group.push_back(apply_step_in_transaction(update, current, attempt.attempt_id));
-        ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
-        db.commit();
-      } catch (const StatementError& e) {
-        db.rollback();
-        if (e.failure().failure != DbFailure::statement) throw;
-        failure = e.failure();
-        // The group's steps are gone with the rollback; journal them as such.
-        for (auto record : group) {
-          record.state = StepState::rolled_back;
-          journal.insert_step(attempt.attempt_id, record);
-        }
-        StepRecord failed = step_record(update.steps[current], static_cast<int>(current + 1));
-        failed.state = StepState::failed;
-        failed.statements_done = failure->statement - 1;
-        failed.error = failure->describe();
-        journal.insert_step(attempt.attempt_id, failed);
-        // Later steps of the group never ran; they are not journaled.
-      } catch (const Interrupted& e) {
-        db.rollback();
-        outcome.interrupted_by = e.signal();
-        failure = interruption(update, update.steps[current], e);
-        for (auto record : group) {
-          record.state = StepState::rolled_back;
-          journal.insert_step(attempt.attempt_id, record);
-        }
-      } catch (...) {
-        db.rollback();
-        throw;
-      }
-      i = end;
-    } else {
-      const Step& step = update.steps[i];
-      auto started = Clock::now();
-      StepRecord record = step_record(step, static_cast<int>(i + 1));
-      record.state = StepState::applying;
-      // Only PostgreSQL can leave residue from a statement that failed (an invalid
-      // index from CREATE INDEX CONCURRENTLY); MariaDB's DDL is atomic per statement.
-      if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
-      journal.insert_step(attempt.attempt_id, record);
-      ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
-      ctx_.reached("apply", update.id, step.name, "before");
-      std::vector<UndoRecord> undo;  // this step's, so far
-      try {
-        run_statements(
-            db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
-            [&](int done) {
-              record.statements_done = done;
-              ctx_.observe().statement_done(done);
-              if (done < record.statements_total) journal.update_step(attempt.attempt_id, record);
-              ctx_.reached("apply", update.id, step.name, "statement=" + std::to_string(done));
-            },
-            ctx_.stop_signal,
-            [&](size_t index) {
-              // Journaled before the statement runs (ahead of it, in its round trip, on
-              // MariaDB): whatever commits has its undo recorded.
-              undo.push_back(
-                  plan_undo(db, ctx_.journal_schema, step.up.statements[index], static_cast<int>(index + 1), undo));
-              // A statement with nothing to undo (a seed's INSERT into the step's own table)
-              // goes unrecorded, so that it costs no write; the first always has a record,
-              // which tells this journal from one written before undo records.
-              if (undo.back().kind != UndoKind::nothing || index == 0)
-                journal.record_undo(attempt.attempt_id, record.position, undo.back());
-            });
-        record.state = StepState::applied;
-        record.duration_ms = elapsed_ms(started);
-        journal.update_step(attempt.attempt_id, record);
-        ctx_.reached("apply", update.id, step.name, "after");
-        log::event({{"update", update.id}, {"step", step.name}, {"duration_ms", std::to_string(record.duration_ms)}},
-                   "applied {} step {} outside a transaction ({}ms)", update.id, step.name, record.duration_ms);
-      } catch (const StatementError& e) {
-        if (e.failure().failure != DbFailure::statement) throw;
-        failure = e.failure();
-        record.error = failure->describe();
-        record.duration_ms = elapsed_ms(started);
-        journal.update_step(attempt.attempt_id, record);
-      } catch (const Interrupted& e) {
-        outcome.interrupted_by = e.signal();
-        failure = interruption(update, step, e);
-        record.error = failure->describe();
-        journal.update_step(attempt.attempt_id, record);
-      }
-      ++i;
-    }
-  }
+  const bool together = ctx_.db.capabilities().steps_commit_together;
+  for_each_run(
+      update.steps.size(), [&](size_t i) { return together && update.steps[i].transactional; },
+      [&](size_t begin, size_t end) {
+        failure = apply_group_in_transaction(update, begin, end, attempt.attempt_id, outcome);
+        return !failure;
+      },
+      [&](size_t i) {
+        failure = apply_step_alone(update, i, attempt.attempt_id, outcome);
+        return !failure;
+      });
 
   if (!failure) {
-    attempt.state = UpdateState::applied;
+    move_to(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
-      outcome.after = db.fingerprint(ctx_.journal_schema);
+      outcome.after = ctx_.db.fingerprint(ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
-    journal.update_attempt(attempt);
+    ctx_.journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;
   }
-
   outcome.failure = failure;
-  note_failure(attempt, *failure);
-  journal.update_attempt(attempt);
+  revert_what_committed(update, attempt, *failure, outcome);
+  return outcome;
+}
+
+void Applier::revert_what_committed(const Update& update, AttemptRecord& attempt, const StatementFailure& failure,
+                                    ApplyOutcome& outcome) {
+  note_failure(attempt, failure);
+  ctx_.journal.update_attempt(attempt);
   log::warn("update {} {}; reverting what was committed", update.id, outcome.interrupted_by ? "stopped" : "failed");
   ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
-  outcome.fingerprint_restored = revert.ok();
-  outcome.fingerprint_compared = revert.verified;
+  outcome.schema = !revert.ok() ? SchemaCheck::differs : revert.verified ? SchemaCheck::verified : SchemaCheck::not_compared;
   outcome.differences = revert.differences;
   outcome.revert = std::move(revert);
-  return outcome;
 }
 
 }  // namespace installer

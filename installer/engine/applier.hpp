@@ -8,14 +8,20 @@
 
 namespace installer {
 
+/// What comparing the schema with its fingerprint from before a failed update found.
+enum class SchemaCheck {
+  verified,      ///< equal: the failure left nothing behind
+  not_compared,  ///< no fingerprint was taken before (the middle of a long run); the revert or rollback is trusted
+  differs,       ///< something was left behind (or the revert failed): the database needs attention
+};
+
 struct ApplyOutcome {
   bool applied = false;
   long long attempt_id = 0;
   std::optional<StatementFailure> failure;  ///< the statement that failed
   bool atomic = false;                      ///< rolled back as one transaction
   std::optional<RevertOutcome> revert;      ///< how the committed part was reverted (non-atomic updates)
-  bool fingerprint_restored = false;        ///< the schema equals the before-fingerprint after the failure
-  bool fingerprint_compared = false;        ///< ...and that was checked (no fingerprint is taken mid-run in long runs)
+  SchemaCheck schema = SchemaCheck::not_compared;  ///< after a failure
   std::vector<std::string> differences;
   long long duration_ms = 0;
   std::optional<Fingerprint> after;  ///< the schema after the update, when applied and asked for
@@ -41,6 +47,20 @@ class Applier {
   /// Runs step `index` inside the open transaction and journals it as applied there
   /// (with attempt_id 0 the caller journals it, with the attempt).
   StepRecord apply_step_in_transaction(const Update& update, size_t index, long long attempt_id);
+  /// Steps [begin, end), transactional, in one transaction: journaled as applied with it,
+  /// or, after its rollback, as rolled back (and the failed one as failed). Returns the
+  /// failure (or stop) that ended it.
+  std::optional<StatementFailure> apply_group_in_transaction(const Update& update, size_t begin, size_t end,
+                                                             long long attempt_id, ApplyOutcome& outcome);
+  /// A step outside a transaction: journaled before it starts and after each statement,
+  /// with each statement's undo recorded ahead of it.
+  std::optional<StatementFailure> apply_step_alone(const Update& update, size_t index, long long attempt_id,
+                                                   ApplyOutcome& outcome);
+  void record_undo_ahead(const Step& step, size_t index, int position, long long attempt_id,
+                         std::vector<UndoRecord>& undo);
+  /// After a failure part-way: the attempt's committed part goes through the one revert path.
+  void revert_what_committed(const Update& update, AttemptRecord& attempt, const StatementFailure& failure,
+                             ApplyOutcome& outcome);
   void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
                              size_t failed_step,
                              const std::vector<StepRecord>& done);

@@ -105,6 +105,86 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
   return removed;
 }
 
+namespace {
+
+std::string applied_so_far(const MigrateSummary& summary) {
+  return summary.applied.empty() ? "none" : fmt::format("{}", fmt::join(summary.applied, ", "));
+}
+
+/// Throws when a stop signal arrived before `update` started.
+void stop_if_asked(const EngineContext& ctx, const Update& update, const MigrateSummary& summary) {
+  if (!ctx.stop_signal || ctx.stop_signal->load() == 0) return;
+  int sig = ctx.stop_signal->load();
+  throw UserError(static_cast<ExitCode>(128 + sig),
+                  fmt::format("stopped by signal {} before update {}: it was not started; applied in this run and "
+                              "kept: {}",
+                              sig, update.id, applied_so_far(summary)));
+}
+
+/// How the failed update's changes were taken back, with the revert's notes.
+std::string describe_undoing(const ApplyOutcome& outcome) {
+  std::string done =
+      outcome.atomic ? "its transaction was rolled back: none of its steps or journal rows were committed"
+                     : "what it had committed was reverted from the journal, newest first (whole steps by their down "
+                       "scripts)";
+  if (outcome.revert)
+    for (const auto& note : outcome.revert->notes) done += "\n    " + note;
+  return done;
+}
+
+std::string describe_schema_check(const ApplyOutcome& outcome, const std::optional<Fingerprint>& before) {
+  switch (outcome.schema) {
+    case SchemaCheck::differs:
+      return fmt::format("BUT the schema differs from its fingerprint before the update:{}",
+                         bullet_list(outcome.differences));
+    case SchemaCheck::verified:
+      return fmt::format("the schema was verified equal to its fingerprint before the update ({})",
+                         before->short_digest());
+    case SchemaCheck::not_compared: break;
+  }
+  return "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
+         "--fingerprint-limit updates";
+}
+
+/// The operator's message for an update that was not applied; the exit code says how
+/// much is left to repair.
+[[noreturn]] void throw_not_applied(const Update& update, const ApplyOutcome& outcome,
+                                    const std::optional<Fingerprint>& before, const MigrateSummary& summary) {
+  const StatementFailure& f = *outcome.failure;
+  if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.schema != SchemaCheck::differs) {
+    throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
+                    fmt::format("stopped by signal {} during update {} (step {}); {}{}. The next start applies it "
+                                "again.",
+                                outcome.interrupted_by, update.id, f.step,
+                                outcome.atomic ? "its transaction was rolled back"
+                                               : "what it had committed was reverted by its down scripts",
+                                outcome.schema == SchemaCheck::verified
+                                    ? "; the schema was verified equal to its fingerprint before the update"
+                                    : ""));
+  }
+  if (outcome.revert && !outcome.revert->ok()) {
+    throw UserError(exit_revert_failed, fmt::format("update {} failed at {}\nthen {}", update.id, f.describe(),
+                                                    describe_revert_failure(*outcome.revert)));
+  }
+  std::string done = describe_undoing(outcome);
+  std::string verified = describe_schema_check(outcome, before);
+  if (outcome.schema == SchemaCheck::differs) {
+    throw UserError(exit_revert_failed, fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.",
+                                                    update.id, f.describe(), done, verified));
+  }
+  std::string applied_note = summary.applied.empty()
+                                 ? ""
+                                 : fmt::format("\n  applied before it in this run, and kept: {}",
+                                               fmt::join(summary.applied, ", "));
+  throw UserError(exit_update_failed,
+                  fmt::format("update {} failed at {}\n  reverted: {}; {}.{}\n  next: fix the update (or ship an image "
+                              "without it) and start again; nothing needs repair. 'installer history' shows the "
+                              "attempt.",
+                              update.id, f.describe(), done, verified, applied_note));
+}
+
+}  // namespace
+
 void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary) {
   if (r.pending.empty()) return;
   const size_t count = r.pending.size();
@@ -119,13 +199,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     // The fingerprint after one update is the next one's before (we hold the lock):
     // the last update's before is the one before it's after.
     const bool fingerprint_after = fingerprint_each || index + 2 >= count;
-    if (ctx_.stop_signal && ctx_.stop_signal->load() != 0) {
-      int sig = ctx_.stop_signal->load();
-      throw UserError(static_cast<ExitCode>(128 + sig),
-                      fmt::format("stopped by signal {} before update {}: it was not started; applied in this run and "
-                                  "kept: {}",
-                                  sig, update->id, summary.applied.empty() ? "none" : fmt::format("{}", fmt::join(summary.applied, ", "))));
-    }
+    stop_if_asked(ctx_, *update, summary);
     log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
               update->steps.size() == 1 ? "" : "s");
     ApplyOutcome outcome;
@@ -135,59 +209,12 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
       if (e.failure() == DbFailure::in_doubt) throw CommitInDoubt(update->id, e);
       throw;
     }
-    if (outcome.applied) {
-      log::event({{"update", update->id}, {"version", update->version}, {"duration_ms", std::to_string(outcome.duration_ms)}},
-                 "applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
-      summary.applied.push_back(update->id);
-      // Nothing else changes the schema between two updates of one run (we hold the lock).
-      before = outcome.after;
-      continue;
-    }
-    const StatementFailure& f = *outcome.failure;
-    if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.fingerprint_restored) {
-      throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
-                      fmt::format("stopped by signal {} during update {} (step {}); {}{}. The next start applies it "
-                                  "again.",
-                                  outcome.interrupted_by, update->id, f.step,
-                                  outcome.atomic ? "its transaction was rolled back"
-                                                 : "what it had committed was reverted by its down scripts",
-                                  outcome.fingerprint_compared
-                                      ? "; the schema was verified equal to its fingerprint before the update"
-                                      : ""));
-    }
-    if (outcome.revert && !outcome.revert->ok()) {
-      throw UserError(exit_revert_failed,
-                      fmt::format("update {} failed at {}\nthen {}", update->id, f.describe(),
-                                  describe_revert_failure(*outcome.revert)));
-    }
-    std::string done;
-    if (outcome.atomic)
-      done = "its transaction was rolled back: none of its steps or journal rows were committed";
-    else
-      done = "what it had committed was reverted from the journal, newest first (whole steps by their down scripts)";
-    if (outcome.revert)
-      for (const auto& note : outcome.revert->notes) done += "\n    " + note;
-    std::string verified =
-        !outcome.fingerprint_restored
-            ? fmt::format("BUT the schema differs from its fingerprint before the update:{}", bullet_list(outcome.differences))
-        : outcome.fingerprint_compared
-            ? fmt::format("the schema was verified equal to its fingerprint before the update ({})", before->short_digest())
-            : "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
-              "--fingerprint-limit updates";
-    if (!outcome.fingerprint_restored) {
-      throw UserError(exit_revert_failed,
-                      fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.", update->id,
-                                  f.describe(), done, verified));
-    }
-    std::string applied_note = summary.applied.empty()
-                                   ? ""
-                                   : fmt::format("\n  applied before it in this run, and kept: {}",
-                                                 fmt::join(summary.applied, ", "));
-    throw UserError(exit_update_failed,
-                    fmt::format("update {} failed at {}\n  reverted: {}; {}.{}\n  next: fix the update (or ship an image "
-                                "without it) and start again; nothing needs repair. 'installer history' shows the "
-                                "attempt.",
-                                update->id, f.describe(), done, verified, applied_note));
+    if (!outcome.applied) throw_not_applied(*update, outcome, before, summary);
+    log::event({{"update", update->id}, {"version", update->version}, {"duration_ms", std::to_string(outcome.duration_ms)}},
+               "applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
+    summary.applied.push_back(update->id);
+    // Nothing else changes the schema between two updates of one run (we hold the lock).
+    before = outcome.after;
   }
 }
 

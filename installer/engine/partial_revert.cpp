@@ -55,11 +55,11 @@ void Reverter::revert_partly_applied(AttemptRecord& attempt, StepRecord& step, s
       step.revert_note = step.undo.empty() ? "it has no undo records (an installer before journal format 3 applied it); "
                                            : "its down script was already under way; ";
   }
-  step.state = StepState::reverting;
+  move_to(step, StepState::reverting, actor_);
   ctx_.journal.update_step(attempt.attempt_id, step);
   ctx_.reached("revert", attempt.update_id, step.name, "before");
   if (step.revert_method != "exact" || !undo_exactly(attempt, step)) run_down_tolerantly(attempt, step);
-  step.state = StepState::reverted;
+  move_to(step, StepState::reverted, actor_);
   step.duration_ms = elapsed_ms(started);
   ctx_.journal.update_step(attempt.attempt_id, step);
   ctx_.reached("revert", attempt.update_id, step.name, "after");

@@ -2,7 +2,9 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/db/transaction.hpp"
 #include "installer/engine/reconcile.hpp"
+#include "installer/engine/step_runs.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -21,6 +23,16 @@ const char* to_string(RevertReason reason) {
     case RevertReason::recovery: return "recovery";
   }
   return "failed";
+}
+
+Actor actor_of(RevertReason reason) {
+  switch (reason) {
+    case RevertReason::failed_apply: return Actor::revert;
+    case RevertReason::recovery: return Actor::recovery;
+    case RevertReason::remove_update:
+    case RevertReason::auto_remove_unknown: return Actor::remove_update;
+  }
+  return Actor::revert;
 }
 
 namespace {
@@ -42,7 +54,7 @@ bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRe
 
 }  // namespace
 
-bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
+bool Reverter::needs_revert(const StepRecord& step) {
   switch (step.state) {
     case StepState::applied:
     case StepState::reverting:
@@ -51,10 +63,13 @@ bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
         return ctx_.db.fingerprint(ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
-      // After a crash nobody knows whether the statement in flight committed: the down
-      // script (written to tolerate a partly applied step) decides, and the fingerprint
-      // check after the revert confirms.
-      return reason == RevertReason::recovery;
+      // A journaled error says how its first statement ended: it failed, or a stop kept
+      // it from completing, so nothing of the step committed. Without one the installer
+      // died with that statement in flight and nobody knows whether it committed: it is
+      // reverted (its undo, or its down script written to tolerate a partly applied step),
+      // and the fingerprint check after the revert confirms. Whoever reverts (the failed
+      // apply itself, recovery, --remove-update) decides alike.
+      return step.error.empty();
     default:
       return false;
   }
@@ -65,7 +80,7 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
   std::vector<PlannedDown> out;
   SqlDialect dialect = dialect_for(ctx_.db.engine());
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it) {
-    if (!needs_revert(*it, RevertReason::remove_update)) continue;
+    if (!needs_revert(*it)) continue;
     auto statements = split_sql(it->down_script, dialect);
     size_t skip = std::min(statements.size(), static_cast<size_t>(it->down_statements_done));
     PlannedDown down{it->name, {statements.begin() + static_cast<long>(skip), statements.end()}, it->transactional, ""};
@@ -79,144 +94,147 @@ std::vector<PlannedDown> Reverter::plan(long long attempt_id) {
   return out;
 }
 
-RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool verify) {
-  Database& db = ctx_.db;
-  Journal& journal = ctx_.journal;
-  RevertOutcome outcome;
-  AttemptRecord attempt = journal.load_attempt(attempt_id);
-  const bool from_failure = reason == RevertReason::failed_apply || reason == RevertReason::recovery;
-
+void Reverter::start_revert(AttemptRecord& attempt, RevertReason reason) {
   ctx_.observe().reverting(attempt.update_id);
-  db.reset_session_settings();
+  ctx_.db.reset_session_settings();
   // Journaled before any down runs, so a crash from here on is finished by recovery.
-  attempt.state = UpdateState::reverting;
+  actor_ = actor_of(reason);
+  move_to(attempt, UpdateState::reverting, actor_);
   if (attempt.reason.empty() || reason != RevertReason::recovery) attempt.reason = to_string(reason);
-  journal.update_attempt(attempt);
+  ctx_.journal.update_attempt(attempt);
+}
 
+std::vector<StepRecord*> Reverter::steps_to_revert(AttemptRecord& attempt) {
   std::vector<StepRecord*> todo;
   for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it)
-    if (needs_revert(*it, reason)) todo.push_back(&*it);
+    if (needs_revert(*it)) todo.push_back(&*it);
   for (auto& step : attempt.steps)
     if (step.state == StepState::applying && std::find(todo.begin(), todo.end(), &step) == todo.end()) {
       // Nothing of it reached the database: record that, so it is not looked at again.
-      step.state = StepState::rolled_back;
-      journal.update_step(attempt.attempt_id, step);
+      move_to(step, StepState::rolled_back, actor_);
+      ctx_.journal.update_step(attempt.attempt_id, step);
     }
+  return todo;
+}
 
-  SqlDialect dialect = dialect_for(db.engine());
+void Reverter::revert_in_transaction(AttemptRecord& attempt, const std::vector<StepRecord*>& steps) {
+  std::vector<StepRecord> saved;
+  for (StepRecord* step : steps) saved.push_back(*step);
+  SqlDialect dialect = dialect_for(ctx_.db.engine());
   ScriptLocation where{attempt.update_id, "", "(down script from the journal)"};
-  size_t i = 0;
   try {
-    while (i < todo.size()) {
-      StepRecord& first = *todo[i];
-      bool in_transaction = db.transactional_ddl() && first.transactional && first.down_statements_done == 0;
-      if (in_transaction) {
-        // Consecutive transactional downs revert together: all of them or none.
-        size_t end = i;
-        while (end < todo.size() && todo[end]->transactional && todo[end]->down_statements_done == 0) ++end;
-        std::vector<StepRecord> saved;
-        for (size_t k = i; k < end; ++k) saved.push_back(*todo[k]);
-        db.begin();
-        try {
-          for (size_t k = i; k < end; ++k) {
-            StepRecord& step = *todo[k];
-            auto started = Clock::now();
-            where.step = step.name;
-            auto statements = split_sql(step.down_script, dialect);
-            ctx_.reached("revert", attempt.update_id, step.name, "before");
-            run_statements(db, statements, 0, where, [&](int done) {
-              ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
-            });
-            step.state = StepState::reverted;
-            step.down_statements_done = static_cast<int>(statements.size());
-            step.duration_ms = elapsed_ms(started);
-            journal.update_step(attempt.attempt_id, step);
-            ctx_.reached("revert", attempt.update_id, step.name, "after");
-            log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
-                       "reverted {} step {} ({}ms)", attempt.update_id, step.name, step.duration_ms);
-          }
-          ctx_.reached("revert", attempt.update_id, todo[end - 1]->name, "commit");
-          db.commit();
-        } catch (...) {
-          db.rollback();
-          // The rollback undid these steps' downs and journal rows alike.
-          for (size_t k = i; k < end; ++k) *todo[k] = saved[k - i];
-          throw;
-        }
-        i = end;
-      } else if (partly_applied(first) && ctx_.partial_revert != PartialRevert::strict_down) {
-        where.step = first.name;
-        revert_partly_applied(attempt, first, outcome.notes);
-        ++i;
-      } else {
-        StepRecord& step = first;
-        auto started = Clock::now();
-        where.step = step.name;
-        auto statements = split_sql(step.down_script, dialect);
-        step.state = StepState::reverting;
-        journal.update_step(attempt.attempt_id, step);
-        ctx_.reached("revert", attempt.update_id, step.name, "before");
-        run_statements(db, statements, static_cast<size_t>(step.down_statements_done), where, [&](int done) {
-          step.down_statements_done = done;
-          journal.update_step(attempt.attempt_id, step);
-          ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
-        });
-        step.state = StepState::reverted;
-        step.duration_ms = elapsed_ms(started);
-        journal.update_step(attempt.attempt_id, step);
-        ctx_.reached("revert", attempt.update_id, step.name, "after");
-        log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
-                   "reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
-        ++i;
-      }
+    Transaction transaction(ctx_.db);
+    for (StepRecord* step : steps) {
+      auto started = Clock::now();
+      where.step = step->name;
+      auto statements = split_sql(step->down_script, dialect);
+      ctx_.reached("revert", attempt.update_id, step->name, "before");
+      run_statements(ctx_.db, statements, 0, where, [&](int done) {
+        ctx_.reached("revert", attempt.update_id, step->name, "statement=" + std::to_string(done));
+      });
+      move_to(*step, StepState::reverted, actor_);
+      step->down_statements_done = static_cast<int>(statements.size());
+      step->duration_ms = elapsed_ms(started);
+      ctx_.journal.update_step(attempt.attempt_id, *step);
+      ctx_.reached("revert", attempt.update_id, step->name, "after");
+      log::event({{"update", attempt.update_id}, {"step", step->name}, {"duration_ms", std::to_string(step->duration_ms)}},
+                 "reverted {} step {} ({}ms)", attempt.update_id, step->name, step->duration_ms);
     }
-  } catch (const StatementError& e) {
-    outcome.failure = e.failure();
-    // A lost session cannot journal anything: the next start finds the attempt still
-    // 'reverting' and finishes it.
-    if (e.failure().failure != DbFailure::statement) throw;
-    for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it) {
-      if (it->state == StepState::applied || it->state == StepState::reverting ||
-          (it->state == StepState::applying && it->statements_done > 0)) {
-        outcome.remaining.push_back(
-            it->state == StepState::reverting
-                ? fmt::format("{} (its down script stopped after {} statement(s))", it->name, it->down_statements_done)
-                : it->name);
-      }
-    }
-    std::string revert_error = fmt::format("revert failed at {}", e.failure().describe());
-    attempt.error = attempt.error.empty() ? revert_error : attempt.error + "\n" + revert_error;
-    attempt.state = UpdateState::revert_failed;
-    journal.update_attempt(attempt);
-    outcome.attempt = attempt;
-    return outcome;
+    ctx_.reached("revert", attempt.update_id, steps.back()->name, "commit");
+    transaction.commit();
+  } catch (...) {
+    // The rollback undid these steps' downs and journal rows alike.
+    for (size_t k = 0; k < steps.size(); ++k) *steps[k] = saved[k];
+    throw;
   }
-  outcome.reverted = true;
+}
 
-  std::optional<Fingerprint> now;
+void Reverter::revert_alone(AttemptRecord& attempt, StepRecord& step) {
+  auto started = Clock::now();
+  ScriptLocation where{attempt.update_id, step.name, "(down script from the journal)"};
+  auto statements = split_sql(step.down_script, dialect_for(ctx_.db.engine()));
+  move_to(step, StepState::reverting, actor_);
+  ctx_.journal.update_step(attempt.attempt_id, step);
+  ctx_.reached("revert", attempt.update_id, step.name, "before");
+  run_statements(ctx_.db, statements, static_cast<size_t>(step.down_statements_done), where, [&](int done) {
+    step.down_statements_done = done;
+    ctx_.journal.update_step(attempt.attempt_id, step);
+    ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
+  });
+  move_to(step, StepState::reverted, actor_);
+  step.duration_ms = elapsed_ms(started);
+  ctx_.journal.update_step(attempt.attempt_id, step);
+  ctx_.reached("revert", attempt.update_id, step.name, "after");
+  log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
+             "reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
+}
+
+void Reverter::run_downs(AttemptRecord& attempt, const std::vector<StepRecord*>& todo, RevertOutcome& outcome) {
+  const bool together = ctx_.db.capabilities().downs_revert_together;
+  // Consecutive transactional downs not yet started revert together: all of them or none.
+  for_each_run(
+      todo.size(), [&](size_t k) { return together && todo[k]->transactional && todo[k]->down_statements_done == 0; },
+      [&](size_t begin, size_t end) {
+        revert_in_transaction(attempt, {todo.begin() + static_cast<long>(begin), todo.begin() + static_cast<long>(end)});
+        return true;
+      },
+      [&](size_t k) {
+        StepRecord& step = *todo[k];
+        if (partly_applied(step) && ctx_.partial_revert != PartialRevert::strict_down)
+          revert_partly_applied(attempt, step, outcome.notes);
+        else
+          revert_alone(attempt, step);
+        return true;
+      });
+}
+
+void Reverter::record_down_failure(AttemptRecord& attempt, const StatementFailure& failure, RevertOutcome& outcome) {
+  outcome.failure = failure;
+  for (auto it = attempt.steps.rbegin(); it != attempt.steps.rend(); ++it) {
+    if (it->state == StepState::applied || it->state == StepState::reverting ||
+        (it->state == StepState::applying && it->statements_done > 0)) {
+      outcome.remaining.push_back(
+          it->state == StepState::reverting
+              ? fmt::format("{} (its down script stopped after {} statement(s))", it->name, it->down_statements_done)
+              : it->name);
+    }
+  }
+  std::string revert_error = fmt::format("revert failed at {}", failure.describe());
+  attempt.error = attempt.error.empty() ? revert_error : attempt.error + "\n" + revert_error;
+  move_to(attempt, UpdateState::revert_failed, actor_);
+  ctx_.journal.update_attempt(attempt);
+  outcome.attempt = attempt;
+}
+
+std::optional<Fingerprint> Reverter::compare_schema(AttemptRecord& attempt, bool verify, RevertOutcome& outcome) {
   if (!verify) {
     outcome.verification_skipped = true;
     outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
-  } else {
-    now = db.fingerprint(ctx_.journal_schema);
-    attempt.fingerprint_after = now->serialize();
-    if (later_update_applied(journal.load(), attempt)) {
-      outcome.verification_skipped = true;
-      outcome.skipped_because = "updates applied after it are still applied";
-      log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after "
-                "it are still applied", attempt.update_id);
-    } else if (!attempt.fingerprint_before.empty()) {
-      Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
-      outcome.differences = now->differences_from(before);
-      outcome.verified = outcome.differences.empty();
-    } else {
-      outcome.verification_skipped = true;
-      outcome.skipped_because =
-          "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
-          "updates; removing the run's first update compares the schema with the one the run started from";
-      log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
-    }
+    return std::nullopt;
   }
+  Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
+  attempt.fingerprint_after = now.serialize();
+  if (later_update_applied(ctx_.journal.load(), attempt)) {
+    outcome.verification_skipped = true;
+    outcome.skipped_because = "updates applied after it are still applied";
+    log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after "
+              "it are still applied", attempt.update_id);
+  } else if (!attempt.fingerprint_before.empty()) {
+    Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
+    outcome.differences = now.differences_from(before);
+    outcome.verified = outcome.differences.empty();
+  } else {
+    outcome.verification_skipped = true;
+    outcome.skipped_because =
+        "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
+        "updates; removing the run's first update compares the schema with the one the run started from";
+    log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
+  }
+  return now;
+}
+
+void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, const std::optional<Fingerprint>& now,
+                             RevertOutcome& outcome) {
   if (!outcome.ok()) {
     std::string diff;
     for (const auto& d : outcome.differences) diff += "\n    " + d;
@@ -224,12 +242,31 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
         "every down script ran, but the schema is not what it was before update {} (fingerprint before {}, now {}):{}",
         attempt.update_id, Fingerprint::parse(attempt.fingerprint_before).short_digest(), now->short_digest(), diff);
     attempt.error = attempt.error.empty() ? verify_error : attempt.error + "\n" + verify_error;
-    attempt.state = UpdateState::revert_failed;
+    move_to(attempt, UpdateState::revert_failed, actor_);
   } else {
-    attempt.state = from_failure ? UpdateState::failed : UpdateState::removed;
+    const bool from_failure = reason == RevertReason::failed_apply || reason == RevertReason::recovery;
+    move_to(attempt, from_failure ? UpdateState::failed : UpdateState::removed, actor_);
   }
-  journal.update_attempt(attempt);
+  ctx_.journal.update_attempt(attempt);
   outcome.attempt = attempt;
+}
+
+RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool verify) {
+  RevertOutcome outcome;
+  AttemptRecord attempt = ctx_.journal.load_attempt(attempt_id);
+  start_revert(attempt, reason);
+  try {
+    run_downs(attempt, steps_to_revert(attempt), outcome);
+  } catch (const StatementError& e) {
+    // A lost session cannot journal anything: the next start finds the attempt still
+    // 'reverting' and finishes it.
+    if (e.failure().failure != DbFailure::statement) throw;
+    record_down_failure(attempt, e.failure(), outcome);
+    return outcome;
+  }
+  outcome.reverted = true;
+  std::optional<Fingerprint> now = compare_schema(attempt, verify, outcome);
+  finish_revert(attempt, reason, now, outcome);
   return outcome;
 }
 

@@ -11,6 +11,8 @@ namespace installer {
 /// Why an attempt is being reverted; journaled as its `reason`.
 enum class RevertReason { failed_apply, remove_update, auto_remove_unknown, recovery };
 const char* to_string(RevertReason reason);
+/// Who takes the journal's transitions for a revert of this reason (journal/records.hpp).
+Actor actor_of(RevertReason reason);
 
 struct RevertOutcome {
   bool reverted = false;  ///< every down script ran
@@ -52,10 +54,31 @@ class Reverter {
   std::vector<PlannedDown> plan(long long attempt_id);
 
  private:
-  /// Whether a step's effects may be in the database. For a step that was applying
-  /// outside a transaction with no statement committed, the fingerprint decides: a
-  /// failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.
-  bool needs_revert(const StepRecord& step, RevertReason reason);
+  /// Whether a step's effects may be in the database, from its journaled state alone (so
+  /// every caller of the one revert path decides alike). For a step that was applying
+  /// outside a transaction with no statement committed, the fingerprint decides where
+  /// one was taken (a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind),
+  /// else whether its failure was journaled.
+  bool needs_revert(const StepRecord& step);
+
+  /// Journals the attempt as reverting (and why), before any down runs.
+  void start_revert(AttemptRecord& attempt, RevertReason reason);
+  /// The steps whose effects may be in the database, newest first; the others that were
+  /// applying are journaled as rolled back.
+  std::vector<StepRecord*> steps_to_revert(AttemptRecord& attempt);
+  void run_downs(AttemptRecord& attempt, const std::vector<StepRecord*>& todo, RevertOutcome& outcome);
+  /// Transactional steps whose downs have not started: their downs and journal rows
+  /// commit together or not at all.
+  void revert_in_transaction(AttemptRecord& attempt, const std::vector<StepRecord*>& steps);
+  /// A whole step's down script outside a transaction, journaled statement by statement.
+  void revert_alone(AttemptRecord& attempt, StepRecord& step);
+  /// A down statement failed: what remains, journaled as revert_failed.
+  void record_down_failure(AttemptRecord& attempt, const StatementFailure& failure, RevertOutcome& outcome);
+  /// Compares the schema with the fingerprint before the update, or says why not; returns
+  /// the fingerprint now, when taken.
+  std::optional<Fingerprint> compare_schema(AttemptRecord& attempt, bool verify, RevertOutcome& outcome);
+  void finish_revert(AttemptRecord& attempt, RevertReason reason, const std::optional<Fingerprint>& now,
+                     RevertOutcome& outcome);
 
   /// A step that failed (or was cut off) part-way, outside a transaction: its committed
   /// statements are undone newest first from their undo records, and from the first
@@ -70,6 +93,7 @@ class Reverter {
   std::string describe_partial_plan(const StepRecord& step) const;
 
   EngineContext& ctx_;
+  Actor actor_ = Actor::revert;  ///< of the revert() under way
 };
 
 }  // namespace installer

@@ -28,7 +28,9 @@ struct StatementFailure {
   std::string describe() const;
 };
 
-/// Thrown between statements when a stop signal arrived while applying.
+/// Thrown when a stop signal ends an update's statements: before the next one starts, or
+/// for the one the stop cancelled (where statements went to the server together, or one
+/// was running). A revert's statements run without a stop, so a revert never sees it.
 class Interrupted : public std::runtime_error {
  public:
   Interrupted(int signal, int statement, Statement where)

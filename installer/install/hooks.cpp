@@ -2,6 +2,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/script_lint.hpp"
+#include "installer/db/transaction.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/install/templates.hpp"
 #include "installer/util/error.hpp"
@@ -192,7 +193,7 @@ bool prepare_hook(EngineContext& ctx, PendingHook& hook, std::vector<Problem>& p
     return false;
   }
   std::vector<Problem> lint;
-  lint_statements(hook.statements, dialect, ctx.db.transactional_ddl(), hook.path.string(), hook.name, lint);
+  lint_statements(hook.statements, dialect, ctx.db.capabilities().hooks_run_in_transaction, hook.path.string(), hook.name, lint);
   for (auto& p : lint) problems.push_back(as_hook_problem(std::move(p)));
   return lint.empty();
 }
@@ -214,16 +215,15 @@ std::vector<PendingHook> pending_hooks(EngineContext& ctx, const fs::path& dir, 
 
 void run_sql_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& record, Clock::time_point started) {
   record.kind = "sql";
-  bool in_transaction = ctx.db.transactional_ddl();
-  if (in_transaction) ctx.db.begin();
   try {
+    std::optional<Transaction> transaction;
+    if (ctx.db.capabilities().hooks_run_in_transaction) transaction.emplace(ctx.db);
     run_statements(ctx.db, hook.statements, 0, {"(install)", hook.name, hook.path.string()});
     record.state = "done";
     record.duration_ms = elapsed_ms(started);
     ctx.journal.record_install(record);
-    if (in_transaction) ctx.db.commit();
+    if (transaction) transaction->commit();
   } catch (const StatementError& e) {
-    if (in_transaction) ctx.db.rollback();
     if (e.failure().failure != DbFailure::statement) throw;
     record.state = "failed";
     record.output = e.failure().describe();

@@ -7,8 +7,13 @@
 
 namespace installer {
 
-/// Lifecycle of one attempt to apply an update. Terminal: applied, failed, removed.
-/// applying and reverting are only ever seen after a crash; revert_failed needs attention.
+/// Lifecycle of one attempt to apply an update; the transitions and who may take each
+/// are allowed_transition()'s table (docs/journal.md). Final: failed and removed (the
+/// update is pending again, and a new attempt is made). applied is left only by a
+/// removal; applying, reverting and revert_failed are unfinished: the next start
+/// recovers them (applying and reverting are only ever seen after a crash or while the
+/// installer runs; revert_failed needs attention first). finished_at is written with
+/// every state but applying and reverting.
 enum class UpdateState { applying, applied, failed, reverting, removed, revert_failed };
 
 /// Lifecycle of one step within an attempt.
@@ -21,6 +26,23 @@ enum class StepState {
   reverted,     ///< its down script committed
 };
 
+/// Who changes a state. The three revert actors run the same revert path: after a failed
+/// apply (revert), at the next start for an unfinished attempt (recovery), and for
+/// --remove-update or --auto-remove-unknown (remove_update).
+enum class Actor { apply, revert, recovery, remove_update };
+
+/// Whether `actor` may move a journaled attempt or step from `from` to `to`; with no
+/// `from`, whether it may write a new record in state `to`. Rewriting a record in its own
+/// state (progress counters, an error) is no transition and always allowed.
+bool allowed_transition(std::optional<UpdateState> from, UpdateState to, Actor actor);
+bool allowed_transition(std::optional<StepState> from, StepState to, Actor actor);
+/// The same, throwing std::logic_error that names the refused transition: the engine
+/// calls these where it changes a state, so that a state it may not reach is a bug
+/// found at once rather than a journal that misleads the next start.
+void check_transition(std::optional<UpdateState> from, UpdateState to, Actor actor);
+void check_transition(std::optional<StepState> from, StepState to, Actor actor);
+
+const char* to_string(Actor actor);
 const char* to_string(UpdateState state);
 const char* to_string(StepState state);
 UpdateState parse_update_state(const std::string& text);
@@ -75,7 +97,7 @@ struct AttemptRecord {
   std::string host;
   std::string installer_version;
   std::string started_at;   ///< ISO 8601 UTC, set by the database
-  std::string finished_at;  ///< empty until terminal
+  std::string finished_at;  ///< empty while applying or reverting: set when the installer stops working on it
   std::string fingerprint_before;  ///< Fingerprint::serialize()
   std::string fingerprint_after;
   std::string error;            ///< what went wrong, for operators
@@ -85,5 +107,28 @@ struct AttemptRecord {
   std::string reason;  ///< why it was reverted: failed, remove-update, auto-remove-unknown, recovery
   std::vector<StepRecord> steps;
 };
+
+}  // namespace installer
+
+namespace installer {
+
+/// check_transition(), then the move, for a record already in the journal.
+inline void move_to(AttemptRecord& attempt, UpdateState to, Actor actor) {
+  check_transition(attempt.state, to, actor);
+  attempt.state = to;
+}
+inline void move_to(StepRecord& step, StepState to, Actor actor) {
+  check_transition(step.state, to, actor);
+  step.state = to;
+}
+/// check_transition() from no record, then the state, for a record about to be inserted.
+inline void create_in(AttemptRecord& attempt, UpdateState state, Actor actor) {
+  check_transition(std::nullopt, state, actor);
+  attempt.state = state;
+}
+inline void create_in(StepRecord& step, StepState state, Actor actor) {
+  check_transition(std::nullopt, state, actor);
+  step.state = state;
+}
 
 }  // namespace installer

@@ -122,7 +122,7 @@ class MariaDatabase : public SqlSession {
   }
 
   Engine engine() const override { return engine_; }
-  bool transactional_ddl() const override { return false; }
+  Capabilities capabilities() const override { return Capabilities::implicit_commit_ddl(); }
 
   const char* begin_statement() const override { return "START TRANSACTION"; }
 

@@ -118,7 +118,7 @@ class PgDatabase : public SqlSession {
   }
 
   Engine engine() const override { return Engine::postgres; }
-  bool transactional_ddl() const override { return true; }
+  Capabilities capabilities() const override { return Capabilities::transactional_ddl(); }
 
   void send_cancel() noexcept override {
     if (!cancel_) return;

@@ -11,12 +11,41 @@ void FakeDatabase::check_alive() const {
   if (dead_) throw DbError(DbFailure::connection_lost, "fake: session is gone");
 }
 
+void FakeDatabase::lose_session() {
+  // The server rolls back the open transaction of a session that is gone.
+  dead_ = true;
+  held_back_.clear();
+  if (snapshot_) state_ = *snapshot_;
+  snapshot_.reset();
+}
+
+void FakeDatabase::write_soon(std::function<void()> apply) {
+  if (hold_back_) held_back_.push_back(std::move(apply));
+  else apply();
+}
+
+void FakeDatabase::flush_writes() {
+  auto writes = std::move(held_back_);
+  held_back_.clear();
+  for (auto& write : writes) write();
+}
+
+void FakeDatabase::journal_write() {
+  check_alive();
+  if (++journal_writes_ != fail_journal_write_at_) return;
+  lose_session();
+  throw DbError(DbFailure::connection_lost, "fake: connection lost at a journal write", "08006", "");
+}
+
 void FakeDatabase::reconnect() {
   if (snapshot_) state_ = *snapshot_;
   snapshot_.reset();
   dead_ = false;
   fail_at_ = -1;
   fail_needle_.clear();
+  fail_commit_at_ = -1;
+  fail_journal_write_at_ = -1;
+  stop_at_ = -1;
 }
 
 void FakeDatabase::begin() {
@@ -29,11 +58,19 @@ void FakeDatabase::begin() {
 void FakeDatabase::commit() {
   check_alive();
   if (!snapshot_) throw std::logic_error("fake: COMMIT without a transaction");
+  if (++commits_ == fail_commit_at_) {
+    if (failed_commit_took_effect_) snapshot_.reset();
+    lose_session();  // the held-back writes were on the lost round trip
+    log_.push_back("COMMIT (session lost)");
+    throw DbError(fail_commit_how_, "fake: connection lost during COMMIT", "08006", "COMMIT");
+  }
+  flush_writes();
   snapshot_.reset();
   log_.push_back("COMMIT");
 }
 
 void FakeDatabase::rollback() noexcept {
+  flush_writes();  // sent ahead of the ROLLBACK, and rolled back with the rest
   if (snapshot_) state_ = *snapshot_;
   snapshot_.reset();
   log_.push_back("ROLLBACK");
@@ -46,13 +83,16 @@ void FakeDatabase::execute(const std::string& sql) {
   log_.push_back(statement);
   bool cued = executed_ == fail_at_ || (!fail_needle_.empty() && statement.find(fail_needle_) != std::string::npos);
   if (cued && fail_how_ != DbFailure::statement) {
-    // The session dies: the server rolls back the open transaction.
-    dead_ = true;
-    if (snapshot_) state_ = *snapshot_;
-    snapshot_.reset();
+    lose_session();
     throw DbError(fail_how_, "fake: connection lost", "08006", statement);
   }
+  flush_writes();  // they were sent ahead of this statement, which reached the server
   if (cued || statement == "fail") throw DbError(DbFailure::statement, "fake: failed on cue", "XX000", statement);
+  if (executed_ == stop_at_) {
+    stop_flag_->store(stop_signal_);
+    if (stop_cancels_)
+      throw DbError(DbFailure::statement, "fake: canceling statement due to user request", "57014", statement);
+  }
 
   auto arg = [&](size_t prefix) { return statement.substr(prefix); };
   bool ddl = false;
@@ -130,6 +170,7 @@ Fingerprint FakeDatabase::fingerprint(const std::string&) {
 
 std::vector<AttemptRecord> FakeJournal::load() {
   db_.check_alive();
+  db_.flush_writes();
   auto copy = db_.state().attempts;
   for (auto& a : copy)
     for (auto& s : a.steps) s.down_script.clear();
@@ -138,6 +179,7 @@ std::vector<AttemptRecord> FakeJournal::load() {
 
 AttemptRecord FakeJournal::load_attempt(long long attempt_id) {
   db_.check_alive();
+  db_.flush_writes();
   return find(attempt_id);
 }
 
@@ -148,7 +190,8 @@ AttemptRecord& FakeJournal::find(long long attempt_id) {
 }
 
 long long FakeJournal::insert_attempt(const AttemptRecord& attempt) {
-  db_.check_alive();
+  db_.journal_write();
+  db_.flush_writes();  // what was held back reaches the server first
   AttemptRecord a = attempt;
   a.attempt_id = db_.state().next_attempt++;
   a.started_at = "2026-01-01T00:00:00Z";
@@ -157,14 +200,19 @@ long long FakeJournal::insert_attempt(const AttemptRecord& attempt) {
 }
 
 void FakeJournal::insert_step(long long attempt_id, const StepRecord& step) {
-  db_.check_alive();
+  db_.journal_write();
+  db_.flush_writes();  // what was held back reaches the server first
   find(attempt_id).steps.push_back(step);
   auto& steps = find(attempt_id).steps;
   std::sort(steps.begin(), steps.end(), [](const StepRecord& a, const StepRecord& b) { return a.position < b.position; });
 }
 
 void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
-  db_.check_alive();
+  db_.journal_write();
+  db_.write_soon([this, attempt_id, step] { write_step(attempt_id, step); });
+}
+
+void FakeJournal::write_step(long long attempt_id, const StepRecord& step) {
   for (auto& s : find(attempt_id).steps) {
     if (s.position != step.position) continue;
     s.state = step.state;
@@ -181,7 +229,11 @@ void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {
 }
 
 void FakeJournal::record_undo(long long attempt_id, int position, const UndoRecord& undo) {
-  db_.check_alive();
+  db_.journal_write();
+  db_.write_soon([this, attempt_id, position, undo] { write_undo(attempt_id, position, undo); });
+}
+
+void FakeJournal::write_undo(long long attempt_id, int position, const UndoRecord& undo) {
   for (auto& s : find(attempt_id).steps) {
     if (s.position != position) continue;
     UndoRecord stored = undo;
@@ -195,7 +247,8 @@ void FakeJournal::record_undo(long long attempt_id, int position, const UndoReco
 }
 
 void FakeJournal::update_attempt(const AttemptRecord& attempt) {
-  db_.check_alive();
+  db_.journal_write();
+  db_.flush_writes();  // what was held back reaches the server first
   AttemptRecord& a = find(attempt.attempt_id);
   auto steps = a.steps;
   auto started = a.started_at;

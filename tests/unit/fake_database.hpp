@@ -5,6 +5,9 @@
 #include "installer/db/undo.hpp"
 #include "installer/journal/journal.hpp"
 
+#include <atomic>
+#include <functional>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <set>
@@ -52,6 +55,41 @@ class FakeDatabase : public Database {
   }
   /// Fail every statement whose text contains needle.
   void fail_when(std::string needle) { fail_needle_ = std::move(needle); }
+  /// The nth COMMIT from now on (1-based) loses the session: with in_doubt, as the commit
+  /// was in flight. took_effect says whether the server had committed it.
+  void fail_commit_at(int nth, DbFailure how, bool took_effect = false) {
+    fail_commit_at_ = commits_ + nth;
+    fail_commit_how_ = how;
+    failed_commit_took_effect_ = took_effect;
+  }
+  /// The nth journal write from now on (1-based, FakeJournal's inserts and updates) loses
+  /// the session, as a crash of the installer at that point would.
+  void fail_journal_write_at(int nth) { fail_journal_write_at_ = journal_writes_ + nth; }
+  /// A stop signal arrives while the nth statement from now on runs: with cancel the server
+  /// cancels it (it fails as cancelled), else it completes and the stop is seen after it.
+  void stop_at(int nth, std::atomic<int>& flag, int signal, bool cancel) {
+    stop_at_ = executed_ + nth;
+    stop_flag_ = &flag;
+    stop_signal_ = signal;
+    stop_cancels_ = cancel;
+  }
+  /// As MariaDB's session does with Database::write_soon(): the journal's writes whose
+  /// result nobody reads (step progress, undo records) are held back and reach the server
+  /// ahead of the next statement or COMMIT, in its round trip, so a session lost on that
+  /// round trip loses them too.
+  void hold_back_writes() { hold_back_ = true; }
+  bool holds_back_writes() const { return hold_back_; }
+  /// Called by FakeJournal for such a write: applied now, or when the next statement,
+  /// COMMIT or read reaches the server.
+  void write_soon(std::function<void()> apply);
+  void write_soon(const std::string& sql, const std::vector<SqlValue>&) override {
+    throw std::logic_error("fake: the engine should not send its own SQL: " + sql);
+  }
+  /// Sends the held-back writes (a read sees them, as the server's would).
+  void flush_writes();
+  /// Sizes of the batches execute_batch() was given, in order.
+  const std::vector<size_t>& batches() const { return batches_; }
+  int journal_writes() const { return journal_writes_; }
   /// A new session after a crash: the server rolled back what was not committed.
   void reconnect();
 
@@ -60,7 +98,9 @@ class FakeDatabase : public Database {
   int executed() const { return executed_; }
 
   Engine engine() const override { return transactional_ddl_ ? Engine::postgres : Engine::mariadb; }
-  bool transactional_ddl() const override { return transactional_ddl_; }
+  Capabilities capabilities() const override {
+    return transactional_ddl_ ? Capabilities::transactional_ddl() : Capabilities::implicit_commit_ddl();
+  }
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
@@ -68,11 +108,7 @@ class FakeDatabase : public Database {
   void execute(const std::string& statement) override;
   void reset_session_settings() override { log_.push_back("RESET"); }
   void cancel_current_statement() noexcept override {}
-  void terminate_session() noexcept override {
-    dead_ = true;
-    if (snapshot_) state_ = *snapshot_;
-    snapshot_.reset();
-  }
+  void terminate_session() noexcept override { lose_session(); }
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override;
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
@@ -83,6 +119,14 @@ class FakeDatabase : public Database {
 
   /// Called by FakeJournal before each journal write: a dead session cannot write.
   void check_alive() const;
+  /// Called by FakeJournal for each write: counts it, and fails it on cue.
+  void journal_write();
+
+  size_t execute_batch(const std::vector<std::string_view>& statements, const std::atomic<int>* stop,
+                       const std::function<void(size_t)>& done) override {
+    batches_.push_back(statements.size());
+    return Database::execute_batch(statements, stop, done);
+  }
 
   /// Exact undo for CREATE TABLE, off unless a test asks for it.
   void enable_exact_undo() { undo_ = std::make_unique<FakeStatementUndo>(*this); }
@@ -98,6 +142,21 @@ class FakeDatabase : public Database {
   DbFailure fail_how_ = DbFailure::statement;
   std::string fail_needle_;
   bool dead_ = false;
+  int commits_ = 0;
+  int fail_commit_at_ = -1;
+  DbFailure fail_commit_how_ = DbFailure::in_doubt;
+  bool failed_commit_took_effect_ = false;
+  int journal_writes_ = 0;
+  int fail_journal_write_at_ = -1;
+  int stop_at_ = -1;
+  std::atomic<int>* stop_flag_ = nullptr;
+  int stop_signal_ = 0;
+  bool stop_cancels_ = false;
+  std::vector<size_t> batches_;
+  bool hold_back_ = false;
+  std::vector<std::function<void()>> held_back_;
+
+  void lose_session();
   std::unique_ptr<FakeStatementUndo> undo_;
 
   static std::optional<std::string> sql_form(const std::string& statement);
@@ -126,6 +185,8 @@ class FakeJournal : public Journal {
 
  private:
   AttemptRecord& find(long long attempt_id);
+  void write_step(long long attempt_id, const StepRecord& step);
+  void write_undo(long long attempt_id, int position, const UndoRecord& undo);
   FakeDatabase& db_;
 };
 

@@ -237,9 +237,9 @@ TEST_CASE("--remove-update reverts from the journal and refuses while a dependen
 TEST_CASE("--remove-update of an update that is not applied is refused") {
   Harness h(true);
   h.migrate(catalog_of({base_update()}));
-  CHECK_THROWS_AS(h.remove("nope"), UserError);
+  CHECK_THROWS_WITH_AS(h.remove("nope"), "update nope was never applied to this database", UserError);
   h.remove("u1");
-  CHECK_THROWS_AS(h.remove("u1"), UserError);
+  CHECK_THROWS_WITH_AS(h.remove("u1"), "update u1 is not applied (its last attempt, 1, is removed)", UserError);
 }
 
 TEST_CASE("downgrade guard: applied updates missing from the image stop the run, or are removed on request") {
@@ -275,7 +275,7 @@ TEST_CASE("a session lost mid-update is recovered at the next start, then the up
     h.migrate(catalog_of({base_update()}));
     Fingerprint before = h.fingerprint();
     h.db.fail_at(k, DbFailure::connection_lost);
-    CHECK_THROWS(h.migrate(catalog_of({base_update(), five_statement_update()})));
+    CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), five_statement_update()})), doctest::Contains("the database said: [08006] fake: connection lost"));
     h.db.reconnect();
     auto summary = h.migrate(catalog_of({base_update(), five_statement_update()}));
     CHECK(summary.applied == std::vector<std::string>{"u2"});
@@ -288,7 +288,7 @@ TEST_CASE("a session lost mid-update is recovered at the next start, then the up
 TEST_CASE("atomic engine: a session lost mid-update leaves nothing to recover") {
   Harness h(true);
   h.db.fail_at(2, DbFailure::connection_lost);
-  CHECK_THROWS(h.migrate(catalog_of({base_update(), five_statement_update()})));
+  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), five_statement_update()})), "step 001_a, statement 1 (/fake/u2/001_a.up.sql:1):\n    create a1\n  the database said: [08006] fake: connection lost");
   h.db.reconnect();
   // u1 committed before the loss; u2's transaction vanished with the session.
   REQUIRE(h.db.state().attempts.size() == 1);
@@ -371,11 +371,11 @@ TEST_CASE("exact undo: after a crash, the statement in flight is undone only if 
   // the statement ran, undoing it must not drop that table.
   Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE base", "drop base; drop a"}});
   h.db.fail_at(2, DbFailure::connection_lost);  // the session dies as "CREATE TABLE base" is sent
-  CHECK_THROWS(h.migrate(catalog_of({base_update(), u})));
+  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), u})), "step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [08006] fake: connection lost");
   h.db.reconnect();
   CHECK(h.db.state().attempts.back().state == UpdateState::applying);
   CHECK(h.db.state().attempts.back().steps[0].error.empty());  // nobody knows how the statement ended
-  CHECK_THROWS(h.migrate(catalog_of({base_update(), u})));  // recovered, then the update fails for real
+  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), u})), doctest::Contains("update u2 failed at step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [42P07] fake: base already exists\n  reverted: "));  // recovered, then the update fails for real
   const AttemptRecord& recovered = h.db.state().attempts[1];
   CHECK(recovered.state == UpdateState::failed);
   CHECK(recovered.steps[0].revert_method == "exact");
@@ -387,7 +387,7 @@ TEST_CASE("exact undo: a revert cut off half-way resumes where it stopped") {
   ExactHarness h;
   Update u = make_update("u1", "1", {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c; fail", "drop c; drop b; drop a"}});
   h.db.fail_at(6, DbFailure::connection_lost);  // CREATE a, b, c, fail, DROP c, DROP b: the 6th
-  CHECK_THROWS(h.migrate(catalog_of({u})));
+  CHECK_THROWS_WITH(h.migrate(catalog_of({u})), "fake: connection lost");
   h.db.reconnect();
   const StepRecord& cut = h.db.state().attempts[0].steps[0];
   CHECK(cut.state == StepState::reverting);
@@ -397,4 +397,204 @@ TEST_CASE("exact undo: a revert cut off half-way resumes where it stopped") {
   CHECK(h.db.state().attempts[0].state == UpdateState::failed);
   CHECK(h.ran("drop if exists c") == 2);  // once per attempt: the resumed revert did not run it again
   CHECK(h.db.state().objects.empty());
+}
+
+// ---------------------------------------------------------------- a commit in doubt
+
+#include "installer/engine/commit_in_doubt.hpp"
+
+TEST_CASE("commit in doubt: the verdict comes from the update's latest attempt") {
+  auto attempt = [](long long id, const std::string& update, UpdateState state) {
+    AttemptRecord a;
+    a.attempt_id = id;
+    a.update_id = update;
+    a.state = state;
+    return a;
+  };
+  CHECK(commit_in_doubt_verdict({}, "u2") == InDoubtVerdict::not_committed);
+  CHECK(commit_in_doubt_verdict({attempt(1, "u1", UpdateState::applied)}, "u2") == InDoubtVerdict::not_committed);
+  const std::pair<UpdateState, InDoubtVerdict> cases[] = {
+      {UpdateState::applied, InDoubtVerdict::committed},
+      {UpdateState::applying, InDoubtVerdict::reverting_committed},
+      {UpdateState::reverting, InDoubtVerdict::reverting_committed},
+      {UpdateState::revert_failed, InDoubtVerdict::revert_failed},
+      {UpdateState::failed, InDoubtVerdict::not_committed},
+      {UpdateState::removed, InDoubtVerdict::not_committed},
+  };
+  for (const auto& [state, verdict] : cases) {
+    CAPTURE(to_string(state));
+    // An older attempt of the same update does not count: only the latest does.
+    std::vector<AttemptRecord> attempts{attempt(1, "u2", UpdateState::applied), attempt(2, "u1", UpdateState::applied),
+                                        attempt(3, "u2", state)};
+    CHECK(commit_in_doubt_verdict(attempts, "u2") == verdict);
+  }
+  CHECK(std::string(describe(InDoubtVerdict::committed)) == "went through: the update is applied");
+  CHECK(std::string(describe(InDoubtVerdict::revert_failed)).find("tried again now") != std::string::npos);
+}
+
+TEST_CASE("commit in doubt: a session lost as the atomic update commits is reported for the next start to decide") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update()}));
+  h.db.fail_commit_at(1, DbFailure::in_doubt);
+  try {
+    h.migrate(catalog_of({base_update(), five_statement_update()}));
+    FAIL("expected the commit to be in doubt");
+  } catch (const CommitInDoubt& e) {
+    CHECK(e.update_id() == "u2");
+  }
+  h.db.reconnect();
+  CHECK(commit_in_doubt_verdict(h.db.state().attempts, "u2") == InDoubtVerdict::not_committed);
+  CHECK(h.migrate(catalog_of({base_update(), five_statement_update()})).applied == std::vector<std::string>{"u2"});
+  CHECK(commit_in_doubt_verdict(h.db.state().attempts, "u2") == InDoubtVerdict::committed);
+}
+
+// ---------------------------------------------------------------- one rule for a step whose statement was in flight
+
+TEST_CASE("--remove-update of an attempt left unfinished reverts a statement that was in flight, as recovery does") {
+  for (bool by_remove : {true, false}) {
+    CAPTURE(by_remove);
+    ExactHarness h;
+    h.migrate(catalog_of({base_update()}));
+    Fingerprint before = h.fingerprint();
+    Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b", "drop b; drop a"}});
+    // Writes: the attempt, the step, statement 1's undo; then "CREATE TABLE a" commits and
+    // the session is lost at the progress write after it: the journal says no statement
+    // is done, and holds no error.
+    h.db.fail_journal_write_at(4);
+    CHECK_THROWS_WITH_AS(h.migrate(catalog_of({base_update(), u})), "fake: connection lost at a journal write", DbError);
+    h.db.reconnect();
+    REQUIRE(h.db.state().objects.count("a") == 1);
+    const StepRecord& cut = h.db.state().attempts.back().steps[0];
+    CHECK(cut.state == StepState::applying);
+    CHECK(cut.statements_done == 0);
+    CHECK(cut.error.empty());
+    if (by_remove) {
+      CHECK(h.remove("u2").find("removed update u2; schema verified") == 0);
+      CHECK(h.last_attempt().state == UpdateState::removed);
+    } else {
+      CHECK(h.migrate(catalog_of({base_update()}), /*auto_remove=*/false).recovered == std::vector<std::string>{"u2"});
+      CHECK(h.last_attempt().state == UpdateState::failed);
+    }
+    CHECK(h.last_attempt().steps[0].state == StepState::reverted);
+    CHECK(h.fingerprint() == before);
+  }
+}
+
+// ---------------------------------------------------------------- stop signals
+
+TEST_CASE("stop signal: between an update's statements outside a transaction, what committed is reverted") {
+  Harness h(false);
+  std::atomic<int> stop{0};
+  h.ctx.stop_signal = &stop;
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  h.db.stop_at(2, stop, 15, /*cancel=*/false);  // "create a2" completes, then the stop is seen
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update(), five_statement_update()}), &message) == ExitCode(128 + 15));
+  CHECK(message.find("stopped by signal 15 during update u2 (step 002_b); what it had committed was reverted by its "
+                     "down scripts; the schema was verified equal to its fingerprint before the update") == 0);
+  CHECK(h.fingerprint() == before);
+  CHECK(h.last_attempt().state == UpdateState::failed);
+  CHECK(h.last_attempt().steps[1].error.find("stopped by signal 15") != std::string::npos);
+}
+
+TEST_CASE("stop signal: a cancelled statement of an atomic update rolls the whole update back") {
+  Harness h(true);
+  std::atomic<int> stop{0};
+  h.ctx.stop_signal = &stop;
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  h.db.stop_at(3, stop, 2, /*cancel=*/true);  // "create b1" is cancelled
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update(), five_statement_update()}), &message) == ExitCode(128 + 2));
+  CHECK(message.find("stopped by signal 2 during update u2 (step 002_b); its transaction was rolled back; the schema "
+                     "was verified") == 0);
+  CHECK(h.fingerprint() == before);
+  CHECK(h.last_attempt().state == UpdateState::failed);
+  CHECK(h.last_attempt().steps[0].state == StepState::rolled_back);
+}
+
+TEST_CASE("stop signal: before an update starts, it is not started and those applied in the run are kept") {
+  Harness h(true);
+  std::atomic<int> stop{15};
+  h.ctx.stop_signal = &stop;
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of({base_update()}), &message) == ExitCode(128 + 15));
+  CHECK(message == "stopped by signal 15 before update u1: it was not started; applied in this run and kept: none");
+  CHECK(h.db.state().attempts.empty());
+}
+
+// ---------------------------------------------------------------- grouped downs
+
+namespace {
+
+/// The statements of the log from the first "drop", with the transactions around them.
+std::vector<std::string> revert_log(const std::vector<std::string>& log, size_t from) {
+  std::vector<std::string> out;
+  for (size_t i = from; i < log.size(); ++i)
+    if (log[i] == "BEGIN" || log[i] == "COMMIT" || log[i] == "ROLLBACK" || log[i].rfind("drop", 0) == 0)
+      out.push_back(log[i]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("grouped downs: consecutive transactional downs revert in one transaction, others on their own") {
+  Harness h(true);
+  h.migrate(catalog_of({base_update(), five_statement_update(/*middle_transactional=*/false)}));
+  size_t from = h.db.log().size();
+  h.remove("u2");
+  CHECK(revert_log(h.db.log(), from) == std::vector<std::string>{"BEGIN", "drop if exists c1", "COMMIT",
+                                                                 "drop if exists b1", "BEGIN", "drop if exists a2",
+                                                                 "drop if exists a1", "COMMIT"});
+  CHECK(h.last_attempt().state == UpdateState::removed);
+}
+
+TEST_CASE("grouped downs: a failed down rolls back its whole group, journal rows included") {
+  Harness h(true);
+  Update u = make_update("u1", "1", {{"001_a", "create a1", "drop a1"}, {"002_b", "create b1", "drop b1; fail"}});
+  h.migrate(catalog_of({u}));
+  std::string message;
+  try {
+    h.remove("u1");
+    FAIL("expected the revert to fail");
+  } catch (const UserError& e) {
+    CHECK(e.code() == exit_revert_failed);
+    message = e.what();
+  }
+  CHECK(message.find("reverting update u1 failed at step 002_b, statement 2") == 0);
+  CHECK(h.db.state().objects == std::set<std::string>{"a1", "b1"});  // b1's drop rolled back with the group
+  CHECK(h.last_attempt().state == UpdateState::revert_failed);
+  CHECK(h.last_attempt().steps[0].state == StepState::applied);
+  CHECK(h.last_attempt().steps[1].state == StepState::applied);
+}
+
+TEST_CASE("batches: a step in a transaction sends its statements together; outside one, one at a time") {
+  Harness together(true);
+  together.migrate(catalog_of({make_update("u1", "1", {{"001_a", "create a1; create a2; create a3", "drop a1"}})}));
+  CHECK(together.db.batches() == std::vector<size_t>{3});
+  Harness apart(false);
+  apart.migrate(catalog_of({make_update("u1", "1", {{"001_a", "create a1; create a2; create a3", "drop a1"}})}));
+  CHECK(apart.db.batches() == std::vector<size_t>{1, 1, 1});
+}
+
+TEST_CASE("held-back writes: a session lost with them leaves the journal one statement behind, and the revert copes") {
+  ExactHarness h;
+  h.db.hold_back_writes();
+  h.migrate(catalog_of({base_update()}));
+  Fingerprint before = h.fingerprint();
+  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c", "drop c; drop b; drop a"}});
+  // "CREATE TABLE c" never reaches the server, nor the progress write and undo record
+  // held back for its round trip: the journal says one statement done, though two are.
+  h.db.fail_at(3, DbFailure::connection_lost);
+  CHECK_THROWS_WITH_AS(h.migrate(catalog_of({base_update(), u})),
+                       doctest::Contains("the database said: [08006] fake: connection lost"), StatementError);
+  h.db.reconnect();
+  const StepRecord& cut = h.db.state().attempts.back().steps[0];
+  CHECK(cut.statements_done == 1);
+  CHECK(cut.undo.size() == 2);
+  CHECK(h.db.state().objects.count("b") == 1);
+  CHECK(h.migrate(catalog_of({base_update()})).recovered == std::vector<std::string>{"u2"});
+  CHECK(h.ran("drop if exists b") == 1);  // the statement one past the journal's count is undone too
+  CHECK(h.fingerprint() == before);
 }

@@ -296,9 +296,9 @@ TEST_CASE("fingerprint: serialize and parse round-trip") {
 }
 
 TEST_CASE("fingerprint: parse refuses malformed items") {
-  CHECK_THROWS_AS(Fingerprint::parse("table"), std::invalid_argument);
-  CHECK_THROWS_AS(Fingerprint::parse("table=3"), std::invalid_argument);
-  CHECK_THROWS_AS(Fingerprint::parse("table:abc=3"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Fingerprint::parse("table"), "malformed fingerprint item 'table'", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Fingerprint::parse("table=3"), "malformed fingerprint item 'table=3'", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Fingerprint::parse("table:abc=3"), "malformed fingerprint item 'table:abc=3'", std::invalid_argument);
   CHECK_THROWS_WITH(Fingerprint::parse("table=1:aa;oops"), "malformed fingerprint item 'oops'");
 }
 

@@ -18,7 +18,7 @@ class GateProbe : public SqlSession {
   int cancels_sent = 0;
 
   Engine engine() const override { return Engine::postgres; }
-  bool transactional_ddl() const override { return true; }
+  Capabilities capabilities() const override { return Capabilities::transactional_ddl(); }
   void reset_session_settings() override {}
   void terminate_session() noexcept override {}
   std::vector<SqlRow> query(const std::string&, const std::vector<SqlValue>&) override {
@@ -63,7 +63,7 @@ TEST_CASE("a stop cancels an update's statement and nothing else") {
 TEST_CASE("a statement that fails leaves the gate closed") {
   GateProbe db;
   db.during_run = [] { throw DbError(DbFailure::statement, "division by zero", "22012", ""); };
-  CHECK_THROWS_AS(db.execute_cancellable("SELECT 1/0"), DbError);
+  CHECK_THROWS_WITH_AS(db.execute_cancellable("SELECT 1/0"), "division by zero", DbError);
   db.during_run = nullptr;
   db.cancel_current_statement();
   CHECK(db.cancels_sent == 0);
