@@ -18,16 +18,6 @@ const char* engine_name(Engine engine) {
   return "postgres";
 }
 
-std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table) {
-  if (engine == Engine::postgres) return {journal, table};
-  return {"", journal + "_" + table};
-}
-
-const std::vector<std::string>& journal_table_names() {
-  static const std::vector<std::string> names{"updates", "steps", "journal_format", "installs", "undo"};
-  return names;
-}
-
 namespace {
 
 std::string percent_decode(std::string_view s, std::string_view what) {

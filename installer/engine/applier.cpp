@@ -1,6 +1,7 @@
 #include "installer/engine/applier.hpp"
 
 #include "installer/db/db_error.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -98,7 +99,7 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
     outcome.fingerprint_restored = true;
     return;
   }
-  Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
+  Fingerprint now = schema_fingerprint(ctx_.db, ctx_.journal_schema);
   outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
   outcome.fingerprint_restored = outcome.differences.empty();
   outcome.fingerprint_compared = true;
@@ -119,7 +120,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
       done.push_back(apply_step_in_transaction(update, current, 0));
     attempt.state = UpdateState::applied;
     if (fingerprint_after) {
-      outcome.after = db.fingerprint(ctx_.journal_schema);
+      outcome.after = schema_fingerprint(db, ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
     attempt.steps = done;
@@ -234,7 +235,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
       record.state = StepState::applying;
       // Only PostgreSQL can leave residue from a statement that failed (an invalid
       // index from CREATE INDEX CONCURRENTLY); MariaDB's DDL is atomic per statement.
-      if (db.transactional_ddl()) record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+      if (db.transactional_ddl()) record.fingerprint_before = schema_fingerprint(db, ctx_.journal_schema).serialize();
       journal.insert_step(attempt.attempt_id, record);
       ctx_.observe().step_started(step.name, static_cast<int>(i + 1), record.statements_total);
       ctx_.reached("apply", update.id, step.name, "before");
@@ -285,7 +286,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   if (!failure) {
     attempt.state = UpdateState::applied;
     if (fingerprint_after) {
-      outcome.after = db.fingerprint(ctx_.journal_schema);
+      outcome.after = schema_fingerprint(db, ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
     journal.update_attempt(attempt);

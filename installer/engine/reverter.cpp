@@ -3,6 +3,7 @@
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/engine/reconcile.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -50,7 +51,7 @@ bool Reverter::needs_revert(const StepRecord& step, RevertReason reason) {
     case StepState::applying:
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
-        return ctx_.db.fingerprint(ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
+        return schema_fingerprint(ctx_.db, ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
       // After a crash nobody knows whether the statement in flight committed: the down
       // script (written to tolerate a partly applied step) decides, and the fingerprint
       // check after the revert confirms.
@@ -198,7 +199,7 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
     outcome.verification_skipped = true;
     outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
   } else {
-    now = db.fingerprint(ctx_.journal_schema);
+    now = schema_fingerprint(db, ctx_.journal_schema);
     attempt.fingerprint_after = now->serialize();
     if (later_update_applied(journal.load(), attempt)) {
       outcome.verification_skipped = true;

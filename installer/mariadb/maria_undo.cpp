@@ -58,7 +58,7 @@ class MariaStatementUndo : public StatementUndo {
  public:
   explicit MariaStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e, const std::string& journal) override {
+  UndoRecord plan(const StatementEffect& e, const ExcludedObjects& journal) override {
     switch (e.action) {
       case Action::create: return plan_create(e);
       case Action::drop: return plan_drop(e);
@@ -70,9 +70,9 @@ class MariaStatementUndo : public StatementUndo {
     }
   }
 
-  void undo(const UndoRecord& r, bool in_doubt) override {
+  void undo(const UndoRecord& r, bool in_doubt, const ExcludedObjects& journal) override {
     if (r.kind == UndoKind::restore_table) return restore_table(r);
-    if (r.kind == UndoKind::restore_schema) return restore_schema(r);
+    if (r.kind == UndoKind::restore_schema) return restore_schema(r, journal);
     run_recorded(db_, r, in_doubt);
   }
 
@@ -278,15 +278,14 @@ class MariaStatementUndo : public StatementUndo {
   /// when `definitions` is false). The journal's tables are left out.
   using Objects = std::map<ObjectKind, std::map<std::string, Definition>>;
 
-  Objects list_objects(const std::string& journal, bool definitions) {
+  Objects list_objects(const ExcludedObjects& journal, bool definitions) {
     static const char* const sql =
         "SELECT 'table', TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
         "UNION ALL SELECT 'routine', ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE "
         "ROUTINE_SCHEMA = DATABASE() UNION ALL SELECT 'trigger', TRIGGER_NAME, '' FROM information_schema.TRIGGERS "
         "WHERE TRIGGER_SCHEMA = DATABASE() UNION ALL SELECT 'event', EVENT_NAME, '' FROM information_schema.EVENTS "
         "WHERE EVENT_SCHEMA = DATABASE()";
-    std::set<std::string> excluded;
-    for (const auto& t : journal_table_names()) excluded.insert(journal_table(Engine::mariadb, journal, t).second);
+    std::set<std::string> excluded(journal.tables.begin(), journal.tables.end());
     Objects out;
     for (const auto& row : db_.query(sql, {})) {
       std::string what = row[0].value_or(""), name = row[1].value_or(""), type = row[2].value_or("");
@@ -305,17 +304,19 @@ class MariaStatementUndo : public StatementUndo {
     return out;
   }
 
-  UndoRecord plan_schema_restore(const std::string& journal) {
+  UndoRecord plan_schema_restore(const ExcludedObjects& journal) {
     nlohmann::json captured = nlohmann::json::object();
     for (const auto& [kind, objects] : list_objects(journal, true))
       for (const auto& [name, d] : objects)
         captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
     UndoRecord r = decided(UndoKind::restore_schema, "");
-    r.captured = nlohmann::json({{"journal", journal}, {"objects", captured}}).dump();
+    r.captured = nlohmann::json({{"journal", journal.name}, {"objects", captured}}).dump();
     return r;
   }
 
-  void restore_schema(const UndoRecord& r) {
+  // The journal left out is the one restoring, which is the one that captured: a
+  // journal's name never changes under its records.
+  void restore_schema(const UndoRecord& r, const ExcludedObjects& journal) {
     nlohmann::json j = nlohmann::json::parse(r.captured);
     Objects before;
     for (ObjectKind kind : kSchemaKinds) {
@@ -323,7 +324,7 @@ class MariaStatementUndo : public StatementUndo {
       for (const auto& [name, d] : j["objects"][sql_keyword(kind)].items())
         before[kind][name] = {d.at(0).get<std::string>(), d.at(1).get<std::string>(), d.at(2).get<std::string>()};
     }
-    Objects now = list_objects(j["journal"].get<std::string>(), false);
+    Objects now = list_objects(journal, false);
     // What the statement created goes first, dependants before what they depend on; then
     // tables get their definitions back, and the other objects theirs.
     for (ObjectKind kind : kSchemaKinds)

@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
+#include "installer/db/sql_text.hpp"
 #include "installer/postgres/pg_undo.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
@@ -22,8 +23,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include <unistd.h>
-
 namespace installer {
 namespace {
 
@@ -34,13 +33,6 @@ std::string quote_conninfo(const std::string& value) {
     out += c;
   }
   return out + "'";
-}
-
-std::string application_name() {
-  // Shown in pg_stat_activity, and in another installer's lock-timeout message.
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return std::string("installer ") + INSTALLER_VERSION + " on " + host;
 }
 
 std::string conninfo(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
@@ -90,6 +82,23 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
 /// could fill both directions' buffers on a script of many thousands of statements.
 constexpr size_t kPipelineDepth = 256;
 
+ServerDialect postgres_dialect() {
+  ServerDialect d;
+  d.family = ServerDialect::Family::postgresql;
+  d.identifier_quote = '"';
+  d.schemas_inside_database = true;
+  d.transaction_time = "now()";
+  // now() is when the transaction began: an update journaled in its own transaction
+  // would seem to finish when it started.
+  d.statement_time = "clock_timestamp()";
+  d.iso_text_before = "to_char(";
+  d.iso_text_after = " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+  d.insert_returning = true;
+  d.data_modifying_ctes = true;
+  d.untyped_placeholders = true;
+  return d;
+}
+
 class PgDatabase : public SqlSession {
  public:
   PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
@@ -118,6 +127,10 @@ class PgDatabase : public SqlSession {
   }
 
   Engine engine() const override { return Engine::postgres; }
+  const ServerDialect& dialect() const override {
+    static const ServerDialect dialect = postgres_dialect();
+    return dialect;
+  }
   bool transactional_ddl() const override { return true; }
 
   void send_cancel() noexcept override {
@@ -266,20 +279,33 @@ class PgDatabase : public SqlSession {
     run("SELECT pg_advisory_unlock(" + std::to_string(lock_id(key)) + ")");
   }
 
-  Fingerprint fingerprint(const std::string& excluded_schema) override {
-    Fingerprint fp;
-    // Every kind is present, with count 0 when there is none (see the MariaDB backend).
-    for (const char* kind : {"column", "constraint", "extension", "index", "policy", "routine", "rule", "schema",
-                             "sequence", "table", "trigger", "type", "view"})
-      fp.add_kind(kind, 0, "");
-    for (const auto& row : query(fingerprint_sql_, {excluded_schema}))
-      fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
-    return fp;
+  Fingerprint fingerprint(const ExcludedObjects& journal) override {
+    return fingerprint_from_rows({"column", "constraint", "extension", "index", "policy", "routine", "rule", "schema",
+                                  "sequence", "table", "trigger", "type", "view"},
+                                 query(fingerprint_sql_, {journal.schema}));
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
     auto rows = query("SELECT to_regclass(quote_ident(?) || '.' || quote_ident(?)) IS NOT NULL", {schema, table});
     return rows[0][0] == std::string("t");
+  }
+
+  bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {
+    return !query("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(coalesce(nullif(?, ''), "
+                  "current_schema())) || '.' || quote_ident(?)) AND attname = ? AND attnum > 0 AND NOT attisdropped",
+                  {schema, table, column})
+                .empty();
+  }
+
+  std::vector<std::string> tables_in_schema(const std::string& schema) override {
+    std::vector<std::string> names;
+    for (const auto& row : query("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = coalesce(nullif(?, ''), current_schema()) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+                                 "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                                 "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname",
+                                 {schema}))
+      names.push_back(row[0].value_or(""));
+    return names;
   }
 
   std::optional<std::string> check_session_after_script() override {
@@ -307,15 +333,6 @@ class PgDatabase : public SqlSession {
   StatementUndo* statement_undo() override {
     if (!undo_) undo_ = make_postgres_undo(*this);
     return undo_.get();
-  }
-
-  std::string quote_identifier(const std::string& name) const override {
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
   }
 
  private:
@@ -368,13 +385,7 @@ class PgDatabase : public SqlSession {
   }
 
   static std::string numbered_placeholders(const std::string& sql) {
-    std::string numbered;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?') numbered += "$" + std::to_string(++n);
-      else numbered += c;
-    }
-    return numbered;
+    return replace_placeholders(sql, [](size_t n) { return "$" + std::to_string(n + 1); });
   }
 
   static std::vector<const char*> value_pointers(const std::vector<SqlValue>& params) {

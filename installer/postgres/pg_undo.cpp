@@ -14,7 +14,7 @@ class PgStatementUndo : public StatementUndo {
  public:
   explicit PgStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e, const std::string&) override {
+  UndoRecord plan(const StatementEffect& e, const ExcludedObjects&) override {
     if (e.action == Action::create && e.kind == ObjectKind::index) return plan_index_restore(e);
     if (e.action == Action::drop && e.kind == ObjectKind::index) return plan_index_drop(e);
     if (e.action == Action::create && !e.or_replace &&
@@ -24,7 +24,7 @@ class PgStatementUndo : public StatementUndo {
     return decided(UndoKind::none, "no exact inverse is known for this kind of statement on PostgreSQL");
   }
 
-  void undo(const UndoRecord& r, bool in_doubt) override {
+  void undo(const UndoRecord& r, bool in_doubt, const ExcludedObjects&) override {
     if (r.kind == UndoKind::restore_table) return drop_new_indexes(r);
     run_recorded(db_, r, in_doubt);
   }
