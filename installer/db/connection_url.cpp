@@ -18,6 +18,8 @@ const char* engine_name(Engine engine) {
   return "postgres";
 }
 
+const char* default_admin_database(Engine engine) { return engine == Engine::postgres ? "postgres" : "mysql"; }
+
 namespace {
 
 std::string percent_decode(std::string_view s, std::string_view what) {

@@ -143,6 +143,11 @@ class Database {
 
   std::string quote_identifier(const std::string& name) const { return dialect().quote_identifier(name); }
 
+  /// Creates database `name` unless it exists, owned by `owner` where the server has
+  /// owners and one is given; returns whether this call created it. Several replicas
+  /// starting together may race here: one that finds it made by another meanwhile is fine.
+  virtual bool create_database_if_missing(const std::string& name, const std::string& owner) = 0;
+
   /// What the exact undo of this engine's statements needs (db/undo.hpp); null where the
   /// backend has none, and every partly applied step is then reverted by its down script.
   virtual StatementUndo* statement_undo() { return nullptr; }

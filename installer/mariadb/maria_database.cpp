@@ -195,6 +195,13 @@ class MariaDatabase : public SqlSession {
     return rows[0][0] != std::string("0");
   }
 
+  // No owners here: the administrator grants the application's user what it needs.
+  bool create_database_if_missing(const std::string& name, const std::string&) override {
+    if (!query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", {name}).empty()) return false;
+    execute("CREATE DATABASE IF NOT EXISTS " + quote_identifier(name));
+    return true;
+  }
+
   bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {
     return !query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = coalesce(nullif(?, ''), DATABASE()) "
                   "AND TABLE_NAME = ? AND COLUMN_NAME = ?",

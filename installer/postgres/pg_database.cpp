@@ -1,5 +1,6 @@
 #include "installer/postgres/pg_database.hpp"
 
+#include "installer/db/backoff.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
 #include "installer/db/sql_text.hpp"
@@ -288,6 +289,27 @@ class PgDatabase : public SqlSession {
   bool table_exists(const std::string& schema, const std::string& table) override {
     auto rows = query("SELECT to_regclass(quote_ident(?) || '.' || quote_ident(?)) IS NOT NULL", {schema, table});
     return rows[0][0] == std::string("t");
+  }
+
+  bool create_database_if_missing(const std::string& name, const std::string& owner) override {
+    // Owned by the application's user, or it could not create its own tables there
+    // (PostgreSQL 15 no longer lets everyone create in the public schema).
+    std::string statement = "CREATE DATABASE " + quote_identifier(name) + (owner.empty() ? "" : " OWNER " + quote_identifier(owner));
+    // The loser of a race sees "already exists" (42P04) or, mid-creation, a duplicate key
+    // in pg_database (23505): the database is there. Two creations copying template1 at
+    // once fail with 55006: try again, bounded.
+    Backoff backoff(std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+    for (int attempt = 1;; ++attempt) {
+      if (!query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty()) return false;
+      try {
+        execute(statement);
+        return true;
+      } catch (const DbError& e) {
+        if (e.sqlstate() == "42P04" || e.sqlstate() == "23505") return false;
+        if (e.sqlstate() != "55006" || attempt >= 40) throw;
+        std::this_thread::sleep_for(backoff.next());
+      }
+    }
   }
 
   bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {

@@ -81,6 +81,7 @@ class FakeDatabase : public Database {
   bool table_exists(const std::string&, const std::string&) override { return true; }
   bool column_exists(const std::string&, const std::string&, const std::string&) override { return true; }
   std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
+  bool create_database_if_missing(const std::string&, const std::string&) override { return false; }
   const ServerDialect& dialect() const override {
     static const ServerDialect dialect;
     return dialect;

@@ -32,6 +32,7 @@ class GateProbe : public SqlSession {
   bool table_exists(const std::string&, const std::string&) override { return false; }
   bool column_exists(const std::string&, const std::string&, const std::string&) override { return false; }
   std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
+  bool create_database_if_missing(const std::string&, const std::string&) override { return false; }
   const ServerDialect& dialect() const override {
     static const ServerDialect dialect;
     return dialect;
