@@ -29,6 +29,8 @@ struct ServerDialect {
   bool untyped_placeholders{};
 
   std::string quote_identifier(const std::string& name) const;
+  /// schema.name, each quoted; just the name when the schema is empty.
+  std::string quote_qualified(const std::string& schema, const std::string& name) const;
   std::string iso_timestamp(const std::string& column) const;
   /// '?' for a parameter of `sql_type` (integer, bigint, boolean; nullptr for text).
   std::string placeholder(const char* sql_type) const;

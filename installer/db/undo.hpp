@@ -95,6 +95,9 @@ struct UndoRecord {
   ObjectName creates_table;               ///< a table the statement creates: rows written to it need no undo
 };
 
+/// A record whose kind is decided before reading the catalog, with the reason for reports.
+UndoRecord undo_record(UndoKind kind, std::string why);
+
 /// An undo that cannot restore exactly (it would lose data, or the object is not what
 /// was captured): the caller turns to the step's down script.
 class NotExact : public std::runtime_error {

@@ -125,7 +125,7 @@ std::pair<std::string, std::string> SqlJournal::where(const char* name) const {
 
 std::string SqlJournal::table(const char* name) const {
   auto [schema, table] = where(name);
-  return schema.empty() ? db_.quote_identifier(table) : db_.quote_identifier(schema) + "." + db_.quote_identifier(table);
+  return db_.dialect().quote_qualified(schema, table);
 }
 
 std::string SqlJournal::timestamp(const char* column) const { return db_.dialect().iso_timestamp(column); }

@@ -66,7 +66,7 @@ class MariaStatementUndo : public StatementUndo {
       case Action::alter_object: return plan_alter_object(e);
       case Action::rename_tables: return plan_rename(e);
       case Action::runs_code: return plan_schema_restore(journal);
-      default: return decided(UndoKind::none, "no exact inverse is known for this kind of statement");
+      default: return undo_record(UndoKind::none, "no exact inverse is known for this kind of statement");
     }
   }
 
@@ -81,13 +81,6 @@ class MariaStatementUndo : public StatementUndo {
   }
 
  private:
-  static UndoRecord decided(UndoKind kind, std::string why) {
-    UndoRecord r;
-    r.kind = kind;
-    r.why = std::move(why);
-    return r;
-  }
-
   std::optional<Definition> show_create(ObjectKind kind, const ObjectName& name) {
     std::vector<SqlRow> rows;
     try {
@@ -149,7 +142,7 @@ class MariaStatementUndo : public StatementUndo {
 
   UndoRecord drop_if_created(const StatementEffect& e) {
     const ObjectName& name = e.objects[0];
-    UndoRecord r = decided(UndoKind::run, "");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = {fmt::format("DROP {} IF EXISTS {}", sql_keyword(e.kind), sql_name(name))};
     r.existence_probe = existence_probe(e.kind);
     r.probe_params = {name.schema.empty() ? SqlValue() : SqlValue(name.schema), name.name};
@@ -159,7 +152,7 @@ class MariaStatementUndo : public StatementUndo {
   }
 
   UndoRecord plan_create(const StatementEffect& e) {
-    if (e.temporary) return decided(UndoKind::nothing, "a temporary table ends with the session");
+    if (e.temporary) return undo_record(UndoKind::nothing, "a temporary table ends with the session");
     if (!e.or_replace) return drop_if_created(e);
     const ObjectName& name = e.objects[0];
     std::optional<Definition> before = show_create(e.kind, name);
@@ -171,29 +164,29 @@ class MariaStatementUndo : public StatementUndo {
       return r;
     }
     if (e.kind == ObjectKind::table || e.kind == ObjectKind::sequence)
-      return decided(UndoKind::none, "CREATE OR REPLACE replaced a table and its rows");
-    UndoRecord r = decided(UndoKind::run, "");
+      return undo_record(UndoKind::none, "CREATE OR REPLACE replaced a table and its rows");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = recreate(e.kind, name, *before);
     return r;
   }
 
   UndoRecord plan_drop(const StatementEffect& e) {
-    if (e.temporary) return decided(UndoKind::nothing, "a temporary table ends with the session");
+    if (e.temporary) return undo_record(UndoKind::nothing, "a temporary table ends with the session");
     if (e.kind == ObjectKind::sequence)
-      return decided(UndoKind::none, "a sequence's current value cannot be put back by an inverse");
-    UndoRecord r = decided(UndoKind::run, "");
+      return undo_record(UndoKind::none, "a sequence's current value cannot be put back by an inverse");
+    UndoRecord r = undo_record(UndoKind::run, "");
     for (auto it = e.objects.begin(); it != e.objects.end(); ++it) {
       std::optional<Definition> d = show_create(e.kind, *it);
       if (!d) continue;
       if (e.kind == ObjectKind::table) {
-        if (std::string why = table_not_recreatable(*it); !why.empty()) return decided(UndoKind::none, why);
+        if (std::string why = table_not_recreatable(*it); !why.empty()) return undo_record(UndoKind::none, why);
         r.statements.push_back(d->create);
       } else {
         auto again = recreate(e.kind, *it, *d);
         r.statements.insert(r.statements.end(), again.begin(), again.end());
       }
     }
-    if (r.statements.empty()) return decided(UndoKind::nothing, "none of what it drops exists");
+    if (r.statements.empty()) return undo_record(UndoKind::nothing, "none of what it drops exists");
     return r;
   }
 
@@ -213,8 +206,8 @@ class MariaStatementUndo : public StatementUndo {
   UndoRecord plan_table_restore(const StatementEffect& e) {
     const ObjectName& name = e.objects[0];
     std::optional<Definition> before = show_create(ObjectKind::table, name);
-    if (!before) return decided(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
-    UndoRecord r = decided(UndoKind::restore_table, "");
+    if (!before) return undo_record(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
+    UndoRecord r = undo_record(UndoKind::restore_table, "");
     r.original_table = name;
     r.table = name;
     for (const auto& [from, to] : e.renames) r.table = to;
@@ -225,8 +218,8 @@ class MariaStatementUndo : public StatementUndo {
 
   UndoRecord plan_alter_object(const StatementEffect& e) {
     std::optional<Definition> before = show_create(e.kind, e.objects[0]);
-    if (!before) return decided(UndoKind::nothing, "the object does not exist, so the statement changes nothing");
-    UndoRecord r = decided(UndoKind::run, "");
+    if (!before) return undo_record(UndoKind::nothing, "the object does not exist, so the statement changes nothing");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = recreate(e.kind, e.objects[0], *before);
     return r;
   }
@@ -235,7 +228,7 @@ class MariaStatementUndo : public StatementUndo {
     std::string back;
     for (auto it = e.renames.rbegin(); it != e.renames.rend(); ++it)
       back += (back.empty() ? "" : ", ") + sql_name(it->second) + " TO " + sql_name(it->first);
-    UndoRecord r = decided(UndoKind::run, "");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = {"RENAME TABLE " + back};
     return r;
   }
@@ -309,7 +302,7 @@ class MariaStatementUndo : public StatementUndo {
     for (const auto& [kind, objects] : list_objects(journal, true))
       for (const auto& [name, d] : objects)
         captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
-    UndoRecord r = decided(UndoKind::restore_schema, "");
+    UndoRecord r = undo_record(UndoKind::restore_schema, "");
     r.captured = nlohmann::json({{"journal", journal.name}, {"objects", captured}}).dump();
     return r;
   }
