@@ -6,6 +6,7 @@
 #include "installer/cli/reports.hpp"
 #include "installer/cli/settings.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/db/lock_wait.hpp"
 #include "installer/engine/fault_injection.hpp"
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
@@ -64,34 +65,24 @@ class LockGuard {
  public:
   LockGuard(Database& db, const Settings& s, const std::atomic<int>* stop = nullptr)
       : db_(db), key_("journal:" + s.journal_schema) {
-    if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
-      log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
-      // Waited for in slices, so a stop signal ends the wait within a slice.
-      auto deadline = std::chrono::steady_clock::now() + s.lock_timeout;
-      bool acquired = false;
-      while (!acquired) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        acquired = db_.acquire_lock(key_, std::min(left, std::chrono::milliseconds(250)));
-        if (stop && stop->load() != 0)
-          throw UserError(static_cast<ExitCode>(128 + stop->load()),
-                          fmt::format("{} received while waiting for the migration lock: nothing was changed",
-                                      signal_name(stop->load())));
+    LockWait waited = wait_for_lock(db_, key_, s.lock_timeout, stop);
+    if (waited == LockWait::stopped)
+      throw UserError(static_cast<ExitCode>(128 + stop->load()),
+                      fmt::format("{} received while waiting for the migration lock: nothing was changed",
+                                  signal_name(stop->load())));
+    if (waited == LockWait::timed_out) {
+      std::string holder;
+      try {
+        holder = db_.describe_lock_holder(key_);
+      } catch (const std::exception&) {
+        // Only a nicety for the message.
       }
-      if (!acquired) {
-        std::string holder;
-        try {
-          holder = db_.describe_lock_holder(key_);
-        } catch (const std::exception&) {
-          // Only a nicety for the message.
-        }
-        throw UserError(exit_tempfail,
-                        fmt::format("another installer held the migration lock for longer than the lock timeout ({}); "
-                                    "it may still be applying updates.{} Nothing was changed. Start again later, or "
-                                    "raise --lock-timeout (INSTALLER_LOCK_TIMEOUT).",
-                                    format_duration(s.lock_timeout),
-                                    holder.empty() ? "" : "\n  held by " + holder + "\n "));
-      }
+      throw UserError(exit_tempfail,
+                      fmt::format("another installer held the migration lock for longer than the lock timeout ({}); "
+                                  "it may still be applying updates.{} Nothing was changed. Start again later, or "
+                                  "raise --lock-timeout (INSTALLER_LOCK_TIMEOUT).",
+                                  format_duration(s.lock_timeout),
+                                  holder.empty() ? "" : "\n  held by " + holder + "\n "));
     }
     log::debug("migration lock acquired");
   }
