@@ -119,12 +119,12 @@ std::vector<SqlValue> step_values(const StepRecord& s) {
 
 SqlJournal::SqlJournal(Database& db, std::string schema) : db_(db), schema_(std::move(schema)) {}
 
-std::pair<std::string, std::string> SqlJournal::where(const char* name) const {
+std::pair<std::string, std::string> SqlJournal::location(const char* name) const {
   return journal_table(db_.dialect(), schema_, name);
 }
 
 std::string SqlJournal::table(const char* name) const {
-  auto [schema, table] = where(name);
+  auto [schema, table] = location(name);
   return db_.dialect().quote_qualified(schema, table);
 }
 
@@ -174,22 +174,23 @@ std::vector<std::string> SqlJournal::tables_beside_journal() {
 /// either one an installer stopped while creating the journal left (it has the journal's
 /// key column) or the application's.
 std::vector<std::string> SqlJournal::tables_named_like_journal() {
-  auto [schema, format_table] = where("journal_format");
+  auto [schema, format_table] = location("journal_format");
   if (db_.table_exists(schema, format_table)) return {};
   static const std::map<std::string, std::string> key_column{
       {"updates", "attempt_id"}, {"steps", "attempt_id"}, {"undo", "attempt_id"}, {"installs", "install_id"},
       {"journal_format", "format_version"}};
   std::vector<std::string> foreign;  // a few queries per table: this runs once, before the journal exists
   for (const auto& t : journal_table_names()) {
-    auto [in, name] = where(t.c_str());
-    if (db_.table_exists(in, name) && !db_.column_exists(in, name, key_column.at(t))) foreign.push_back(name);
+    auto [table_schema, name] = location(t.c_str());
+    if (db_.table_exists(table_schema, name) && !db_.column_exists(table_schema, name, key_column.at(t)))
+      foreign.push_back(name);
   }
   return foreign;
 }
 
 std::optional<int> SqlJournal::format() {
   check_schema_is_its_own();
-  auto [schema, name] = where("journal_format");
+  auto [schema, name] = location("journal_format");
   if (!db_.table_exists(schema, name)) return std::nullopt;
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
   if (rows.empty() || !rows[0][0]) return std::nullopt;
@@ -229,7 +230,7 @@ void SqlJournal::migrate_format(int from) {
 }
 
 std::vector<InstallRecord> SqlJournal::installs() {
-  auto [schema, t] = where("installs");
+  auto [schema, t] = location("installs");
   if (!db_.table_exists(schema, t)) return {};
   std::vector<InstallRecord> out;
   for (const auto& r : db_.query(fmt::format("SELECT name, checksum, kind, state, host, installer_version, {}, "

@@ -32,7 +32,7 @@ class SqlJournal : public Journal {
 
  private:
   /// {schema, table} of journal table `name`, as journal_table().
-  std::pair<std::string, std::string> where(const char* name) const;
+  std::pair<std::string, std::string> location(const char* name) const;
   std::string table(const char* name) const;
   std::string timestamp(const char* column) const;
   std::string now() const;
