@@ -18,6 +18,7 @@
 #include "installer/install/hooks.hpp"
 #include "installer/install/templates.hpp"
 #include "installer/health/status_board.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/os/child_process.hpp"
 #include "installer/os/signals.hpp"
 #include "installer/os/supervisor.hpp"
@@ -276,7 +277,7 @@ int do_report(const Settings& s, Report report, bool json) {
   in.catalog_error = catalog_error;
   if (in.journal_exists) in.attempts = session.journal->load();
   if (report == Report::status) {
-    in.schema_now = session.db->fingerprint(s.journal_schema);
+    in.schema_now = schema_fingerprint(*session.db, s.journal_schema);
     if (!s.defaults_dir.empty() && !s.config_dir.empty()) {
       for (const auto& file : sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true))
         if (file.outcome == DefaultFile::Outcome::drifted)

@@ -1,5 +1,6 @@
 #include "installer/cli/migration_lock.hpp"
 
+#include "installer/db/lock_wait.hpp"
 #include "installer/os/signals.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
@@ -7,28 +8,10 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
 
 namespace installer {
 namespace {
-
-/// Waited for in slices, so a stop signal ends the wait within a slice.
-bool wait_for_lock(Database& db, const std::string& key, std::chrono::milliseconds timeout,
-                   const std::atomic<int>* stop) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool acquired = false;
-  while (!acquired) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    acquired = db.acquire_lock(key, std::min(left, std::chrono::milliseconds(250)));
-    if (stop && stop->load() != 0)
-      throw UserError(static_cast<ExitCode>(128 + stop->load()),
-                      fmt::format("{} received while waiting for the migration lock: nothing was changed",
-                                  signal_name(stop->load())));
-  }
-  return acquired;
-}
 
 UserError lock_timed_out(Database& db, const std::string& key, std::chrono::milliseconds timeout) {
   std::string holder;
@@ -48,10 +31,12 @@ UserError lock_timed_out(Database& db, const std::string& key, std::chrono::mill
 
 MigrationLock::MigrationLock(Database& db, const Settings& s, const std::atomic<int>* stop)
     : db_(db), key_("journal:" + s.journal_schema) {
-  if (!db_.acquire_lock(key_, std::chrono::milliseconds(0))) {
-    log::info("another installer holds the migration lock; waiting up to {}", format_duration(s.lock_timeout));
-    if (!wait_for_lock(db_, key_, s.lock_timeout, stop)) throw lock_timed_out(db_, key_, s.lock_timeout);
-  }
+  LockWait waited = wait_for_lock(db_, key_, s.lock_timeout, stop);
+  if (waited == LockWait::stopped)
+    throw UserError(static_cast<ExitCode>(128 + stop->load()),
+                    fmt::format("{} received while waiting for the migration lock: nothing was changed",
+                                signal_name(stop->load())));
+  if (waited == LockWait::timed_out) throw lock_timed_out(db_, key_, s.lock_timeout);
   log::debug("migration lock acquired");
 }
 

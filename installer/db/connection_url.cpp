@@ -18,15 +18,7 @@ const char* engine_name(Engine engine) {
   return "postgres";
 }
 
-std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table) {
-  if (engine == Engine::postgres) return {journal, table};
-  return {"", journal + "_" + table};
-}
-
-const std::vector<std::string>& journal_table_names() {
-  static const std::vector<std::string> names{"updates", "steps", "journal_format", "installs", "undo"};
-  return names;
-}
+const char* default_admin_database(Engine engine) { return engine == Engine::postgres ? "postgres" : "mysql"; }
 
 namespace {
 
@@ -106,76 +98,69 @@ std::string ConnectionSpec::redacted_url() const {
   return url;
 }
 
-ConnectionSpec parse_connection_url(std::string_view url) {
-  ConnectionSpec spec;
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos)
-    throw std::invalid_argument(
-        "database URL must start with postgresql://, mariadb:// or mysql://");
-  std::string scheme(url.substr(0, scheme_end));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme == "postgresql" || scheme == "postgres") spec.engine = Engine::postgres;
-  else if (scheme == "mariadb") spec.engine = Engine::mariadb;
-  else if (scheme == "mysql") spec.engine = Engine::mysql;
-  else
-    throw std::invalid_argument(fmt::format(
-        "database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)", scheme.substr(0, 20)));
+namespace {
 
-  std::string_view rest = url.substr(scheme_end + 3);
-  // Passwords often hold '/', '?' or ':' unencoded (base64 secrets): the user part ends
-  // at the last '@', so those never end up taken for the host, port or database.
-  // An '@' inside a query value must be percent-encoded.
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
-      spec.user = percent_decode(userinfo.substr(0, colon), "user name");
-      spec.password = percent_decode(userinfo.substr(colon + 1), "password");
-    } else {
-      spec.user = percent_decode(userinfo, "user name");
-    }
+Engine parse_scheme(std::string scheme) {
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "postgresql" || scheme == "postgres") return Engine::postgres;
+  if (scheme == "mariadb") return Engine::mariadb;
+  if (scheme == "mysql") return Engine::mysql;
+  throw std::invalid_argument(fmt::format(
+      "database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)", scheme.substr(0, 20)));
+}
+
+// Passwords often hold '/', '?' or ':' unencoded (base64 secrets): the user part ends
+// at the last '@', so those never end up taken for the host, port or database.
+// An '@' inside a query value must be percent-encoded.
+std::string_view take_user_info(std::string_view rest, ConnectionSpec& spec) {
+  auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return rest;
+  std::string_view userinfo = rest.substr(0, at);
+  if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+    spec.user = percent_decode(userinfo.substr(0, colon), "user name");
+    spec.password = percent_decode(userinfo.substr(colon + 1), "password");
+  } else {
+    spec.user = percent_decode(userinfo, "user name");
   }
-  std::string_view query;
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
-  std::string_view path;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    path = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  std::string_view hostport = rest;
-  std::string_view port_text;
+  return rest.substr(at + 1);
+}
+
+/// Sets the host; returns the port's text ("" when there is none).
+std::string_view take_host(std::string_view hostport, ConnectionSpec& spec) {
   if (!hostport.empty() && hostport.front() == '[') {
     auto close = hostport.find(']');
     if (close == std::string_view::npos) throw std::invalid_argument("database URL: unterminated [IPv6] host");
     spec.host = std::string(hostport.substr(1, close - 1));
-    if (close + 1 < hostport.size() && hostport[close + 1] == ':') port_text = hostport.substr(close + 2);
-  } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
-    spec.host = std::string(hostport.substr(0, colon));
-    port_text = hostport.substr(colon + 1);
-    // No host name holds ':' (IPv6 addresses come in brackets): this is user:password
-    // run into the host. Nothing of it is echoed, as it holds the password.
-    if (spec.host.find(':') != std::string::npos)
-      throw std::invalid_argument(
-          "database URL: the host part holds more than one ':'; is the '@' between the password and the host "
-          "missing? (an IPv6 host goes in [brackets])");
-  } else if (!hostport.empty()) {
-    spec.host = std::string(hostport);
+    if (close + 1 < hostport.size() && hostport[close + 1] == ':') return hostport.substr(close + 2);
+    return {};
   }
-  if (!port_text.empty()) {
-    // The port's text is never echoed: with the '@' forgotten it is the password's start.
-    const char* not_a_port =
-        "database URL: the port is not a number from 1 to 65535 (is the '@' between the password and the host missing?)";
-    for (char c : port_text)
-      if (!std::isdigit(static_cast<unsigned char>(c))) throw std::invalid_argument(not_a_port);
-    int p = port_text.size() > 5 ? 0 : std::stoi(std::string(port_text));
-    if (p < 1 || p > 65535) throw std::invalid_argument(not_a_port);
-    spec.port = p;
+  auto colon = hostport.rfind(':');
+  if (colon == std::string_view::npos) {
+    if (!hostport.empty()) spec.host = std::string(hostport);
+    return {};
   }
-  spec.database = percent_decode(path, "database name");
+  spec.host = std::string(hostport.substr(0, colon));
+  // No host name holds ':' (IPv6 addresses come in brackets): this is user:password
+  // run into the host. Nothing of it is echoed, as it holds the password.
+  if (spec.host.find(':') != std::string::npos)
+    throw std::invalid_argument(
+        "database URL: the host part holds more than one ':'; is the '@' between the password and the host "
+        "missing? (an IPv6 host goes in [brackets])");
+  return hostport.substr(colon + 1);
+}
 
+// The port's text is never echoed: with the '@' forgotten it is the password's start.
+int parse_port(std::string_view port_text) {
+  const char* not_a_port =
+      "database URL: the port is not a number from 1 to 65535 (is the '@' between the password and the host missing?)";
+  for (char c : port_text)
+    if (!std::isdigit(static_cast<unsigned char>(c))) throw std::invalid_argument(not_a_port);
+  int p = port_text.size() > 5 ? 0 : std::stoi(std::string(port_text));
+  if (p < 1 || p > 65535) throw std::invalid_argument(not_a_port);
+  return p;
+}
+
+void parse_query(std::string_view query, ConnectionSpec& spec) {
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -191,6 +176,31 @@ ConnectionSpec parse_connection_url(std::string_view url) {
     else spec.options[key] = value;
     if (key.find("password") != std::string::npos) register_secret(value);  // sslpassword: the key file's
   }
+}
+
+}  // namespace
+
+ConnectionSpec parse_connection_url(std::string_view url) {
+  ConnectionSpec spec;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos)
+    throw std::invalid_argument(
+        "database URL must start with postgresql://, mariadb:// or mysql://");
+  spec.engine = parse_scheme(std::string(url.substr(0, scheme_end)));
+  std::string_view rest = take_user_info(url.substr(scheme_end + 3), spec);
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view path;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  if (std::string_view port_text = take_host(rest, spec); !port_text.empty()) spec.port = parse_port(port_text);
+  spec.database = percent_decode(path, "database name");
+  parse_query(query, spec);
   return spec;
 }
 

@@ -27,6 +27,10 @@ struct ConnectionSpec {
   std::string redacted_url() const;
 };
 
+/// The database an administrator's session opens when its URL names none: the one
+/// every server has.
+const char* default_admin_database(Engine engine);
+
 /// "disable", "prefer", "require", "verify-ca", "verify-full" (libpq's sslmode words).
 const char* tls_mode_name(TlsMode mode);
 

@@ -2,6 +2,7 @@
 #include "installer/db/capabilities.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/fingerprint.hpp"
+#include "installer/db/server_dialect.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -22,14 +23,6 @@ enum class Engine { postgres, mariadb, mysql };
 /// "postgres", "mariadb", "mysql": the word used in step file names and messages.
 const char* engine_name(Engine engine);
 
-/// Where journal table `table` of the journal named `journal` lives, as {schema, table}.
-/// PostgreSQL: a schema of its own ("installer"."updates"). MariaDB/MySQL: tables in
-/// the application's own database ("installer_updates"), because application users
-/// seldom have the privileges to create or use a second database.
-std::pair<std::string, std::string> journal_table(Engine engine, const std::string& journal, const std::string& table);
-/// Every table of a journal, as the `table` of journal_table(): what fingerprints leave out.
-const std::vector<std::string>& journal_table_names();
-
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
 
@@ -41,6 +34,8 @@ class Database {
   virtual ~Database() = default;
 
   virtual Engine engine() const = 0;
+  /// How the installer's own statements are spelled for this server.
+  virtual const ServerDialect& dialect() const = 0;
 
   /// What this server's transactions can hold (db/capabilities.hpp).
   virtual Capabilities capabilities() const = 0;
@@ -132,16 +127,26 @@ class Database {
   /// Who holds the lock, for the timeout message ("" when the server cannot tell).
   virtual std::string describe_lock_holder(const std::string& key) = 0;
 
-  /// Describes the schema from the catalog, leaving out the journal named `journal`
-  /// (PostgreSQL: the schema of that name; MariaDB/MySQL: its tables in the current
-  /// database, see journal_table()).
-  virtual Fingerprint fingerprint(const std::string& journal) = 0;
+  /// Describes the schema from the catalog, leaving out `journal` (the journal's own
+  /// objects, which the journal names: journal/journal_tables.hpp).
+  virtual Fingerprint fingerprint(const ExcludedObjects& journal) = 0;
 
   /// Whether a table exists; an empty schema means the current database.
   virtual bool table_exists(const std::string& schema, const std::string& table) = 0;
+  /// Whether the table has the column; an empty schema means the current one (MariaDB:
+  /// the current database).
+  virtual bool column_exists(const std::string& schema, const std::string& table, const std::string& column) = 0;
+  /// The tables, views and sequences of a schema, by name, leaving out those the server
+  /// made for another object (a serial column's sequence); an empty schema means the
+  /// current one.
+  virtual std::vector<std::string> tables_in_schema(const std::string& schema) = 0;
 
-  /// The SQL dialect bits the journal needs.
-  virtual std::string quote_identifier(const std::string& name) const = 0;
+  std::string quote_identifier(const std::string& name) const { return dialect().quote_identifier(name); }
+
+  /// Creates database `name` unless it exists, owned by `owner` where the server has
+  /// owners and one is given; returns whether this call created it. Several replicas
+  /// starting together may race here: one that finds it made by another meanwhile is fine.
+  virtual bool create_database_if_missing(const std::string& name, const std::string& owner) = 0;
 
   /// What the exact undo of this engine's statements needs (db/undo.hpp); null where the
   /// backend has none, and every partly applied step is then reverted by its down script.

@@ -54,4 +54,12 @@ std::vector<std::string> Fingerprint::differences_from(const Fingerprint& before
   return out;
 }
 
+Fingerprint fingerprint_from_rows(std::initializer_list<const char*> kinds,
+                                  const std::vector<std::vector<std::optional<std::string>>>& rows) {
+  Fingerprint fp;
+  for (const char* kind : kinds) fp.add_kind(kind, 0, "");
+  for (const auto& row : rows) fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
+  return fp;
+}
+
 }  // namespace installer

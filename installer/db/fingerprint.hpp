@@ -1,5 +1,7 @@
 #pragma once
+#include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,5 +39,19 @@ class Fingerprint {
  private:
   std::map<std::string, Kind> kinds_;
 };
+
+/// What schema checks (fingerprints, the exact undo's captures) leave out: the journal's
+/// own objects, as the journal lays them out.
+struct ExcludedObjects {
+  std::string name;                 ///< the journal's, as records of what was captured show it
+  std::string schema;               ///< a schema left out whole, where schemas live inside a database
+  std::vector<std::string> tables;  ///< tables of the current database, by name, where they do not
+};
+
+/// A fingerprint from a catalog query's rows (kind, count, digest). Every one of `kinds`
+/// is present, with count 0 when the query found none: an empty schema is a fingerprint
+/// too, not "nothing recorded".
+Fingerprint fingerprint_from_rows(std::initializer_list<const char*> kinds,
+                                  const std::vector<std::vector<std::optional<std::string>>>& rows);
 
 }  // namespace installer

@@ -2,6 +2,13 @@
 
 namespace installer {
 
+UndoRecord undo_record(UndoKind kind, std::string why) {
+  UndoRecord r;
+  r.kind = kind;
+  r.why = std::move(why);
+  return r;
+}
+
 const char* sql_keyword(ObjectKind kind) {
   switch (kind) {
     case ObjectKind::table: return "TABLE";

@@ -95,6 +95,9 @@ struct UndoRecord {
   ObjectName creates_table;               ///< a table the statement creates: rows written to it need no undo
 };
 
+/// A record whose kind is decided before reading the catalog, with the reason for reports.
+UndoRecord undo_record(UndoKind kind, std::string why);
+
 /// An undo that cannot restore exactly (it would lose data, or the object is not what
 /// was captured): the caller turns to the step's down script.
 class NotExact : public std::runtime_error {
@@ -107,13 +110,14 @@ class StatementUndo {
  public:
   virtual ~StatementUndo() = default;
   /// Called just before a statement creating, dropping, altering or renaming objects, or
-  /// running code, runs: reads from the catalog what undoing it needs. `journal` names
-  /// the journal, whose tables are never captured nor restored.
-  virtual UndoRecord plan(const StatementEffect& effect, const std::string& journal) = 0;
+  /// running code, runs: reads from the catalog what undoing it needs. `journal` is the
+  /// journal's own objects, never captured nor restored.
+  virtual UndoRecord plan(const StatementEffect& effect, const ExcludedObjects& journal) = 0;
   /// Undoes one statement. With in_doubt (nobody knows whether it committed) errors
   /// saying its objects are absent or already as wanted are passed over. Throws NotExact,
-  /// or DbError for what the server refused.
-  virtual void undo(const UndoRecord& record, bool in_doubt) = 0;
+  /// or DbError for what the server refused. `journal` is the journal's own objects,
+  /// which a restore of the schema leaves as they are.
+  virtual void undo(const UndoRecord& record, bool in_doubt, const ExcludedObjects& journal) = 0;
   /// Whether the server refused a statement because its object is absent, or already as
   /// the statement wants it (unknown table, can't drop, duplicate key name, ...).
   virtual bool absent_or_present(const DbError& error) const = 0;

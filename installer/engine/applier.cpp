@@ -3,6 +3,7 @@
 #include "installer/db/db_error.hpp"
 #include "installer/db/transaction.hpp"
 #include "installer/engine/step_runs.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -99,7 +100,7 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
     outcome.schema = SchemaCheck::not_compared;
     return;
   }
-  Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
+  Fingerprint now = schema_fingerprint(ctx_.db, ctx_.journal_schema);
   outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
   outcome.schema = outcome.differences.empty() ? SchemaCheck::verified : SchemaCheck::differs;
   attempt.fingerprint_after = now.serialize();
@@ -119,7 +120,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
       done.push_back(apply_step_in_transaction(update, current, 0));
     create_in(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
-      outcome.after = db.fingerprint(ctx_.journal_schema);
+      outcome.after = schema_fingerprint(db, ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
     attempt.steps = done;
@@ -216,7 +217,7 @@ std::optional<StatementFailure> Applier::apply_step_alone(const Update& update, 
   // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
   // fingerprint shows.
   if (db.capabilities().failed_statement_may_leave_residue)
-    record.fingerprint_before = db.fingerprint(ctx_.journal_schema).serialize();
+    record.fingerprint_before = schema_fingerprint(db, ctx_.journal_schema).serialize();
   journal.insert_step(attempt_id, record);
   ctx_.observe().step_started(step.name, static_cast<int>(index + 1), record.statements_total);
   ctx_.reached("apply", update.id, step.name, "before");
@@ -286,7 +287,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
   if (!failure) {
     move_to(attempt, UpdateState::applied, Actor::apply);
     if (fingerprint_after) {
-      outcome.after = ctx_.db.fingerprint(ctx_.journal_schema);
+      outcome.after = schema_fingerprint(ctx_.db, ctx_.journal_schema);
       attempt.fingerprint_after = outcome.after->serialize();
     }
     ctx_.journal.update_attempt(attempt);

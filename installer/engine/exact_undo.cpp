@@ -2,6 +2,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/statement_effect.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <algorithm>
@@ -55,7 +56,7 @@ UndoRecord plan_undo(Database& db, const std::string& journal, const Statement& 
       record = decided(UndoKind::none, "no exact inverse is known for this kind of statement");
       break;
     default:
-      record = engine_undo ? engine_undo->plan(effect, journal)
+      record = engine_undo ? engine_undo->plan(effect, journal_objects(db.dialect(), journal))
                            : decided(UndoKind::none, "this database has no exact undo");
   }
   record.statement = position;

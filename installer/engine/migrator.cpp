@@ -1,5 +1,6 @@
 #include "installer/engine/migrator.hpp"
 
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/shell_quote.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
@@ -193,7 +194,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     log::info("{} updates to apply, more than --fingerprint-limit {}: the schema is fingerprinted before the first, "
               "before the last and after the last of them only",
               count, options.fingerprint_limit);
-  std::optional<Fingerprint> before = ctx_.db.fingerprint(ctx_.journal_schema);
+  std::optional<Fingerprint> before = schema_fingerprint(ctx_.db, ctx_.journal_schema);
   for (size_t index = 0; index < count; ++index) {
     const Update* update = r.pending[index];
     // The fingerprint after one update is the next one's before (we hold the lock):

@@ -9,6 +9,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/db/db_error.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -34,12 +35,12 @@ std::vector<const UndoRecord*> records_to_undo(const StepRecord& step) {
   return out;
 }
 
-void perform_undo(Database& db, const UndoRecord& r, bool in_doubt) {
+void perform_undo(Database& db, const UndoRecord& r, bool in_doubt, const std::string& journal) {
   if (r.kind == UndoKind::nothing || r.kind == UndoKind::rows) return;
   if (r.kind == UndoKind::none) throw NotExact(r.why);
   StatementUndo* engine_undo = db.statement_undo();
   if (!engine_undo) throw NotExact("this database has no exact undo");
-  engine_undo->undo(r, in_doubt);
+  engine_undo->undo(r, in_doubt, journal_objects(db.dialect(), journal));
 }
 
 }  // namespace
@@ -88,7 +89,7 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     if (!committed && failure_known && r.kind != UndoKind::restore_table && r.kind != UndoKind::restore_schema) continue;
     const bool in_doubt = !committed || (n == resumed_at && resumed_at > 0);
     try {
-      perform_undo(ctx_.db, r, in_doubt);
+      perform_undo(ctx_.db, r, in_doubt, ctx_.journal_schema);
     } catch (const NotExact& e) {
       std::string done = undone.empty() ? "" : fmt::format("undone exactly: {}; ", fmt::join(undone, ", "));
       return give_up(fmt::format("{}{} has no exact inverse ({})", done, statement_label(r), e.what()));

@@ -5,6 +5,7 @@
 #include "installer/db/transaction.hpp"
 #include "installer/engine/reconcile.hpp"
 #include "installer/engine/step_runs.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -62,7 +63,7 @@ bool Reverter::needs_revert(const StepRecord& step) {
     case StepState::applying:
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
-        return ctx_.db.fingerprint(ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
+        return schema_fingerprint(ctx_.db, ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
       // A journaled error says how its first statement ended: it failed, or a stop kept
       // it from completing, so nothing of the step committed. Without one the installer
       // died with that statement in flight and nobody knows whether it committed: it is
@@ -212,7 +213,7 @@ std::optional<Fingerprint> Reverter::compare_schema(AttemptRecord& attempt, bool
     outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
     return std::nullopt;
   }
-  Fingerprint now = ctx_.db.fingerprint(ctx_.journal_schema);
+  Fingerprint now = schema_fingerprint(ctx_.db, ctx_.journal_schema);
   attempt.fingerprint_after = now.serialize();
   if (later_update_applied(ctx_.journal.load(), attempt)) {
     outcome.verification_skipped = true;

@@ -1,12 +1,15 @@
 #include "installer/journal/sql_journal.hpp"
 
+#include "installer/journal/journal_ddl.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/redact.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <functional>
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 
@@ -43,132 +46,6 @@ std::vector<std::string> split_lines(const std::string& s) {
 bool is_terminal(UpdateState s) {
   return s == UpdateState::applied || s == UpdateState::failed || s == UpdateState::removed ||
          s == UpdateState::revert_failed;
-}
-
-using TableName = std::function<std::string(const char*)>;
-
-std::vector<std::string> postgres_ddl(const std::string& schema, const TableName& t) {
-  return {
-      fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " format_version integer NOT NULL,"
-                  " written_by text NOT NULL,"
-                  " created_at timestamptz NOT NULL DEFAULT now())",
-                  t("journal_format")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id bigserial PRIMARY KEY,"
-                  " update_id text NOT NULL, version text NOT NULL, checksum text NOT NULL,"
-                  " description text NOT NULL DEFAULT '', requires text NOT NULL DEFAULT '',"
-                  " state text NOT NULL, host text NOT NULL, installer_version text NOT NULL,"
-                  " started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz,"
-                  " fingerprint_before text NOT NULL DEFAULT '', fingerprint_after text NOT NULL DEFAULT '',"
-                  " error text NOT NULL DEFAULT '', error_step text NOT NULL DEFAULT '',"
-                  " error_statement text NOT NULL DEFAULT '', error_sqlstate text NOT NULL DEFAULT '',"
-                  " reason text NOT NULL DEFAULT '')",
-                  t("updates")),
-      fmt::format("CREATE INDEX IF NOT EXISTS updates_update_id_idx ON {} (update_id, attempt_id)", t("updates")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id bigint NOT NULL REFERENCES {} (attempt_id) ON DELETE CASCADE,"
-                  " position integer NOT NULL, name text NOT NULL,"
-                  " up_checksum text NOT NULL, down_checksum text NOT NULL, down_script text NOT NULL,"
-                  " transactional boolean NOT NULL, state text NOT NULL,"
-                  " statements_total integer NOT NULL DEFAULT 0, statements_done integer NOT NULL DEFAULT 0,"
-                  " down_statements_done integer NOT NULL DEFAULT 0,"
-                  " fingerprint_before text NOT NULL DEFAULT '',"
-                  " duration_ms bigint NOT NULL DEFAULT 0, error text NOT NULL DEFAULT '',"
-                  " PRIMARY KEY (attempt_id, position))",
-                  t("steps"), t("updates")),
-  };
-}
-
-std::string postgres_installs_ddl(const TableName& t) {
-  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                     " install_id bigserial PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                     " kind text NOT NULL, state text NOT NULL, host text NOT NULL, installer_version text NOT NULL,"
-                     " ran_at timestamptz NOT NULL DEFAULT now(), duration_ms bigint NOT NULL DEFAULT 0,"
-                     " output text NOT NULL DEFAULT '')",
-                     t("installs"));
-}
-
-std::string mariadb_installs_ddl(const TableName& t) {
-  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                     " install_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL,"
-                     " checksum CHAR(64) NOT NULL, kind VARCHAR(16) NOT NULL, state VARCHAR(16) NOT NULL,"
-                     " host VARCHAR(255) NOT NULL, installer_version VARCHAR(64) NOT NULL,"
-                     " ran_at DATETIME(6) NOT NULL, duration_ms BIGINT NOT NULL DEFAULT 0, output LONGTEXT NOT NULL)"
-                     " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                     t("installs"));
-}
-
-// utf8mb4_bin: journal text is compared byte for byte, whatever the database's default.
-std::vector<std::string> mariadb_ddl(const TableName& t) {
-  return {
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " format_version INT NOT NULL,"
-                  " written_by VARCHAR(255) NOT NULL,"
-                  " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
-                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                  t("journal_format")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-                  " update_id VARCHAR(255) NOT NULL, version VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL,"
-                  " description TEXT NOT NULL, requires TEXT NOT NULL,"
-                  " state VARCHAR(32) NOT NULL, host VARCHAR(255) NOT NULL, installer_version VARCHAR(64) NOT NULL,"
-                  " started_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), finished_at DATETIME(6) NULL,"
-                  " fingerprint_before TEXT NOT NULL, fingerprint_after TEXT NOT NULL,"
-                  " error LONGTEXT NOT NULL, error_step VARCHAR(255) NOT NULL DEFAULT '',"
-                  " error_statement LONGTEXT NOT NULL, error_sqlstate VARCHAR(64) NOT NULL DEFAULT '',"
-                  " reason VARCHAR(64) NOT NULL DEFAULT '',"
-                  " KEY updates_update_id_idx (update_id, attempt_id))"
-                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                  t("updates")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id BIGINT NOT NULL, position INT NOT NULL, name VARCHAR(255) NOT NULL,"
-                  " up_checksum CHAR(64) NOT NULL, down_checksum CHAR(64) NOT NULL, down_script LONGTEXT NOT NULL,"
-                  " transactional BOOLEAN NOT NULL, state VARCHAR(32) NOT NULL,"
-                  " statements_total INT NOT NULL DEFAULT 0, statements_done INT NOT NULL DEFAULT 0,"
-                  " down_statements_done INT NOT NULL DEFAULT 0,"
-                  " fingerprint_before TEXT NOT NULL,"
-                  " duration_ms BIGINT NOT NULL DEFAULT 0, error LONGTEXT NOT NULL,"
-                  " PRIMARY KEY (attempt_id, position),"
-                  " FOREIGN KEY (attempt_id) REFERENCES {} (attempt_id) ON DELETE CASCADE)"
-                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                  t("steps"), t("updates")),
-  };
-}
-
-std::vector<std::string> postgres_format3_ddl(const TableName& t) {
-  return {
-      fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS revert_method text NOT NULL DEFAULT '', "
-                  "ADD COLUMN IF NOT EXISTS undo_done integer NOT NULL DEFAULT 0, "
-                  "ADD COLUMN IF NOT EXISTS revert_note text NOT NULL DEFAULT ''",
-                  t("steps")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id bigint NOT NULL REFERENCES {} (attempt_id) ON DELETE CASCADE,"
-                  " position integer NOT NULL, statement integer NOT NULL, kind text NOT NULL,"
-                  " summary text NOT NULL, why text NOT NULL, detail text NOT NULL, existed boolean,"
-                  " PRIMARY KEY (attempt_id, position, statement))",
-                  t("undo"), t("updates")),
-  };
-}
-
-// MariaDB has ADD COLUMN IF NOT EXISTS too: an installer killed between these statements
-// leaves a journal the next one finishes.
-std::vector<std::string> mariadb_format3_ddl(const TableName& t) {
-  return {
-      fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS revert_method VARCHAR(32) NOT NULL DEFAULT '', "
-                  "ADD COLUMN IF NOT EXISTS undo_done INT NOT NULL DEFAULT 0, "
-                  "ADD COLUMN IF NOT EXISTS revert_note LONGTEXT NOT NULL DEFAULT ''",
-                  t("steps")),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                  " attempt_id BIGINT NOT NULL, position INT NOT NULL, statement INT NOT NULL,"
-                  " kind VARCHAR(32) NOT NULL, summary TEXT NOT NULL, why TEXT NOT NULL, detail LONGTEXT NOT NULL,"
-                  " existed BOOLEAN NULL,"
-                  " PRIMARY KEY (attempt_id, position, statement),"
-                  " FOREIGN KEY (attempt_id) REFERENCES {} (attempt_id) ON DELETE CASCADE)"
-                  " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                  t("undo"), t("updates")),
-  };
 }
 
 nlohmann::json name_json(const ObjectName& n) { return nlohmann::json::array({n.schema, n.name}); }
@@ -212,9 +89,20 @@ constexpr const char* kStepValueColumns =
     "statements_done, down_statements_done, fingerprint_before, duration_ms, error, revert_method, undo_done, "
     "revert_note";
 constexpr const char* kStepPlaceholders = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
-// PostgreSQL types the values of a VALUES list that is not an INSERT's by themselves.
-constexpr const char* kPostgresStepPlaceholders =
-    "(?::integer, ?, ?, ?, ?, ?::boolean, ?, ?::integer, ?::integer, ?::integer, ?, ?::bigint, ?, ?, ?::integer, ?)";
+// Their SQL types, for a VALUES list that is not an INSERT's (nullptr: text).
+constexpr const char* kStepValueTypes[] = {"integer", nullptr, nullptr,   nullptr,   nullptr, "boolean",
+                                           nullptr,   "integer", "integer", "integer", nullptr, "bigint",
+                                           nullptr,   nullptr, "integer", nullptr};
+
+std::string placeholders(const ServerDialect& dialect, const std::vector<const char*>& types) {
+  std::string out;
+  for (const char* type : types) out += (out.empty() ? "" : ", ") + dialect.placeholder(type);
+  return out;
+}
+
+std::string step_placeholders(const ServerDialect& dialect) {
+  return placeholders(dialect, std::vector<const char*>(std::begin(kStepValueTypes), std::end(kStepValueTypes)));
+}
 
 std::vector<SqlValue> step_values(const StepRecord& s) {
   return {std::to_string(s.position),         s.name,
@@ -231,27 +119,21 @@ std::vector<SqlValue> step_values(const StepRecord& s) {
 
 SqlJournal::SqlJournal(Database& db, std::string schema) : db_(db), schema_(std::move(schema)) {}
 
+std::pair<std::string, std::string> SqlJournal::location(const char* name) const {
+  return journal_table(db_.dialect(), schema_, name);
+}
+
 std::string SqlJournal::table(const char* name) const {
-  auto [schema, table] = journal_table(db_.engine(), schema_, name);
-  return schema.empty() ? db_.quote_identifier(table) : db_.quote_identifier(schema) + "." + db_.quote_identifier(table);
+  auto [schema, table] = location(name);
+  return db_.dialect().quote_qualified(schema, table);
 }
 
-std::string SqlJournal::timestamp(const char* column) const {
-  if (db_.engine() == Engine::postgres)
-    return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", column);
-  return fmt::format("DATE_FORMAT({}, '%Y-%m-%dT%H:%i:%sZ')", column);
-}
+std::string SqlJournal::timestamp(const char* column) const { return db_.dialect().iso_timestamp(column); }
 
-std::string SqlJournal::now() const {
-  // MariaDB's CURRENT_TIMESTAMP follows the session's time zone; the journal is UTC.
-  return db_.engine() == Engine::postgres ? "now()" : "UTC_TIMESTAMP(6)";
-}
+std::string SqlJournal::now() const { return db_.dialect().transaction_time; }
 
-std::string SqlJournal::finished_now() const {
-  // PostgreSQL's now() is when the transaction began: an update journaled in its own
-  // transaction would seem to finish when it started.
-  return db_.engine() == Engine::postgres ? "clock_timestamp()" : "UTC_TIMESTAMP(6)";
-}
+// An update journaled in a transaction of its own must not seem to finish when it started.
+std::string SqlJournal::finished_now() const { return db_.dialect().statement_time; }
 
 // The format row is written last when the journal is created, so it marks a complete
 // journal: creating the tables is several statements that each commit on their own,
@@ -262,61 +144,53 @@ std::string SqlJournal::finished_now() const {
 // meeting app_steps), would be hidden from every check, or taken for the journal.
 void SqlJournal::check_schema_is_its_own() {
   if (schema_checked_) return;
-  auto others = db_.engine() == Engine::postgres ? postgres_tables_beside_journal() : mariadb_tables_named_like_journal();
+  const bool own_schema = journal_has_own_schema(db_.dialect());
+  auto others = own_schema ? tables_beside_journal() : tables_named_like_journal();
   if (!others.empty()) {
     std::string names;
-    for (const auto& r : others) names += (names.empty() ? "" : ", ") + r[0].value_or("");
+    for (const auto& name : others) names += (names.empty() ? "" : ", ") + name;
     throw UserError(exit_config,
                     fmt::format("--journal-schema '{}' {} ({}{}): the journal needs names of its own, which schema "
                                 "checks leave out; choose another --journal-schema (default: installer)",
                                 schema_,
-                                db_.engine() == Engine::postgres ? "holds tables that are not the journal's"
-                                                                 : "names tables of the application as the journal's",
+                                own_schema ? "holds tables that are not the journal's"
+                                           : "names tables of the application as the journal's",
                                 names, others.size() == 3 ? ", ..." : ""));
   }
   schema_checked_ = true;
 }
 
-std::vector<SqlRow> SqlJournal::postgres_tables_beside_journal() {
-  std::vector<SqlValue> params{schema_};
-  std::string journal_tables;
-  for (const auto& t : journal_table_names()) {
-    journal_tables += (journal_tables.empty() ? "?" : ", ?");
-    params.push_back(t);
-  }
-  return db_.query(
-      fmt::format("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                  "WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relname NOT IN ({}) "
-                  "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-                  "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname LIMIT 3",
-                  journal_tables),
-      params);
+/// The first three, at most.
+std::vector<std::string> SqlJournal::tables_beside_journal() {
+  const auto& journal = journal_table_names();
+  std::vector<std::string> others;
+  for (auto& name : db_.tables_in_schema(schema_))
+    if (std::find(journal.begin(), journal.end(), name) == journal.end() && others.size() < 3)
+      others.push_back(std::move(name));
+  return others;
 }
 
 /// Before the journal is complete (no format table) a table with a journal table's name is
 /// either one an installer stopped while creating the journal left (it has the journal's
 /// key column) or the application's.
-std::vector<SqlRow> SqlJournal::mariadb_tables_named_like_journal() {
-  auto [schema, format_table] = journal_table(db_.engine(), schema_, "journal_format");
+std::vector<std::string> SqlJournal::tables_named_like_journal() {
+  auto [schema, format_table] = location("journal_format");
   if (db_.table_exists(schema, format_table)) return {};
   static const std::map<std::string, std::string> key_column{
       {"updates", "attempt_id"}, {"steps", "attempt_id"}, {"undo", "attempt_id"}, {"installs", "install_id"},
       {"journal_format", "format_version"}};
-  std::vector<SqlRow> foreign;  // one query per table: this runs once, before the journal exists
+  std::vector<std::string> foreign;  // a few queries per table: this runs once, before the journal exists
   for (const auto& t : journal_table_names()) {
-    std::string name = journal_table(db_.engine(), schema_, t).second;
-    auto rows = db_.query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
-                          "AND table_name = ? AND NOT EXISTS (SELECT 1 FROM information_schema.columns "
-                          "WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?)",
-                          {name, name, key_column.at(t)});
-    foreign.insert(foreign.end(), rows.begin(), rows.end());
+    auto [table_schema, name] = location(t.c_str());
+    if (db_.table_exists(table_schema, name) && !db_.column_exists(table_schema, name, key_column.at(t)))
+      foreign.push_back(name);
   }
   return foreign;
 }
 
 std::optional<int> SqlJournal::format() {
   check_schema_is_its_own();
-  auto [schema, name] = journal_table(db_.engine(), schema_, "journal_format");
+  auto [schema, name] = location("journal_format");
   if (!db_.table_exists(schema, name)) return std::nullopt;
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
   if (rows.empty() || !rows[0][0]) return std::nullopt;
@@ -328,15 +202,8 @@ bool SqlJournal::exists() { return format().has_value(); }
 void SqlJournal::ensure() {
   if (ensured_) return;  // one check per session is enough: we hold the lock
   std::optional<int> current = format();
-  if (!current) {
-    auto name = [this](const char* t) { return table(t); };
-    for (const auto& statement : db_.engine() == Engine::postgres
-                                     ? postgres_ddl(db_.quote_identifier(schema_), name)
-                                     : mariadb_ddl(name))
-      db_.query(statement);
-    migrate_format(1);  // the tables of format 1 exist now; the rest is added as a migration would
-  } else if (*current < kJournalFormat) {
-    migrate_format(*current);
+  if (!current || *current < kJournalFormat) {
+    migrate_format(current.value_or(0));  // a new journal is created as an old one is brought forward
   } else if (*current > kJournalFormat) {
     throw UserError(exit_data,
                     fmt::format("the journal in schema '{}' has format {}, written by a newer installer; this "
@@ -356,17 +223,14 @@ int SqlJournal::known_format() {
 // an older journal is brought forward here, under the migration lock.
 void SqlJournal::migrate_format(int from) {
   auto name = [this](const char* t) { return table(t); };
-  const bool postgres = db_.engine() == Engine::postgres;
-  if (from < 2) db_.query(postgres ? postgres_installs_ddl(name) : mariadb_installs_ddl(name));
-  if (from < 3)
-    for (const auto& statement : postgres ? postgres_format3_ddl(name) : mariadb_format3_ddl(name))
-      db_.query(statement);
+  for (const auto& statement : journal_ddl(db_.dialect(), from, db_.quote_identifier(schema_), name))
+    db_.query(statement);
   db_.query(fmt::format("INSERT INTO {} (format_version, written_by) VALUES (?, ?)", table("journal_format")),
             {std::to_string(kJournalFormat), std::string("installer ") + INSTALLER_VERSION});
 }
 
 std::vector<InstallRecord> SqlJournal::installs() {
-  auto [schema, t] = journal_table(db_.engine(), schema_, "installs");
+  auto [schema, t] = location("installs");
   if (!db_.table_exists(schema, t)) return {};
   std::vector<InstallRecord> out;
   for (const auto& r : db_.query(fmt::format("SELECT name, checksum, kind, state, host, installer_version, {}, "
@@ -500,8 +364,7 @@ void SqlJournal::record_undo(long long attempt_id, int position, const UndoRecor
   // The server answers the probe as it writes the record, in the same round trip as the
   // statement that follows: nothing can come between the two.
   params.insert(params.end(), u.probe_params.begin(), u.probe_params.end());
-  const char* values = db_.engine() == Engine::postgres ? "?::bigint, ?::integer, ?::integer, ?, ?, ?, ?"
-                                                        : "?, ?, ?, ?, ?, ?, ?";
+  std::string values = placeholders(db_.dialect(), {"bigint", "integer", "integer", nullptr, nullptr, nullptr, nullptr});
   db_.write_soon(fmt::format("INSERT INTO {} ({}) SELECT {}, ({})", table("undo"), columns, values, u.existence_probe),
                  params);
 }
@@ -521,12 +384,12 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
                                join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
                                a.fingerprint_before, a.fingerprint_after, redact(a.error),    a.error_step,
                                redact(a.error_statement),    a.error_sqlstate,    a.reason};
-  if (db_.engine() == Engine::postgres && !a.steps.empty()) {
+  if (db_.dialect().data_modifying_ctes && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;
     for (const auto& step : a.steps) {
       values += values.empty() ? "" : ", ";
-      values += kPostgresStepPlaceholders;
+      values += "(" + step_placeholders(db_.dialect()) + ")";
       auto row = step_values(step);
       params.insert(params.end(), row.begin(), row.end());
     }
@@ -537,11 +400,11 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
     return number((commit ? db_.query_and_commit(sql, params) : db_.query(sql, params))[0][0]);
   }
   long long id = 0;
-  if (db_.engine() == Engine::mysql) {
-    db_.query(insert, params);
-    id = number(db_.query("SELECT LAST_INSERT_ID()")[0][0]);
-  } else {
+  if (db_.dialect().insert_returning) {
     id = number(db_.query(insert + " RETURNING attempt_id", params)[0][0]);
+  } else {
+    db_.query(insert, params);
+    id = number(db_.query(db_.dialect().last_insert_id)[0][0]);
   }
   for (const auto& step : a.steps) insert_step(id, step);
   if (commit) db_.commit();

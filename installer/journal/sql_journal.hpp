@@ -4,11 +4,13 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace installer {
 
 /// The journal as tables of the target database (where: journal_table()), written
-/// through Database::query so both engines share this code.
+/// through Database::query in the session's dialect, whichever server it is.
 class SqlJournal : public Journal {
  public:
   SqlJournal(Database& db, std::string schema);
@@ -29,6 +31,8 @@ class SqlJournal : public Journal {
   const std::string& schema() const { return schema_; }
 
  private:
+  /// {schema, table} of journal table `name`, as journal_table().
+  std::pair<std::string, std::string> location(const char* name) const;
   std::string table(const char* name) const;
   std::string timestamp(const char* column) const;
   std::string now() const;
@@ -40,8 +44,8 @@ class SqlJournal : public Journal {
   /// The journal's format, or nullopt when it does not exist (or was left half-created).
   std::optional<int> format();
   void check_schema_is_its_own();
-  std::vector<SqlRow> postgres_tables_beside_journal();
-  std::vector<SqlRow> mariadb_tables_named_like_journal();
+  std::vector<std::string> tables_beside_journal();
+  std::vector<std::string> tables_named_like_journal();
   /// format(), read once per session (ensure() sets it).
   int known_format();
   void load_undo(AttemptRecord& attempt);

@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
+#include "installer/db/sql_text.hpp"
 #include "installer/mariadb/maria_undo.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
@@ -11,7 +12,6 @@
 #include <fmt/ranges.h>
 #include <mysql.h>
 #include <mysqld_error.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,12 +29,6 @@ bool is_auth_failure(unsigned int code) {
   return code == ER_ACCESS_DENIED_ERROR || code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
-std::string application_name() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return std::string("installer ") + INSTALLER_VERSION + " on " + host;
-}
-
 /// The settings the installer relies on in its own session; restored after each update
 /// because scripts may change them.
 const char* const kSessionSetup =
@@ -44,10 +38,27 @@ const char* const kSessionSetup =
     "SESSION innodb_lock_wait_timeout = DEFAULT, SESSION character_set_client = utf8mb4, "
     "SESSION character_set_results = utf8mb4, SESSION collation_connection = utf8mb4_general_ci";
 
+ServerDialect mariadb_dialect(Engine engine) {
+  ServerDialect d;
+  d.family = ServerDialect::Family::mysql;
+  d.identifier_quote = '`';
+  d.schemas_inside_database = false;
+  // CURRENT_TIMESTAMP follows the session's time zone; the journal is UTC.
+  d.transaction_time = "UTC_TIMESTAMP(6)";
+  d.statement_time = "UTC_TIMESTAMP(6)";
+  d.iso_text_before = "DATE_FORMAT(";
+  d.iso_text_after = ", '%Y-%m-%dT%H:%i:%sZ')";
+  d.insert_returning = engine != Engine::mysql;  // MariaDB 10.5 added it; MySQL has none
+  d.last_insert_id = "SELECT LAST_INSERT_ID()";
+  d.data_modifying_ctes = false;
+  d.untyped_placeholders = false;
+  return d;
+}
+
 class MariaDatabase : public SqlSession {
  public:
   MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
-      : engine_(spec.engine), spec_(spec), connect_timeout_(connect_timeout) {
+      : engine_(spec.engine), dialect_(mariadb_dialect(spec.engine)), spec_(spec), connect_timeout_(connect_timeout) {
     static std::once_flag init;
     std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
     conn_ = mysql_init(nullptr);
@@ -123,6 +134,7 @@ class MariaDatabase : public SqlSession {
 
   Engine engine() const override { return engine_; }
   Capabilities capabilities() const override { return Capabilities::implicit_commit_ddl(); }
+  const ServerDialect& dialect() const override { return dialect_; }
 
   const char* begin_statement() const override { return "START TRANSACTION"; }
 
@@ -164,21 +176,15 @@ class MariaDatabase : public SqlSession {
                        r[2].value_or(""), r[3].value_or("?"), r[4] && !r[4]->empty() ? ", " + *r[4] : "");
   }
 
-  Fingerprint fingerprint(const std::string& journal) override {
-    static const std::string sql = mariadb_fingerprint_sql();
-    Fingerprint fp;
+  Fingerprint fingerprint(const ExcludedObjects& journal) override {
+    const std::vector<std::string>& tables = journal.tables;
+    std::string sql = mariadb_fingerprint_sql(tables.size());
     // The query names the journal's tables in every branch that lists tables.
-    const auto& tables = journal_table_names();
     std::vector<SqlValue> all;
     size_t placeholders = static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
-    for (size_t i = 0; i < placeholders; ++i) all.push_back(journal_table(engine_, journal, tables[i % tables.size()]).second);
-    // Every kind is present, with count 0 when there is none: an empty schema is a
-    // fingerprint too, not "nothing recorded".
-    for (const char* kind : {"column", "constraint", "event", "index", "routine", "table", "trigger", "view"})
-      fp.add_kind(kind, 0, "");
-    for (const auto& row : query(sql, all))
-      fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
-    return fp;
+    for (size_t i = 0; i < placeholders; ++i) all.push_back(tables[i % tables.size()]);
+    return fingerprint_from_rows({"column", "constraint", "event", "index", "routine", "table", "trigger", "view"},
+                                 query(sql, all));
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
@@ -187,6 +193,29 @@ class MariaDatabase : public SqlSession {
             std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
         schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
     return rows[0][0] != std::string("0");
+  }
+
+  // No owners here: the administrator grants the application's user what it needs.
+  bool create_database_if_missing(const std::string& name, const std::string&) override {
+    if (!query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", {name}).empty()) return false;
+    execute("CREATE DATABASE IF NOT EXISTS " + quote_identifier(name));
+    return true;
+  }
+
+  bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {
+    return !query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = coalesce(nullif(?, ''), DATABASE()) "
+                  "AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+                  {schema, table, column})
+                .empty();
+  }
+
+  std::vector<std::string> tables_in_schema(const std::string& schema) override {
+    std::vector<std::string> names;
+    for (const auto& row : query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                                 "coalesce(nullif(?, ''), DATABASE()) ORDER BY CAST(TABLE_NAME AS BINARY)",
+                                 {schema}))
+      names.push_back(row[0].value_or(""));
+    return names;
   }
 
   std::optional<std::string> check_session_after_script() override {
@@ -227,15 +256,6 @@ class MariaDatabase : public SqlSession {
     return undo_.get();
   }
 
-  std::string quote_identifier(const std::string& name) const override {
-    std::string out = "`";
-    for (char c : name) {
-      if (c == '`') out += '`';
-      out += c;
-    }
-    return out + "`";
-  }
-
  private:
   // GET_LOCK names are server-wide: the database's name keeps two products on one
   // server apart; long names are hashed to the 64-character limit.
@@ -246,17 +266,10 @@ class MariaDatabase : public SqlSession {
   }
 
   std::string bind(const std::string& sql, const std::vector<SqlValue>& params) {
-    std::string bound;
-    size_t next = 0;
-    for (char c : sql) {
-      if (c != '?') {
-        bound += c;
-        continue;
-      }
-      if (next >= params.size()) throw std::logic_error("query: more placeholders than parameters");
-      bound += literal(params[next++]);
-    }
-    return bound;
+    return replace_placeholders(sql, [&](size_t n) {
+      if (n >= params.size()) throw std::logic_error("query: more placeholders than parameters");
+      return literal(params[n]);
+    });
   }
 
   std::string literal(const SqlValue& value) {
@@ -352,6 +365,7 @@ class MariaDatabase : public SqlSession {
   }
 
   Engine engine_;
+  ServerDialect dialect_;
   ConnectionSpec spec_;
   std::chrono::seconds connect_timeout_;
   SqlValue own_role_;  ///< CURRENT_ROLE() as the session began: the user's default role, or NULL

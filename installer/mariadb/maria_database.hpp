@@ -14,7 +14,8 @@ std::unique_ptr<Database> open_mariadb(const ConnectionSpec& spec, std::chrono::
 
 /// The information_schema query behind MariaDB/MySQL fingerprints: one round trip, one
 /// row per kind of object with its count and the md5 of its sorted descriptions, for
-/// the current database, leaving out the tables of the journal named by `?`.
-std::string mariadb_fingerprint_sql();
+/// the current database, leaving out `excluded_tables` tables: each branch that lists
+/// tables has that many '?' for their names.
+std::string mariadb_fingerprint_sql(size_t excluded_tables);
 
 }  // namespace installer

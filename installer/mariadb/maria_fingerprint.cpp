@@ -1,17 +1,10 @@
 #include "installer/mariadb/maria_database.hpp"
 
 namespace installer {
+namespace {
 
-// Every branch that lists tables leaves out the journal's tables ({journal}: one
-// placeholder for each of journal_table_names()). Sorting is on bytes: the information_schema
-// collations are case-insensitive and would let equal-looking items swap places.
-// Column order is left out, as on PostgreSQL. No correlated subqueries: MariaDB fills an
-// information_schema table again for every outer row of one, which made a fingerprint of
-// 1,000 tables take minutes; grouped derived tables are filled once.
-std::string mariadb_fingerprint_sql() {
-  std::string placeholders;
-  for (size_t i = 0; i < journal_table_names().size(); ++i) placeholders += i == 0 ? "?" : ", ?";
-  std::string sql = R"SQL(
+// One row per kind, over tables, columns and indexes ...
+const char* const kTablesAndColumns = R"SQL(
 SELECT kind, COUNT(*), MD5(GROUP_CONCAT(item ORDER BY CAST(item AS BINARY) SEPARATOR '\n'))
 FROM (
   SELECT 'table' AS kind,
@@ -35,7 +28,10 @@ FROM (
     WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME NOT IN ({journal})
     GROUP BY s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE
   UNION ALL
-  SELECT 'constraint',
+)SQL";
+
+// ... constraints and views ...
+const char* const kIndexesAndConstraints = R"SQL(  SELECT 'constraint',
          CONCAT_WS(' ', tc.TABLE_NAME, tc.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE, IFNULL(k.columns, ''),
                    IFNULL(r.rules, ''), IFNULL(cc.clause, ''))
     FROM information_schema.TABLE_CONSTRAINTS tc
@@ -63,7 +59,10 @@ FROM (
     FROM information_schema.VIEWS v
     WHERE v.TABLE_SCHEMA = DATABASE()
   UNION ALL
-  SELECT 'routine',
+)SQL";
+
+// ... routines, triggers and events.
+const char* const kCodeAndSummary = R"SQL(  SELECT 'routine',
          CONCAT_WS(' ', r.ROUTINE_TYPE, r.ROUTINE_NAME, IFNULL(r.DTD_IDENTIFIER, ''),
                    MD5(IFNULL(r.ROUTINE_DEFINITION, '')), r.IS_DETERMINISTIC, r.SQL_DATA_ACCESS, r.SECURITY_TYPE,
                    IFNULL(p.parameters, ''))
@@ -92,6 +91,20 @@ FROM (
 GROUP BY kind
 ORDER BY kind
 )SQL";
+
+}  // namespace
+
+// Every branch that lists tables leaves out the journal's tables ({journal}: one
+// placeholder for each; '' when there are none, as NOT IN () is no SQL). Sorting is on
+// bytes: the information_schema collations are case-insensitive and would let
+// equal-looking items swap places.
+// Column order is left out, as on PostgreSQL. No correlated subqueries: MariaDB fills an
+// information_schema table again for every outer row of one, which made a fingerprint of
+// 1,000 tables take minutes; grouped derived tables are filled once.
+std::string mariadb_fingerprint_sql(size_t excluded_tables) {
+  std::string placeholders = excluded_tables == 0 ? "''" : "?";
+  for (size_t i = 1; i < excluded_tables; ++i) placeholders += ", ?";
+  std::string sql = std::string(kTablesAndColumns) + kIndexesAndConstraints + kCodeAndSummary;
   for (size_t at = sql.find("{journal}"); at != std::string::npos; at = sql.find("{journal}", at))
     sql.replace(at, 9, placeholders);
   return sql;

@@ -58,7 +58,7 @@ class MariaStatementUndo : public StatementUndo {
  public:
   explicit MariaStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e, const std::string& journal) override {
+  UndoRecord plan(const StatementEffect& e, const ExcludedObjects& journal) override {
     switch (e.action) {
       case Action::create: return plan_create(e);
       case Action::drop: return plan_drop(e);
@@ -66,13 +66,13 @@ class MariaStatementUndo : public StatementUndo {
       case Action::alter_object: return plan_alter_object(e);
       case Action::rename_tables: return plan_rename(e);
       case Action::runs_code: return plan_schema_restore(journal);
-      default: return decided(UndoKind::none, "no exact inverse is known for this kind of statement");
+      default: return undo_record(UndoKind::none, "no exact inverse is known for this kind of statement");
     }
   }
 
-  void undo(const UndoRecord& r, bool in_doubt) override {
+  void undo(const UndoRecord& r, bool in_doubt, const ExcludedObjects& journal) override {
     if (r.kind == UndoKind::restore_table) return restore_table(r);
-    if (r.kind == UndoKind::restore_schema) return restore_schema(r);
+    if (r.kind == UndoKind::restore_schema) return restore_schema(r, journal);
     run_recorded(db_, r, in_doubt);
   }
 
@@ -81,13 +81,6 @@ class MariaStatementUndo : public StatementUndo {
   }
 
  private:
-  static UndoRecord decided(UndoKind kind, std::string why) {
-    UndoRecord r;
-    r.kind = kind;
-    r.why = std::move(why);
-    return r;
-  }
-
   std::optional<Definition> show_create(ObjectKind kind, const ObjectName& name) {
     std::vector<SqlRow> rows;
     try {
@@ -149,7 +142,7 @@ class MariaStatementUndo : public StatementUndo {
 
   UndoRecord drop_if_created(const StatementEffect& e) {
     const ObjectName& name = e.objects[0];
-    UndoRecord r = decided(UndoKind::run, "");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = {fmt::format("DROP {} IF EXISTS {}", sql_keyword(e.kind), sql_name(name))};
     r.existence_probe = existence_probe(e.kind);
     r.probe_params = {name.schema.empty() ? SqlValue() : SqlValue(name.schema), name.name};
@@ -159,7 +152,7 @@ class MariaStatementUndo : public StatementUndo {
   }
 
   UndoRecord plan_create(const StatementEffect& e) {
-    if (e.temporary) return decided(UndoKind::nothing, "a temporary table ends with the session");
+    if (e.temporary) return undo_record(UndoKind::nothing, "a temporary table ends with the session");
     if (!e.or_replace) return drop_if_created(e);
     const ObjectName& name = e.objects[0];
     std::optional<Definition> before = show_create(e.kind, name);
@@ -171,29 +164,29 @@ class MariaStatementUndo : public StatementUndo {
       return r;
     }
     if (e.kind == ObjectKind::table || e.kind == ObjectKind::sequence)
-      return decided(UndoKind::none, "CREATE OR REPLACE replaced a table and its rows");
-    UndoRecord r = decided(UndoKind::run, "");
+      return undo_record(UndoKind::none, "CREATE OR REPLACE replaced a table and its rows");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = recreate(e.kind, name, *before);
     return r;
   }
 
   UndoRecord plan_drop(const StatementEffect& e) {
-    if (e.temporary) return decided(UndoKind::nothing, "a temporary table ends with the session");
+    if (e.temporary) return undo_record(UndoKind::nothing, "a temporary table ends with the session");
     if (e.kind == ObjectKind::sequence)
-      return decided(UndoKind::none, "a sequence's current value cannot be put back by an inverse");
-    UndoRecord r = decided(UndoKind::run, "");
+      return undo_record(UndoKind::none, "a sequence's current value cannot be put back by an inverse");
+    UndoRecord r = undo_record(UndoKind::run, "");
     for (auto it = e.objects.begin(); it != e.objects.end(); ++it) {
       std::optional<Definition> d = show_create(e.kind, *it);
       if (!d) continue;
       if (e.kind == ObjectKind::table) {
-        if (std::string why = table_not_recreatable(*it); !why.empty()) return decided(UndoKind::none, why);
+        if (std::string why = table_not_recreatable(*it); !why.empty()) return undo_record(UndoKind::none, why);
         r.statements.push_back(d->create);
       } else {
         auto again = recreate(e.kind, *it, *d);
         r.statements.insert(r.statements.end(), again.begin(), again.end());
       }
     }
-    if (r.statements.empty()) return decided(UndoKind::nothing, "none of what it drops exists");
+    if (r.statements.empty()) return undo_record(UndoKind::nothing, "none of what it drops exists");
     return r;
   }
 
@@ -213,8 +206,8 @@ class MariaStatementUndo : public StatementUndo {
   UndoRecord plan_table_restore(const StatementEffect& e) {
     const ObjectName& name = e.objects[0];
     std::optional<Definition> before = show_create(ObjectKind::table, name);
-    if (!before) return decided(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
-    UndoRecord r = decided(UndoKind::restore_table, "");
+    if (!before) return undo_record(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
+    UndoRecord r = undo_record(UndoKind::restore_table, "");
     r.original_table = name;
     r.table = name;
     for (const auto& [from, to] : e.renames) r.table = to;
@@ -225,8 +218,8 @@ class MariaStatementUndo : public StatementUndo {
 
   UndoRecord plan_alter_object(const StatementEffect& e) {
     std::optional<Definition> before = show_create(e.kind, e.objects[0]);
-    if (!before) return decided(UndoKind::nothing, "the object does not exist, so the statement changes nothing");
-    UndoRecord r = decided(UndoKind::run, "");
+    if (!before) return undo_record(UndoKind::nothing, "the object does not exist, so the statement changes nothing");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = recreate(e.kind, e.objects[0], *before);
     return r;
   }
@@ -235,7 +228,7 @@ class MariaStatementUndo : public StatementUndo {
     std::string back;
     for (auto it = e.renames.rbegin(); it != e.renames.rend(); ++it)
       back += (back.empty() ? "" : ", ") + sql_name(it->second) + " TO " + sql_name(it->first);
-    UndoRecord r = decided(UndoKind::run, "");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = {"RENAME TABLE " + back};
     return r;
   }
@@ -278,15 +271,14 @@ class MariaStatementUndo : public StatementUndo {
   /// when `definitions` is false). The journal's tables are left out.
   using Objects = std::map<ObjectKind, std::map<std::string, Definition>>;
 
-  Objects list_objects(const std::string& journal, bool definitions) {
+  Objects list_objects(const ExcludedObjects& journal, bool definitions) {
     static const char* const sql =
         "SELECT 'table', TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
         "UNION ALL SELECT 'routine', ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE "
         "ROUTINE_SCHEMA = DATABASE() UNION ALL SELECT 'trigger', TRIGGER_NAME, '' FROM information_schema.TRIGGERS "
         "WHERE TRIGGER_SCHEMA = DATABASE() UNION ALL SELECT 'event', EVENT_NAME, '' FROM information_schema.EVENTS "
         "WHERE EVENT_SCHEMA = DATABASE()";
-    std::set<std::string> excluded;
-    for (const auto& t : journal_table_names()) excluded.insert(journal_table(Engine::mariadb, journal, t).second);
+    std::set<std::string> excluded(journal.tables.begin(), journal.tables.end());
     Objects out;
     for (const auto& row : db_.query(sql, {})) {
       std::string what = row[0].value_or(""), name = row[1].value_or(""), type = row[2].value_or("");
@@ -305,17 +297,19 @@ class MariaStatementUndo : public StatementUndo {
     return out;
   }
 
-  UndoRecord plan_schema_restore(const std::string& journal) {
+  UndoRecord plan_schema_restore(const ExcludedObjects& journal) {
     nlohmann::json captured = nlohmann::json::object();
     for (const auto& [kind, objects] : list_objects(journal, true))
       for (const auto& [name, d] : objects)
         captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
-    UndoRecord r = decided(UndoKind::restore_schema, "");
-    r.captured = nlohmann::json({{"journal", journal}, {"objects", captured}}).dump();
+    UndoRecord r = undo_record(UndoKind::restore_schema, "");
+    r.captured = nlohmann::json({{"journal", journal.name}, {"objects", captured}}).dump();
     return r;
   }
 
-  void restore_schema(const UndoRecord& r) {
+  // The journal left out is the one restoring, which is the one that captured: a
+  // journal's name never changes under its records.
+  void restore_schema(const UndoRecord& r, const ExcludedObjects& journal) {
     nlohmann::json j = nlohmann::json::parse(r.captured);
     Objects before;
     for (ObjectKind kind : kSchemaKinds) {
@@ -323,7 +317,7 @@ class MariaStatementUndo : public StatementUndo {
       for (const auto& [name, d] : j["objects"][sql_keyword(kind)].items())
         before[kind][name] = {d.at(0).get<std::string>(), d.at(1).get<std::string>(), d.at(2).get<std::string>()};
     }
-    Objects now = list_objects(j["journal"].get<std::string>(), false);
+    Objects now = list_objects(journal, false);
     // What the statement created goes first, dependants before what they depend on; then
     // tables get their definitions back, and the other objects theirs.
     for (ObjectKind kind : kSchemaKinds)

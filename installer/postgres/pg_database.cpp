@@ -1,10 +1,15 @@
 #include "installer/postgres/pg_database.hpp"
 
+#include "installer/db/backoff.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
+#include "installer/db/sql_text.hpp"
+#include "installer/postgres/pg_catalog.hpp"
+#include "installer/postgres/pg_connection.hpp"
+#include "installer/postgres/pg_dialect.hpp"
+#include "installer/postgres/pg_libpq.hpp"
 #include "installer/postgres/pg_undo.hpp"
 #include "installer/util/log.hpp"
-#include "installer/util/sha256.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -22,68 +27,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include <unistd.h>
-
 namespace installer {
 namespace {
-
-std::string quote_conninfo(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-std::string application_name() {
-  // Shown in pg_stat_activity, and in another installer's lock-timeout message.
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return std::string("installer ") + INSTALLER_VERSION + " on " + host;
-}
-
-std::string conninfo(const ConnectionSpec& spec, std::chrono::seconds connect_timeout) {
-  std::string info = fmt::format("host={} port={} connect_timeout={} application_name={}", quote_conninfo(spec.host),
-                                 spec.effective_port(), std::max<long>(1, connect_timeout.count()),
-                                 quote_conninfo(application_name().substr(0, 63)));
-  if (!spec.user.empty()) info += " user=" + quote_conninfo(spec.user);
-  if (!spec.password.empty()) info += " password=" + quote_conninfo(spec.password);
-  if (!spec.database.empty()) info += " dbname=" + quote_conninfo(spec.database);
-  if (spec.tls) info += std::string(" sslmode=") + tls_mode_name(*spec.tls);
-  if (!spec.tls_ca_file.empty()) info += " sslrootcert=" + quote_conninfo(spec.tls_ca_file);
-  for (const auto& [k, v] : spec.options) info += " " + k + "=" + quote_conninfo(v);
-  return info;
-}
-
-/// libpq's messages end with newlines and carry a LINE/caret excerpt; keep them whole
-/// but without the trailing blank.
-std::string tidy(const char* message) {
-  std::string out = message ? message : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-bool is_auth_failure(const std::string& message) {
-  return message.find("password authentication failed") != std::string::npos ||
-         message.find("no password supplied") != std::string::npos ||
-         message.find("authentication failed") != std::string::npos ||
-         message.find("pg_hba.conf") != std::string::npos;
-}
-
-/// Routes server notices ("table does not exist, skipping") to the debug log instead
-/// of libpq's default of printing them on stderr.
-void notice_to_log(void*, const char* message) {
-  try {
-    log::debug("server notice: {}", tidy(message));
-  } catch (...) {
-  }
-}
-
-struct ResultDeleter {
-  void operator()(PGresult* r) const noexcept { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 /// How many statements go out in one round trip at most: the server's replies to a
 /// pipeline wait in the socket until the last statement is sent, so an unbounded one
@@ -119,6 +64,7 @@ class PgDatabase : public SqlSession {
 
   Engine engine() const override { return Engine::postgres; }
   Capabilities capabilities() const override { return Capabilities::transactional_ddl(); }
+  const ServerDialect& dialect() const override { return postgres_dialect(); }
 
   void send_cancel() noexcept override {
     if (!cancel_) return;
@@ -235,51 +181,43 @@ class PgDatabase : public SqlSession {
     // holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every
     // such snapshot, which PostgreSQL then reports as a deadlock. Each try is a short
     // transaction of its own, so the holder is never held up by the waiters.
-    std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(lock_id(key)) + ")";
+    std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(postgres_lock_id(key)) + ")";
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::chrono::milliseconds(20);
+    Backoff backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
     while (true) {
       if (query(sql, {})[0][0] == std::string("t")) return true;
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
-      pause = std::min(pause * 2, std::chrono::milliseconds(500));
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(backoff.next(), deadline - now));
     }
   }
 
-  std::string describe_lock_holder(const std::string& key) override {
-    long long id = lock_id(key);
-    auto rows = query(
-        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), "
-        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(a.state, '') "
-        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid AND l.objsubid = 1",
-        {std::to_string(static_cast<unsigned long long>(id) >> 32), std::to_string(id & 0xffffffffLL)});
-    if (rows.empty()) return {};
-    const auto& r = rows[0];
-    return fmt::format("server process {} ({}, from {}, connected {}, {})", r[0].value_or("?"), r[1].value_or(""),
-                       r[2].value_or(""), r[3].value_or(""), r[4].value_or(""));
-  }
+  std::string describe_lock_holder(const std::string& key) override { return postgres_lock_holder(*this, postgres_lock_id(key)); }
 
   void release_lock(const std::string& key) override {
-    run("SELECT pg_advisory_unlock(" + std::to_string(lock_id(key)) + ")");
+    run("SELECT pg_advisory_unlock(" + std::to_string(postgres_lock_id(key)) + ")");
   }
 
-  Fingerprint fingerprint(const std::string& excluded_schema) override {
-    Fingerprint fp;
-    // Every kind is present, with count 0 when there is none (see the MariaDB backend).
-    for (const char* kind : {"column", "constraint", "extension", "index", "policy", "routine", "rule", "schema",
-                             "sequence", "table", "trigger", "type", "view"})
-      fp.add_kind(kind, 0, "");
-    for (const auto& row : query(fingerprint_sql_, {excluded_schema}))
-      fp.add_kind(row[0].value_or(""), std::stol(row[1].value_or("0")), row[2].value_or(""));
-    return fp;
+  Fingerprint fingerprint(const ExcludedObjects& journal) override {
+    return fingerprint_from_rows({"column", "constraint", "extension", "index", "policy", "routine", "rule", "schema",
+                                  "sequence", "table", "trigger", "type", "view"},
+                                 query(fingerprint_sql_, {journal.schema}));
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
-    auto rows = query("SELECT to_regclass(quote_ident(?) || '.' || quote_ident(?)) IS NOT NULL", {schema, table});
-    return rows[0][0] == std::string("t");
+    return postgres_table_exists(*this, schema, table);
+  }
+
+  bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {
+    return postgres_column_exists(*this, schema, table, column);
+  }
+
+  std::vector<std::string> tables_in_schema(const std::string& schema) override {
+    return postgres_tables_in_schema(*this, schema);
+  }
+
+  bool create_database_if_missing(const std::string& name, const std::string& owner) override {
+    return postgres_create_database_if_missing(*this, name, owner);
   }
 
   std::optional<std::string> check_session_after_script() override {
@@ -309,21 +247,7 @@ class PgDatabase : public SqlSession {
     return undo_.get();
   }
 
-  std::string quote_identifier(const std::string& name) const override {
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  }
-
  private:
-  static long long lock_id(const std::string& key) {
-    std::string hex = sha256_hex("installer-lock:" + key).substr(0, 15);
-    return std::stoll(hex, nullptr, 16);
-  }
-
   void run(const std::string& sql) override {
     send_pending_begin();
     forget_prepared_if_dropped(sql);
@@ -336,12 +260,6 @@ class PgDatabase : public SqlSession {
   void run_own(const char* sql) {
     Result result(PQexec(conn_, sql));
     check(result.get(), sql);
-  }
-
-  static bool mentions_timeout(std::string_view sql) {
-    std::string lower(sql.substr(0, 4096));
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower.find("_timeout") != std::string::npos;
   }
 
   bool connection_ok() const { return PQstatus(conn_) == CONNECTION_OK; }
@@ -368,34 +286,7 @@ class PgDatabase : public SqlSession {
   }
 
   static std::string numbered_placeholders(const std::string& sql) {
-    std::string numbered;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?') numbered += "$" + std::to_string(++n);
-      else numbered += c;
-    }
-    return numbered;
-  }
-
-  static std::vector<const char*> value_pointers(const std::vector<SqlValue>& params) {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    return values;
-  }
-
-  static std::vector<SqlRow> rows_of(const PGresult* result) {
-    std::vector<SqlRow> rows;
-    const int row_count = PQntuples(result), column_count = PQnfields(result);
-    rows.reserve(static_cast<size_t>(row_count));
-    for (int row = 0; row < row_count; ++row) {
-      SqlRow r;
-      r.reserve(static_cast<size_t>(column_count));
-      for (int column = 0; column < column_count; ++column)
-        r.push_back(PQgetisnull(result, row, column) ? SqlValue() : SqlValue(PQgetvalue(result, row, column)));
-      rows.push_back(std::move(r));
-    }
-    return rows;
+    return replace_placeholders(sql, [](size_t n) { return "$" + std::to_string(n + 1); });
   }
 
   /// Each query's replies in a pipeline end with a null result. A COPY through the client
@@ -403,24 +294,6 @@ class PgDatabase : public SqlSession {
   /// it is ended here: never a loop.
   void drain_query() {
     while (Result more{PQgetResult(conn_)}) leave_copy(PQresultStatus(more.get()));
-  }
-
-  static bool starts_with_copy(std::string_view sql) {
-    size_t i = 0;
-    while (i < sql.size()) {
-      if (std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
-      else if (sql.compare(i, 2, "--") == 0) i = std::min(sql.size(), sql.find('\n', i));
-      else if (sql.compare(i, 2, "/*") == 0) i = std::min(sql.size(), sql.find("*/", i) + 2);
-      else break;
-    }
-    if (sql.size() < i + 4) return false;
-    for (size_t k = 0; k < 4; ++k)
-      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != "COPY"[k]) return false;
-    return sql.size() == i + 4 || !(std::isalnum(static_cast<unsigned char>(sql[i + 4])) || sql[i + 4] == '_');
-  }
-
-  static bool is_copy(ExecStatusType status) {
-    return status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH;
   }
 
   /// Ends a COPY the installer has no data for, or no use for: the server then fails it.
@@ -503,20 +376,27 @@ class PgDatabase : public SqlSession {
   /// the rest up to the sync). Returns end, or, when a stop came while statements were
   /// left, the number that had completed then: the caller rolls back what ran after.
   size_t run_pipeline(const std::vector<std::string_view>& statements, size_t first, size_t end,
-                    const std::atomic<int>* stop, const std::function<void(size_t)>& done) {
+                      const std::atomic<int>* stop, const std::function<void(size_t)>& done) {
+    const bool begin = send_pipeline(statements, first, end);
+    if (begin) read_begin_replies(first);
+    return read_statement_replies(statements, first, end, stop, done);
+  }
+
+  /// A failure of the session before the first statement ran, reported as the first's.
+  BatchError lost_before(size_t first, const PGresult* result, const char* sql) {
+    return BatchError(first, error_of(result, sql));
+  }
+
+  /// Returns whether a begun transaction that had not reached the server went first, in
+  /// this round trip: RESET ALL in a transaction of its own (the sync ends it), then BEGIN.
+  bool send_pipeline(const std::vector<std::string_view>& statements, size_t first, size_t end) {
     if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, "(pipeline)");
-    // A begun transaction that has not reached the server goes first, in this round
-    // trip: RESET ALL in a transaction of its own (the sync ends it), then BEGIN.
     const bool begin = begin_pending_;
     begin_pending_ = false;
-    // Their failure is the session's, reported as the first statement's, which never ran.
-    auto lost_before_first = [&](const PGresult* result, const char* sql) {
-      return BatchError(first, error_of(result, sql));
-    };
     if (begin && (PQsendQueryParams(conn_, "RESET ALL", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
                   PQpipelineSync(conn_) != 1 ||
                   PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1))
-      throw lost_before_first(nullptr, "RESET ALL; BEGIN");
+      throw lost_before(first, nullptr, "RESET ALL; BEGIN");
     std::string text;
     for (size_t i = first; i < end; ++i) {
       text.assign(statements[i]);
@@ -528,14 +408,20 @@ class PgDatabase : public SqlSession {
         throw BatchError(i, error_of(nullptr, text));
     }
     if (PQpipelineSync(conn_) != 1) throw BatchError(first, error_of(nullptr, std::string(statements[first])));
-    if (begin) {
-      for (const char* sql : {"RESET ALL", "(sync)", "BEGIN"}) {
-        Result result(PQgetResult(conn_));
-        ExecStatusType expected = std::strcmp(sql, "(sync)") == 0 ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK;
-        if (!result || PQresultStatus(result.get()) != expected) throw lost_before_first(result.get(), sql);
-        if (expected == PGRES_COMMAND_OK) drain_query();
-      }
+    return begin;
+  }
+
+  void read_begin_replies(size_t first) {
+    for (const char* sql : {"RESET ALL", "(sync)", "BEGIN"}) {
+      Result result(PQgetResult(conn_));
+      ExecStatusType expected = std::strcmp(sql, "(sync)") == 0 ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK;
+      if (!result || PQresultStatus(result.get()) != expected) throw lost_before(first, result.get(), sql);
+      if (expected == PGRES_COMMAND_OK) drain_query();
     }
+  }
+
+  size_t read_statement_replies(const std::vector<std::string_view>& statements, size_t first, size_t end,
+                                const std::atomic<int>* stop, const std::function<void(size_t)>& done) {
     std::optional<BatchError> failure;
     std::exception_ptr thrown;
     std::optional<size_t> stopped_at;

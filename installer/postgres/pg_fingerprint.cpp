@@ -1,15 +1,10 @@
 #include "installer/postgres/pg_database.hpp"
 
 namespace installer {
+namespace {
 
-// Column order is left out on purpose: PostgreSQL cannot put a re-added column back in
-// its old place, so a correct down script could never match it. Extension-owned objects
-// are left to the extension row. Everything is sorted in the C collation so the digest
-// does not depend on the server's locale.
-std::string postgres_fingerprint_sql(int server_version) {
-  // SQL-standard bodies (BEGIN ATOMIC, PostgreSQL 14+) are not in prosrc.
-  std::string body = server_version >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), '')" : "''";
-  std::string sql = R"SQL(
+// The namespaces looked at; schemas, extensions and relations (tables, views, sequences, types).
+const char* const kSchemasAndRelations = R"SQL(
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
@@ -35,7 +30,10 @@ items(kind, item) AS (
     FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND c.oid NOT IN (SELECT objid FROM ext_objects)
   UNION ALL
-  SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+)SQL";
+
+// Columns, constraints, indexes, sequence settings and routines.
+const char* const kColumnsToSequences = R"SQL(  SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
            || ' notnull=' || a.attnotnull || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
            || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
            || ' collation=' || coalesce((SELECT co.collname FROM pg_collation co WHERE co.oid = a.attcollation), '')
@@ -69,7 +67,10 @@ items(kind, item) AS (
     FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE p.oid NOT IN (SELECT objid FROM ext_objects)
   UNION ALL
-  SELECT 'trigger', pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
+)SQL";
+
+// Triggers, types, policies and rules; then one row per kind.
+const char* const kCodeAndRules = R"SQL(  SELECT 'trigger', pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns n ON n.oid = c.relnamespace
     WHERE NOT t.tgisinternal
   UNION ALL
@@ -95,6 +96,17 @@ items(kind, item) AS (
 SELECT kind, count(*), md5(string_agg(item, E'\n' ORDER BY item COLLATE "C"))
 FROM items GROUP BY kind ORDER BY kind
 )SQL";
+
+}  // namespace
+
+// Column order is left out on purpose: PostgreSQL cannot put a re-added column back in
+// its old place, so a correct down script could never match it. Extension-owned objects
+// are left to the extension row. Everything is sorted in the C collation so the digest
+// does not depend on the server's locale.
+std::string postgres_fingerprint_sql(int server_version) {
+  // SQL-standard bodies (BEGIN ATOMIC, PostgreSQL 14+) are not in prosrc.
+  std::string body = server_version >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), '')" : "''";
+  std::string sql = std::string(kSchemasAndRelations) + kColumnsToSequences + kCodeAndRules;
   sql.replace(sql.find("@SQLBODY@"), 9, body);
   return sql;
 }

@@ -14,17 +14,17 @@ class PgStatementUndo : public StatementUndo {
  public:
   explicit PgStatementUndo(Database& db) : db_(db) {}
 
-  UndoRecord plan(const StatementEffect& e, const std::string&) override {
+  UndoRecord plan(const StatementEffect& e, const ExcludedObjects&) override {
     if (e.action == Action::create && e.kind == ObjectKind::index) return plan_index_restore(e);
     if (e.action == Action::drop && e.kind == ObjectKind::index) return plan_index_drop(e);
     if (e.action == Action::create && !e.or_replace &&
         (e.kind == ObjectKind::table || e.kind == ObjectKind::view || e.kind == ObjectKind::materialized_view ||
          e.kind == ObjectKind::sequence))
       return plan_relation_create(e);
-    return decided(UndoKind::none, "no exact inverse is known for this kind of statement on PostgreSQL");
+    return undo_record(UndoKind::none, "no exact inverse is known for this kind of statement on PostgreSQL");
   }
 
-  void undo(const UndoRecord& r, bool in_doubt) override {
+  void undo(const UndoRecord& r, bool in_doubt, const ExcludedObjects&) override {
     if (r.kind == UndoKind::restore_table) return drop_new_indexes(r);
     run_recorded(db_, r, in_doubt);
   }
@@ -37,15 +37,8 @@ class PgStatementUndo : public StatementUndo {
   }
 
  private:
-  static UndoRecord decided(UndoKind kind, std::string why) {
-    UndoRecord r;
-    r.kind = kind;
-    r.why = std::move(why);
-    return r;
-  }
-
   std::string regclass_text(const ObjectName& n) const {
-    return n.schema.empty() ? db_.quote_identifier(n.name) : db_.quote_identifier(n.schema) + "." + db_.quote_identifier(n.name);
+    return db_.dialect().quote_qualified(n.schema, n.name);
   }
 
   /// The table's schema and name as the catalog has them, resolved now (a script may
@@ -72,8 +65,8 @@ class PgStatementUndo : public StatementUndo {
   // also removes what a failed CREATE INDEX CONCURRENTLY leaves behind (an invalid index).
   UndoRecord plan_index_restore(const StatementEffect& e) {
     ObjectName table = resolve(e.table);
-    if (table.empty()) return decided(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
-    UndoRecord r = decided(UndoKind::restore_table, "");
+    if (table.empty()) return undo_record(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
+    UndoRecord r = undo_record(UndoKind::restore_table, "");
     r.table = r.original_table = table;
     for (const auto& name : index_names(table)) r.captured += name + "\n";
     r.concurrently = e.concurrently;
@@ -94,8 +87,8 @@ class PgStatementUndo : public StatementUndo {
   }
 
   UndoRecord plan_index_drop(const StatementEffect& e) {
-    if (e.cascade) return decided(UndoKind::none, "DROP INDEX ... CASCADE may take other objects with it");
-    UndoRecord r = decided(UndoKind::run, "");
+    if (e.cascade) return undo_record(UndoKind::none, "DROP INDEX ... CASCADE may take other objects with it");
+    UndoRecord r = undo_record(UndoKind::run, "");
     for (const auto& index : e.objects) {
       auto rows = db_.query(
           "SELECT pg_get_indexdef(i.oid), EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid) FROM pg_class "
@@ -103,22 +96,22 @@ class PgStatementUndo : public StatementUndo {
           {regclass_text(index)});
       if (rows.empty()) continue;
       if (rows[0][1] == std::string("t"))
-        return decided(UndoKind::none, fmt::format("index {} belongs to a constraint", index.name));
+        return undo_record(UndoKind::none, fmt::format("index {} belongs to a constraint", index.name));
       std::string def = rows[0][0].value_or("");
       size_t at = def.find(" INDEX ");
-      if (at == std::string::npos) return decided(UndoKind::none, "its definition could not be read");
+      if (at == std::string::npos) return undo_record(UndoKind::none, "its definition could not be read");
       def.insert(at + 7, std::string(e.concurrently ? "CONCURRENTLY " : "") + "IF NOT EXISTS ");
       r.statements.push_back(def);
     }
-    if (r.statements.empty()) return decided(UndoKind::nothing, "none of the indexes it drops exists");
+    if (r.statements.empty()) return undo_record(UndoKind::nothing, "none of the indexes it drops exists");
     return r;
   }
 
   UndoRecord plan_relation_create(const StatementEffect& e) {
-    if (e.temporary) return decided(UndoKind::nothing, "a temporary table ends with the session");
+    if (e.temporary) return undo_record(UndoKind::nothing, "a temporary table ends with the session");
     ObjectName name = e.objects[0];
     if (name.schema.empty()) name.schema = db_.query("SELECT current_schema()", {})[0][0].value_or("public");
-    UndoRecord r = decided(UndoKind::run, "");
+    UndoRecord r = undo_record(UndoKind::run, "");
     r.statements = {fmt::format("DROP {} IF EXISTS {}", sql_keyword(e.kind), regclass_text(name))};
     r.existence_probe = "to_regclass(?) IS NOT NULL";
     r.probe_params = {regclass_text(name)};

@@ -7,6 +7,7 @@
 #include "installer/db/connection_url.hpp"
 #include "installer/db/database.hpp"
 #include "installer/engine/context.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/exit_codes.hpp"
 #include "installer/journal/sql_journal.hpp"
 
@@ -136,7 +137,7 @@ std::vector<JournalStep> journal_steps(const ScratchDatabase& db, long long atte
 /// The engine wired to one session, as the CLI wires it.
 struct EngineSession {
   explicit EngineSession(const ScratchDatabase& scratch);
-  Fingerprint fingerprint() { return db->fingerprint("installer"); }
+  Fingerprint fingerprint() { return schema_fingerprint(*db, "installer"); }
   std::unique_ptr<Database> db;
   std::unique_ptr<SqlJournal> journal;
   std::unique_ptr<EngineContext> ctx;

@@ -131,7 +131,7 @@ std::optional<std::string> FakeDatabase::sql_form(const std::string& statement) 
   return std::nullopt;
 }
 
-UndoRecord FakeStatementUndo::plan(const StatementEffect& effect, const std::string&) {
+UndoRecord FakeStatementUndo::plan(const StatementEffect& effect, const ExcludedObjects&) {
   UndoRecord r;
   if (effect.action != Action::create || effect.kind != ObjectKind::table) {
     r.kind = UndoKind::none;
@@ -145,7 +145,7 @@ UndoRecord FakeStatementUndo::plan(const StatementEffect& effect, const std::str
   return r;
 }
 
-void FakeStatementUndo::undo(const UndoRecord& record, bool) {
+void FakeStatementUndo::undo(const UndoRecord& record, bool, const ExcludedObjects&) {
   if (record.kind != UndoKind::run) throw NotExact("the fake runs statements only");
   if (record.existed.value_or(false)) return;
   for (const auto& statement : record.statements) db_.execute(statement);
@@ -159,7 +159,7 @@ std::vector<SqlRow> FakeDatabase::query(const std::string& sql, const std::vecto
   throw std::logic_error("fake: the engine should not send its own SQL: " + sql);
 }
 
-Fingerprint FakeDatabase::fingerprint(const std::string&) {
+Fingerprint FakeDatabase::fingerprint(const ExcludedObjects&) {
   check_alive();
   std::string all;
   for (const auto& o : state_.objects) all += o + "\n";

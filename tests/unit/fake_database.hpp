@@ -32,8 +32,8 @@ class FakeDatabase;
 class FakeStatementUndo : public StatementUndo {
  public:
   explicit FakeStatementUndo(FakeDatabase& db) : db_(db) {}
-  UndoRecord plan(const StatementEffect& effect, const std::string& journal) override;
-  void undo(const UndoRecord& record, bool in_doubt) override;
+  UndoRecord plan(const StatementEffect& effect, const ExcludedObjects& journal) override;
+  void undo(const UndoRecord& record, bool in_doubt, const ExcludedObjects& journal) override;
   bool absent_or_present(const DbError& error) const override;
 
  private:
@@ -113,9 +113,15 @@ class FakeDatabase : public Database {
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
   std::string describe_lock_holder(const std::string&) override { return {}; }
-  Fingerprint fingerprint(const std::string& excluded_schema) override;
+  Fingerprint fingerprint(const ExcludedObjects& journal) override;
   bool table_exists(const std::string&, const std::string&) override { return true; }
-  std::string quote_identifier(const std::string& name) const override { return name; }
+  bool column_exists(const std::string&, const std::string&, const std::string&) override { return true; }
+  std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
+  bool create_database_if_missing(const std::string&, const std::string&) override { return false; }
+  const ServerDialect& dialect() const override {
+    static const ServerDialect dialect;
+    return dialect;
+  }
 
   /// Called by FakeJournal before each journal write: a dead session cannot write.
   void check_alive() const;

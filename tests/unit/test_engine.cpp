@@ -3,6 +3,7 @@
 // servers; here every branch is reached cheaply and exhaustively.
 #include "fake_database.hpp"
 #include "installer/engine/migrator.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -43,7 +44,7 @@ struct Harness {
   }
 
   const AttemptRecord& last_attempt() { return db.state().attempts.back(); }
-  Fingerprint fingerprint() { return db.fingerprint("installer"); }
+  Fingerprint fingerprint() { return schema_fingerprint(db, "installer"); }
 
   FakeDatabase db;
   FakeJournal journal;

@@ -28,9 +28,15 @@ class GateProbe : public SqlSession {
   bool acquire_lock(const std::string&, std::chrono::milliseconds) override { return true; }
   void release_lock(const std::string&) override {}
   std::string describe_lock_holder(const std::string&) override { return {}; }
-  Fingerprint fingerprint(const std::string&) override { return {}; }
+  Fingerprint fingerprint(const ExcludedObjects&) override { return {}; }
   bool table_exists(const std::string&, const std::string&) override { return false; }
-  std::string quote_identifier(const std::string& name) const override { return name; }
+  bool column_exists(const std::string&, const std::string&, const std::string&) override { return false; }
+  std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
+  bool create_database_if_missing(const std::string&, const std::string&) override { return false; }
+  const ServerDialect& dialect() const override {
+    static const ServerDialect dialect;
+    return dialect;
+  }
 
  protected:
   void run(const std::string&) override {
