@@ -9,8 +9,13 @@
 #include <cstdlib>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 namespace installer {
+
+/// Long beside anything the installer does between two statements of its own, short
+/// beside a test's patience.
+constexpr std::chrono::milliseconds kStall{300};
 
 std::optional<FaultSpec> FaultSpec::parse(const std::string& text) {
   std::vector<std::string> parts;
@@ -21,7 +26,7 @@ std::optional<FaultSpec> FaultSpec::parse(const std::string& text) {
   FaultSpec spec{parts[0], parts[1], parts[2], parts[3]};
   if (parts.size() == 5) spec.action = parts[4];
   if (spec.phase != "apply" && spec.phase != "revert") return std::nullopt;
-  if (spec.action != "kill" && spec.action != "kill-session") return std::nullopt;
+  if (spec.action != "kill" && spec.action != "kill-session" && spec.action != "stall") return std::nullopt;
   return spec;
 }
 
@@ -32,6 +37,10 @@ void FaultPoint::reached(Database& db, const char* phase, const std::string& upd
   log::warn("test fault injection: {} at {}:{}:{}:{}", spec_.action, phase, update, step, point);
   if (spec_.action == "kill-session") {
     db.terminate_session();
+    return;
+  }
+  if (spec_.action == "stall") {
+    std::this_thread::sleep_for(kStall);
     return;
   }
   kill(getpid(), SIGKILL);

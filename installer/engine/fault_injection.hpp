@@ -15,7 +15,9 @@ namespace installer {
 ///           the COMMIT that holds the step; PostgreSQL transactional steps) | undo=N
 ///           (revert of a step that failed part-way: statement N was undone exactly)
 ///   ACTION  kill (SIGKILL the installer; the default) | kill-session (the server
-///           terminates the installer's session; COMMIT then finds it gone: in doubt)
+///           terminates the installer's session; COMMIT then finds it gone: in doubt) |
+///           stall (the installer pauses there for 300 ms, as a loaded machine may: the
+///           session sits idle in the middle of the step's transaction)
 /// Never set it in production: it exists for the test suites and docs/reliability.md.
 struct FaultSpec {
   std::string phase, update, step, point, action = "kill";

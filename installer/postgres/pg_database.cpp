@@ -34,6 +34,7 @@ namespace {
 /// pipeline wait in the socket until the last statement is sent, so an unbounded one
 /// could fill both directions' buffers on a script of many thousands of statements.
 constexpr size_t kPipelineDepth = 256;
+constexpr const char* kKeepIdleTransaction = "SET LOCAL idle_in_transaction_session_timeout = 0";
 
 class PgDatabase : public SqlSession {
  public:
@@ -120,7 +121,8 @@ class PgDatabase : public SqlSession {
     // write of the journal's, between its statements: the write gets a transaction of its
     // own with the timeouts off, which ends with it.
     const bool shielded = timeouts_may_be_set_ && !params.empty() && !in_transaction();
-    if (shielded) run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0");
+    if (shielded) run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; "
+              "SET LOCAL idle_in_transaction_session_timeout = 0");
     Result result(params.empty() ? PQexec(conn_, numbered.c_str()) : execute_prepared(numbered, value_pointers(params)));
     if (shielded && PQresultStatus(result.get()) != PGRES_COMMAND_OK && PQresultStatus(result.get()) != PGRES_TUPLES_OK)
       run_own("ROLLBACK");
@@ -407,7 +409,12 @@ class PgDatabase : public SqlSession {
           PQsendFlushRequest(conn_) != 1)
         throw BatchError(i, error_of(nullptr, text));
     }
-    if (PQpipelineSync(conn_) != 1) throw BatchError(first, error_of(nullptr, std::string(statements[first])));
+    // The server counts idle time in a transaction only from the sync on; until the
+    // installer's next statement (a journal write, the session check) arrives, a tiny
+    // idle_in_transaction_session_timeout the step set would end the session.
+    if (PQsendQueryParams(conn_, kKeepIdleTransaction, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        PQpipelineSync(conn_) != 1)
+      throw BatchError(first, error_of(nullptr, std::string(statements[first])));
     return begin;
   }
 
@@ -457,6 +464,9 @@ class PgDatabase : public SqlSession {
         send_cancel();
       }
     }
+    Result keep_idle(PQgetResult(conn_));  // skipped by the server after a failure
+    if (!keep_idle) throw BatchError(end - 1, error_of(nullptr, std::string(statements[end - 1])));
+    drain_query();
     Result sync(PQgetResult(conn_));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
       throw BatchError(end - 1, error_of(sync.get(), std::string(statements[end - 1])));

@@ -133,6 +133,29 @@ TEST_SUITE(testing::kPostgresOnly) {
     CHECK(db.journal_attempts("applied") == 2);
     CHECK(db.table_exists("adv_o3"));
   }
+  TEST_CASE("PostgreSQL: a tiny idle_in_transaction_session_timeout set by a step does not end the installer's session") {
+    // The server counts idle time from each pipeline's sync on, until the installer's next
+    // statement; on a loaded machine that moment exceeded 1 ms now and then and the server
+    // ended the session (the installer reconnected and started the update again, or with
+    // worse luck exited 69). The test fault stalls the installer right there.
+    ScratchDatabase db;
+    UpdateTree tree;
+    write_base_update(tree);
+    tree.write("2.0/001_idle.up.sql",
+               "CREATE TABLE adv_idle (id int);\nSET idle_in_transaction_session_timeout = '1ms';\n");
+    tree.write("2.0/001_idle.down.sql", "DROP TABLE adv_idle;\n");
+    tree.write("2.0/002_next.up.sql", "CREATE TABLE adv_idle_next (id int);\n");
+    tree.write("2.0/002_next.down.sql", "DROP TABLE adv_idle_next;\n");
+    auto env = env_for(db, tree.root().string());
+    env["INSTALLER_TEST_FAULT"] = "apply:2.0:001_idle:statement=2:stall";
+    auto r = testing::run_installer({"migrate"}, env);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    // The installer would recover from the lost session; the point is not to lose it.
+    CHECK(r.err.find("lost the database session") == std::string::npos);
+    CHECK(db.journal_attempts("applied") == 2);
+    CHECK(db.table_exists("adv_idle_next"));
+  }
   TEST_CASE("PostgreSQL: a set_config that makes the transaction read-only is caught after the step and rolled back") {
     check_caught_after_step("", "SELECT set_config('transaction_read_only', 'on', false);", "read-only");
   }
