@@ -4,8 +4,8 @@
 #include "installer/catalog/update_loader.hpp"
 #include "installer/util/version_order.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -47,7 +47,8 @@ std::vector<LoadedUpdate> load_updates(const std::vector<fs::path>& dirs, Engine
     }
   };
   constexpr size_t kDirsPerThread = 64;  // below that a thread costs more than it saves
-  size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 8, dirs.size() / kDirsPerThread});
+  size_t threads = std::min<size_t>(
+      {std::max(1u, std::thread::hardware_concurrency()), 8, dirs.size() / kDirsPerThread});
   std::vector<std::thread> helpers;
   for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
   work();
@@ -64,7 +65,8 @@ std::vector<fs::path> find_update_dirs(const std::vector<fs::path>& roots, std::
   for (const auto& root : roots) {
     boost::system::error_code ec;
     if (!fs::is_directory(root, ec)) {
-      problems.push_back({root.string(), 0, fs::exists(root, ec) ? "not a directory" : "update directory does not exist"});
+      problems.push_back(
+          {root.string(), 0, fs::exists(root, ec) ? "not a directory" : "update directory does not exist"});
       continue;
     }
     std::vector<fs::path> entries;
@@ -81,8 +83,9 @@ std::vector<fs::path> find_update_dirs(const std::vector<fs::path>& roots, std::
         update_dirs.push_back(entry);
       } else if (auto why = broken_link(entry)) {
         problems.push_back({entry.string(), 0, *why});
-      } else if (name.size() > 4 && (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
-                                     name.rfind(".tgz") == name.size() - 4)) {
+      } else if (name.size() > 4 &&
+                 (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
+                  name.rfind(".tgz") == name.size() - 4)) {
         problems.push_back({entry.string(), 0, "update archives are not supported yet: unpack it into a directory"});
       }
     }
@@ -104,8 +107,9 @@ std::vector<Update> without_duplicates(std::vector<Update> updates, std::vector<
     if (auto same_id = by_id.find(u.id); same_id != by_id.end()) {
       const Update& other = unique[same_id->second];
       if (other.content_checksum != u.content_checksum)
-        problems.push_back({u.source.string(), 0,
-                            fmt::format("duplicate update id '{}' (also {}) with different content", u.id, other.source.string())});
+        problems.push_back(
+            {u.source.string(), 0,
+             fmt::format("duplicate update id '{}' (also {}) with different content", u.id, other.source.string())});
       continue;
     }
     if (auto same_version = by_version.find(u.version); same_version != by_version.end()) {
@@ -136,11 +140,14 @@ void check_requirements(const std::vector<Update>& updates, const std::set<std::
       std::string manifest = (u.source / "update.toml").string();
       if (it == by_id.end() && invalid_ids.count(required)) continue;
       if (it == by_id.end())
-        problems.push_back({manifest, 0, fmt::format("requires '{}', which is in none of the update directories", required)});
+        problems.push_back(
+            {manifest, 0, fmt::format("requires '{}', which is in none of the update directories", required)});
       else if (compare_versions(it->second->version, u.version) >= 0)
-        problems.push_back({manifest, 0,
-                            fmt::format("requires '{}' (version {}), which does not come before version {}: it can never be applied first",
-                                        required, it->second->version, u.version)});
+        problems.push_back(
+            {manifest, 0,
+             fmt::format(
+                 "requires '{}' (version {}), which does not come before version {}: it can never be applied first",
+                 required, it->second->version, u.version)});
     }
   }
 }

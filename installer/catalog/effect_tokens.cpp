@@ -5,7 +5,9 @@
 namespace installer::effect {
 namespace {
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
+bool ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
 bool ident_char(char c) { return ident_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$'; }
 
 std::string upper(std::string_view s) {
@@ -131,7 +133,8 @@ class Lexer {
       bool escapes = d_ == SqlDialect::mariadb;
       return quoted('\'', escapes, Token::literal);
     }
-    if (c == '"') return quoted('"', d_ == SqlDialect::mariadb, d_ == SqlDialect::postgres ? Token::quoted_name : Token::literal);
+    if (c == '"')
+      return quoted('"', d_ == SqlDialect::mariadb, d_ == SqlDialect::postgres ? Token::quoted_name : Token::literal);
     if (c == '`' && d_ == SqlDialect::mariadb) return quoted('`', false, Token::quoted_name);
     if (at_dollar_quote()) return dollar_quoted();
     if (std::isdigit(static_cast<unsigned char>(c))) {

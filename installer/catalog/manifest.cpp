@@ -49,8 +49,8 @@ Manifest parse_manifest(const std::string& text, const std::string& path, std::v
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    problems.push_back({path, static_cast<int>(e.source().begin.line),
-                        fmt::format("invalid TOML: {}", e.description())});
+    problems.push_back(
+        {path, static_cast<int>(e.source().begin.line), fmt::format("invalid TOML: {}", e.description())});
     return manifest;
   }
   for (const auto& [key, node] : root) {
@@ -76,8 +76,8 @@ Manifest parse_manifest(const std::string& text, const std::string& path, std::v
       if (const toml::table* steps = node.as_table()) parse_step_table(*steps, path, manifest, problems);
       else problems.push_back({path, line_of(node), "'steps' must be a table of [steps.NAME] tables"});
     } else {
-      problems.push_back({path, line_of(node),
-                          fmt::format("unknown key '{}' (known: id, version, requires, description, steps)", k)});
+      problems.push_back(
+          {path, line_of(node), fmt::format("unknown key '{}' (known: id, version, requires, description, steps)", k)});
     }
   }
   return manifest;

@@ -120,10 +120,11 @@ void MariaProgramTracker::on_routine_header(const Token& t) {
 // PRECISION, NATIONAL CHAR VARYING, CHAR(5) CHARACTER SET x BINARY, ROW TYPE OF t). No
 // statement starts with one of them, so the body cannot be mistaken for the header.
 bool MariaProgramTracker::is_routine_header_word(const std::string& word) {
-  return is_any(word, {"COMMENT", "LANGUAGE", "SQL", "NO", "CONTAINS", "READS", "MODIFIES", "DATA", "SECURITY",
-                       "DEFINER", "INVOKER", "NOT", "DETERMINISTIC", "SIGNED", "UNSIGNED", "ZEROFILL", "BINARY",
-                       "ASCII", "UNICODE", "BYTE", "CHARACTER", "CHAR", "VARYING", "PRECISION", "VARCHAR", "VARCHAR2",
-                       "VARBINARY", "NATIONAL", "LONG", "TYPE", "ROW"});
+  return is_any(word,
+                {"COMMENT",  "LANGUAGE", "SQL",       "NO",       "CONTAINS",      "READS",  "MODIFIES", "DATA",
+                 "SECURITY", "DEFINER",  "INVOKER",   "NOT",      "DETERMINISTIC", "SIGNED", "UNSIGNED", "ZEROFILL",
+                 "BINARY",   "ASCII",    "UNICODE",   "BYTE",     "CHARACTER",     "CHAR",   "VARYING",  "PRECISION",
+                 "VARCHAR",  "VARCHAR2", "VARBINARY", "NATIONAL", "LONG",          "TYPE",   "ROW"});
 }
 
 void MariaProgramTracker::on_trigger_header(const Token& t) {
@@ -143,11 +144,8 @@ void MariaProgramTracker::on_trigger_header(const Token& t) {
         return;
       }
       break;
-    case TriggerStep::after_order:
-      trigger_step_ = TriggerStep::after_other_trigger;
-      return;
-    case TriggerStep::after_other_trigger:
-      break;
+    case TriggerStep::after_order: trigger_step_ = TriggerStep::after_other_trigger; return;
+    case TriggerStep::after_other_trigger: break;
   }
   start_body(t);
 }
@@ -295,9 +293,7 @@ void MariaProgramTracker::on_handler_condition(const Token& t) {
     case ConditionStep::after_sqlstate:
       if (word != "VALUE") condition_step_ = ConditionStep::done;
       return;
-    case ConditionStep::after_not:
-      condition_step_ = ConditionStep::done;
-      return;
+    case ConditionStep::after_not: condition_step_ = ConditionStep::done; return;
     case ConditionStep::done:
       if (is_punct(t, ',')) {
         condition_step_ = ConditionStep::expected;

@@ -24,8 +24,18 @@ class MariaProgramTracker {
 
  private:
   enum class Phase {
-    first_word, plain, begin_word, begin_not, create_prefix, alter_prefix,
-    routine_name, routine_parameters, routine_header, trigger_header, event_header, body
+    first_word,
+    plain,
+    begin_word,
+    begin_not,
+    create_prefix,
+    alter_prefix,
+    routine_name,
+    routine_parameters,
+    routine_header,
+    trigger_header,
+    event_header,
+    body
   };
   enum class Frame { block, if_statement, case_statement, loop, while_loop, repeat_loop, for_loop };
   // Where in the body the next token is.

@@ -27,7 +27,8 @@ class CatalogError : public std::runtime_error {
 
  private:
   static std::string format(const std::vector<Problem>& problems) {
-    std::string out = problems.size() == 1 ? "invalid update files:" : "invalid update files (" + std::to_string(problems.size()) + " problems):";
+    std::string out = problems.size() == 1 ? "invalid update files:"
+                                           : "invalid update files (" + std::to_string(problems.size()) + " problems):";
     for (const auto& p : problems) out += "\n  " + p.to_string();
     return out;
   }

@@ -65,7 +65,8 @@ bool is_load_data_local(const std::vector<std::string>& words) {
 void lint_one(const std::string& text, int line, SqlDialect dialect, bool transactional, const std::string& path,
               const std::string& step_name, std::vector<Problem>& problems) {
   if (dialect == SqlDialect::postgres && !text.empty() && text[0] == '\\') {
-    problems.push_back({path, line, "psql meta-commands (\\...) are not SQL; the installer sends statements to the server itself"});
+    problems.push_back(
+        {path, line, "psql meta-commands (\\...) are not SQL; the installer sends statements to the server itself"});
     return;
   }
   auto words = leading_words(text, 8);
@@ -82,11 +83,10 @@ void lint_one(const std::string& text, int line, SqlDialect dialect, bool transa
     return;
   }
   if (is_transaction_control(words, dialect)) {
-    problems.push_back(
-        {path, line,
-         fmt::format("'{}' controls the transaction, which the installer owns: each update runs in one "
-                     "transaction (steps with transaction = false run outside it); remove it",
-                     words[0] == "START" ? "START TRANSACTION" : words[0])});
+    problems.push_back({path, line,
+                        fmt::format("'{}' controls the transaction, which the installer owns: each update runs in one "
+                                    "transaction (steps with transaction = false run outside it); remove it",
+                                    words[0] == "START" ? "START TRANSACTION" : words[0])});
     return;
   }
   if (auto change = session_change(text, dialect, transactional)) {

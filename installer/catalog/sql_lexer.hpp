@@ -143,9 +143,10 @@ class Lexer {
         ++i;
       }
     }
-    throw SqlSplitError(line_of(open), fmt::format("unterminated {} starting here",
-                                                   quote == '\'' ? "string" : quote == '"' ? "quoted identifier"
-                                                                                           : "backtick identifier"));
+    throw SqlSplitError(line_of(open),
+                        fmt::format("unterminated {} starting here", quote == '\''  ? "string"
+                                                                     : quote == '"' ? "quoted identifier"
+                                                                                    : "backtick identifier"));
   }
 
   bool word_stops_at(size_t pos) const {

@@ -330,7 +330,8 @@ void read_write(Reader& r, StatementEffect& e, const std::string& verb) {
 
 bool changes_no_schema(const std::string& verb, Reader& r, const std::vector<Token>& tokens, SqlDialect d) {
   auto has_word = [&](const char* w) {
-    return std::any_of(tokens.begin(), tokens.end(), [&](const Token& t) { return t.kind == Token::word && t.text == w; });
+    return std::any_of(tokens.begin(), tokens.end(),
+                       [&](const Token& t) { return t.kind == Token::word && t.text == w; });
   };
   if (verb == "SET") {
     // A session setting ends with the session; SET GLOBAL / PASSWORD / ROLE do not.
@@ -342,8 +343,8 @@ bool changes_no_schema(const std::string& verb, Reader& r, const std::vector<Tok
   if (verb == "EXPLAIN") return !has_word("ANALYZE") && !has_word("ANALYSE");
   static const char* const common[] = {"SHOW", "ANALYZE", "ANALYSE", "PREPARE", "DEALLOCATE", "VALUES"};
   static const char* const mariadb[] = {"DO", "DESCRIBE", "DESC", "OPTIMIZE", "CHECK", "CHECKSUM", "HELP", "FLUSH"};
-  static const char* const postgres[] = {"RESET", "VACUUM", "REINDEX", "CLUSTER", "CHECKPOINT", "DISCARD",
-                                         "LISTEN", "UNLISTEN", "NOTIFY", "REFRESH"};
+  static const char* const postgres[] = {"RESET",   "VACUUM", "REINDEX",  "CLUSTER", "CHECKPOINT",
+                                         "DISCARD", "LISTEN", "UNLISTEN", "NOTIFY",  "REFRESH"};
   auto in = [&](const auto& list) { return std::find(std::begin(list), std::end(list), verb) != std::end(list); };
   return in(common) || (d == SqlDialect::mariadb ? in(mariadb) : in(postgres));
 }

@@ -7,8 +7,8 @@
 #include "installer/util/sha256.hpp"
 #include "installer/util/version_order.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -64,8 +64,9 @@ std::optional<std::string> invalid_update_id(const std::string& id) {
   };
   std::string shown;
   for (char c : id) shown += show(c);
-  return fmt::format("update id '{}' has the character '{}' at position {}: ids are letters, digits and . _ - + @ : ~ , =",
-                     shown, show(*bad), bad - id.begin() + 1);
+  return fmt::format(
+      "update id '{}' has the character '{}' at position {}: ids are letters, digits and . _ - + @ : ~ , =", shown,
+      show(*bad), bad - id.begin() + 1);
 }
 
 /// The manifest's texts fit the journal's columns (MariaDB's TEXT holds 65535 bytes) and
@@ -74,26 +75,30 @@ void check_manifest_texts(const Update& update, bool version_from_manifest, cons
                           std::vector<Problem>& problems) {
   constexpr size_t kMaxText = 65535, kMaxVersion = 255;
   if (version_from_manifest && update.version.size() > kMaxVersion)
-    problems.push_back({manifest_path, 0, fmt::format("version is {} characters long; at most {} are allowed",
-                                                      update.version.size(), kMaxVersion)});
+    problems.push_back(
+        {manifest_path, 0,
+         fmt::format("version is {} characters long; at most {} are allowed", update.version.size(), kMaxVersion)});
   if (update.description.size() > kMaxText)
-    problems.push_back({manifest_path, 0, fmt::format("description is {} bytes long; at most {} are allowed",
-                                                      update.description.size(), kMaxText)});
+    problems.push_back(
+        {manifest_path, 0,
+         fmt::format("description is {} bytes long; at most {} are allowed", update.description.size(), kMaxText)});
   auto control = std::find_if(update.description.begin(), update.description.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7F;
   });
   if (control != update.description.end())
-    problems.push_back({manifest_path, 0, fmt::format("description has the control character \\x{:02X}",
-                                                      static_cast<unsigned char>(*control))});
+    problems.push_back(
+        {manifest_path, 0,
+         fmt::format("description has the control character \\x{:02X}", static_cast<unsigned char>(*control))});
   size_t requires_length = 0;
   for (const auto& required : update.required) {
     requires_length += required.size() + 1;
     if (auto why = invalid_update_id(required)) problems.push_back({manifest_path, 0, "requires: " + *why});
   }
   if (requires_length > kMaxText)
-    problems.push_back({manifest_path, 0, fmt::format("requires lists {} bytes of ids; at most {} are allowed",
-                                                      requires_length, kMaxText)});
+    problems.push_back(
+        {manifest_path, 0,
+         fmt::format("requires lists {} bytes of ids; at most {} are allowed", requires_length, kMaxText)});
 }
 
 struct StepFileName {
@@ -192,14 +197,18 @@ void identify_update(Update& update, const fs::path& dir, const ManifestFile& fi
   update.version = manifest.version.value_or(folder);
   update.required = manifest.required;
   update.description = manifest.description;
-  if (auto why = invalid_update_id(update.id)) problems.push_back({manifest.id ? manifest_path : dir.string(), 0, *why});
+  if (auto why = invalid_update_id(update.id))
+    problems.push_back({manifest.id ? manifest_path : dir.string(), 0, *why});
   check_manifest_texts(update, manifest.version.has_value(), manifest_path, problems);
   if (!is_valid_version(update.version)) {
     problems.push_back(
         {manifest.version ? manifest_path : dir.string(), 0,
          manifest.version
-             ? fmt::format("version '{}' is not a version (use numbers and letters separated by '.', '-' or '_')", update.version)
-             : fmt::format("no version: the folder name '{}' is not a version, so update.toml must set version = \"...\"", folder)});
+             ? fmt::format("version '{}' is not a version (use numbers and letters separated by '.', '-' or '_')",
+                           update.version)
+             : fmt::format(
+                   "no version: the folder name '{}' is not a version, so update.toml must set version = \"...\"",
+                   folder)});
   }
 }
 
@@ -224,14 +233,18 @@ std::optional<StepFileMap> find_step_files(const fs::path& dir, std::vector<Prob
     if (extension != ".sql") continue;  // READMEs and the like are allowed beside the steps
     auto parsed = parse_step_file_name(name);
     if (!parsed) {
-      problems.push_back({path.string(), 0,
-                          "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
-                          "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of up to 255 letters, digits, '_' and '-'"});
+      problems.push_back(
+          {path.string(), 0,
+           "not a step file name: expected NAME.up.sql / NAME.down.sql, optionally "
+           "NAME.postgres.up.sql (or .mariadb., .mysql.), NAME of up to 255 letters, digits, '_' and '-'"});
       continue;
     }
     const std::string& variant = parsed->variant;
-    if (!variant.empty() && std::find(std::begin(kEngineWords), std::end(kEngineWords), variant) == std::end(kEngineWords)) {
-      problems.push_back({path.string(), 0, fmt::format("unknown engine '{}' in the file name (known: postgres, mariadb, mysql)", variant)});
+    if (!variant.empty() &&
+        std::find(std::begin(kEngineWords), std::end(kEngineWords), variant) == std::end(kEngineWords)) {
+      problems.push_back(
+          {path.string(), 0,
+           fmt::format("unknown engine '{}' in the file name (known: postgres, mariadb, mysql)", variant)});
       continue;
     }
     auto& step = files[parsed->step];
@@ -245,7 +258,8 @@ std::optional<StepFileMap> find_step_files(const fs::path& dir, std::vector<Prob
 bool engine_downs_cover_generic_up(const StepFiles& step) {
   for (Engine e : {Engine::postgres, Engine::mariadb, Engine::mysql}) {
     auto prefs = preference_for(e);
-    bool own_up = std::any_of(prefs.begin(), prefs.end() - 1, [&](const std::string& v) { return step.up.count(v) > 0; });
+    bool own_up = std::any_of(prefs.begin(), prefs.end() - 1,
+                              [&](const std::string& v) { return step.up.count(v) > 0; });
     bool down = std::any_of(prefs.begin(), prefs.end(), [&](const std::string& v) { return step.down.count(v) > 0; });
     if (!own_up && !down) return false;
   }
@@ -260,16 +274,18 @@ void check_pairing(const StepFileMap& files, std::vector<Problem>& problems) {
       bool has_down = step.down.count(variant) || step.down.count("");
       if (!has_down && variant.empty()) has_down = engine_downs_cover_generic_up(step);
       if (!has_down)
-        problems.push_back({path.string(), 0,
-                            fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)",
-                                        name, name, variant.empty() ? "" : variant + ".")});
+        problems.push_back(
+            {path.string(), 0,
+             fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)", name, name,
+                         variant.empty() ? "" : variant + ".")});
     }
     for (const auto& [variant, path] : step.down) {
       // A generic down may serve engine-specific ups; a specific down needs its own up.
       bool has_up = variant.empty() ? !step.up.empty() : (step.up.count(variant) || step.up.count(""));
       if (!has_up)
-        problems.push_back({path.string(), 0,
-                            fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
+        problems.push_back(
+            {path.string(), 0,
+             fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
     }
   }
 }
@@ -277,13 +293,14 @@ void check_pairing(const StepFileMap& files, std::vector<Problem>& problems) {
 void check_manifest_steps(const ManifestFile& file, const StepFileMap& files, std::vector<Problem>& problems) {
   for (const auto& [name, options] : file.manifest.steps) {
     if (!files.count(name))
-      problems.push_back({file.path.string(), options.line,
-                          fmt::format("[steps.{}] names no step of this update (steps: {})", name,
-                                      files.empty() ? std::string("none") : [&] {
-                                        std::string list;
-                                        for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.first;
-                                        return list;
-                                      }())});
+      problems.push_back(
+          {file.path.string(), options.line,
+           fmt::format(
+               "[steps.{}] names no step of this update (steps: {})", name, files.empty() ? std::string("none") : [&] {
+                 std::string list;
+                 for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.first;
+                 return list;
+               }())});
   }
 }
 

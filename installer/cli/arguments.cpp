@@ -46,11 +46,13 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
       ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group") continue;
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group")
+      continue;
     app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
         ->type_name(value_name_for(name));
   }
-  app.add_option("--config", parsed.values["config"], "key=value configuration file (INSTALLER_CONFIG)")->type_name("FILE");
+  app.add_option("--config", parsed.values["config"], "key=value configuration file (INSTALLER_CONFIG)")
+      ->type_name("FILE");
   app.add_flag("--auto-remove-unknown", parsed.auto_remove,
                "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
   app.add_flag("--process-group", parsed.process_group,
@@ -60,8 +62,8 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   auto& sub = parsed.subcommands;
   sub[Subcommand::migrate] = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
-  sub[Subcommand::status] =
-      app.add_subcommand("status", "updates applied and pending, schema fingerprint, what needs attention");
+  sub[Subcommand::status] = app.add_subcommand("status",
+                                               "updates applied and pending, schema fingerprint, what needs attention");
   sub[Subcommand::plan] = app.add_subcommand("plan", "the updates migrate would apply, step by step (dry run)");
   sub[Subcommand::history] = app.add_subcommand("history", "every attempt recorded in the journal");
   for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history})

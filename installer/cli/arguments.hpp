@@ -11,15 +11,15 @@ enum class Subcommand { migrate, status, plan, history, version, run };
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
-  CliValues settings;                       ///< the values of setting flags given
+  CliValues settings;  ///< the values of setting flags given
   std::optional<Subcommand> subcommand;
-  std::string remove_id;                    ///< --remove-update
+  std::string remove_id;  ///< --remove-update
   bool dry_run = false;
   bool json = false;
-  bool has_separator = false;               ///< "--" was given
-  std::vector<std::string> after_separator; ///< the application and its arguments
-  std::vector<std::string> stray;           ///< words before "--", which belong after it
-  std::string help;                         ///< for the operator who gave nothing to do
+  bool has_separator = false;                ///< "--" was given
+  std::vector<std::string> after_separator;  ///< the application and its arguments
+  std::vector<std::string> stray;            ///< words before "--", which belong after it
+  std::string help;                          ///< for the operator who gave nothing to do
 };
 
 /// std::nullopt when the command line was answered already (--help, --version) or was

@@ -14,16 +14,16 @@
 #include "installer/engine/migrator.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/health/health_server.hpp"
+#include "installer/health/status_board.hpp"
 #include "installer/install/config_drift.hpp"
 #include "installer/install/hooks.hpp"
 #include "installer/install/templates.hpp"
-#include "installer/health/status_board.hpp"
 #include "installer/journal/journal_tables.hpp"
+#include "installer/journal/sql_journal.hpp"
 #include "installer/os/child_process.hpp"
 #include "installer/os/signals.hpp"
 #include "installer/os/supervisor.hpp"
 #include "installer/os/user_identity.hpp"
-#include "installer/journal/sql_journal.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
@@ -33,8 +33,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace installer {
@@ -48,9 +48,7 @@ std::string abbreviated_list(const std::vector<std::string>& ids) {
                      ids.size() - 2 * shown_at_each_end, fmt::join(ids.end() - shown_at_each_end, ids.end(), ", "));
 }
 
-std::vector<boost::filesystem::path> dirs_of(const Settings& s) {
-  return {s.update_dirs.begin(), s.update_dirs.end()};
-}
+std::vector<boost::filesystem::path> dirs_of(const Settings& s) { return {s.update_dirs.begin(), s.update_dirs.end()}; }
 
 /// What install and update need from the process around them: who to tell about
 /// progress, and where a stop request shows up.
@@ -64,7 +62,8 @@ struct RunContext {
 /// the migration lock.
 void run_install_phase(const Settings& s, EngineContext& ctx) {
   // A problem with the defaults must not come to light after the templates were written.
-  if (!s.defaults_dir.empty() && !s.templates_dir.empty()) sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true);
+  if (!s.defaults_dir.empty() && !s.templates_dir.empty())
+    sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true);
   if (!s.templates_dir.empty()) {
     auto written = render_templates(s.templates_dir, s.config_dir, environment_variables());
     log::info("rendered {} configuration file{} into {}", written.size(), written.size() == 1 ? "" : "s", s.config_dir);
@@ -76,8 +75,8 @@ void run_install_phase(const Settings& s, EngineContext& ctx) {
                   "default is in {}.new to merge by hand",
                   file.path.string(), file.path.string());
       else if (file.outcome == DefaultFile::Outcome::installed || file.outcome == DefaultFile::Outcome::upgraded)
-        log::info("{} default configuration file {}", file.outcome == DefaultFile::Outcome::installed ? "installed" : "upgraded",
-                  file.path.string());
+        log::info("{} default configuration file {}",
+                  file.outcome == DefaultFile::Outcome::installed ? "installed" : "upgraded", file.path.string());
     }
   }
   if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir, s.grace / 2);  // as a statement is cancelled
@@ -280,8 +279,7 @@ int do_report(const Settings& s, Report report, bool json) {
     in.schema_now = schema_fingerprint(*session.db, s.journal_schema);
     if (!s.defaults_dir.empty() && !s.config_dir.empty()) {
       for (const auto& file : sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true))
-        if (file.outcome == DefaultFile::Outcome::drifted)
-          in.config_drift.push_back(file.path.string());
+        if (file.outcome == DefaultFile::Outcome::drifted) in.config_drift.push_back(file.path.string());
     }
     if (in.journal_exists) in.installs = session.journal->installs();
   }
@@ -298,13 +296,14 @@ int do_report(const Settings& s, Report report, bool json) {
 /// The format first, so that even a configuration error is reported as asked.
 Settings configure_logging_and_settings(const CliValues& cli) {
   auto env = process_environment();
-  std::string format = cli.count("log-format") ? cli.at("log-format")
-                       : env.count("INSTALLER_LOG_FORMAT") ? env["INSTALLER_LOG_FORMAT"] : "human";
+  std::string format = cli.count("log-format")             ? cli.at("log-format")
+                       : env.count("INSTALLER_LOG_FORMAT") ? env["INSTALLER_LOG_FORMAT"]
+                                                           : "human";
   if (format == "json") log::set_format(log::Format::json);
   Settings settings = resolve_settings(cli, process_environment());
   log::set_format(settings.log_format == "json" ? log::Format::json : log::Format::human);
-  log::set_level(settings.log_level == "debug"  ? log::Level::debug
-                 : settings.log_level == "warn" ? log::Level::warn
+  log::set_level(settings.log_level == "debug"   ? log::Level::debug
+                 : settings.log_level == "warn"  ? log::Level::warn
                  : settings.log_level == "error" ? log::Level::error
                                                  : log::Level::info);
   return settings;

@@ -13,8 +13,9 @@ namespace installer {
 
 std::unique_ptr<Database> connect_database(const Settings& settings) {
   if (!settings.has_connection)
-    throw UserError(exit_config,
-                    "no database configured: set INSTALLER_DB_URL (postgresql://USER:PASSWORD@HOST:PORT/DB) or --db-url");
+    throw UserError(
+        exit_config,
+        "no database configured: set INSTALLER_DB_URL (postgresql://USER:PASSWORD@HOST:PORT/DB) or --db-url");
   const ConnectionSpec& spec = settings.connection;
   try {
     auto db = spec.engine == Engine::postgres ? open_postgres(spec, settings.connect_timeout)

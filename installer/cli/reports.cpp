@@ -66,8 +66,14 @@ void add_journal_only_rows(const ReportInput& in, const LatestAttempts& latest, 
     if (in.catalog && in.catalog->find(id)) continue;
     bool live = a->state != UpdateState::failed && a->state != UpdateState::removed;
     if (in.catalog && !live) continue;  // neither here nor applied: history only
-    Row row{id, a->version, to_string(a->state), a->finished_at.empty() ? a->started_at : a->finished_at,
-            a->description, "", a->steps.size(), a->attempt_id};
+    Row row{id,
+            a->version,
+            to_string(a->state),
+            a->finished_at.empty() ? a->started_at : a->finished_at,
+            a->description,
+            "",
+            a->steps.size(),
+            a->attempt_id};
     if (in.catalog && a->state == UpdateState::applied) {
       row.state = "unknown";
       row.note = "applied, but in no update directory";
@@ -93,12 +99,12 @@ void add_unfinished_attention(const LatestAttempts& latest, StatusView& view) {
 
 void add_install_attention(const ReportInput& in, StatusView& view) {
   for (const auto& file : in.config_drift)
-    view.attention.push_back(fmt::format("{} was changed here and the image's default changed too: merge {}.new by hand",
-                                         file, file));
+    view.attention.push_back(
+        fmt::format("{} was changed here and the image's default changed too: merge {}.new by hand", file, file));
   for (const auto& hook : in.installs)
     if (hook.state == "failed")
-      view.attention.push_back(fmt::format("install hook {} failed on {} (it runs again at the next start)", hook.name,
-                                           hook.ran_at));
+      view.attention.push_back(
+          fmt::format("install hook {} failed on {} (it runs again at the next start)", hook.name, hook.ran_at));
 }
 
 /// The schema now against the fingerprint recorded after the last update applied.
@@ -168,7 +174,8 @@ json status_json(const ReportInput& in, const StatusView& view) {
   j["config_drift"] = in.config_drift;
   j["install_hooks"] = nlohmann::json::array();
   for (const auto& hook : in.installs)
-    j["install_hooks"].push_back({{"name", hook.name}, {"state", hook.state}, {"ran_at", hook.ran_at}, {"host", hook.host}});
+    j["install_hooks"].push_back(
+        {{"name", hook.name}, {"state", hook.state}, {"ran_at", hook.ran_at}, {"host", hook.host}});
   return j;
 }
 
@@ -217,10 +224,12 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
     for (const auto* a : r.unfinished)
       blockers.push_back(fmt::format("update {} is {}: it is reverted first", a->update_id, to_string(a->state)));
     for (const auto* a : r.unknown)
-      blockers.push_back(fmt::format("update {} is applied but in no update directory: migrate refuses to start "
-                                     "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
-                                     a->update_id, shell_quote(a->update_id)));
-    for (const auto& p : r.changed) blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
+      blockers.push_back(
+          fmt::format("update {} is applied but in no update directory: migrate refuses to start "
+                      "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
+                      a->update_id, shell_quote(a->update_id)));
+    for (const auto& p : r.changed)
+      blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
   }
   if (json_output) {
     json j;
@@ -282,22 +291,24 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
                          {"up_checksum", s.up_checksum},
                          {"down_checksum", s.down_checksum},
                          {"error", s.error}});
-      j.push_back({{"attempt", a.attempt_id},
-                   {"id", a.update_id},
-                   {"version", a.version},
-                   {"state", to_string(a.state)},
-                   {"reason", a.reason},
-                   {"started_at", a.started_at},
-                   {"finished_at", a.finished_at},
-                   {"host", a.host},
-                   {"installer_version", a.installer_version},
-                   {"checksum", a.checksum},
-                   {"fingerprint_before", a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
-                   {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
-                   {"error", a.error},
-                   {"error_step", a.error_step},
-                   {"error_sqlstate", a.error_sqlstate},
-                   {"steps", steps}});
+      j.push_back(
+          {{"attempt", a.attempt_id},
+           {"id", a.update_id},
+           {"version", a.version},
+           {"state", to_string(a.state)},
+           {"reason", a.reason},
+           {"started_at", a.started_at},
+           {"finished_at", a.finished_at},
+           {"host", a.host},
+           {"installer_version", a.installer_version},
+           {"checksum", a.checksum},
+           {"fingerprint_before",
+            a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
+           {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
+           {"error", a.error},
+           {"error_step", a.error_step},
+           {"error_sqlstate", a.error_sqlstate},
+           {"steps", steps}});
     }
     out << j.dump(2) << "\n";
     return;

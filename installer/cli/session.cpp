@@ -20,7 +20,8 @@ Session open_session(const Settings& s, bool wait, const std::atomic<int>* stop)
   Session session;
   session.db = wait ? wait_for_database(s, stop) : connect_database(s);
   session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
-  session.ctx = std::make_unique<EngineContext>(EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
+  session.ctx = std::make_unique<EngineContext>(
+      EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});
   session.ctx->partial_revert = partial_revert_from_environment();
   return session;
 }

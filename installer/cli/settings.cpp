@@ -34,13 +34,15 @@ const std::vector<SettingKey>& setting_keys() {
       {"db-admin-url", "INSTALLER_DB_ADMIN_URL", true,
        "administrator's URL (same engine and server): creates the database when it does not exist"},
       {"updates", "INSTALLER_UPDATES", false, "update directories, ':'-separated (flag repeatable)"},
-      {"templates", "INSTALLER_TEMPLATES", false, "configuration templates (${VAR}, ${VAR:-default}) rendered at start"},
+      {"templates", "INSTALLER_TEMPLATES", false,
+       "configuration templates (${VAR}, ${VAR:-default}) rendered at start"},
       {"config-dir", "INSTALLER_CONFIG_DIR", false, "where rendered templates and default configuration files go"},
       {"defaults", "INSTALLER_DEFAULTS", false, "default configuration files, installed once and kept current"},
       {"install-hooks", "INSTALLER_INSTALL_HOOKS", false, "install.d: .sql files and programs run once per database"},
       {"journal-schema", "INSTALLER_JOURNAL_SCHEMA", false,
        "the journal's schema (MariaDB: prefix of its tables in the database)"},
-      {"lock-timeout", "INSTALLER_LOCK_TIMEOUT", false, "how long to wait for another installer's lock (e.g. 30s, 10m)"},
+      {"lock-timeout", "INSTALLER_LOCK_TIMEOUT", false,
+       "how long to wait for another installer's lock (e.g. 30s, 10m)"},
       {"connect-timeout", "INSTALLER_CONNECT_TIMEOUT", false, "how long one connection attempt may take"},
       {"wait-timeout", "INSTALLER_WAIT_TIMEOUT", false,
        "how long migrate and run wait for an unreachable database, retrying with back-off (0: do not wait)"},
@@ -51,7 +53,8 @@ const std::vector<SettingKey>& setting_keys() {
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
       {"log-format", "INSTALLER_LOG_FORMAT", false, "human (default) or json, one object per line"},
       {"health-listen", "INSTALLER_HEALTH_LISTEN", false, "serve /livez /readyz /healthz /status on ADDR:PORT"},
-      {"grace", "INSTALLER_GRACE", false, "time from SIGTERM to SIGKILL, for the application and what it leaves behind"},
+      {"grace", "INSTALLER_GRACE", false,
+       "time from SIGTERM to SIGKILL, for the application and what it leaves behind"},
       {"stop-delay", "INSTALLER_STOP_DELAY", false, "hold a received SIGTERM back this long so load balancers drain"},
       {"process-group", "INSTALLER_PROCESS_GROUP", false, "forward signals to the application's whole process group"},
       {"user", "INSTALLER_USER", false, "run the application as NAME[:GROUP]"},
@@ -111,14 +114,15 @@ std::map<std::string, Source> read_config_file(const std::string& path, const st
     std::string text = trim(line);
     if (text.empty() || text[0] == '#') continue;
     auto eq = text.find('=');
-    if (eq == std::string::npos)
-      throw UserError(exit_config, fmt::format("{}:{}: expected key=value", path, number));
+    if (eq == std::string::npos) throw UserError(exit_config, fmt::format("{}:{}: expected key=value", path, number));
     std::string key = trim(text.substr(0, eq));
     // The line is not echoed: a mistyped line may well hold a password.
     bool plausible_key = !key.empty() && key.size() <= 40 &&
-                         key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
+                         key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                             std::string::npos;
     if (!plausible_key)
-      throw UserError(exit_config, fmt::format("{}:{}: expected key=value with a key of letters, digits, '-' and '_'", path, number));
+      throw UserError(exit_config, fmt::format("{}:{}: expected key=value with a key of letters, digits, '-' and '_'",
+                                               path, number));
     const SettingKey* k = find_key(key);
     if (!k) {
       std::string known;
@@ -235,8 +239,8 @@ int fingerprint_limit_of(const Source& s) {
   long n = std::strtol(s.value.c_str(), &end, 10);
   if (s.value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000)
     throw UserError(exit_config,
-                    fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')", s.origin,
-                                s.value));
+                    fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')",
+                                s.origin, s.value));
   return static_cast<int>(n);
 }
 
@@ -279,7 +283,9 @@ void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
   if (const Source* v = get("db-admin-url")) {
     s.admin = url_of(*v);
     if (s.admin->engine != s.connection.engine)
-      throw UserError(exit_config, fmt::format("{}: the administrator's URL must be for the same engine as the database", v->origin));
+      throw UserError(exit_config,
+                      fmt::format("{}: the administrator's URL must be for the same engine as the database",
+                                  v->origin));
   }
 }
 
@@ -290,7 +296,8 @@ void resolve_install(const Chosen& chosen, Settings& s) {
   if (const Source* v = get("defaults")) s.defaults_dir = v->value;
   if (const Source* v = get("install-hooks")) s.hooks_dir = v->value;
   if ((!s.templates_dir.empty() || !s.defaults_dir.empty()) && s.config_dir.empty())
-    throw UserError(exit_config, "templates and defaults need a config directory: set --config-dir (INSTALLER_CONFIG_DIR)");
+    throw UserError(exit_config,
+                    "templates and defaults need a config directory: set --config-dir (INSTALLER_CONFIG_DIR)");
 }
 
 void resolve_migrate_options(const Chosen& chosen, Settings& s) {

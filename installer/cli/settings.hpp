@@ -29,11 +29,11 @@ struct Settings {
   std::string templates_dir, config_dir, defaults_dir, hooks_dir;
 
   // Running the application (PID 1)
-  std::string health_listen;                                ///< "" = no health endpoint
+  std::string health_listen;  ///< "" = no health endpoint
   std::chrono::milliseconds grace = std::chrono::seconds(10);
   std::chrono::milliseconds stop_delay = std::chrono::seconds(0);
   bool process_group = false;
-  std::string user;                                          ///< NAME[:GROUP] for the application
+  std::string user;  ///< NAME[:GROUP] for the application
   std::chrono::milliseconds progress_interval = std::chrono::seconds(30);
 };
 

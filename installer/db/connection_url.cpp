@@ -53,8 +53,8 @@ TlsMode parse_tls_mode(const std::string& v) {
   if (v == "require" || v == "true" || v == "on") return TlsMode::require;
   if (v == "verify-ca" || v == "verify_ca") return TlsMode::verify_ca;
   if (v == "verify-full" || v == "verify_full" || v == "verify-identity") return TlsMode::verify_full;
-  throw std::invalid_argument(fmt::format(
-      "database URL: unknown TLS mode '{}' (use disable, prefer, require, verify-ca or verify-full)", v));
+  throw std::invalid_argument(
+      fmt::format("database URL: unknown TLS mode '{}' (use disable, prefer, require, verify-ca or verify-full)", v));
 }
 
 }  // namespace
@@ -105,8 +105,9 @@ Engine parse_scheme(std::string scheme) {
   if (scheme == "postgresql" || scheme == "postgres") return Engine::postgres;
   if (scheme == "mariadb") return Engine::mariadb;
   if (scheme == "mysql") return Engine::mysql;
-  throw std::invalid_argument(fmt::format(
-      "database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)", scheme.substr(0, 20)));
+  throw std::invalid_argument(
+      fmt::format("database URL scheme '{}' is not supported (use postgresql://, mariadb:// or mysql://)",
+                  scheme.substr(0, 20)));
 }
 
 // Passwords often hold '/', '?' or ':' unencoded (base64 secrets): the user part ends
@@ -172,7 +173,8 @@ void parse_query(std::string_view query, ConnectionSpec& spec) {
     if (key == "sslmode" || key == "ssl-mode" || key == "tls") spec.tls = parse_tls_mode(value);
     else if (key == "sslrootcert" || key == "ssl-ca" || key == "tls-ca") spec.tls_ca_file = value;
     else if (key == "password")
-      throw std::invalid_argument("database URL: put the password in the user part or INSTALLER_DB_PASSWORD_FILE, not in the query");
+      throw std::invalid_argument(
+          "database URL: put the password in the user part or INSTALLER_DB_PASSWORD_FILE, not in the query");
     else spec.options[key] = value;
     if (key.find("password") != std::string::npos) register_secret(value);  // sslpassword: the key file's
   }
@@ -184,8 +186,7 @@ ConnectionSpec parse_connection_url(std::string_view url) {
   ConnectionSpec spec;
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos)
-    throw std::invalid_argument(
-        "database URL must start with postgresql://, mariadb:// or mysql://");
+    throw std::invalid_argument("database URL must start with postgresql://, mariadb:// or mysql://");
   spec.engine = parse_scheme(std::string(url.substr(0, scheme_end)));
   std::string_view rest = take_user_info(url.substr(scheme_end + 3), spec);
   std::string_view query;

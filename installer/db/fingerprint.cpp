@@ -46,10 +46,8 @@ std::vector<std::string> Fingerprint::differences_from(const Fingerprint& before
   for (const auto& [name, pair] : all) {
     const auto& [was, now] = pair;
     if (was == now) continue;
-    if (was.count != now.count)
-      out.push_back(fmt::format("{}: {} before, {} now", name, was.count, now.count));
-    else
-      out.push_back(fmt::format("{}: {} before and now, but their definitions differ", name, now.count));
+    if (was.count != now.count) out.push_back(fmt::format("{}: {} before, {} now", name, was.count, now.count));
+    else out.push_back(fmt::format("{}: {} before and now, but their definitions differ", name, now.count));
   }
   return out;
 }

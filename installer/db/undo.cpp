@@ -50,7 +50,8 @@ void StatementUndo::run_recorded(Database& db, const UndoRecord& r, bool in_doub
 }
 
 UndoKind parse_undo_kind(const std::string& text) {
-  for (UndoKind k : {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::restore_schema, UndoKind::rows})
+  for (UndoKind k :
+       {UndoKind::nothing, UndoKind::run, UndoKind::restore_table, UndoKind::restore_schema, UndoKind::rows})
     if (text == to_string(k)) return k;
   return UndoKind::none;  // an unknown word from a newer installer: never trusted as exact
 }

@@ -64,12 +64,12 @@ struct StatementEffect {
 };
 
 enum class UndoKind {
-  nothing,        ///< the statement changes nothing that needs undoing
-  run,            ///< `statements` undo it
-  restore_table,  ///< put `table` back to what was captured before the statement
-  restore_schema, ///< put every object back to what was captured before the statement
-  rows,           ///< it changes rows of a table the step did not create: no schema to undo, its rows stay
-  none,           ///< no exact inverse is known: the step's down script must do it
+  nothing,         ///< the statement changes nothing that needs undoing
+  run,             ///< `statements` undo it
+  restore_table,   ///< put `table` back to what was captured before the statement
+  restore_schema,  ///< put every object back to what was captured before the statement
+  rows,            ///< it changes rows of a table the step did not create: no schema to undo, its rows stay
+  none,            ///< no exact inverse is known: the step's down script must do it
 };
 const char* to_string(UndoKind kind);
 UndoKind parse_undo_kind(const std::string& text);
@@ -85,14 +85,14 @@ struct UndoRecord {
   /// statement, whether the object was there already; then the statement failed or did
   /// nothing, and the object is not dropped.
   std::optional<bool> existed;
-  std::string existence_probe;            ///< the SQL condition that fills `existed` (not journaled)
-  std::vector<SqlValue> probe_params;     ///< its '?' parameters (not journaled)
-  ObjectName table;                       ///< restore_table: the table as named after the statement
-  ObjectName original_table;              ///< restore_table: its name before (ALTER TABLE ... RENAME)
-  std::string captured;                   ///< restore_table: the table's definition before, as the engine reads it
+  std::string existence_probe;         ///< the SQL condition that fills `existed` (not journaled)
+  std::vector<SqlValue> probe_params;  ///< its '?' parameters (not journaled)
+  ObjectName table;                    ///< restore_table: the table as named after the statement
+  ObjectName original_table;           ///< restore_table: its name before (ALTER TABLE ... RENAME)
+  std::string captured;                ///< restore_table: the table's definition before, as the engine reads it
   std::vector<std::pair<std::string, std::string>> column_renames;  ///< restore_table: old, new
-  bool concurrently = false;              ///< PostgreSQL: undo without blocking writes, as the statement did
-  ObjectName creates_table;               ///< a table the statement creates: rows written to it need no undo
+  bool concurrently = false;  ///< PostgreSQL: undo without blocking writes, as the statement did
+  ObjectName creates_table;   ///< a table the statement creates: rows written to it need no undo
 };
 
 /// A record whose kind is decided before reading the catalog, with the reason for reports.

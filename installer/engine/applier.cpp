@@ -146,8 +146,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
 }
 
 void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
-                                    size_t failed_step,
-                                    const std::vector<StepRecord>& done) {
+                                    size_t failed_step, const std::vector<StepRecord>& done) {
   // The rollback took the attempt's rows with it; this separate transaction keeps a
   // record of what was tried and why it failed.
   note_failure(attempt, failure);
@@ -171,13 +170,14 @@ void Applier::record_failed_attempt(const Update& update, AttemptRecord attempt,
 }
 
 std::optional<StatementFailure> Applier::apply_group_in_transaction(const Update& update, size_t begin, size_t end,
-                                                                     long long attempt_id, ApplyOutcome& outcome) {
+                                                                    long long attempt_id, ApplyOutcome& outcome) {
   Journal& journal = ctx_.journal;
   std::vector<StepRecord> group;
   size_t current = begin;
   try {
     Transaction transaction(ctx_.db);
-    for (current = begin; current < end; ++current) group.push_back(apply_step_in_transaction(update, current, attempt_id));
+    for (current = begin; current < end; ++current)
+      group.push_back(apply_step_in_transaction(update, current, attempt_id));
     ctx_.reached("apply", update.id, update.steps[end - 1].name, "commit");
     transaction.commit();
     return std::nullopt;
@@ -306,7 +306,9 @@ void Applier::revert_what_committed(const Update& update, AttemptRecord& attempt
   log::warn("update {} {}; reverting what was committed", update.id, outcome.interrupted_by ? "stopped" : "failed");
   ctx_.observe().reverting(update.id);
   RevertOutcome revert = Reverter(ctx_).revert(attempt.attempt_id, RevertReason::failed_apply);
-  outcome.schema = !revert.ok() ? SchemaCheck::differs : revert.verified ? SchemaCheck::verified : SchemaCheck::not_compared;
+  outcome.schema = !revert.ok()      ? SchemaCheck::differs
+                   : revert.verified ? SchemaCheck::verified
+                                     : SchemaCheck::not_compared;
   outcome.differences = revert.differences;
   outcome.revert = std::move(revert);
 }

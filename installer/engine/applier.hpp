@@ -18,14 +18,14 @@ enum class SchemaCheck {
 struct ApplyOutcome {
   bool applied = false;
   long long attempt_id = 0;
-  std::optional<StatementFailure> failure;  ///< the statement that failed
-  bool atomic = false;                      ///< rolled back as one transaction
-  std::optional<RevertOutcome> revert;      ///< how the committed part was reverted (non-atomic updates)
+  std::optional<StatementFailure> failure;         ///< the statement that failed
+  bool atomic = false;                             ///< rolled back as one transaction
+  std::optional<RevertOutcome> revert;             ///< how the committed part was reverted (non-atomic updates)
   SchemaCheck schema = SchemaCheck::not_compared;  ///< after a failure
   std::vector<std::string> differences;
   long long duration_ms = 0;
   std::optional<Fingerprint> after;  ///< the schema after the update, when applied and asked for
-  int interrupted_by = 0;  ///< the stop signal, when one ended it (failure says where)
+  int interrupted_by = 0;            ///< the stop signal, when one ended it (failure says where)
 };
 
 /// Applies one update. On PostgreSQL, when every step is transactional, the steps and
@@ -62,8 +62,7 @@ class Applier {
   void revert_what_committed(const Update& update, AttemptRecord& attempt, const StatementFailure& failure,
                              ApplyOutcome& outcome);
   void record_failed_attempt(const Update& update, AttemptRecord attempt, const StatementFailure& failure,
-                             size_t failed_step,
-                             const std::vector<StepRecord>& done);
+                             size_t failed_step, const std::vector<StepRecord>& done);
 
   EngineContext& ctx_;
 };

@@ -44,9 +44,7 @@ UndoRecord plan_undo(Database& db, const std::string& journal, const Statement& 
   UndoRecord record;
   StatementUndo* engine_undo = db.statement_undo();
   switch (effect.action) {
-    case Action::no_schema_change:
-      record = decided(UndoKind::nothing, "it changes no schema");
-      break;
+    case Action::no_schema_change: record = decided(UndoKind::nothing, "it changes no schema"); break;
     case Action::write_rows:
       record = created_earlier(effect.objects[0], earlier)
                    ? decided(UndoKind::nothing, "it writes rows of a table this step created")

@@ -1,10 +1,10 @@
 #include "installer/engine/migrator.hpp"
 
 #include "installer/journal/journal_tables.hpp"
-#include "installer/util/shell_quote.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
+#include "installer/util/shell_quote.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -31,9 +31,8 @@ std::string describe_revert_failure(const RevertOutcome& outcome) {
                 ? "\n  nothing of the update remains applied"
                 : fmt::format("\n  still in the database (newest first):{}", bullet_list(outcome.remaining));
   } else {
-    text = fmt::format(
-        "every down script of update {} ran, but the schema is not what it was before the update:{}", a.update_id,
-        bullet_list(outcome.differences));
+    text = fmt::format("every down script of update {} ran, but the schema is not what it was before the update:{}",
+                       a.update_id, bullet_list(outcome.differences));
   }
   for (const auto& note : outcome.notes) text += "\n  " + note;
   text += fmt::format(
@@ -89,8 +88,8 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
   }
   // Newest first; in a long list only the oldest removal is verified, against the
   // fingerprint before it: the schema the whole list was applied on.
-  const bool verify_each =
-      options.fingerprint_limit <= 0 || r.unknown.size() <= static_cast<size_t>(options.fingerprint_limit);
+  const bool verify_each = options.fingerprint_limit <= 0 ||
+                           r.unknown.size() <= static_cast<size_t>(options.fingerprint_limit);
   for (size_t i = 0; i < r.unknown.size(); ++i) {
     const AttemptRecord* a = r.unknown[i];
     log::warn("removing update {} (applied, but in none of the update directories) as --auto-remove-unknown asks",
@@ -173,10 +172,9 @@ std::string describe_schema_check(const ApplyOutcome& outcome, const std::option
     throw UserError(exit_revert_failed, fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.",
                                                     update.id, f.describe(), done, verified));
   }
-  std::string applied_note = summary.applied.empty()
-                                 ? ""
-                                 : fmt::format("\n  applied before it in this run, and kept: {}",
-                                               fmt::join(summary.applied, ", "));
+  std::string applied_note = summary.applied.empty() ? ""
+                                                     : fmt::format("\n  applied before it in this run, and kept: {}",
+                                                                   fmt::join(summary.applied, ", "));
   throw UserError(exit_update_failed,
                   fmt::format("update {} failed at {}\n  reverted: {}; {}.{}\n  next: fix the update (or ship an image "
                               "without it) and start again; nothing needs repair. 'installer history' shows the "
@@ -189,7 +187,8 @@ std::string describe_schema_check(const ApplyOutcome& outcome, const std::option
 void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary) {
   if (r.pending.empty()) return;
   const size_t count = r.pending.size();
-  const bool fingerprint_each = options.fingerprint_limit <= 0 || count <= static_cast<size_t>(options.fingerprint_limit);
+  const bool fingerprint_each = options.fingerprint_limit <= 0 ||
+                                count <= static_cast<size_t>(options.fingerprint_limit);
   if (!fingerprint_each)
     log::info("{} updates to apply, more than --fingerprint-limit {}: the schema is fingerprinted before the first, "
               "before the last and after the last of them only",
@@ -211,7 +210,9 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
       throw;
     }
     if (!outcome.applied) throw_not_applied(*update, outcome, before, summary);
-    log::event({{"update", update->id}, {"version", update->version}, {"duration_ms", std::to_string(outcome.duration_ms)}},
+    log::event({{"update", update->id},
+                {"version", update->version},
+                {"duration_ms", std::to_string(outcome.duration_ms)}},
                "applied update {} in {}", update->id, format_duration(std::chrono::milliseconds(outcome.duration_ms)));
     summary.applied.push_back(update->id);
     // Nothing else changes the schema between two updates of one run (we hold the lock).
@@ -290,9 +291,10 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   RevertOutcome outcome = reverter.revert(attempt.attempt_id, RevertReason::remove_update);
   if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
   out << fmt::format("removed update {}{}\n", update_id,
-                     outcome.verified ? fmt::format("; schema verified equal to its fingerprint before the update ({})",
-                                                    Fingerprint::parse(outcome.attempt.fingerprint_before).short_digest())
-                                      : "; the schema was not compared: " + outcome.skipped_because);
+                     outcome.verified
+                         ? fmt::format("; schema verified equal to its fingerprint before the update ({})",
+                                       Fingerprint::parse(outcome.attempt.fingerprint_before).short_digest())
+                         : "; the schema was not compared: " + outcome.skipped_because);
 }
 
 }  // namespace installer

@@ -1,9 +1,9 @@
 #pragma once
 #include "installer/catalog/catalog.hpp"
+#include "installer/db/db_error.hpp"
 #include "installer/engine/applier.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/engine/reconcile.hpp"
-#include "installer/db/db_error.hpp"
 #include "installer/engine/reverter.hpp"
 
 #include <ostream>
@@ -57,7 +57,8 @@ class Migrator {
 class CommitInDoubt : public DbError {
  public:
   CommitInDoubt(std::string update_id, const DbError& cause)
-      : DbError(DbFailure::in_doubt, cause.what(), cause.sqlstate(), cause.statement()), update_id_(std::move(update_id)) {}
+      : DbError(DbFailure::in_doubt, cause.what(), cause.sqlstate(), cause.statement()),
+        update_id_(std::move(update_id)) {}
   const std::string& update_id() const { return update_id_; }
 
  private:

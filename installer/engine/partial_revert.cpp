@@ -49,12 +49,13 @@ void Reverter::revert_partly_applied(AttemptRecord& attempt, StepRecord& step, s
   auto started = Clock::now();
   if (step.revert_method.empty()) {
     // A down script already under way (started by an older installer) goes on, tolerantly.
-    const bool exact =
-        ctx_.partial_revert == PartialRevert::exact && !step.undo.empty() && step.down_statements_done == 0;
+    const bool exact = ctx_.partial_revert == PartialRevert::exact && !step.undo.empty() &&
+                       step.down_statements_done == 0;
     step.revert_method = exact ? "exact" : "tolerant-down";
     if (!exact && ctx_.partial_revert == PartialRevert::exact)
-      step.revert_note = step.undo.empty() ? "it has no undo records (an installer before journal format 3 applied it); "
-                                           : "its down script was already under way; ";
+      step.revert_note = step.undo.empty()
+                             ? "it has no undo records (an installer before journal format 3 applied it); "
+                             : "its down script was already under way; ";
   }
   move_to(step, StepState::reverting, actor_);
   ctx_.journal.update_step(attempt.attempt_id, step);
@@ -86,7 +87,8 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     const bool committed = r.statement <= step.statements_done;
     // A statement known to have failed committed nothing, but on PostgreSQL it may have
     // left an invalid index behind: only a restore, which compares, is run for it.
-    if (!committed && failure_known && r.kind != UndoKind::restore_table && r.kind != UndoKind::restore_schema) continue;
+    if (!committed && failure_known && r.kind != UndoKind::restore_table && r.kind != UndoKind::restore_schema)
+      continue;
     const bool in_doubt = !committed || (n == resumed_at && resumed_at > 0);
     try {
       perform_undo(ctx_.db, r, in_doubt, ctx_.journal_schema);
@@ -96,8 +98,8 @@ bool Reverter::undo_exactly(AttemptRecord& attempt, StepRecord& step) {
     } catch (const DbError& e) {
       if (e.failure() != DbFailure::statement) throw;
       std::string done = undone.empty() ? "" : fmt::format("undone exactly: {}; ", fmt::join(undone, ", "));
-      return give_up(fmt::format("{}the inverse of {} failed ([{}] {})", done, statement_label(r), e.sqlstate(),
-                                 e.what()));
+      return give_up(
+          fmt::format("{}the inverse of {} failed ([{}] {})", done, statement_label(r), e.sqlstate(), e.what()));
     }
     if (r.kind == UndoKind::restore_table || r.kind == UndoKind::restore_schema ||
         (r.kind == UndoKind::run && !r.existed.value_or(false)))
@@ -132,8 +134,8 @@ void Reverter::run_down_tolerantly(AttemptRecord& attempt, StepRecord& step) {
       if (!e.session_usable() || !engine_undo || !engine_undo->absent_or_present(e))
         throw StatementError(statement_failure(statements, i, where, e));
       ++passed;
-      passed_list += fmt::format("\n      line {}: {} ([{}] {})", statements[i].line, abbreviate(statements[i].text, 80),
-                                 e.sqlstate(), e.what());
+      passed_list += fmt::format("\n      line {}: {} ([{}] {})", statements[i].line,
+                                 abbreviate(statements[i].text, 80), e.sqlstate(), e.what());
     }
     step.down_statements_done = static_cast<int>(i + 1);
     ctx_.journal.update_step(attempt.attempt_id, step);

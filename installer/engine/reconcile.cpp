@@ -26,10 +26,10 @@ void check_unchanged(const Update& update, const AttemptRecord& applied, std::ve
                           fmt::format("step '{}' was added to update {} after it was applied on {}", step.name,
                                       update.id, applied.finished_at)});
     } else if (recorded->up_checksum != step.up.checksum) {
-      problems.push_back({step.up.path.string(), 0,
-                          fmt::format("changed since update {} was applied on {} (sha256 then {}, now {})", update.id,
-                                      applied.finished_at, recorded->up_checksum.substr(0, 12),
-                                      step.up.checksum.substr(0, 12))});
+      problems.push_back(
+          {step.up.path.string(), 0,
+           fmt::format("changed since update {} was applied on {} (sha256 then {}, now {})", update.id,
+                       applied.finished_at, recorded->up_checksum.substr(0, 12), step.up.checksum.substr(0, 12))});
     }
   }
   for (const auto& recorded : applied.steps) {
@@ -61,8 +61,7 @@ Reconciliation reconcile(const Catalog& catalog, const std::vector<AttemptRecord
     if (last->state == UpdateState::applying || last->state == UpdateState::reverting ||
         last->state == UpdateState::revert_failed)
       r.unfinished.push_back(last);
-    else if (last->state == UpdateState::applied && !catalog.find(id))
-      r.unknown.push_back(last);
+    else if (last->state == UpdateState::applied && !catalog.find(id)) r.unknown.push_back(last);
   }
   auto newest_first = [](const AttemptRecord* a, const AttemptRecord* b) { return a->attempt_id > b->attempt_id; };
   std::sort(r.unknown.begin(), r.unknown.end(), newest_first);
@@ -75,8 +74,7 @@ std::vector<const AttemptRecord*> applied_dependents(const std::vector<AttemptRe
   std::vector<const AttemptRecord*> out;
   for (const auto& [id, last] : latest_attempts(attempts)) {
     if (last->state != UpdateState::applied || id == update_id) continue;
-    if (std::find(last->required.begin(), last->required.end(), update_id) != last->required.end())
-      out.push_back(last);
+    if (std::find(last->required.begin(), last->required.end(), update_id) != last->required.end()) out.push_back(last);
   }
   return out;
 }

@@ -58,8 +58,7 @@ bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRe
 bool Reverter::needs_revert(const StepRecord& step) {
   switch (step.state) {
     case StepState::applied:
-    case StepState::reverting:
-      return true;
+    case StepState::reverting: return true;
     case StepState::applying:
       if (step.statements_done > 0) return true;
       if (!step.fingerprint_before.empty())
@@ -71,8 +70,7 @@ bool Reverter::needs_revert(const StepRecord& step) {
       // and the fingerprint check after the revert confirms. Whoever reverts (the failed
       // apply itself, recovery, --remove-update) decides alike.
       return step.error.empty();
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -138,7 +136,9 @@ void Reverter::revert_in_transaction(AttemptRecord& attempt, const std::vector<S
       step->duration_ms = elapsed_ms(started);
       ctx_.journal.update_step(attempt.attempt_id, *step);
       ctx_.reached("revert", attempt.update_id, step->name, "after");
-      log::event({{"update", attempt.update_id}, {"step", step->name}, {"duration_ms", std::to_string(step->duration_ms)}},
+      log::event({{"update", attempt.update_id},
+                  {"step", step->name},
+                  {"duration_ms", std::to_string(step->duration_ms)}},
                  "reverted {} step {} ({}ms)", attempt.update_id, step->name, step->duration_ms);
     }
     ctx_.reached("revert", attempt.update_id, steps.back()->name, "commit");
@@ -176,15 +176,15 @@ void Reverter::run_downs(AttemptRecord& attempt, const std::vector<StepRecord*>&
   for_each_run(
       todo.size(), [&](size_t k) { return together && todo[k]->transactional && todo[k]->down_statements_done == 0; },
       [&](size_t begin, size_t end) {
-        revert_in_transaction(attempt, {todo.begin() + static_cast<long>(begin), todo.begin() + static_cast<long>(end)});
+        revert_in_transaction(attempt,
+                              {todo.begin() + static_cast<long>(begin), todo.begin() + static_cast<long>(end)});
         return true;
       },
       [&](size_t k) {
         StepRecord& step = *todo[k];
         if (partly_applied(step) && ctx_.partial_revert != PartialRevert::strict_down)
           revert_partly_applied(attempt, step, outcome.notes);
-        else
-          revert_alone(attempt, step);
+        else revert_alone(attempt, step);
         return true;
       });
 }
@@ -219,7 +219,8 @@ std::optional<Fingerprint> Reverter::compare_schema(AttemptRecord& attempt, bool
     outcome.verification_skipped = true;
     outcome.skipped_because = "updates applied after it are still applied";
     log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after "
-              "it are still applied", attempt.update_id);
+              "it are still applied",
+              attempt.update_id);
   } else if (!attempt.fingerprint_before.empty()) {
     Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
     outcome.differences = now.differences_from(before);

@@ -15,17 +15,17 @@ const char* to_string(RevertReason reason);
 Actor actor_of(RevertReason reason);
 
 struct RevertOutcome {
-  bool reverted = false;  ///< every down script ran
-  bool verified = false;  ///< the schema equals the fingerprint recorded before the update
-  bool verification_skipped = false;  ///< see skipped_because
-  std::string skipped_because;        ///< why the schema was not compared, for the operator
+  bool reverted = false;                    ///< every down script ran
+  bool verified = false;                    ///< the schema equals the fingerprint recorded before the update
+  bool verification_skipped = false;        ///< see skipped_because
+  std::string skipped_because;              ///< why the schema was not compared, for the operator
   std::vector<std::string> differences;     ///< per kind of object, when not verified
   std::optional<StatementFailure> failure;  ///< the down statement that failed
   std::vector<std::string> remaining;       ///< steps still (partly) in the database after a failure
   /// How each partly applied step was reverted ("step 002_x: ..."): exactly, statement by
   /// statement, or by its down script, and why.
   std::vector<std::string> notes;
-  AttemptRecord attempt;                    ///< as journaled at the end
+  AttemptRecord attempt;  ///< as journaled at the end
   bool ok() const { return reverted && (verified || verification_skipped); }
 };
 

@@ -80,15 +80,15 @@ void check_session(Database& db, const std::vector<Statement>& statements, const
       "session's user or role, read-only mode, autocommit or current database cannot run in a step (a CALL or "
       "an executable comment may hide one)",
       *problem);
-  throw StatementError(statement_failure(statements, last, where,
-                                         DbError(DbFailure::statement, message, "", statements[last].text)));
+  throw StatementError(
+      statement_failure(statements, last, where, DbError(DbFailure::statement, message, "", statements[last].text)));
 }
 
 }  // namespace
 
-void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
-                    const ScriptLocation& where, const std::function<void(int)>& on_done,
-                    const std::atomic<int>* stop, const std::function<void(size_t)>& before_each) {
+void run_statements(Database& db, const std::vector<Statement>& statements, size_t first, const ScriptLocation& where,
+                    const std::function<void(int)>& on_done, const std::atomic<int>* stop,
+                    const std::function<void(size_t)>& before_each) {
   if (first >= statements.size()) return;
   if (!before_each) {
     run_range(db, statements, first, statements.size(), where, on_done, stop);

@@ -16,8 +16,8 @@ namespace installer {
 struct StatementFailure {
   std::string update_id;
   std::string step;
-  std::string file;     ///< the script's path, or "(journal)" for a down script read from the journal
-  int statement = 0;    ///< 1-based index within the script
+  std::string file;   ///< the script's path, or "(journal)" for a down script read from the journal
+  int statement = 0;  ///< 1-based index within the script
   int line = 0;
   std::string text;
   std::string sqlstate;
@@ -34,7 +34,10 @@ struct StatementFailure {
 class Interrupted : public std::runtime_error {
  public:
   Interrupted(int signal, int statement, Statement where)
-      : std::runtime_error("interrupted by a signal"), signal_(signal), statement_(statement), where_(std::move(where)) {}
+      : std::runtime_error("interrupted by a signal"),
+        signal_(signal),
+        statement_(statement),
+        where_(std::move(where)) {}
   int signal() const { return signal_; }
   /// 1-based index of the statement that did not run (or was cancelled).
   int statement() const { return statement_; }
@@ -68,9 +71,9 @@ struct ScriptLocation {
 /// for the one the stop cancelled (where the statements went to the server together).
 /// With before_each, calls it with a statement's 0-based index before that statement is
 /// sent (and sends them one at a time).
-void run_statements(Database& db, const std::vector<Statement>& statements, size_t first,
-                    const ScriptLocation& where, const std::function<void(int done)>& on_done = {},
-                    const std::atomic<int>* stop = nullptr, const std::function<void(size_t)>& before_each = {});
+void run_statements(Database& db, const std::vector<Statement>& statements, size_t first, const ScriptLocation& where,
+                    const std::function<void(int done)>& on_done = {}, const std::atomic<int>* stop = nullptr,
+                    const std::function<void(size_t)>& before_each = {});
 
 /// The failure of statements[i], as the server reported it.
 StatementFailure statement_failure(const std::vector<Statement>& statements, size_t i, const ScriptLocation& where,

@@ -115,9 +115,9 @@ const char* reason(int status) {
 }
 
 std::string response(const Reply& reply, bool with_body) {
-  std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
-                                 reply.status, reason(reply.status), reply.type, reply.body.size(),
-                                 reply.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+  std::string head = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n", reply.status,
+      reason(reply.status), reply.type, reply.body.size(), reply.status == 405 ? "Allow: GET, HEAD\r\n" : "");
   return with_body ? head + reply.body : head;
 }
 

@@ -4,8 +4,8 @@
 #include "installer/util/error.hpp"
 #include "installer/util/sha256.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -27,8 +27,8 @@ Installed read_state(const ConfigDir& dir) {
   try {
     return nlohmann::json::parse(state->text).get<Installed>();
   } catch (const std::exception& e) {
-    throw UserError(exit_config,
-                    fmt::format("{} is damaged ({}); remove it to start over", (dir.root() / kState).string(), e.what()));
+    throw UserError(exit_config, fmt::format("{} is damaged ({}); remove it to start over",
+                                             (dir.root() / kState).string(), e.what()));
   }
 }
 
@@ -40,8 +40,8 @@ struct PendingWrite {
 
 /// What happens to one default (at `relative`, content `fresh`): the outcome, and the
 /// file to write, if any, added to `writes`; `installed` is updated to match.
-DefaultFile::Outcome decide(const ConfigDir& dir, const fs::path& relative, const std::string& fresh, unsigned fresh_mode,
-                            Installed& installed, std::vector<PendingWrite>& writes) {
+DefaultFile::Outcome decide(const ConfigDir& dir, const fs::path& relative, const std::string& fresh,
+                            unsigned fresh_mode, Installed& installed, std::vector<PendingWrite>& writes) {
   using Outcome = DefaultFile::Outcome;
   const std::string key = relative.string();
   const std::string fresh_sum = sha256_hex(fresh);
@@ -128,9 +128,9 @@ std::vector<DefaultFile> sync_defaults(const fs::path& defaults, const fs::path&
         !why.empty() && std::find(problems.begin(), problems.end(), why) == problems.end())
       problems.push_back(why);
   if (!problems.empty())
-    throw UserError(exit_config,
-                    list_problems(fmt::format("default configuration files cannot be installed into {}:", config_dir.string()),
-                                  problems, "no default configuration file was installed or changed."));
+    throw UserError(exit_config, list_problems(fmt::format("default configuration files cannot be installed into {}:",
+                                                           config_dir.string()),
+                                               problems, "no default configuration file was installed or changed."));
   if (!dry_run)
     for (const auto& write : writes) dir.write(write.relative, write.text, write.mode);
   return report;

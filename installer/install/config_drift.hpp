@@ -9,11 +9,11 @@ namespace installer {
 /// One default configuration file compared with what is installed.
 struct DefaultFile {
   enum class Outcome {
-    installed,   ///< the file was missing: the default was installed
-    upgraded,    ///< the operator had not changed it: replaced by the new default silently
-    unchanged,   ///< the image's default did not change since it was installed
-    drifted,     ///< customized by the operator AND a new default: FILE.new written beside it
-    converged,   ///< the operator's file already equals the new default
+    installed,  ///< the file was missing: the default was installed
+    upgraded,   ///< the operator had not changed it: replaced by the new default silently
+    unchanged,  ///< the image's default did not change since it was installed
+    drifted,    ///< customized by the operator AND a new default: FILE.new written beside it
+    converged,  ///< the operator's file already equals the new default
   };
   boost::filesystem::path path;
   Outcome outcome;

@@ -9,23 +9,23 @@
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/filesystem.hpp>
 
 #include <fcntl.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <optional>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <set>
 
 extern char** environ;
@@ -41,7 +41,8 @@ std::string tail(const std::string& s, size_t n = 4000) { return s.size() <= n ?
 /// starts too), its stdout and stderr into one pipe; the read end in *out.
 pid_t spawn_program(const std::vector<std::string>& argv, int* out, std::string& error) {
   int pipe_ends[2];
-  if (pipe2(pipe_ends, O_CLOEXEC) != 0) throw UserError(exit_install_failed, fmt::format("pipe: {}", std::strerror(errno)));
+  if (pipe2(pipe_ends, O_CLOEXEC) != 0)
+    throw UserError(exit_install_failed, fmt::format("pipe: {}", std::strerror(errno)));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], 1);
@@ -193,7 +194,8 @@ bool prepare_hook(EngineContext& ctx, PendingHook& hook, std::vector<Problem>& p
     return false;
   }
   std::vector<Problem> lint;
-  lint_statements(hook.statements, dialect, ctx.db.capabilities().hooks_run_in_transaction, hook.path.string(), hook.name, lint);
+  lint_statements(hook.statements, dialect, ctx.db.capabilities().hooks_run_in_transaction, hook.path.string(),
+                  hook.name, lint);
   for (auto& p : lint) problems.push_back(as_hook_problem(std::move(p)));
   return lint.empty();
 }
@@ -237,10 +239,10 @@ void run_sql_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& re
 void run_program_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& record, Clock::time_point started,
                       std::chrono::milliseconds stop_grace) {
   record.kind = "program";
-  auto [code, output, stopped_by] =
-      run_program(hook.executable ? std::vector<std::string>{hook.path.string()}
-                                  : std::vector<std::string>{"/bin/sh", hook.path.string()},
-                  ctx.stop_signal, stop_grace);
+  auto [code, output, stopped_by] = run_program(hook.executable
+                                                    ? std::vector<std::string>{hook.path.string()}
+                                                    : std::vector<std::string>{"/bin/sh", hook.path.string()},
+                                                ctx.stop_signal, stop_grace);
   record.output = tail(output);
   record.duration_ms = elapsed_ms(started);
   record.state = code == 0 && !stopped_by ? "done" : "failed";
@@ -251,14 +253,16 @@ void run_program_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord
                                 "the next start",
                                 hook.path.string()));
   if (code != 0)
-    throw UserError(exit_install_failed,
-                    fmt::format("install hook {} exited with code {}; it printed:\n{}\n  it runs again at the next start",
-                                hook.path.string(), code, tail(output)));
+    throw UserError(
+        exit_install_failed,
+        fmt::format("install hook {} exited with code {}; it printed:\n{}\n  it runs again at the next start",
+                    hook.path.string(), code, tail(output)));
 }
 
 }  // namespace
 
-std::vector<std::string> run_install_hooks(EngineContext& ctx, const fs::path& dir, std::chrono::milliseconds stop_grace) {
+std::vector<std::string> run_install_hooks(EngineContext& ctx, const fs::path& dir,
+                                           std::chrono::milliseconds stop_grace) {
   boost::system::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw UserError(exit_config, fmt::format("install hooks directory {} does not exist", dir.string()));
@@ -281,8 +285,8 @@ std::vector<std::string> run_install_hooks(EngineContext& ctx, const fs::path& d
     log::info("running install hook {}", hook.name);
     if (hook.sql) run_sql_hook(ctx, hook, record, started);
     else run_program_hook(ctx, hook, record, started, stop_grace);
-    log::event({{"hook", hook.name}, {"duration_ms", std::to_string(record.duration_ms)}}, "install hook {} done ({}ms)",
-               hook.name, record.duration_ms);
+    log::event({{"hook", hook.name}, {"duration_ms", std::to_string(record.duration_ms)}},
+               "install hook {} done ({}ms)", hook.name, record.duration_ms);
     ran.push_back(hook.name);
   }
   return ran;

@@ -5,11 +5,11 @@
 #include "installer/util/redact.hpp"
 #include "installer/util/secret_file.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/filesystem.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -57,7 +57,8 @@ std::string render_template(const std::string& text, const VariableLookup& looku
     }
     size_t close = text.find('}', i + 2);
     if (close == std::string::npos) {
-      missing.push_back(fmt::format("{}:{}: unterminated ${{ (close it with }}, or write $$ for a literal $)", file, line));
+      missing.push_back(
+          fmt::format("{}:{}: unterminated ${{ (close it with }}, or write $$ for a literal $)", file, line));
       break;
     }
     std::string inside = text.substr(i + 2, close - i - 2);
@@ -70,8 +71,8 @@ std::string render_template(const std::string& text, const VariableLookup& looku
     bool valid = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
     for (char n : name) valid = valid && (std::isalnum(static_cast<unsigned char>(n)) || n == '_');
     if (!valid) {
-      missing.push_back(fmt::format("{}:{}: '${{{}}}' is not a variable reference (${{NAME}} or ${{NAME:-default}})", file,
-                                    line, inside.substr(0, 40)));
+      missing.push_back(fmt::format("{}:{}: '${{{}}}' is not a variable reference (${{NAME}} or ${{NAME:-default}})",
+                                    file, line, inside.substr(0, 40)));
     } else if (auto value = lookup(name); value && !value->empty()) {
       out += *value;
     } else if (fallback) {
@@ -79,8 +80,8 @@ std::string render_template(const std::string& text, const VariableLookup& looku
     } else if (value) {
       out += *value;  // set but empty, and no default: empty is what was asked for
     } else {
-      missing.push_back(fmt::format("{}:{}: ${{{}}} is not set (set {} or {}_FILE, or give a default: ${{{}:-...}})", file,
-                                    line, name, name, name, name));
+      missing.push_back(fmt::format("{}:{}: ${{{}}} is not set (set {} or {}_FILE, or give a default: ${{{}:-...}})",
+                                    file, line, name, name, name, name));
     }
     for (size_t k = i; k < close; ++k)
       if (text[k] == '\n') ++line;
@@ -145,7 +146,8 @@ std::string refusal(const struct stat& st, const fs::path& shown, bool leaf) {
                        "through a link there; replace the link with a {}",
                        shown.string(), leaf ? "regular file" : "directory");
   if (!leaf && !S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", shown.string());
-  if (leaf && S_ISDIR(st.st_mode)) return fmt::format("{} is a directory, where a configuration file goes", shown.string());
+  if (leaf && S_ISDIR(st.st_mode))
+    return fmt::format("{} is a directory, where a configuration file goes", shown.string());
   if (leaf && !S_ISREG(st.st_mode)) return fmt::format("{} is not a regular file", shown.string());
   return "";
 }
@@ -255,13 +257,11 @@ std::vector<fs::path> list_source_files(const fs::path& dir, std::vector<std::st
     }
     boost::system::error_code status_error;
     fs::file_status status = fs::status(path, status_error);
-    if (status.type() == fs::regular_file)
-      files.push_back(path);
+    if (status.type() == fs::regular_file) files.push_back(path);
     else if (status.type() == fs::file_not_found)  // listed, so a link to nothing
       problems.push_back(fmt::format("cannot read {}: it is a symbolic link to {}, which does not exist", path.string(),
                                      fs::read_symlink(path, status_error).string()));
-    else if (status_error)
-      problems.push_back(fmt::format("cannot read {}: {}", path.string(), status_error.message()));
+    else if (status_error) problems.push_back(fmt::format("cannot read {}: {}", path.string(), status_error.message()));
   }
   if (ec) problems.push_back(fmt::format("cannot read directory {}: {}", dir.string(), ec.message()));
   std::sort(files.begin(), files.end());
@@ -286,7 +286,8 @@ std::optional<ConfigDir::Existing> ConfigDir::read(const fs::path& relative) con
   if (!fd && errno == ENOENT) return std::nullopt;
   if (!fd) throw config_error(open_failure(place.dir.get(), place.name, shown, true, errno));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw config_error(fmt::format("cannot read {}: {}", shown.string(), std::strerror(errno)));
+  if (::fstat(fd.get(), &st) != 0)
+    throw config_error(fmt::format("cannot read {}: {}", shown.string(), std::strerror(errno)));
   if (std::string why = refusal(st, shown, true); !why.empty()) throw config_error(why);
   std::string why;
   auto text = read_regular_file(fd.get(), kMaxSourceFileBytes, why);  // it came from a template or a default
@@ -306,7 +307,8 @@ void ConfigDir::write(const fs::path& relative, const std::string& text, unsigne
   if (ok && ::fsync(fd.get()) != 0) ok = false, err = errno;
   if (ok && ::close(fd.release()) != 0) ok = false, err = errno;
   // rename replaces whatever the name holds by then, a link included: it never follows it.
-  if (ok && ::renameat(place.dir.get(), temp.c_str(), place.dir.get(), place.name.c_str()) != 0) ok = false, err = errno;
+  if (ok && ::renameat(place.dir.get(), temp.c_str(), place.dir.get(), place.name.c_str()) != 0)
+    ok = false, err = errno;
   if (!ok) {
     ::unlinkat(place.dir.get(), temp.c_str(), 0);
     throw config_error(fmt::format("cannot write {}: {}", shown.string(), std::strerror(err)));
@@ -365,7 +367,8 @@ void add_problem(std::vector<std::string>& problems, std::string problem) {
 
 }  // namespace
 
-std::vector<fs::path> render_templates(const fs::path& templates, const fs::path& config_dir, const VariableLookup& lookup) {
+std::vector<fs::path> render_templates(const fs::path& templates, const fs::path& config_dir,
+                                       const VariableLookup& lookup) {
   boost::system::error_code ec;
   if (!fs::is_directory(templates, ec))
     throw config_error(fmt::format("templates directory {} does not exist", templates.string()));
@@ -381,8 +384,9 @@ std::vector<fs::path> render_templates(const fs::path& templates, const fs::path
     add_problem(problems, std::move(why));
   }
   if (!problems.empty())
-    throw config_error(list_problems(fmt::format("configuration templates cannot be written into {}:", config_dir.string()),
-                                     problems, "no configuration file was written."));
+    throw config_error(
+        list_problems(fmt::format("configuration templates cannot be written into {}:", config_dir.string()), problems,
+                      "no configuration file was written."));
   std::vector<fs::path> written;
   for (const auto& file : rendered) {
     target.write(file.relative, file.text, file.mode);

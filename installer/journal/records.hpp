@@ -96,11 +96,11 @@ struct AttemptRecord {
   UpdateState state = UpdateState::applying;
   std::string host;
   std::string installer_version;
-  std::string started_at;   ///< ISO 8601 UTC, set by the database
-  std::string finished_at;  ///< empty while applying or reverting: set when the installer stops working on it
+  std::string started_at;          ///< ISO 8601 UTC, set by the database
+  std::string finished_at;         ///< empty while applying or reverting: set when the installer stops working on it
   std::string fingerprint_before;  ///< Fingerprint::serialize()
   std::string fingerprint_after;
-  std::string error;            ///< what went wrong, for operators
+  std::string error;  ///< what went wrong, for operators
   std::string error_step;
   std::string error_statement;
   std::string error_sqlstate;

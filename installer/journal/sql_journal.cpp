@@ -90,9 +90,9 @@ constexpr const char* kStepValueColumns =
     "revert_note";
 constexpr const char* kStepPlaceholders = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 // Their SQL types, for a VALUES list that is not an INSERT's (nullptr: text).
-constexpr const char* kStepValueTypes[] = {"integer", nullptr, nullptr,   nullptr,   nullptr, "boolean",
+constexpr const char* kStepValueTypes[] = {"integer", nullptr,   nullptr,   nullptr,   nullptr, "boolean",
                                            nullptr,   "integer", "integer", "integer", nullptr, "bigint",
-                                           nullptr,   nullptr, "integer", nullptr};
+                                           nullptr,   nullptr,   "integer", nullptr};
 
 std::string placeholders(const ServerDialect& dialect, const std::vector<const char*>& types) {
   std::string out;
@@ -105,14 +105,22 @@ std::string step_placeholders(const ServerDialect& dialect) {
 }
 
 std::vector<SqlValue> step_values(const StepRecord& s) {
-  return {std::to_string(s.position),         s.name,
-          s.up_checksum,                      s.down_checksum,
-          s.down_script,                      std::string(s.transactional ? "1" : "0"),
-          std::string(to_string(s.state)),    std::to_string(s.statements_total),
-          std::to_string(s.statements_done),  std::to_string(s.down_statements_done),
-          s.fingerprint_before,               std::to_string(s.duration_ms),
-          redact(s.error),                    s.revert_method,
-          std::to_string(s.undo_done),        redact(s.revert_note)};
+  return {std::to_string(s.position),
+          s.name,
+          s.up_checksum,
+          s.down_checksum,
+          s.down_script,
+          std::string(s.transactional ? "1" : "0"),
+          std::string(to_string(s.state)),
+          std::to_string(s.statements_total),
+          std::to_string(s.statements_done),
+          std::to_string(s.down_statements_done),
+          s.fingerprint_before,
+          std::to_string(s.duration_ms),
+          redact(s.error),
+          s.revert_method,
+          std::to_string(s.undo_done),
+          redact(s.revert_note)};
 }
 
 }  // namespace
@@ -176,9 +184,11 @@ std::vector<std::string> SqlJournal::tables_beside_journal() {
 std::vector<std::string> SqlJournal::tables_named_like_journal() {
   auto [schema, format_table] = location("journal_format");
   if (db_.table_exists(schema, format_table)) return {};
-  static const std::map<std::string, std::string> key_column{
-      {"updates", "attempt_id"}, {"steps", "attempt_id"}, {"undo", "attempt_id"}, {"installs", "install_id"},
-      {"journal_format", "format_version"}};
+  static const std::map<std::string, std::string> key_column{{"updates", "attempt_id"},
+                                                             {"steps", "attempt_id"},
+                                                             {"undo", "attempt_id"},
+                                                             {"installs", "install_id"},
+                                                             {"journal_format", "format_version"}};
   std::vector<std::string> foreign;  // a few queries per table: this runs once, before the journal exists
   for (const auto& t : journal_table_names()) {
     auto [table_schema, name] = location(t.c_str());
@@ -264,7 +274,8 @@ std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }
 std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, const std::vector<SqlValue>& params) {
   std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
                                     fmt::arg("finished", timestamp("finished_at")));
-  auto rows = db_.query(fmt::format("SELECT {} FROM {} {} ORDER BY attempt_id", columns, table("updates"), where), params);
+  auto rows = db_.query(fmt::format("SELECT {} FROM {} {} ORDER BY attempt_id", columns, table("updates"), where),
+                        params);
   std::vector<AttemptRecord> attempts;
   std::map<long long, size_t> index;
   for (const auto& r : rows) {
@@ -292,11 +303,13 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
   }
   // Journals of format 2 have no revert columns yet (read-only commands do not migrate them).
   const char* revert_columns = known_format() >= 3 ? "revert_method, undo_done, revert_note" : "'', 0, ''";
-  auto steps = db_.query(fmt::format(
-      "SELECT attempt_id, position, name, up_checksum, down_checksum, '', transactional, state, statements_total, "
-      "statements_done, down_statements_done, fingerprint_before, duration_ms, error, {} FROM {} {} ORDER BY "
-      "attempt_id, position",
-      revert_columns, table("steps"), where), params);
+  auto steps = db_.query(
+      fmt::format(
+          "SELECT attempt_id, position, name, up_checksum, down_checksum, '', transactional, state, statements_total, "
+          "statements_done, down_statements_done, fingerprint_before, duration_ms, error, {} FROM {} {} ORDER BY "
+          "attempt_id, position",
+          revert_columns, table("steps"), where),
+      params);
   for (const auto& r : steps) {
     auto it = index.find(number(r[0]));
     if (it == index.end()) continue;
@@ -323,9 +336,9 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
 
 AttemptRecord SqlJournal::load_attempt(long long attempt_id) {
   for (auto& a : load_where("WHERE attempt_id = ?", {std::to_string(attempt_id)})) {
-    auto downs = db_.query(
-        fmt::format("SELECT position, down_script FROM {} WHERE attempt_id = ? ORDER BY position", table("steps")),
-        {std::to_string(attempt_id)});
+    auto downs = db_.query(fmt::format("SELECT position, down_script FROM {} WHERE attempt_id = ? ORDER BY position",
+                                       table("steps")),
+                           {std::to_string(attempt_id)});
     for (const auto& r : downs)
       for (auto& s : a.steps)
         if (s.position == number(r[0])) s.down_script = text(r[1]);
@@ -354,17 +367,24 @@ void SqlJournal::load_undo(AttemptRecord& a) {
 }
 
 void SqlJournal::record_undo(long long attempt_id, int position, const UndoRecord& u) {
-  std::vector<SqlValue> params{std::to_string(attempt_id), std::to_string(position), std::to_string(u.statement),
-                               std::string(to_string(u.kind)), u.summary, u.why, undo_detail(u)};
+  std::vector<SqlValue> params{std::to_string(attempt_id),
+                               std::to_string(position),
+                               std::to_string(u.statement),
+                               std::string(to_string(u.kind)),
+                               u.summary,
+                               u.why,
+                               undo_detail(u)};
   std::string columns = "attempt_id, position, statement, kind, summary, why, detail, existed";
   if (u.existence_probe.empty()) {
-    db_.write_soon(fmt::format("INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", table("undo"), columns), params);
+    db_.write_soon(fmt::format("INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", table("undo"), columns),
+                   params);
     return;
   }
   // The server answers the probe as it writes the record, in the same round trip as the
   // statement that follows: nothing can come between the two.
   params.insert(params.end(), u.probe_params.begin(), u.probe_params.end());
-  std::string values = placeholders(db_.dialect(), {"bigint", "integer", "integer", nullptr, nullptr, nullptr, nullptr});
+  std::string values = placeholders(db_.dialect(),
+                                    {"bigint", "integer", "integer", nullptr, nullptr, nullptr, nullptr});
   db_.write_soon(fmt::format("INSERT INTO {} ({}) SELECT {}, ({})", table("undo"), columns, values, u.existence_probe),
                  params);
 }
@@ -380,10 +400,21 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
       "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
       table("updates"), is_terminal(a.state) ? ", finished_at" : "", now(),
       is_terminal(a.state) ? ", " + finished_now() : "");
-  std::vector<SqlValue> params{a.update_id,          a.version,           a.checksum,         a.description,
-                               join_lines(a.required), to_string(a.state), a.host,             a.installer_version,
-                               a.fingerprint_before, a.fingerprint_after, redact(a.error),    a.error_step,
-                               redact(a.error_statement),    a.error_sqlstate,    a.reason};
+  std::vector<SqlValue> params{a.update_id,
+                               a.version,
+                               a.checksum,
+                               a.description,
+                               join_lines(a.required),
+                               to_string(a.state),
+                               a.host,
+                               a.installer_version,
+                               a.fingerprint_before,
+                               a.fingerprint_after,
+                               redact(a.error),
+                               a.error_step,
+                               redact(a.error_statement),
+                               a.error_sqlstate,
+                               a.reason};
   if (db_.dialect().data_modifying_ctes && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;
@@ -415,9 +446,9 @@ void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
   std::vector<SqlValue> params{std::to_string(attempt_id)};
   auto row = step_values(s);
   params.insert(params.end(), row.begin(), row.end());
-  db_.write_soon(
-      fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, {})", table("steps"), kStepValueColumns, kStepPlaceholders),
-      params);
+  db_.write_soon(fmt::format("INSERT INTO {} (attempt_id, {}) VALUES (?, {})", table("steps"), kStepValueColumns,
+                             kStepPlaceholders),
+                 params);
 }
 
 void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
@@ -426,8 +457,9 @@ void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
                              "position = ?",
                              table("steps")),
                  {std::string(to_string(s.state)), std::to_string(s.statements_done),
-                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), redact(s.error), s.revert_method,
-                  std::to_string(s.undo_done), redact(s.revert_note), std::to_string(attempt_id), std::to_string(s.position)});
+                  std::to_string(s.down_statements_done), std::to_string(s.duration_ms), redact(s.error),
+                  s.revert_method, std::to_string(s.undo_done), redact(s.revert_note), std::to_string(attempt_id),
+                  std::to_string(s.position)});
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {

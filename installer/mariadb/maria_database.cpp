@@ -26,7 +26,8 @@ bool is_connection_loss(unsigned int code) {
 }
 
 bool is_auth_failure(unsigned int code) {
-  return code == ER_ACCESS_DENIED_ERROR || code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
+  return code == ER_ACCESS_DENIED_ERROR || code == ER_DBACCESS_DENIED_ERROR ||
+         code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
 /// The settings the installer relies on in its own session; restored after each update
@@ -148,7 +149,6 @@ class MariaDatabase : public SqlSession {
     deferred_.push_back(bind(sql, params));
   }
 
-
   std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
     std::string bound = bind(sql, params);
     send(bound);
@@ -188,10 +188,9 @@ class MariaDatabase : public SqlSession {
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
-    auto rows = query(
-        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-            std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
-        schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
+    auto rows = query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                          std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",
+                      schema.empty() ? std::vector<SqlValue>{table} : std::vector<SqlValue>{schema, table});
     return rows[0][0] != std::string("0");
   }
 
@@ -220,8 +219,9 @@ class MariaDatabase : public SqlSession {
 
   std::optional<std::string> check_session_after_script() override {
     const bool mysql = engine_ == Engine::mysql;
-    auto rows = query(mysql ? "SELECT @@autocommit, DATABASE(), @@session.transaction_read_only, CURRENT_ROLE(), 0"
-                            : "SELECT @@autocommit, DATABASE(), @@session.tx_read_only, CURRENT_ROLE(), @@in_transaction",
+    auto rows = query(mysql
+                          ? "SELECT @@autocommit, DATABASE(), @@session.transaction_read_only, CURRENT_ROLE(), 0"
+                          : "SELECT @@autocommit, DATABASE(), @@session.tx_read_only, CURRENT_ROLE(), @@in_transaction",
                       {});
     const auto& r = rows.at(0);
     std::vector<std::string> changed, restore;
@@ -234,7 +234,8 @@ class MariaDatabase : public SqlSession {
       restore.push_back("SET SESSION autocommit = 1");
     }
     if (r[1] != SqlValue(spec_.database)) {
-      changed.push_back(fmt::format("the current database is '{}', not '{}' (USE)", r[1].value_or("none"), spec_.database));
+      changed.push_back(
+          fmt::format("the current database is '{}', not '{}' (USE)", r[1].value_or("none"), spec_.database));
       restore.push_back("USE " + quote_identifier(spec_.database));
     }
     if (r[2] == std::string("1")) {

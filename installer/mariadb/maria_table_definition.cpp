@@ -161,7 +161,8 @@ void restore_columns(const TableDefinition& now, const TableDefinition& before,
                                   find_column(before, from->second)));
       restored.push_back(from->second);
     } else if (has_column(before, name)) {
-      if (find_column(before, name) != def) specs.push_back(fmt::format("MODIFY COLUMN {} {}", backtick(name), find_column(before, name)));
+      if (find_column(before, name) != def)
+        specs.push_back(fmt::format("MODIFY COLUMN {} {}", backtick(name), find_column(before, name)));
       restored.push_back(name);
     } else {
       specs.push_back("DROP COLUMN " + backtick(name));
@@ -183,7 +184,8 @@ std::string key_shape(const std::string& name, const std::string& line) {
 /// Indexes of `now` that are an index of `before` under another name: renamed back rather
 /// than dropped and added (MariaDB renames an index it made for a foreign key when a key
 /// of that name is added back). Taken out of both maps.
-std::vector<std::string> rename_keys(std::map<std::string, std::string>& now, std::map<std::string, std::string>& before) {
+std::vector<std::string> rename_keys(std::map<std::string, std::string>& now,
+                                     std::map<std::string, std::string>& before) {
   std::vector<std::string> out;
   for (auto is = now.begin(); is != now.end();) {
     auto match = before.end();
@@ -211,21 +213,27 @@ std::string alter(const std::string& table, const std::vector<std::string>& spec
 
 }  // namespace
 
-std::vector<std::string> restore_table_statements(const std::string& table, const TableDefinition& now,
-                                                  const TableDefinition& before,
-                                                  const std::vector<std::pair<std::string, std::string>>& column_renames) {
+std::vector<std::string> restore_table_statements(
+    const std::string& table, const TableDefinition& now, const TableDefinition& before,
+    const std::vector<std::pair<std::string, std::string>>& column_renames) {
   if (now.trailer != before.trailer) throw NotExact("its partitioning or versioning changed");
-  if (now.other_lines != before.other_lines) throw NotExact("a part of its definition changed that is not a column, index or constraint");
+  if (now.other_lines != before.other_lines)
+    throw NotExact("a part of its definition changed that is not a column, index or constraint");
   std::vector<std::string> drop_foreign, add_foreign, drops, adds, columns;
-  diff_named(now.foreign_keys, before.foreign_keys, [](const std::string& n) { return "DROP FOREIGN KEY " + backtick(n); },
-             drop_foreign, add_foreign);
-  diff_named(now.checks, before.checks, [](const std::string& n) { return "DROP CONSTRAINT " + backtick(n); }, drops, adds);
+  diff_named(
+      now.foreign_keys, before.foreign_keys, [](const std::string& n) { return "DROP FOREIGN KEY " + backtick(n); },
+      drop_foreign, add_foreign);
+  diff_named(
+      now.checks, before.checks, [](const std::string& n) { return "DROP CONSTRAINT " + backtick(n); }, drops, adds);
   std::map<std::string, std::string> now_keys = now.keys, before_keys = before.keys;
   std::vector<std::string> key_renames = rename_keys(now_keys, before_keys);
   std::vector<std::string> key_drops, key_adds;
-  diff_named(now_keys, before_keys,
-             [](const std::string& n) { return n == "PRIMARY" ? std::string("DROP PRIMARY KEY") : "DROP INDEX " + backtick(n); },
-             key_drops, key_adds);
+  diff_named(
+      now_keys, before_keys,
+      [](const std::string& n) {
+        return n == "PRIMARY" ? std::string("DROP PRIMARY KEY") : "DROP INDEX " + backtick(n);
+      },
+      key_drops, key_adds);
   restore_columns(now, before, column_renames, columns);
   // One statement: drops first, then columns, then what is added back.
   std::vector<std::string> main = drops;

@@ -24,9 +24,9 @@ TableDefinition parse_table_definition(const std::string& show_create);
 /// SQL) `table`. `column_renames` are (old, new) pairs the undone statement renamed.
 /// Throws NotExact when that cannot be done without losing data: a column of `before`
 /// is gone, or the partitioning changed.
-std::vector<std::string> restore_table_statements(const std::string& table, const TableDefinition& now,
-                                                  const TableDefinition& before,
-                                                  const std::vector<std::pair<std::string, std::string>>& column_renames);
+std::vector<std::string> restore_table_statements(
+    const std::string& table, const TableDefinition& now, const TableDefinition& before,
+    const std::vector<std::pair<std::string, std::string>>& column_renames);
 
 /// `name` between backticks, with backticks doubled.
 std::string backtick(const std::string& name);

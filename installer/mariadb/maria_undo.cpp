@@ -14,7 +14,9 @@
 namespace installer {
 namespace {
 
-std::string sql_name(const ObjectName& n) { return n.schema.empty() ? backtick(n.name) : backtick(n.schema) + "." + backtick(n.name); }
+std::string sql_name(const ObjectName& n) {
+  return n.schema.empty() ? backtick(n.name) : backtick(n.schema) + "." + backtick(n.name);
+}
 
 /// What SHOW CREATE says of an object: the statement, and the settings it depends on.
 struct Definition {
@@ -100,9 +102,7 @@ class MariaStatementUndo : public StatementUndo {
         break;
       case ObjectKind::view:
       case ObjectKind::sequence: d.create = at(1); break;
-      case ObjectKind::event:
-        d = {at(3), at(1), at(2)};
-        break;
+      case ObjectKind::event: d = {at(3), at(1), at(2)}; break;
       default: d = {at(2), at(1), ""};  // procedure, function, trigger
     }
     // Without the privilege to read a routine's body the server answers NULL.
@@ -146,7 +146,8 @@ class MariaStatementUndo : public StatementUndo {
     r.statements = {fmt::format("DROP {} IF EXISTS {}", sql_keyword(e.kind), sql_name(name))};
     r.existence_probe = existence_probe(e.kind);
     r.probe_params = {name.schema.empty() ? SqlValue() : SqlValue(name.schema), name.name};
-    if (e.kind == ObjectKind::procedure || e.kind == ObjectKind::function) r.probe_params.push_back(std::string(sql_keyword(e.kind)));
+    if (e.kind == ObjectKind::procedure || e.kind == ObjectKind::function)
+      r.probe_params.push_back(std::string(sql_keyword(e.kind)));
     if (e.kind == ObjectKind::table) r.creates_table = name;
     return r;
   }
@@ -282,10 +283,10 @@ class MariaStatementUndo : public StatementUndo {
     Objects out;
     for (const auto& row : db_.query(sql, {})) {
       std::string what = row[0].value_or(""), name = row[1].value_or(""), type = row[2].value_or("");
-      ObjectKind kind = what == "trigger"   ? ObjectKind::trigger
-                        : what == "event"   ? ObjectKind::event
-                        : what == "routine" ? (type == "FUNCTION" ? ObjectKind::function : ObjectKind::procedure)
-                        : type == "VIEW"    ? ObjectKind::view
+      ObjectKind kind = what == "trigger"    ? ObjectKind::trigger
+                        : what == "event"    ? ObjectKind::event
+                        : what == "routine"  ? (type == "FUNCTION" ? ObjectKind::function : ObjectKind::procedure)
+                        : type == "VIEW"     ? ObjectKind::view
                         : type == "SEQUENCE" ? ObjectKind::sequence
                                              : ObjectKind::table;
       if (excluded.count(name)) continue;
@@ -300,8 +301,7 @@ class MariaStatementUndo : public StatementUndo {
   UndoRecord plan_schema_restore(const ExcludedObjects& journal) {
     nlohmann::json captured = nlohmann::json::object();
     for (const auto& [kind, objects] : list_objects(journal, true))
-      for (const auto& [name, d] : objects)
-        captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
+      for (const auto& [name, d] : objects) captured[sql_keyword(kind)][name] = {d.create, d.sql_mode, d.time_zone};
     UndoRecord r = undo_record(UndoKind::restore_schema, "");
     r.captured = nlohmann::json({{"journal", journal.name}, {"objects", captured}}).dump();
     return r;
@@ -351,7 +351,7 @@ class MariaStatementUndo : public StatementUndo {
   }
 
   // Dependants first: a trigger goes with its table, a view may select from a routine.
-  static constexpr ObjectKind kSchemaKinds[] = {ObjectKind::trigger, ObjectKind::event, ObjectKind::view,
+  static constexpr ObjectKind kSchemaKinds[] = {ObjectKind::trigger,  ObjectKind::event,     ObjectKind::view,
                                                 ObjectKind::function, ObjectKind::procedure, ObjectKind::sequence,
                                                 ObjectKind::table};
 

@@ -12,16 +12,16 @@ namespace installer {
 struct SpawnOptions {
   std::vector<std::string> argv;
   std::optional<UserIdentity> user;  ///< drop to this user in the child
-  bool own_process_group = false;     ///< the child leads a new process group
+  bool own_process_group = false;    ///< the child leads a new process group
   /// Names of variables the child does not inherit (the installer's own secrets).
   std::vector<std::string> withheld_env;
 };
 
 /// The outcome of starting a program.
 struct Spawned {
-  pid_t pid = -1;      ///< > 0 when the program is running
-  int exit_code = 0;   ///< 127 not found, 126 cannot execute, when pid < 0
-  std::string error;   ///< why it could not start
+  pid_t pid = -1;     ///< > 0 when the program is running
+  int exit_code = 0;  ///< 127 not found, 126 cannot execute, when pid < 0
+  std::string error;  ///< why it could not start
 };
 
 /// Starts the application: finds the program on PATH first (so the forked child only

@@ -3,9 +3,9 @@
 #include "installer/util/log.hpp"
 
 #include <cerrno>
-#include <optional>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace installer {
 namespace {

@@ -2,9 +2,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
-#include <chrono>
 #include <string>
 #include <thread>
 

@@ -7,9 +7,9 @@
 namespace installer {
 
 struct SupervisorOptions {
-  std::chrono::milliseconds grace{10'000};     ///< TERM to KILL, for the child and for leftovers
-  std::chrono::milliseconds stop_delay{0};     ///< hold a received SIGTERM back this long
-  bool process_group = false;                  ///< signal the child's whole process group
+  std::chrono::milliseconds grace{10'000};  ///< TERM to KILL, for the child and for leftovers
+  std::chrono::milliseconds stop_delay{0};  ///< hold a received SIGTERM back this long
+  bool process_group = false;               ///< signal the child's whole process group
 };
 
 /// Hooks for whoever reports the supervisor's state (the health endpoint).

@@ -46,11 +46,11 @@ bool postgres_column_exists(Database& db, const std::string& schema, const std::
 std::vector<std::string> postgres_tables_in_schema(Database& db, const std::string& schema) {
   std::vector<std::string> names;
   for (const auto& row : db.query("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                               "WHERE n.nspname = coalesce(nullif(?, ''), current_schema()) "
-                                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
-                               "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-                               "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname",
-                               {schema}))
+                                  "WHERE n.nspname = coalesce(nullif(?, ''), current_schema()) "
+                                  "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+                                  "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                                  "AND d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY c.relname",
+                                  {schema}))
     names.push_back(row[0].value_or(""));
   return names;
 }
@@ -58,8 +58,8 @@ std::vector<std::string> postgres_tables_in_schema(Database& db, const std::stri
 bool postgres_create_database_if_missing(Database& db, const std::string& name, const std::string& owner) {
   // Owned by the application's user, or it could not create its own tables there
   // (PostgreSQL 15 no longer lets everyone create in the public schema).
-  std::string statement =
-      "CREATE DATABASE " + db.quote_identifier(name) + (owner.empty() ? "" : " OWNER " + db.quote_identifier(owner));
+  std::string statement = "CREATE DATABASE " + db.quote_identifier(name) +
+                          (owner.empty() ? "" : " OWNER " + db.quote_identifier(owner));
   // The loser of a race sees "already exists" (42P04) or, mid-creation, a duplicate key
   // in pg_database (23505): the database is there. Two creations copying template1 at
   // once fail with 55006: try again, bounded.

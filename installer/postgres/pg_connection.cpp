@@ -44,8 +44,7 @@ std::string tidy(const char* message) {
 bool is_auth_failure(const std::string& message) {
   return message.find("password authentication failed") != std::string::npos ||
          message.find("no password supplied") != std::string::npos ||
-         message.find("authentication failed") != std::string::npos ||
-         message.find("pg_hba.conf") != std::string::npos;
+         message.find("authentication failed") != std::string::npos || message.find("pg_hba.conf") != std::string::npos;
 }
 
 void notice_to_log(void*, const char* message) {

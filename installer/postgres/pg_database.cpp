@@ -121,9 +121,11 @@ class PgDatabase : public SqlSession {
     // write of the journal's, between its statements: the write gets a transaction of its
     // own with the timeouts off, which ends with it.
     const bool shielded = timeouts_may_be_set_ && !params.empty() && !in_transaction();
-    if (shielded) run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; "
+    if (shielded)
+      run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; "
               "SET LOCAL idle_in_transaction_session_timeout = 0");
-    Result result(params.empty() ? PQexec(conn_, numbered.c_str()) : execute_prepared(numbered, value_pointers(params)));
+    Result result(params.empty() ? PQexec(conn_, numbered.c_str())
+                                 : execute_prepared(numbered, value_pointers(params)));
     if (shielded && PQresultStatus(result.get()) != PGRES_COMMAND_OK && PQresultStatus(result.get()) != PGRES_TUPLES_OK)
       run_own("ROLLBACK");
     check(result.get(), numbered);
@@ -161,7 +163,8 @@ class PgDatabase : public SqlSession {
     const std::string& name = prepared_name(numbered);
     std::vector<const char*> values = value_pointers(params);
     if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, numbered);
-    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) != 1 ||
+    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) !=
+            1 ||
         PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 || PQpipelineSync(conn_) != 1)
       throw commit_in_doubt(error_of(nullptr, numbered));
     Result rows(PQgetResult(conn_));
@@ -170,7 +173,8 @@ class PgDatabase : public SqlSession {
     drain_query();
     Result sync(PQgetResult(conn_));
     const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
-    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1) throw commit_in_doubt(error_of(nullptr, "COMMIT"));
+    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1)
+      throw commit_in_doubt(error_of(nullptr, "COMMIT"));
     ExecStatusType status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw error_of(rows.get(), numbered);  // still open
     forget_transaction();
@@ -194,7 +198,9 @@ class PgDatabase : public SqlSession {
     }
   }
 
-  std::string describe_lock_holder(const std::string& key) override { return postgres_lock_holder(*this, postgres_lock_id(key)); }
+  std::string describe_lock_holder(const std::string& key) override {
+    return postgres_lock_holder(*this, postgres_lock_id(key));
+  }
 
   void release_lock(const std::string& key) override {
     run("SELECT pg_advisory_unlock(" + std::to_string(postgres_lock_id(key)) + ")");
@@ -225,14 +231,15 @@ class PgDatabase : public SqlSession {
   std::optional<std::string> check_session_after_script() override {
     // RESET ALL leaves the role, the session user and the transaction's read-only mode
     // alone (PostgreSQL exempts them), which the same round trip then reads.
-    auto rows = query("RESET ALL; SELECT current_user::text, session_user::text, current_setting('transaction_read_only')",
-                      {});
+    auto rows = query(
+        "RESET ALL; SELECT current_user::text, session_user::text, current_setting('transaction_read_only')", {});
     timeouts_may_be_set_ = false;
     const std::string own_user = PQuser(conn_);
     std::vector<std::string> changed;
     const auto& r = rows.at(0);
     if (r[1].value_or("") != own_user)
-      changed.push_back(fmt::format("it runs as '{}' instead of '{}' (SET SESSION AUTHORIZATION)", r[1].value_or(""), own_user));
+      changed.push_back(
+          fmt::format("it runs as '{}' instead of '{}' (SET SESSION AUTHORIZATION)", r[1].value_or(""), own_user));
     else if (r[0].value_or("") != own_user)
       changed.push_back(fmt::format("it runs as role '{}' (SET ROLE)", r[0].value_or("")));
     if (r[2] == std::string("on")) changed.push_back("its transaction is read-only");
@@ -280,9 +287,8 @@ class PgDatabase : public SqlSession {
   void forget_prepared_if_dropped(std::string_view sql) {
     if (prepared_.empty()) return;
     auto mentions = [&](std::string_view word) {
-      return std::search(sql.begin(), sql.end(), word.begin(), word.end(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
-             }) != sql.end();
+      return std::search(sql.begin(), sql.end(), word.begin(), word.end(),
+                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != sql.end();
     };
     if (mentions("deallocate") || mentions("discard")) prepared_.clear();
   }
@@ -330,8 +336,8 @@ class PgDatabase : public SqlSession {
   }
 
   PGresult* execute_prepared(const std::string& sql, const std::vector<const char*>& values, bool again = false) {
-    PGresult* result = PQexecPrepared(conn_, prepared_name(sql).c_str(), static_cast<int>(values.size()),
-                                      values.data(), nullptr, nullptr, 0);
+    PGresult* result = PQexecPrepared(conn_, prepared_name(sql).c_str(), static_cast<int>(values.size()), values.data(),
+                                      nullptr, nullptr, 0);
     const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state && std::string(state) == "26000" && !in_transaction() && !again) {
       // A script ran DEALLOCATE: prepare again, once. (Inside a transaction the error

@@ -33,7 +33,8 @@ items(kind, item) AS (
 )SQL";
 
 // Columns, constraints, indexes, sequence settings and routines.
-const char* const kColumnsToSequences = R"SQL(  SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+const char* const kColumnsToSequences =
+    R"SQL(  SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
            || ' notnull=' || a.attnotnull || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
            || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
            || ' collation=' || coalesce((SELECT co.collname FROM pg_collation co WHERE co.oid = a.attcollation), '')

@@ -32,14 +32,11 @@ class PgStatementUndo : public StatementUndo {
   bool absent_or_present(const DbError& e) const override {
     static const char* const states[] = {"42P01", "42703", "42704", "42883", "3F000",   // undefined ...
                                          "42P07", "42701", "42710", "42723", "42P06"};  // duplicate ...
-    return e.session_usable() &&
-           std::find(std::begin(states), std::end(states), e.sqlstate()) != std::end(states);
+    return e.session_usable() && std::find(std::begin(states), std::end(states), e.sqlstate()) != std::end(states);
   }
 
  private:
-  std::string regclass_text(const ObjectName& n) const {
-    return db_.dialect().quote_qualified(n.schema, n.name);
-  }
+  std::string regclass_text(const ObjectName& n) const { return db_.dialect().quote_qualified(n.schema, n.name); }
 
   /// The table's schema and name as the catalog has them, resolved now (a script may
   /// have changed search_path); empty when there is no such table.
@@ -65,7 +62,8 @@ class PgStatementUndo : public StatementUndo {
   // also removes what a failed CREATE INDEX CONCURRENTLY leaves behind (an invalid index).
   UndoRecord plan_index_restore(const StatementEffect& e) {
     ObjectName table = resolve(e.table);
-    if (table.empty()) return undo_record(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
+    if (table.empty())
+      return undo_record(UndoKind::nothing, "its table does not exist, so the statement changes nothing");
     UndoRecord r = undo_record(UndoKind::restore_table, "");
     r.table = r.original_table = table;
     for (const auto& name : index_names(table)) r.captured += name + "\n";

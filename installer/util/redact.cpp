@@ -114,8 +114,7 @@ void register_secret(std::string_view secret) {
   if (secret.size() < 3) return;
   std::lock_guard<std::mutex> lock(secrets_mutex);
   for (const std::string& form : forms_of(secret)) {
-    if (std::find(secrets().begin(), secrets().end(), form) == secrets().end())
-      secrets().push_back(form);
+    if (std::find(secrets().begin(), secrets().end(), form) == secrets().end()) secrets().push_back(form);
   }
   // Longest first, so a secret that contains another is replaced whole.
   std::sort(secrets().begin(), secrets().end(),

@@ -9,7 +9,9 @@
 namespace installer {
 
 std::string shell_quote(std::string_view word) {
-  auto plain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("._-+@:,=/", c)); };
+  auto plain = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("._-+@:,=/", c));
+  };
   auto printable = [](char c) { return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7F; };
   if (!word.empty() && word[0] != '~' && std::all_of(word.begin(), word.end(), plain)) return std::string(word);
   if (std::all_of(word.begin(), word.end(), printable)) {

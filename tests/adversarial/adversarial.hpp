@@ -24,7 +24,8 @@ inline std::map<std::string, std::string> env_for(const ScratchDatabase& db, con
 
 /// One harmless update (a table `adv_base` with one row): what a case starts from.
 inline void write_base_update(UpdateTree& tree, const std::string& folder = "1.0") {
-  tree.write(folder + "/001_base.up.sql", "CREATE TABLE adv_base (id INT PRIMARY KEY);\nINSERT INTO adv_base VALUES (1);\n");
+  tree.write(folder + "/001_base.up.sql",
+             "CREATE TABLE adv_base (id INT PRIMARY KEY);\nINSERT INTO adv_base VALUES (1);\n");
   tree.write(folder + "/001_base.down.sql", "DROP TABLE adv_base;\n");
 }
 

@@ -82,9 +82,9 @@ TEST_CASE("command line: after any option placed last, -- hands every following 
     }
   }
   // Without "run" too, and with the application's own "--" kept for it.
-  testing::RunResult plain = testing::run_installer(
-      {"--updates", tree.root().string() + "/updates", "--", "sh", "-c", "exit $#", "sh", "--", "x"},
-      {{"INSTALLER_DB_URL", db.url()}});
+  testing::RunResult plain = testing::run_installer({"--updates", tree.root().string() + "/updates", "--", "sh", "-c",
+                                                     "exit $#", "sh", "--", "x"},
+                                                    {{"INSTALLER_DB_URL", db.url()}});
   CHECK(plain.exit_code == 2);
 }
 
@@ -101,7 +101,8 @@ TEST_CASE("command line: a word that is not an option's value is not taken as on
   testing::RunResult empty = testing::run_installer({"--updates", tree.root().string() + "/updates", "--"},
                                                     {{"INSTALLER_DB_URL", db.url()}});
   CHECK(empty.exit_code == 64);
-  testing::RunResult migrate = testing::run_installer({"migrate", "--updates", tree.root().string() + "/updates", "--", "x"},
+  testing::RunResult migrate = testing::run_installer({"migrate", "--updates", tree.root().string() + "/updates", "--",
+                                                       "x"},
                                                       {{"INSTALLER_DB_URL", db.url()}});
   CHECK(migrate.exit_code == 64);
   CHECK(state_of(db) == before);

@@ -16,7 +16,8 @@ TEST_CASE("durations: a duration past the documented maximum is refused, naming 
   write_base_update(tree, "updates/1.0");
   auto env = env_for(db, (tree.root() / "updates").string());
   auto before = state_of(db);
-  for (std::string name : {"grace", "stop-delay", "lock-timeout", "connect-timeout", "wait-timeout", "progress-interval"}) {
+  for (std::string name :
+       {"grace", "stop-delay", "lock-timeout", "connect-timeout", "wait-timeout", "progress-interval"}) {
     for (std::string value : {"99999999h", "24001h", "86400001s", "99999999999999999999999999ms"}) {
       INFO("--", name, " ", value);
       RunResult r = run_installer({"run", "--" + name, value, "--", "true"}, env);
@@ -38,10 +39,11 @@ TEST_CASE("durations: the longest grace period lets the application finish after
   UpdateTree tree;
   write_base_update(tree, "updates/1.0");
   // The application takes a moment to shut down; SIGKILL would make the exit 137.
-  Background run({"run", "--grace", "24000h", "--", "sh", "-c", "trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done"},
+  Background run({"run", "--grace", "24000h", "--", "sh", "-c",
+                  "trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done"},
                  env_for(db, (tree.root() / "updates").string()));
   REQUIRE(wait_until([&] { return run.err_so_far().find("started sh") != std::string::npos; },
-                              std::chrono::milliseconds(30'000)));
+                     std::chrono::milliseconds(30'000)));
   REQUIRE(kill(run.pid(), SIGTERM) == 0);
   RunResult r = run.wait(std::chrono::seconds(30));
   INFO(r.err);

@@ -69,8 +69,9 @@ TEST_CASE("environment: the application sees none of the installer's secret vari
   auto url = parse_connection_url(db.url());
   std::string admin = testing::admin_session_url_for_tests();
   auto admin_url = parse_connection_url(admin);
-  std::string app_env = application_environment(
-      tree, {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_DB_PASSWORD", url.password}, {"INSTALLER_DB_ADMIN_URL", admin}});
+  std::string app_env = application_environment(tree, {{"INSTALLER_DB_URL", db.url()},
+                                                       {"INSTALLER_DB_PASSWORD", url.password},
+                                                       {"INSTALLER_DB_ADMIN_URL", admin}});
   check_no_secret(app_env, {url.password, admin_url.password});
 }
 
@@ -84,9 +85,10 @@ TEST_CASE("environment: the application sees none of the installer's secret file
   tree.write("secrets/db_password", url.password + "\n");
   tree.write("secrets/admin_url", admin + "\n");
   auto secrets = tree.root() / "secrets";
-  std::string app_env = application_environment(tree, {{"INSTALLER_DB_URL_FILE", (secrets / "db_url").string()},
-                                                       {"INSTALLER_DB_PASSWORD_FILE", (secrets / "db_password").string()},
-                                                       {"INSTALLER_DB_ADMIN_URL_FILE", (secrets / "admin_url").string()}});
+  std::string app_env = application_environment(tree,
+                                                {{"INSTALLER_DB_URL_FILE", (secrets / "db_url").string()},
+                                                 {"INSTALLER_DB_PASSWORD_FILE", (secrets / "db_password").string()},
+                                                 {"INSTALLER_DB_ADMIN_URL_FILE", (secrets / "admin_url").string()}});
   check_no_secret(app_env, {url.password, parse_connection_url(admin).password});
   CHECK(app_env.find(secrets.string()) == std::string::npos);
 }

@@ -4,10 +4,10 @@
 // checked like update steps before any of them runs.
 #include "adversarial.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/filesystem.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -100,8 +100,8 @@ TEST_CASE("files: a link planted in the configuration directory never redirects 
   fs::create_directories(f.at("config"));
   Victim victim(f.at("outside/victim"), "root:x:0:0\n", 0600);
   auto before = state_of(f.db);
-  std::vector<std::string> args{"--templates", f.dir("templates"), "--defaults", f.dir("defaults"),
-                                "--config-dir", f.dir("config")};
+  std::vector<std::string> args{"--templates",     f.dir("templates"), "--defaults",
+                                f.dir("defaults"), "--config-dir",     f.dir("config")};
 
   SUBCASE("a link where the temporary file goes is not followed") {
     fs::create_symlink(victim.path, f.at("config/.app.conf.installer-tmp"));
@@ -154,7 +154,8 @@ TEST_CASE("files: templates and defaults that are links are read, and written in
   fs::create_symlink("..data/cache.conf", f.at("image/cache.conf"));
   auto before = state_of(f.db);
 
-  RunResult r = f.run({"--templates", f.dir("templates"), "--defaults", f.dir("image"), "--config-dir", f.dir("config")});
+  RunResult r = f.run(
+      {"--templates", f.dir("templates"), "--defaults", f.dir("image"), "--config-dir", f.dir("config")});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(shared.untouched());
@@ -264,10 +265,9 @@ TEST_CASE("files: a --config-dir that is a file, or a template link loop, is a c
 TEST_CASE("files: an install hook that controls the transaction is refused, with file and line, before any hook runs") {
   Fixture f;
   f.tree.write("install.d/00-first.sql", "CREATE TABLE adv_hook_first (id INT);\n");
-  f.tree.write("install.d/01-half.sql",
-               "CREATE TABLE adv_hook_a (id INT);\n"
-               "COMMIT;\n"
-               "CREATE TABLE adv_hook_b (id INT);\n");
+  f.tree.write("install.d/01-half.sql", "CREATE TABLE adv_hook_a (id INT);\n"
+                                        "COMMIT;\n"
+                                        "CREATE TABLE adv_hook_b (id INT);\n");
   auto before = state_of(f.db);
   long installs_before = f.installs();
 

@@ -2,8 +2,8 @@
 // the run, and one that prints without end must not take the installer's memory.
 #include "adversarial.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include <fstream>
 
@@ -34,7 +34,8 @@ TEST_CASE("a stop ends a run whose install hook ignores SIGTERM, within the grac
   auto env = env_for(db, tree.root().string() + "/updates");
   env["INSTALLER_INSTALL_HOOKS"] = (tree.root() / "hooks").string();
   testing::Background run({"run", "--grace", "4s", "--", "true"}, env);
-  REQUIRE(testing::wait_until([&] { return fs::exists(pid_file) && fs::file_size(pid_file) > 0; }, milliseconds(30'000)));
+  REQUIRE(
+      testing::wait_until([&] { return fs::exists(pid_file) && fs::file_size(pid_file) > 0; }, milliseconds(30'000)));
   int sleeper = 0;
   std::ifstream(pid_file) >> sleeper;
   REQUIRE(sleeper > 0);
@@ -68,8 +69,8 @@ TEST_CASE("COPY through the client and session changes in a .sql hook are refuse
   UpdateTree tree;
   write_base_update(tree, "updates/1.0");
   tree.write("hooks/010_first.sql", "CREATE TABLE adv_hook_ran (id INT);\n");
-  for (const std::string& statement :
-       {std::string("COPY adv_hook_ran FROM\nSTDIN;"), testing::by_engine("SET ROLE postgres;", "SET autocommit = 0;")}) {
+  for (const std::string& statement : {std::string("COPY adv_hook_ran FROM\nSTDIN;"),
+                                       testing::by_engine("SET ROLE postgres;", "SET autocommit = 0;")}) {
     INFO(statement);
     tree.write("hooks/020_bad.sql", "SELECT 1;\n" + statement + "\n");
     auto env = env_for(db, tree.root().string() + "/updates");

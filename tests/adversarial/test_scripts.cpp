@@ -3,8 +3,8 @@
 // installer is not. Each is refused before any connection, naming the file and line.
 #include "adversarial.hpp"
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include <chrono>
 

@@ -62,7 +62,8 @@ class SecretUser {
   ~SecretUser() {
     try {
       auto admin = testing::open_database(testing::admin_session_url_for_tests());
-      admin->execute(testing::on_postgres() ? "DROP ROLE IF EXISTS " + name_ : "DROP USER IF EXISTS '" + name_ + "'@'%'");
+      admin->execute(testing::on_postgres() ? "DROP ROLE IF EXISTS " + name_
+                                            : "DROP USER IF EXISTS '" + name_ + "'@'%'");
     } catch (...) {
     }
   }
@@ -122,8 +123,12 @@ TEST_CASE("a password with every special character reaches no log, report, dry r
     CHECK(run.err.find("2.0") != std::string::npos);
     check_nothing_shows(std::string("migrate, ") + format + " log", run.all());
   }
-  for (std::vector<std::string> report : {std::vector<std::string>{"status"}, {"status", "--json"}, {"plan"},
-                                          {"plan", "--json"}, {"history"}, {"history", "--json"}}) {
+  for (std::vector<std::string> report : {std::vector<std::string>{"status"},
+                                          {"status", "--json"},
+                                          {"plan"},
+                                          {"plan", "--json"},
+                                          {"history"},
+                                          {"history", "--json"}}) {
     auto r = testing::run_installer(report, env);
     CHECK(r.exit_code == 0);
     check_nothing_shows(fmt::format("{}", fmt::join(report, " ")), r.all());

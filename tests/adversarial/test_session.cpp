@@ -50,12 +50,14 @@ void check_caught_after_step(const std::string& setup, const std::string& hidden
 }  // namespace
 
 TEST_SUITE(testing::kMariadbOnly) {
-  TEST_CASE("MariaDB: statements that change autocommit, the database, read-only mode or the role are refused wherever they are") {
+  TEST_CASE(
+      "MariaDB: statements that change autocommit, the database, read-only mode or the role are refused wherever they are") {
     check_each_refused({"SET sql_mode = DEFAULT, autocommit = 0;", "SET @@session.autocommit := 0;",
                         "SET SESSION sql_mode = 'ANSI', SESSION autocommit = OFF;", "/*!40101 SET autocommit = 0 */;",
                         "/*M!100100 SET @@autocommit = 0 */;"},
                        "SET autocommit would hold back the commits");
-    check_each_refused({"SET tx_read_only = 1;", "SET SESSION TRANSACTION READ ONLY;", "SET @@SESSION.tx_read_only = ON;"},
+    check_each_refused({"SET tx_read_only = 1;", "SET SESSION TRANSACTION READ ONLY;",
+                        "SET @@SESSION.tx_read_only = ON;"},
                        "journal writes fail");
   }
   TEST_CASE("MariaDB: USE in an executable comment or a DELIMITER block is refused") {
@@ -74,9 +76,8 @@ TEST_SUITE(testing::kMariadbOnly) {
     ScratchDatabase db;
     UpdateTree tree;
     write_base_update(tree);
-    tree.write("2.0/001_ok.up.sql",
-               "/*!40101 SET NAMES utf8mb4 */;\nSET sql_mode = '', foreign_key_checks = 0;\n"
-               "CREATE PROCEDURE adv_p(OUT x INT) BEGIN SET x = 1; END;\n");
+    tree.write("2.0/001_ok.up.sql", "/*!40101 SET NAMES utf8mb4 */;\nSET sql_mode = '', foreign_key_checks = 0;\n"
+                                    "CREATE PROCEDURE adv_p(OUT x INT) BEGIN SET x = 1; END;\n");
     tree.write("2.0/001_ok.down.sql", "DROP PROCEDURE adv_p;\n");
     auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
     INFO(r.err);
@@ -114,7 +115,8 @@ TEST_SUITE(testing::kPostgresOnly) {
     CHECK(db.journal_attempts("applied") == 3);
     CHECK(db.scalar("SELECT t FROM adv_seen") == db.scalar("SELECT current_setting('statement_timeout')"));
   }
-  TEST_CASE("PostgreSQL: timeouts set in a step outside the transaction do not bound the journal's writes between its statements") {
+  TEST_CASE(
+      "PostgreSQL: timeouts set in a step outside the transaction do not bound the journal's writes between its statements") {
     ScratchDatabase db;
     UpdateTree tree;
     write_base_update(tree);
@@ -133,7 +135,8 @@ TEST_SUITE(testing::kPostgresOnly) {
     CHECK(db.journal_attempts("applied") == 2);
     CHECK(db.table_exists("adv_o3"));
   }
-  TEST_CASE("PostgreSQL: a tiny idle_in_transaction_session_timeout set by a step does not end the installer's session") {
+  TEST_CASE(
+      "PostgreSQL: a tiny idle_in_transaction_session_timeout set by a step does not end the installer's session") {
     // The server counts idle time from each pipeline's sync on, until the installer's next
     // statement; on a loaded machine that moment exceeded 1 ms now and then and the server
     // ended the session (the installer reconnected and started the update again, or with

@@ -17,8 +17,8 @@ TEST_CASE("a dangling or looping link for an update directory or update.toml is 
     const char* link;
     const char* target;
   };
-  for (Case c : {Case{"2.0", "/nonexistent/update"}, Case{"3.0", "3.0"}, Case{"1.0/update.toml", "/nonexistent/update.toml"},
-                 Case{"1.0/update.toml", "update.toml"}}) {
+  for (Case c : {Case{"2.0", "/nonexistent/update"}, Case{"3.0", "3.0"},
+                 Case{"1.0/update.toml", "/nonexistent/update.toml"}, Case{"1.0/update.toml", "update.toml"}}) {
     INFO(c.link, " -> ", c.target);
     fs::create_symlink(c.target, tree.root() / c.link);
     auto r = testing::run_installer({"migrate"}, env_for(db, tree.root().string()));
@@ -40,7 +40,8 @@ TEST_SUITE(testing::kPostgresOnly) {
     auto r = testing::run_installer({"migrate", "--journal-schema", "public"}, env_for(db, tree.root().string()));
     INFO(r.err);
     CHECK(r.exit_code == 78);
-    CHECK(r.err.find("--journal-schema 'public' holds tables that are not the journal's (customers)") != std::string::npos);
+    CHECK(r.err.find("--journal-schema 'public' holds tables that are not the journal's (customers)") !=
+          std::string::npos);
     CHECK(state_of(db) == before);
     CHECK_FALSE(db.table_exists("adv_base"));
     // Its own schema, even one that exists already and is empty, is fine.

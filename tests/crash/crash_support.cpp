@@ -64,16 +64,16 @@ std::vector<StepDef> update_steps(const UpdateShape& shape) {
                    {"CREATE TABLE invoices (id int PRIMARY KEY, customer_id int NOT NULL, total_cents int NOT NULL)",
                     "CREATE INDEX invoices_customer_idx ON invoices (customer_id)"},
                    {"DROP TABLE IF EXISTS invoices"}});
-  StepDef accounts{"003_account_columns",
-                   {"ALTER TABLE accounts ADD COLUMN phone varchar(40)",
-                    "ALTER TABLE accounts ADD COLUMN tier int NOT NULL DEFAULT 0",
-                    outside ? "CREATE INDEX CONCURRENTLY accounts_tier_idx ON accounts (tier)"
-                            : "CREATE INDEX accounts_tier_idx ON accounts (tier)"},
-                   {pg ? (outside ? "DROP INDEX CONCURRENTLY IF EXISTS accounts_tier_idx"
-                                  : "DROP INDEX IF EXISTS accounts_tier_idx")
-                       : "DROP INDEX IF EXISTS accounts_tier_idx ON accounts",
-                    "ALTER TABLE accounts DROP COLUMN IF EXISTS tier", "ALTER TABLE accounts DROP COLUMN IF EXISTS phone"},
-                   !outside};
+  StepDef accounts{
+      "003_account_columns",
+      {"ALTER TABLE accounts ADD COLUMN phone varchar(40)",
+       "ALTER TABLE accounts ADD COLUMN tier int NOT NULL DEFAULT 0",
+       outside ? "CREATE INDEX CONCURRENTLY accounts_tier_idx ON accounts (tier)"
+               : "CREATE INDEX accounts_tier_idx ON accounts (tier)"},
+      {pg ? (outside ? "DROP INDEX CONCURRENTLY IF EXISTS accounts_tier_idx" : "DROP INDEX IF EXISTS accounts_tier_idx")
+          : "DROP INDEX IF EXISTS accounts_tier_idx ON accounts",
+       "ALTER TABLE accounts DROP COLUMN IF EXISTS tier", "ALTER TABLE accounts DROP COLUMN IF EXISTS phone"},
+      !outside};
   if (shape.slow_seconds > 0)
     accounts.up.insert(accounts.up.begin(), pg ? fmt::format("SELECT pg_sleep({})", shape.slow_seconds)
                                                : fmt::format("DO SLEEP({})", shape.slow_seconds));
@@ -144,8 +144,7 @@ std::vector<StepDef> Bench::reverted_after_failure() const {
   size_t group_start = failing;
   if (on_postgres())
     while (group_start > 0 && steps_[group_start - 1].transactional) --group_start;
-  else
-    group_start = failing + 1;  // 005_broken's first statement committed
+  else group_start = failing + 1;  // 005_broken's first statement committed
   for (size_t i = 0; i < group_start; ++i) out.push_back(steps_[i]);
   if (group_start == failing + 1) out.back().undone = {1};
   std::reverse(out.begin(), out.end());
@@ -242,8 +241,8 @@ std::vector<std::string> journal_problems(const ScratchDatabase& db, const std::
     auto it = steps_of.find(id);
     auto rows = journal_steps(db, latest);
     if (it != steps_of.end() && static_cast<int>(rows.size()) != it->second)
-      problems.push_back(fmt::format("applied attempt {} of {} has {} step rows, expected {}", latest, id, rows.size(),
-                                     it->second));
+      problems.push_back(
+          fmt::format("applied attempt {} of {} has {} step rows, expected {}", latest, id, rows.size(), it->second));
     for (const auto& s : rows)
       if (s.state != "applied" || s.statements_done != s.statements_total)
         problems.push_back(fmt::format("step {} of applied attempt {} is {} with {}/{} statements", s.name, latest,
@@ -284,10 +283,10 @@ int count_lines(const std::string& text, const std::string& needle) {
 }
 
 std::string sleeping_session(const ScratchDatabase& db) {
-  auto rows = db.query(by_engine(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-      "AND query LIKE 'SELECT pg_sleep%'",
-      "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'DO SLEEP%'"));
+  auto rows = db.query(
+      by_engine("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                "AND query LIKE 'SELECT pg_sleep%'",
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'DO SLEEP%'"));
   return rows.empty() ? "" : rows[0][0].value_or("");
 }
 

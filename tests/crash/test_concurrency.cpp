@@ -117,7 +117,9 @@ TEST_CASE("a lock holder killed in the middle of an update: the waiting installe
   REQUIRE(wait_until([&] { return !sleeping_session(bench.db()).empty(); }, std::chrono::seconds(20)));
   Background waiter({"migrate", "--lock-timeout", "120s"}, bench.env());
   REQUIRE(wait_until(
-      [&] { return waiter.err_so_far().find("another installer holds the migration lock; waiting") != std::string::npos; },
+      [&] {
+        return waiter.err_so_far().find("another installer holds the migration lock; waiting") != std::string::npos;
+      },
       std::chrono::seconds(20)));
   ::kill(holder.pid(), SIGKILL);
   auto killed = Clock::now();

@@ -80,8 +80,7 @@ bool run_case(Bench& bench, Scenario scenario, const KillPoint& kp, int index) {
   expect(fault.err.find(fmt::format("test fault injection: {} at {}:{}:{}:{}", kp.action, kp.phase, kp.update, kp.step,
                                     kp.point)) != std::string::npos,
          "the fault did not fire (the point was never reached)");
-  if (!kill)
-    expect(fault.err.find("reconnecting") != std::string::npos, "the faulted run did not reconnect");
+  if (!kill) expect(fault.err.find("reconnecting") != std::string::npos, "the faulted run did not reconnect");
 
   // The restart, without the fault: the container starting again. Half of the apply
   // cases start as the entrypoint does (installer -- CMD), the rest as `migrate`.
@@ -216,7 +215,8 @@ TEST_CASE("a kill at every point of applying a four-step update is recovered by 
 }
 
 TEST_CASE("PostgreSQL atomic path: a kill at every point of applying an all-transactional update leaves nothing "
-          "to recover" * doctest::test_suite(kPostgresOnly)) {
+          "to recover" *
+          doctest::test_suite(kPostgresOnly)) {
   auto started = Clock::now();
   UpdateShape shape;
   shape.atomic = true;

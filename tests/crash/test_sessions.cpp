@@ -106,8 +106,8 @@ TEST_CASE("the reply to each statement of the update is lost after the server ra
         CAPTURE(statement);
         proxy.cut_after_reply("", statement);
         // The URL is made for each run: after a failure bench.build() makes a new database.
-        RunResult r =
-            run_installer({"migrate"}, with(bench.env(), "INSTALLER_DB_URL", url_via(bench.db(), proxy.port())));
+        RunResult r = run_installer({"migrate"},
+                                    with(bench.env(), "INSTALLER_DB_URL", url_via(bench.db(), proxy.port())));
         std::vector<std::string> failures;
         if (r.exit_code != 0) failures.push_back(fmt::format("exit {}, expected 0", r.exit_code));
         if (!proxy.cut_done()) failures.push_back("the proxy never saw the statement");
@@ -144,7 +144,7 @@ TEST_CASE("PostgreSQL: a COMMIT that went through while its reply was lost is re
           doctest::test_suite(kPostgresOnly)) {
   struct Case {
     bool atomic;
-    std::string after;  ///< the COMMIT that follows this statement
+    std::string after;      ///< the COMMIT that follows this statement
     bool update_committed;  ///< whether that COMMIT made the whole update applied
   };
   // Atomic: the update's one COMMIT. Non-atomic: the COMMIT of steps 001-002, and the
@@ -373,7 +373,8 @@ TEST_CASE("a connection lost between the journal's CREATE TABLE statements: the 
   write_updates(tree, UpdateShape{});
   TcpProxy proxy = proxy_for(db);
   auto env = env_for(db, tree, url_via(db, proxy.port()));
-  proxy.cut_after_reply("", by_engine("update_id text NOT NULL, version text", "update_id VARCHAR(255) NOT NULL, version"));
+  proxy.cut_after_reply("",
+                        by_engine("update_id text NOT NULL, version text", "update_id VARCHAR(255) NOT NULL, version"));
   RunResult first = run_installer({"migrate"}, env);
   REQUIRE(proxy.cut_done());
   RunResult again = run_installer({"migrate"}, env_for(db, tree));
@@ -391,7 +392,8 @@ TEST_CASE("a connection lost between the journal's CREATE TABLE statements: the 
 }
 
 TEST_CASE("PostgreSQL: after a commit in doubt the log does not say nothing of the update is in the database while "
-          "parts of it are" * doctest::test_suite(kPostgresOnly)) {
+          "parts of it are" *
+          doctest::test_suite(kPostgresOnly)) {
   // migrate_once() (installer/cli/commands.cpp) reads the update's latest attempt after a
   // commit in doubt. For a non-atomic update that attempt is `applying` whether or not the
   // COMMIT of a group of steps went through, and earlier groups committed anyway; a COMMIT
@@ -413,8 +415,8 @@ TEST_CASE("PostgreSQL: after a commit in doubt the log does not say nothing of t
     UpdateShape shape;
     shape.failing = true;
     Bench bench(shape);
-    RunResult r = run_installer({"migrate"},
-                                with(bench.env(), "INSTALLER_TEST_FAULT", "revert:2.0:001_customers:commit:kill-session"));
+    RunResult r = run_installer({"migrate"}, with(bench.env(), "INSTALLER_TEST_FAULT",
+                                                  "revert:2.0:001_customers:commit:kill-session"));
     REQUIRE(r.exit_code == 70);
     INFO(r.err);
     CHECK(r.err.find("the journal says the commit of update 2.0") != std::string::npos);

@@ -57,7 +57,8 @@ TEST_CASE("an unreachable database: migrate waits up to --wait-timeout, logs at 
     auto env = sanitizer_env();
     env["INSTALLER_DB_URL"] = unreachable_url(port);
     env["INSTALLER_UPDATES"] = tree.root().string();
-    RunResult r = run_installer({"migrate", "--wait-timeout", fmt::format("{}s", timeout)}, env, std::chrono::seconds(60));
+    RunResult r = run_installer({"migrate", "--wait-timeout", fmt::format("{}s", timeout)}, env,
+                                std::chrono::seconds(60));
     long long elapsed = ms_since(t0);
     INFO(r.err);
     CHECK(r.exit_code == 69);
@@ -90,8 +91,8 @@ TEST_CASE("refused credentials exit 77 at once, well within the wait timeout") {
   write_updates(tree, UpdateShape{});
   ConnectionSpec spec = parse_connection_url(db.url());
   const std::string wrong = "Wrong-Secret-5521";
-  std::string url =
-      fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, wrong, spec.host, spec.effective_port(), spec.database);
+  std::string url = fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, wrong, spec.host, spec.effective_port(),
+                                spec.database);
   auto t0 = Clock::now();
   auto env = sanitizer_env();
   env["INSTALLER_DB_URL"] = url;

@@ -8,11 +8,11 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <fcntl.h>
 
@@ -214,7 +214,8 @@ std::set<std::string> ScratchDatabase::objects() const {
            "WHERE sequence_schema = current_schema()";
   else
     sql += "UNION ALL SELECT DISTINCT CONCAT('index ', table_name, '.', index_name) FROM information_schema.statistics "
-           "WHERE table_schema = DATABASE() AND " + not_journal("table_name");
+           "WHERE table_schema = DATABASE() AND " +
+           not_journal("table_name");
   std::set<std::string> out;
   for (const auto& row : query(sql)) out.insert(row[0].value_or("(null)"));
   return out;
@@ -236,8 +237,8 @@ long ScratchDatabase::journal_attempts(const std::string& state, const std::stri
 }
 
 long long ScratchDatabase::latest_attempt(const std::string& update_id) const {
-  std::string id =
-      scalar(fmt::format("SELECT max(attempt_id) FROM {} WHERE update_id = {}", journal("updates"), literal(update_id)));
+  std::string id = scalar(
+      fmt::format("SELECT max(attempt_id) FROM {} WHERE update_id = {}", journal("updates"), literal(update_id)));
   return id.empty() ? 0 : std::stoll(id);
 }
 

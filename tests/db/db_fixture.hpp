@@ -8,11 +8,11 @@
 #include "installer/db/database.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/journal/journal_tables.hpp"
-#include "installer/util/exit_codes.hpp"
 #include "installer/journal/sql_journal.hpp"
+#include "installer/util/exit_codes.hpp"
 
-#include <boost/filesystem.hpp>
 #include <doctest/doctest.h>
+#include <boost/filesystem.hpp>
 
 #include <chrono>
 #include <functional>
@@ -52,9 +52,7 @@ template <typename T>
 T by_engine(T postgres, T mariadb) {
   return on_postgres() ? std::move(postgres) : std::move(mariadb);
 }
-inline std::string by_engine(const char* postgres, const char* mariadb) {
-  return on_postgres() ? postgres : mariadb;
-}
+inline std::string by_engine(const char* postgres, const char* mariadb) { return on_postgres() ? postgres : mariadb; }
 /// The SQLSTATE as the installer journals and prints it: PostgreSQL "42P01",
 /// MariaDB "error-code/SQLSTATE" ("1146/42S02").
 inline std::string sqlstate(const char* postgres, const char* mariadb) { return by_engine(postgres, mariadb); }
@@ -70,7 +68,8 @@ std::vector<std::string> journal_tables_on_engine();
 bool truthy(const SqlValue& v);
 
 /// Opens a session on url with the backend of the URL's engine, as connect_database does.
-std::unique_ptr<Database> open_database(const std::string& url, std::chrono::seconds timeout = std::chrono::seconds(10));
+std::unique_ptr<Database> open_database(const std::string& url,
+                                        std::chrono::seconds timeout = std::chrono::seconds(10));
 
 /// A database created for one test and dropped after it, so tests cannot see each
 /// other's schema or journal.

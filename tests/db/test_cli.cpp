@@ -77,7 +77,7 @@ TEST_CASE("migrate, status, plan, history and --remove-update on the example pro
   RunResult dry = run_installer({"--remove-update", "2024.03.0", "--dry-run"}, env);
   CHECK(dry.exit_code == 0);
   CHECK(dry.out.find(by_engine("DROP INDEX CONCURRENTLY IF EXISTS products_name_idx",
-                                "DROP INDEX IF EXISTS products_name_idx ON products")) != std::string::npos);
+                               "DROP INDEX IF EXISTS products_name_idx ON products")) != std::string::npos);
   CHECK(dry.out.find("(dry run: nothing was changed)") != std::string::npos);
   CHECK(db.column_exists("users", "order_count"));
   CHECK(db.index_exists("products", "products_name_idx"));
@@ -158,9 +158,9 @@ TEST_CASE("downgrade guard: an older image refuses, names the updates and the co
   older.write("2024.01.0/001_placeholder.down.sql", "SELECT 1;\n");
   // An image that only has the first update: copy it as it is.
   const std::string e = engine_word();
-  for (const std::string& f : {"001_create_users." + e + ".up.sql", "001_create_users." + e + ".down.sql",
-                              "002_create_products." + e + ".up.sql", "002_create_products." + e + ".down.sql",
-                              std::string("update.toml")}) {
+  for (const std::string& f :
+       {"001_create_users." + e + ".up.sql", "001_create_users." + e + ".down.sql",
+        "002_create_products." + e + ".up.sql", "002_create_products." + e + ".down.sql", std::string("update.toml")}) {
     std::ifstream in(source_dir() + "/migrations/2024.01.0/" + f);
     REQUIRE(in.good());
     std::stringstream b;
@@ -174,7 +174,8 @@ TEST_CASE("downgrade guard: an older image refuses, names the updates and the co
   RunResult guard = run_installer({"migrate"}, env);
   CHECK(guard.exit_code == 65);
   CHECK(guard.err.find("2024.03.0") != std::string::npos);
-  CHECK(guard.err.find("installer --remove-update 2024.03.0\n  installer --remove-update 2024.02.0") != std::string::npos);
+  CHECK(guard.err.find("installer --remove-update 2024.03.0\n  installer --remove-update 2024.02.0") !=
+        std::string::npos);
   CHECK(db.table_exists("orders"));
   CHECK(db.journal_attempts("applied") == 3);
 
@@ -214,20 +215,47 @@ TEST_CASE("invalid update files: exit 65, the file and line named, the database 
     std::string expected;
   };
   std::vector<Case> cases = {
-      {"invalid TOML", {{"1/update.toml", "version = \"1\"\nrequires = [\n"}, {"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;"}}, "update.toml:2: invalid TOML"},
-      {"unknown key", {{"1/update.toml", "version = \"1\"\nautor = \"x\"\n"}, {"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;"}}, "update.toml:2: unknown key 'autor'"},
+      {"invalid TOML",
+       {{"1/update.toml", "version = \"1\"\nrequires = [\n"},
+        {"1/001_a.up.sql", "SELECT 1;"},
+        {"1/001_a.down.sql", "SELECT 1;"}},
+       "update.toml:2: invalid TOML"},
+      {"unknown key",
+       {{"1/update.toml", "version = \"1\"\nautor = \"x\"\n"},
+        {"1/001_a.up.sql", "SELECT 1;"},
+        {"1/001_a.down.sql", "SELECT 1;"}},
+       "update.toml:2: unknown key 'autor'"},
       {"missing down", {{"1/001_a.up.sql", "SELECT 1;"}}, "001_a.up.sql: step '001_a' has no down script"},
-      {"duplicate version", {{"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;"}, {"b/update.toml", "version = \"1.0\"\n"}, {"b/001_a.up.sql", "SELECT 2;"}, {"b/001_a.down.sql", "SELECT 1;"}}, "duplicate version"},
-      {"unsatisfiable requires", {{"1/update.toml", "requires = \"0.9\"\n"}, {"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;"}}, "requires '0.9', which is in none of the update directories"},
-      {"transaction control", {{"1/001_a.up.sql", "SELECT 1;\nCOMMIT;\n"}, {"1/001_a.down.sql", "SELECT 1;"}}, "001_a.up.sql:2: 'COMMIT' controls the transaction"},
-      {"unterminated string", {{"1/001_a.up.sql", "SELECT 1;\nSELECT 'oops;\n"}, {"1/001_a.down.sql", "SELECT 1;"}}, "001_a.up.sql:2: unterminated string"},
-      {"transaction control in a down script", {{"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;\nROLLBACK;\n"}}, "001_a.down.sql:2: 'ROLLBACK' controls the transaction"},
+      {"duplicate version",
+       {{"1/001_a.up.sql", "SELECT 1;"},
+        {"1/001_a.down.sql", "SELECT 1;"},
+        {"b/update.toml", "version = \"1.0\"\n"},
+        {"b/001_a.up.sql", "SELECT 2;"},
+        {"b/001_a.down.sql", "SELECT 1;"}},
+       "duplicate version"},
+      {"unsatisfiable requires",
+       {{"1/update.toml", "requires = \"0.9\"\n"}, {"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;"}},
+       "requires '0.9', which is in none of the update directories"},
+      {"transaction control",
+       {{"1/001_a.up.sql", "SELECT 1;\nCOMMIT;\n"}, {"1/001_a.down.sql", "SELECT 1;"}},
+       "001_a.up.sql:2: 'COMMIT' controls the transaction"},
+      {"unterminated string",
+       {{"1/001_a.up.sql", "SELECT 1;\nSELECT 'oops;\n"}, {"1/001_a.down.sql", "SELECT 1;"}},
+       "001_a.up.sql:2: unterminated string"},
+      {"transaction control in a down script",
+       {{"1/001_a.up.sql", "SELECT 1;"}, {"1/001_a.down.sql", "SELECT 1;\nROLLBACK;\n"}},
+       "001_a.down.sql:2: 'ROLLBACK' controls the transaction"},
   };
   // What only one engine refuses.
   if (on_postgres())
-    cases.push_back({"concurrently in a transaction", {{"1/001_a.up.sql", "CREATE INDEX CONCURRENTLY i ON t (c);\n"}, {"1/001_a.down.sql", "SELECT 1;"}}, "transaction = false"});
+    cases.push_back({"concurrently in a transaction",
+                     {{"1/001_a.up.sql", "CREATE INDEX CONCURRENTLY i ON t (c);\n"}, {"1/001_a.down.sql", "SELECT 1;"}},
+                     "transaction = false"});
   else
-    cases.push_back({"autocommit switched off", {{"1/001_a.mariadb.up.sql", "CREATE TABLE t (c int);\nSET autocommit = 0;\n"}, {"1/001_a.down.sql", "DROP TABLE IF EXISTS t;"}}, "001_a.mariadb.up.sql:2: SET autocommit would hold back the commits"});
+    cases.push_back({"autocommit switched off",
+                     {{"1/001_a.mariadb.up.sql", "CREATE TABLE t (c int);\nSET autocommit = 0;\n"},
+                      {"1/001_a.down.sql", "DROP TABLE IF EXISTS t;"}},
+                     "001_a.mariadb.up.sql:2: SET autocommit would hold back the commits"});
   for (const auto& c : cases) {
     std::string what = c.what;
     CAPTURE(what);
@@ -304,9 +332,10 @@ TEST_CASE("connection failures: refused credentials exit 77, no server exits 69,
   // The password from a file, the rest from the URL.
   UpdateTree files;
   files.write("password", spec.password + "\n");
-  RunResult from_file = run_installer(
-      {"status"}, {{"INSTALLER_DB_URL", url_for(spec.user, spec.host, spec.effective_port(), spec.database)},
-                   {"INSTALLER_DB_PASSWORD_FILE", (files.root() / "password").string()}});
+  RunResult from_file = run_installer({"status"},
+                                      {{"INSTALLER_DB_URL",
+                                        url_for(spec.user, spec.host, spec.effective_port(), spec.database)},
+                                       {"INSTALLER_DB_PASSWORD_FILE", (files.root() / "password").string()}});
   CHECK(from_file.exit_code == 0);
   check_no_password(from_file, db.url());
 }

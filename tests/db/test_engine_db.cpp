@@ -33,14 +33,16 @@ void write_four_steps(UpdateTree& tree, int failing, bool mixed) {
   tree.write("1.0/001_base.down.sql", "DROP TABLE IF EXISTS base;\n");
   std::string bad = "INSERT INTO base (id) VALUES (1 / 0);\n";
   auto step = [&](int k, const std::string& up) { return up + (k == failing ? bad : ""); };
-  tree.write("2.0/update.toml", std::string("requires = \"1.0\"\n") + (mixed ? "[steps.002_index]\ntransaction = false\n" : ""));
-  tree.write("2.0/001_table.up.sql", step(1, "CREATE TABLE t1 (id int PRIMARY KEY, base_id int REFERENCES base(id));\n"));
+  tree.write("2.0/update.toml",
+             std::string("requires = \"1.0\"\n") + (mixed ? "[steps.002_index]\ntransaction = false\n" : ""));
+  tree.write("2.0/001_table.up.sql",
+             step(1, "CREATE TABLE t1 (id int PRIMARY KEY, base_id int REFERENCES base(id));\n"));
   tree.write("2.0/001_table.down.sql", "DROP TABLE IF EXISTS t1;\n");
   tree.write("2.0/002_index.postgres.up.sql",
              step(2, mixed ? "CREATE INDEX CONCURRENTLY IF NOT EXISTS base_name_idx ON base (name);\n"
                            : "CREATE INDEX base_name_idx ON base (name);\n"));
-  tree.write("2.0/002_index.postgres.down.sql", mixed ? "DROP INDEX CONCURRENTLY IF EXISTS base_name_idx;\n"
-                                                      : "DROP INDEX IF EXISTS base_name_idx;\n");
+  tree.write("2.0/002_index.postgres.down.sql",
+             mixed ? "DROP INDEX CONCURRENTLY IF EXISTS base_name_idx;\n" : "DROP INDEX IF EXISTS base_name_idx;\n");
   tree.write("2.0/002_index.mariadb.up.sql", step(2, "CREATE INDEX base_name_idx ON base (name);\n"));
   tree.write("2.0/002_index.mariadb.down.sql", "DROP INDEX IF EXISTS base_name_idx ON base;\n");
   tree.write("2.0/003_column.up.sql", step(3, "ALTER TABLE base ADD COLUMN score int NOT NULL DEFAULT 0;\n"));
@@ -84,7 +86,8 @@ TEST_CASE("a failure in step k of n leaves the schema exactly as before, for eve
       CHECK(*rows[0][1] == kFourSteps[k - 1]);
       CHECK(*rows[0][2] == sqlstate("22012", "1365/22012"));
       // Nothing is left half-done in the journal either.
-      CHECK(scratch.count("SELECT count(*) FROM " + journal("updates") + " WHERE state IN ('applying', 'reverting')") == 0);
+      CHECK(scratch.count("SELECT count(*) FROM " + journal("updates") + " WHERE state IN ('applying', 'reverting')") ==
+            0);
 
       // How it was undone differs by nature: one transaction rolled back on PostgreSQL
       // (no down script ran), down scripts newest first on MariaDB.
@@ -126,7 +129,8 @@ TEST_CASE("an update without failures journals every step as applied, with its d
   CHECK(scratch.journal_attempts("applied") == 2);
   CHECK(scratch.journal_attempts() == 2);
   auto steps = scratch.query("SELECT s.name, s.state, s.down_script, length(s.up_checksum), s.statements_total, "
-                             "s.statements_done FROM " + journal("steps") + " s JOIN " + journal("updates") +
+                             "s.statements_done FROM " +
+                             journal("steps") + " s JOIN " + journal("updates") +
                              " u ON u.attempt_id = s.attempt_id WHERE u.update_id = '2.0' ORDER BY s.position");
   REQUIRE(steps.size() == 4);
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -139,11 +143,12 @@ TEST_CASE("an update without failures journals every step as applied, with its d
   }
   CHECK(*steps[0][2] == "DROP TABLE IF EXISTS t1;\n");
   // The engine's own down script is journaled, not the other engine's.
-  CHECK(*steps[1][2] == by_engine("DROP INDEX IF EXISTS base_name_idx;\n", "DROP INDEX IF EXISTS base_name_idx ON base;\n"));
+  CHECK(*steps[1][2] ==
+        by_engine("DROP INDEX IF EXISTS base_name_idx;\n", "DROP INDEX IF EXISTS base_name_idx ON base;\n"));
   auto update = scratch.query(
       "SELECT host, installer_version, CASE WHEN fingerprint_before <> fingerprint_after THEN 1 ELSE 0 END, "
-      "CASE WHEN finished_at IS NOT NULL THEN 1 ELSE 0 END, fingerprint_after FROM " + journal("updates") +
-      " WHERE update_id = '2.0'");
+      "CASE WHEN finished_at IS NOT NULL THEN 1 ELSE 0 END, fingerprint_after FROM " +
+      journal("updates") + " WHERE update_id = '2.0'");
   CHECK(*update[0][0] == "test-host");
   CHECK(*update[0][1] == INSTALLER_VERSION);
   CHECK(*update[0][2] == "1");
@@ -276,7 +281,8 @@ COMMENT ON TABLE person IS NULL;
 }
 
 TEST_CASE("real-world MariaDB SQL: DELIMITER routines and triggers, generated columns, CHECK, SEQUENCE apply and "
-          "revert exactly" * doctest::test_suite(kMariadbOnly)) {
+          "revert exactly" *
+          doctest::test_suite(kMariadbOnly)) {
   ScratchDatabase scratch;
   UpdateTree tree;
   tree.write("1/001_schema.mariadb.up.sql", R"SQL(
@@ -436,7 +442,8 @@ TEST_CASE("the fingerprint sees every kind of schema change the verification rel
           {"ALTER TABLE f ALTER COLUMN w TYPE bigint", "ALTER TABLE f ALTER COLUMN w TYPE int"},
           {"CREATE INDEX f_w ON f (w)", "DROP INDEX f_w"},
           {"ALTER TABLE f ADD CONSTRAINT f_w_pos CHECK (w > 0)", "ALTER TABLE f DROP CONSTRAINT f_w_pos"},
-          {"CREATE OR REPLACE VIEW fv AS SELECT id, 1 AS one FROM f", "DROP VIEW fv; CREATE VIEW fv AS SELECT id FROM f"},
+          {"CREATE OR REPLACE VIEW fv AS SELECT id, 1 AS one FROM f",
+           "DROP VIEW fv; CREATE VIEW fv AS SELECT id FROM f"},
           {"CREATE OR REPLACE FUNCTION ff() RETURNS int LANGUAGE sql AS 'SELECT 2'",
            "CREATE OR REPLACE FUNCTION ff() RETURNS int LANGUAGE sql AS 'SELECT 1'"},
           {"CREATE SEQUENCE fs", "DROP SEQUENCE fs"},
@@ -476,7 +483,8 @@ TEST_CASE("the fingerprint sees every kind of schema change the verification rel
     db->execute("CREATE SCHEMA installer");
     db->execute("CREATE TABLE installer.x (id int)");
   } else {
-    for (const auto& t : journal_tables_on_engine()) db->execute("CREATE TABLE " + t + " (id int PRIMARY KEY, note text)");
+    for (const auto& t : journal_tables_on_engine())
+      db->execute("CREATE TABLE " + t + " (id int PRIMARY KEY, note text)");
     db->execute("CREATE INDEX installer_updates_note ON installer_updates (note(10))");
   }
   CHECK(schema_fingerprint(*db, "installer") == base);
@@ -638,8 +646,10 @@ TEST_CASE("MariaDB: mysqldump-style statements in a script (CALL returning rows,
   // 'applying' and the update's tables still there.
   ScratchDatabase db;
   UpdateTree tree;
-  auto env = std::map<std::string, std::string>{{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-  tree.write("1/001_a.down.sql", "DROP TABLE IF EXISTS b;\nDROP PROCEDURE IF EXISTS report;\nDROP TABLE IF EXISTS a;\n");
+  auto env = std::map<std::string, std::string>{{"INSTALLER_DB_URL", db.url()},
+                                                {"INSTALLER_UPDATES", tree.root().string()}};
+  tree.write("1/001_a.down.sql",
+             "DROP TABLE IF EXISTS b;\nDROP PROCEDURE IF EXISTS report;\nDROP TABLE IF EXISTS a;\n");
   auto check_honest_exit = [&](const RunResult& r) {
     if (r.exit_code == exit_update_failed) {
       CHECK(db.journal_attempts("applying") == 0);
@@ -659,7 +669,8 @@ DELIMITER ;
 CALL report();
 CREATE TABLE b (id int);
 )SQL");
-    tree.write("1/001_a.mariadb.down.sql", "DROP TABLE IF EXISTS b;\nDROP PROCEDURE IF EXISTS report;\nDROP TABLE IF EXISTS a;\n");
+    tree.write("1/001_a.mariadb.down.sql",
+               "DROP TABLE IF EXISTS b;\nDROP PROCEDURE IF EXISTS report;\nDROP TABLE IF EXISTS a;\n");
     RunResult r = run_installer({"migrate"}, env);
     INFO(r.err);
     // CALL returns its result sets and then a status; all of them are read, or the
@@ -695,7 +706,8 @@ UNLOCK TABLES;
     // URL's database from another: every USE is refused. What a script would do in
     // another database is neither fingerprinted nor revertible.
     ScratchDatabase other;
-    tree.write("1/001_b.mariadb.up.sql", fmt::format("CREATE TABLE b (id int);\nUSE `{}`;\nCREATE TABLE c (id int);\n", other.name()));
+    tree.write("1/001_b.mariadb.up.sql",
+               fmt::format("CREATE TABLE b (id int);\nUSE `{}`;\nCREATE TABLE c (id int);\n", other.name()));
     tree.write("1/001_b.mariadb.down.sql", "DROP TABLE IF EXISTS c;\nDROP TABLE IF EXISTS b;\n");
     RunResult r = run_installer({"migrate"}, env);
     INFO(r.err);

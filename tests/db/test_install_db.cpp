@@ -41,7 +41,8 @@ TEST_CASE("install hooks run once per database, in name order, across restarts")
   write_update(tree);
   std::string marker = (tree.root() / "ran.log").string();
   tree.write("install.d/01-seed.sql", "CREATE TABLE seed (id int);\nINSERT INTO seed VALUES (1);\n");
-  tree.write("install.d/02-program.sh", fmt::format("#!/bin/sh\necho \"program $0\" >> {}\necho hello from the hook\n", marker));
+  tree.write("install.d/02-program.sh",
+             fmt::format("#!/bin/sh\necho \"program $0\" >> {}\necho hello from the hook\n", marker));
   tree.write("install.d/README", "not a hook\n");
   auto env = env_with(db, tree);
   for (int start = 1; start <= 3; ++start) {

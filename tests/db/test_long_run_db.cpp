@@ -22,8 +22,10 @@ void write_updates(UpdateTree& tree, int count, int leaky = 0) {
   }
 }
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree, const std::string& limit) {
-  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()},
+std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree,
+                                           const std::string& limit) {
+  return {{"INSTALLER_DB_URL", db.url()},
+          {"INSTALLER_UPDATES", tree.root().string()},
           {"INSTALLER_FINGERPRINT_LIMIT", limit}};
 }
 
@@ -103,7 +105,8 @@ TEST_CASE("removing a long run's updates together compares the schema once, with
   RunResult ok = run_installer({"migrate"}, clean_env);
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
-  CHECK(ok.err.find("removed 5 updates; the schema was compared once, after the oldest of them (1)") != std::string::npos);
+  CHECK(ok.err.find("removed 5 updates; the schema was compared once, after the oldest of them (1)") !=
+        std::string::npos);
   CHECK(clean.journal_attempts("removed") == 5);
 }
 

@@ -64,7 +64,8 @@ struct PartialCase {
 PartialCase down_for_the_whole_step() {
   if (on_postgres())
     return {{"CREATE TABLE coupons (id int PRIMARY KEY, code text NOT NULL)",
-             "CREATE INDEX CONCURRENTLY base_name_idx ON base (name)", "CREATE INDEX coupons_code_idx ON coupons (code)",
+             "CREATE INDEX CONCURRENTLY base_name_idx ON base (name)",
+             "CREATE INDEX coupons_code_idx ON coupons (code)",
              "CREATE FUNCTION coupon_cleanup() RETURNS void LANGUAGE sql AS $$ DELETE FROM coupons $$"},
             "SELECT coupon_cleanup();\nDROP FUNCTION coupon_cleanup();\nDROP INDEX coupons_code_idx;\n"
             "DROP INDEX CONCURRENTLY base_name_idx;\nDROP TABLE coupons;\n"};
@@ -106,7 +107,8 @@ TEST_CASE("real histories: empty and comment-only steps are journaled, removed a
   CHECK(db.table_exists("real_one"));
 }
 
-TEST_CASE("real histories: a failure at any statement of a step whose down assumes the whole step leaves the schema as before") {
+TEST_CASE(
+    "real histories: a failure at any statement of a step whose down assumes the whole step leaves the schema as before") {
   PartialCase c = down_for_the_whole_step();
   for (size_t fail_after = 1; fail_after <= c.up.size() - 1; ++fail_after) {
     CAPTURE(fail_after);
@@ -142,7 +144,8 @@ TEST_CASE("real histories: a failure at any statement of a step whose down assum
   CHECK(old_way.exit_code == 79);
 }
 
-TEST_CASE("real histories: from a statement with no exact inverse, the down script finishes, passing over what never ran") {
+TEST_CASE(
+    "real histories: from a statement with no exact inverse, the down script finishes, passing over what never ran") {
   // Statement 2 has no exact inverse (PostgreSQL: ALTER TABLE; MariaDB: a dropped column,
   // whose data is gone): from there the down script runs, and its DROPs of what was never
   // created are passed over.
@@ -201,19 +204,20 @@ TEST_CASE("real histories: killed in the middle of a step, the next start undoes
   CHECK(db.objects() == before);
 }
 
-TEST_CASE("real histories: every MariaDB statement kind with an exact inverse is undone to the object's own definition" *
-          doctest::test_suite(kMariadbOnly)) {
+TEST_CASE(
+    "real histories: every MariaDB statement kind with an exact inverse is undone to the object's own definition" *
+    doctest::test_suite(kMariadbOnly)) {
   ScratchDatabase db;
   UpdateTree tree;
-  tree.write("1/001_base.up.sql",
-             "CREATE TABLE t (id int PRIMARY KEY, a varchar(40) NOT NULL DEFAULT 'x', b int);\n"
-             "INSERT INTO t (id, a) VALUES (1, 'kept');\n"
-             "CREATE TABLE empty_one (id int PRIMARY KEY, note text);\n"
-             "CREATE VIEW v AS SELECT id, a FROM t;\n"
-             "CREATE PROCEDURE p(IN n INT) BEGIN IF n > 0 THEN SELECT n; END IF; END;\n"
-             "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.b = 7;\n"
-             "CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM t WHERE id < 0;\n");
-  tree.write("1/001_base.down.sql", "DROP EVENT ev;\nDROP TABLE t;\nDROP TABLE empty_one;\nDROP VIEW v;\nDROP PROCEDURE p;\n");
+  tree.write("1/001_base.up.sql", "CREATE TABLE t (id int PRIMARY KEY, a varchar(40) NOT NULL DEFAULT 'x', b int);\n"
+                                  "INSERT INTO t (id, a) VALUES (1, 'kept');\n"
+                                  "CREATE TABLE empty_one (id int PRIMARY KEY, note text);\n"
+                                  "CREATE VIEW v AS SELECT id, a FROM t;\n"
+                                  "CREATE PROCEDURE p(IN n INT) BEGIN IF n > 0 THEN SELECT n; END IF; END;\n"
+                                  "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.b = 7;\n"
+                                  "CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM t WHERE id < 0;\n");
+  tree.write("1/001_base.down.sql",
+             "DROP EVENT ev;\nDROP TABLE t;\nDROP TABLE empty_one;\nDROP VIEW v;\nDROP PROCEDURE p;\n");
   auto env = env_for(db, tree);
   RunResult base = run_installer({"migrate"}, env);
   INFO(base.err);
@@ -221,24 +225,26 @@ TEST_CASE("real histories: every MariaDB statement kind with an exact inverse is
   auto show = [&] {
     std::vector<std::string> out;
     for (const char* what : {"TABLE t", "VIEW v", "PROCEDURE p", "TRIGGER t_bi", "EVENT ev", "TABLE empty_one"})
-      out.push_back(db.query(std::string("SHOW CREATE ") + what)[0][what[0] == 'T' && what[1] == 'A' ? 1 : 2].value_or(""));
+      out.push_back(
+          db.query(std::string("SHOW CREATE ") + what)[0][what[0] == 'T' && what[1] == 'A' ? 1 : 2].value_or(""));
     return out;
   };
   auto objects_before = db.objects();
   auto definitions_before = show();
   // A down script that only works for the whole step: exact undo must not need it.
-  tree.write("2/001_x.up.sql",
-             "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n"
-             "DROP PROCEDURE p;\n"
-             "DROP TRIGGER t_bi;\n"
-             "RENAME TABLE empty_one TO empty_two;\n"
-             "ALTER TABLE t CHANGE a a2 varchar(80) NULL, ADD COLUMN c int, ADD INDEX (c), ADD CONSTRAINT chk CHECK (id > 0);\n"
-             "DROP TABLE empty_two;\n"
-             "CREATE TABLE IF NOT EXISTS t (x int);\n"
-             "ALTER EVENT ev ON SCHEDULE EVERY 2 DAY;\n"
-             "CREATE TABLE n (id int);\n"
-             "INSERT INTO n VALUES (1);\n" +
-                 std::string(kFailing));
+  tree.write(
+      "2/001_x.up.sql",
+      "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n"
+      "DROP PROCEDURE p;\n"
+      "DROP TRIGGER t_bi;\n"
+      "RENAME TABLE empty_one TO empty_two;\n"
+      "ALTER TABLE t CHANGE a a2 varchar(80) NULL, ADD COLUMN c int, ADD INDEX (c), ADD CONSTRAINT chk CHECK (id > 0);\n"
+      "DROP TABLE empty_two;\n"
+      "CREATE TABLE IF NOT EXISTS t (x int);\n"
+      "ALTER EVENT ev ON SCHEDULE EVERY 2 DAY;\n"
+      "CREATE TABLE n (id int);\n"
+      "INSERT INTO n VALUES (1);\n" +
+          std::string(kFailing));
   tree.write("2/001_x.down.sql", "CALL no_such_cleanup();\n");
   RunResult failed = run_installer({"migrate"}, env);
   INFO(failed.err);
@@ -268,7 +274,8 @@ TEST_CASE("real histories: names with quotes, spaces, newlines and non-ASCII let
   RunResult failed = run_installer({"migrate"}, env);
   INFO(failed.err);
   CHECK(failed.exit_code == 70);
-  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 3, 2, 1)") != std::string::npos);
+  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 3, 2, 1)") !=
+        std::string::npos);
   CHECK(db.objects() == before);
 }
 
@@ -303,18 +310,19 @@ TEST_CASE("real histories: a CALL or EXECUTE that changes the schema is undone b
   ScratchDatabase db;
   UpdateTree tree;
   write_base(tree);
-  tree.write("1/002_helpers.up.sql",
-             "CREATE INDEX base_name_idx ON base (name);\n"
-             "CREATE PROCEDURE drop_index_if_exists(IN t VARCHAR(64), IN i VARCHAR(64))\n"
-             "BEGIN\n"
-             "  IF EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = t\n"
-             "             AND INDEX_NAME = i) THEN\n"
-             "    SET @s = CONCAT('DROP INDEX `', i, '` ON `', t, '`');\n"
-             "    PREPARE stmt FROM @s;\n"
-             "    EXECUTE stmt;\n"
-             "    DEALLOCATE PREPARE stmt;\n"
-             "  END IF;\n"
-             "END;\n");
+  tree.write(
+      "1/002_helpers.up.sql",
+      "CREATE INDEX base_name_idx ON base (name);\n"
+      "CREATE PROCEDURE drop_index_if_exists(IN t VARCHAR(64), IN i VARCHAR(64))\n"
+      "BEGIN\n"
+      "  IF EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = t\n"
+      "             AND INDEX_NAME = i) THEN\n"
+      "    SET @s = CONCAT('DROP INDEX `', i, '` ON `', t, '`');\n"
+      "    PREPARE stmt FROM @s;\n"
+      "    EXECUTE stmt;\n"
+      "    DEALLOCATE PREPARE stmt;\n"
+      "  END IF;\n"
+      "END;\n");
   tree.write("1/002_helpers.down.sql", "DROP PROCEDURE drop_index_if_exists;\nDROP INDEX base_name_idx ON base;\n");
   auto env = env_for(db, tree);
   RunResult base = run_installer({"migrate"}, env);
@@ -331,7 +339,8 @@ TEST_CASE("real histories: a CALL or EXECUTE that changes the schema is undone b
   RunResult failed = run_installer({"migrate"}, env);
   INFO(failed.err);
   CHECK(failed.exit_code == 70);
-  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 5, 4, 1)") != std::string::npos);
+  CHECK(failed.err.find("undone exactly, statement by statement, newest first (statements 5, 4, 1)") !=
+        std::string::npos);
   CHECK(db.objects() == before);
   CHECK(db.query("SHOW CREATE TABLE base")[0][1].value_or("") == table_before);
 }

@@ -216,8 +216,8 @@ void write_revert_trap(UpdateTree& tree, bool fixed) {
   std::string forgot = fixed ? "DELETE FROM accounts WHERE name IS NULL;\n" : "";
   tree.write("2.0/002_nullable_name.postgres.down.sql",
              "DROP INDEX accounts_name_idx;\n" + forgot + "ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;\n");
-  tree.write("2.0/002_nullable_name.mariadb.down.sql",
-             "DROP INDEX accounts_name_idx ON accounts;\n" + forgot + "ALTER TABLE accounts MODIFY name varchar(100) NOT NULL;\n");
+  tree.write("2.0/002_nullable_name.mariadb.down.sql", "DROP INDEX accounts_name_idx ON accounts;\n" + forgot +
+                                                           "ALTER TABLE accounts MODIFY name varchar(100) NOT NULL;\n");
   tree.write("2.0/003_notes.up.sql", std::string("CREATE TABLE notes (id int PRIMARY KEY);\n") +
                                          (fixed ? "INSERT INTO notes (id) VALUES (1);\n"
                                                 : "INSERT INTO notes (id) SELECT id FROM it_no_such_table;\n"));
@@ -246,7 +246,8 @@ TEST_CASE("a step whose down script fails mid-revert is reported with exactly wh
   UpdateTree older;  // an image without it
   write_base(older);
   auto env = [&](const UpdateTree& tree) {
-    return std::map<std::string, std::string>{{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
+    return std::map<std::string, std::string>{{"INSTALLER_DB_URL", db.url()},
+                                              {"INSTALLER_UPDATES", tree.root().string()}};
   };
   REQUIRE(run_installer({"migrate"}, env(older)).exit_code == 0);
   EngineSession s(db);
@@ -265,10 +266,11 @@ TEST_CASE("a step whose down script fails mid-revert is reported with exactly wh
 
   // What the message says remains, newest first ...
   const auto remaining = bullet_lines_after(failed.err, "still in the database (newest first):");
-  CHECK(remaining == std::vector<std::string>{"002_nullable_name (its down script stopped after 1 statement(s))",
-                                              "001_tags"});
+  CHECK(remaining ==
+        std::vector<std::string>{"002_nullable_name (its down script stopped after 1 statement(s))", "001_tags"});
   auto listed = [&](const std::string& step) {
-    return std::any_of(remaining.begin(), remaining.end(), [&](const std::string& line) { return line.rfind(step, 0) == 0; });
+    return std::any_of(remaining.begin(), remaining.end(),
+                       [&](const std::string& line) { return line.rfind(step, 0) == 0; });
   };
   // ... is what information_schema finds: step 001 whole; step 002 without its index
   // (the one down statement that ran) but still nullable; nothing of step 003.

@@ -81,7 +81,9 @@ long long mono_ms() {
 }
 
 void sleep_ms(long ms) {
-  struct timespec ts {ms / 1000, (ms % 1000) * 1000000};
+  struct timespec ts {
+    ms / 1000, (ms % 1000) * 1000000
+  };
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
@@ -117,9 +119,9 @@ void write_file(const std::string& path, const std::string& content) {
 
 const std::vector<std::pair<std::string, int>>& signal_table() {
   static const std::vector<std::pair<std::string, int>> table = {
-      {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+      {"TERM", SIGTERM}, {"INT", SIGINT},     {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
       {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"ALRM", SIGALRM},
-      {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"PIPE", SIGPIPE}};
+      {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},   {"URG", SIGURG},   {"PIPE", SIGPIPE}};
   return table;
 }
 
@@ -190,8 +192,10 @@ int sigrec(const SigrecOptions& o) {
       append_line(o.out, "max-life " + std::to_string(now_us()));
       return 99;
     }
-    struct timespec ts {static_cast<time_t>(left / 1000), static_cast<long>((left % 1000) * 1000000)};
-    siginfo_t info {};
+    struct timespec ts {
+      static_cast<time_t>(left / 1000), static_cast<long>((left % 1000) * 1000000)
+    };
+    siginfo_t info{};
     int sig = sigtimedwait(&wanted, &info, &ts);
     if (sig < 0) continue;
     append_line(o.out, signal_label(sig) + " " + std::to_string(now_us()) + " " + std::to_string(info.si_pid));
@@ -300,7 +304,9 @@ int http_get(const std::string& host, int port, const std::string& path, long ti
   while (true) {
     long long left = deadline - mono_ms();
     if (left <= 0) break;
-    struct pollfd p {fd, POLLIN, 0};
+    struct pollfd p {
+      fd, POLLIN, 0
+    };
     int r = poll(&p, 1, static_cast<int>(left));
     if (r <= 0) break;
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
@@ -356,8 +362,8 @@ int watch(const std::string& host, int port, const std::string& out, long max_ms
         // "status PHASE last_error=0|1": the phase and whether the failure is described.
         try {
           auto j = nlohmann::json::parse(body);
-          line = "status " + j.value("phase", std::string("?")) + " last_error=" +
-                 (j.contains("last_error") && !j["last_error"].get<std::string>().empty() ? "1" : "0");
+          line = "status " + j.value("phase", std::string("?")) +
+                 " last_error=" + (j.contains("last_error") && !j["last_error"].get<std::string>().empty() ? "1" : "0");
         } catch (const std::exception&) {
           line = "status unparsable " + one_line(body);
         }
@@ -402,10 +408,12 @@ int jsonl(const std::string& path) {
       else {
         for (const char* key : {"ts", "level", "msg"})
           if (!j.contains(key) || !j[key].is_string()) why += std::string(why.empty() ? "" : ", ") + "no string " + key;
-        if (why.empty() && !iso_utc_millis(j["ts"].get<std::string>())) why = "ts is not ISO-8601 UTC with milliseconds";
+        if (why.empty() && !iso_utc_millis(j["ts"].get<std::string>()))
+          why = "ts is not ISO-8601 UTC with milliseconds";
         if (why.empty()) {
           std::string level = j["level"].get<std::string>();
-          if (level != "debug" && level != "info" && level != "warn" && level != "error") why = "unknown level " + level;
+          if (level != "debug" && level != "info" && level != "warn" && level != "error")
+            why = "unknown level " + level;
         }
       }
     } catch (const std::exception& e) {
@@ -463,8 +471,8 @@ int attempts(const std::string& id) {
   return 0;
 }
 
-int trigger(const std::string& in_path, const std::string& log_path, const std::string& pattern, pid_t pid,
-            int sig, long delay_us, const std::string& stamp) {
+int trigger(const std::string& in_path, const std::string& log_path, const std::string& pattern, pid_t pid, int sig,
+            long delay_us, const std::string& stamp) {
   std::ifstream in(in_path);
   std::ofstream log(log_path, std::ios::app);
   std::string line;
@@ -484,7 +492,9 @@ int trigger(const std::string& in_path, const std::string& log_path, const std::
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: pid1_helper sigrec|orphans|fds|http|watch|trigger|jsonl|jget|attempts|waitfile|now ... (see helper.cpp)\n");
+  std::fprintf(
+      stderr,
+      "usage: pid1_helper sigrec|orphans|fds|http|watch|trigger|jsonl|jget|attempts|waitfile|now ... (see helper.cpp)\n");
   return 64;
 }
 
@@ -496,7 +506,8 @@ int main(int argc, char** argv) {
   if (cmd == "sigrec" && argc >= 3) return sigrec(parse_sigrec(argv[2], rest(argc, argv, 3)));
   if (cmd == "orphans" && argc >= 4) return orphans(std::atoi(argv[2]), argv[3], rest(argc, argv, 4));
   if (cmd == "fds" && argc >= 3) return fds(argv[2], rest(argc, argv, 3));
-  if (cmd == "http" && argc >= 5) return http(argv[2], std::atoi(argv[3]), argv[4], argc >= 6 ? std::atol(argv[5]) : 2000);
+  if (cmd == "http" && argc >= 5)
+    return http(argv[2], std::atoi(argv[3]), argv[4], argc >= 6 ? std::atol(argv[5]) : 2000);
   if (cmd == "watch" && argc >= 6) return watch(argv[2], std::atoi(argv[3]), argv[4], std::atol(argv[5]));
   if (cmd == "jsonl" && argc >= 3) return jsonl(argv[2]);
   if (cmd == "trigger" && argc >= 9)

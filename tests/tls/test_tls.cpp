@@ -46,7 +46,8 @@ bool encrypted(Database& db) {
 
 /// Exit code and output of `installer status` with the given URL.
 std::pair<int, std::string> run_status(const std::string& url) {
-  std::string command = std::string("INSTALLER_DB_URL='") + url + "' " + INSTALLER_BINARY + " status --connect-timeout 5s 2>&1";
+  std::string command = std::string("INSTALLER_DB_URL='") + url + "' " + INSTALLER_BINARY +
+                        " status --connect-timeout 5s 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer{};

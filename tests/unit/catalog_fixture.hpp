@@ -49,8 +49,7 @@ class TempDir {
   }
 
   /// Writes NAME.up.sql and NAME.down.sql into the update folder `update`.
-  void step(const std::string& update, const std::string& name, const std::string& up,
-            const std::string& down) const {
+  void step(const std::string& update, const std::string& name, const std::string& up, const std::string& down) const {
     write(update + "/" + name + ".up.sql", up);
     write(update + "/" + name + ".down.sql", down);
   }

@@ -204,7 +204,8 @@ void FakeJournal::insert_step(long long attempt_id, const StepRecord& step) {
   db_.flush_writes();  // what was held back reaches the server first
   find(attempt_id).steps.push_back(step);
   auto& steps = find(attempt_id).steps;
-  std::sort(steps.begin(), steps.end(), [](const StepRecord& a, const StepRecord& b) { return a.position < b.position; });
+  std::sort(steps.begin(), steps.end(),
+            [](const StepRecord& a, const StepRecord& b) { return a.position < b.position; });
 }
 
 void FakeJournal::update_step(long long attempt_id, const StepRecord& step) {

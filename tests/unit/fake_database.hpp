@@ -7,10 +7,10 @@
 
 #include <atomic>
 #include <functional>
-#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

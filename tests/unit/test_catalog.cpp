@@ -84,17 +84,17 @@ struct TwoRoots {
     // written out of order, and 002_a has a PostgreSQL-specific up script.
     tmp.step("image/2024.10.0", "010_b", "ALTER TABLE users ADD COLUMN b int;\n", "ALTER TABLE users DROP COLUMN b;\n");
     tmp.write("image/2024.10.0/010_b.mariadb.down.sql", "ALTER TABLE users DROP b;\n");
-    tmp.step("image/2024.10.0", "002_a", "ALTER TABLE users ADD COLUMN a text;\n", "ALTER TABLE users DROP COLUMN a;\n");
+    tmp.step("image/2024.10.0", "002_a", "ALTER TABLE users ADD COLUMN a text;\n",
+             "ALTER TABLE users DROP COLUMN a;\n");
     tmp.write("image/2024.10.0/002_a.postgres.up.sql", "ALTER TABLE users ADD COLUMN a text COLLATE \"C\";\n");
     tmp.write("image/2024.10.0/update.toml.orig", "ignored: not .sql\n");
 
     // volume/feature-x: version in the manifest, a non-transactional step, a MariaDB-only step.
-    tmp.write("volume/feature-x/update.toml",
-              "version = \"2024.9.5\"\n"
-              "requires = [\"base\"]\n"
-              "\n"
-              "[steps.003_idx]\n"
-              "transaction = false\n");
+    tmp.write("volume/feature-x/update.toml", "version = \"2024.9.5\"\n"
+                                              "requires = [\"base\"]\n"
+                                              "\n"
+                                              "[steps.003_idx]\n"
+                                              "transaction = false\n");
     tmp.step("volume/feature-x", "003_idx", "CREATE INDEX CONCURRENTLY users_id ON users (id);\n",
              "DROP INDEX CONCURRENTLY users_id;\n");
     tmp.write("volume/feature-x/004_m.mariadb.up.sql", "ALTER TABLE users ENGINE=InnoDB;\n");
@@ -239,7 +239,8 @@ TEST_CASE("catalog: MariaDB scripts may use DELIMITER and BEGIN NOT ATOMIC") {
 // ------------------------------------------------------------------ problems
 
 TEST_CASE("catalog problem: no update directory at all") {
-  CHECK_THROWS_WITH_AS(load_catalog({}, Engine::postgres), doctest::Contains("no update directory given"), CatalogError);
+  CHECK_THROWS_WITH_AS(load_catalog({}, Engine::postgres), doctest::Contains("no update directory given"),
+                       CatalogError);
 }
 
 TEST_CASE("catalog problem: an update directory that does not exist or is a file") {
@@ -327,14 +328,13 @@ TEST_CASE("catalog problem: a down script without an up script") {
 
 TEST_CASE("catalog problem: unknown keys in update.toml, with their lines") {
   TempDir tmp;
-  tmp.write("u/1.0/update.toml",
-            "# vendor notes\n"
-            "id = \"a\"\n"
-            "autor = \"me\"\n"
-            "\n"
-            "[steps.001_t]\n"
-            "transaction = true\n"
-            "retries = 3\n");
+  tmp.write("u/1.0/update.toml", "# vendor notes\n"
+                                 "id = \"a\"\n"
+                                 "autor = \"me\"\n"
+                                 "\n"
+                                 "[steps.001_t]\n"
+                                 "transaction = true\n"
+                                 "retries = 3\n");
   tmp.step("u/1.0", "001_t", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   auto problems = problems_of({tmp / "u"});
   REQUIRE(problems.size() == 2);
@@ -350,15 +350,14 @@ TEST_CASE("catalog problem: unknown keys in update.toml, with their lines") {
 
 TEST_CASE("catalog problem: values of the wrong type in update.toml, with their lines") {
   TempDir tmp;
-  tmp.write("u/1.0/update.toml",
-            "# line 1\n"
-            "version = 3\n"
-            "id = [\"x\"]\n"
-            "description = false\n"
-            "requires = [\"ok\", 4]\n"
-            "\n"
-            "[steps.001_t]\n"
-            "transaction = \"no\"\n");
+  tmp.write("u/1.0/update.toml", "# line 1\n"
+                                 "version = 3\n"
+                                 "id = [\"x\"]\n"
+                                 "description = false\n"
+                                 "requires = [\"ok\", 4]\n"
+                                 "\n"
+                                 "[steps.001_t]\n"
+                                 "transaction = \"no\"\n");
   tmp.step("u/1.0", "001_t", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   auto problems = problems_of({tmp / "u"});
   std::string manifest = (tmp / "u/1.0/update.toml").string();
@@ -393,11 +392,10 @@ TEST_CASE("catalog problem: requires and steps of the wrong shape") {
 
 TEST_CASE("catalog problem: [steps.NAME] naming no step") {
   TempDir tmp;
-  tmp.write("u/1.0/update.toml",
-            "id = \"a\"\n"
-            "\n"
-            "[steps.002_typo]\n"
-            "transaction = false\n");
+  tmp.write("u/1.0/update.toml", "id = \"a\"\n"
+                                 "\n"
+                                 "[steps.002_typo]\n"
+                                 "transaction = false\n");
   tmp.step("u/1.0", "001_t", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   tmp.step("u/1.0", "002_type", "CREATE TABLE u (a int);\n", "DROP TABLE u;\n");
   auto problems = problems_of({tmp / "u"});
@@ -573,7 +571,8 @@ TEST_CASE("catalog problem: an invalid id in the manifest") {
   tmp.step("u/2.0", "001_a", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   auto problems = problems_of({tmp / "u"});
   REQUIRE(problems.size() == 2);
-  CHECK(problem_with(problems, "update id 'a/b' has the character '/' at position 2").file == (tmp / "u/1.0/update.toml").string());
+  CHECK(problem_with(problems, "update id 'a/b' has the character '/' at position 2").file ==
+        (tmp / "u/1.0/update.toml").string());
   CHECK(problem_with(problems, "the update id is empty").file == (tmp / "u/2.0/update.toml").string());
 }
 
@@ -688,10 +687,10 @@ TEST_CASE("catalog problem: update archives are refused, hidden entries ignored"
 
 TEST_CASE("catalog problem: every problem is reported in one error") {
   TempDir tmp;
-  tmp.write("image/1.0/update.toml", "version = \n");                                // invalid TOML, line 1
+  tmp.write("image/1.0/update.toml", "version = \n");  // invalid TOML, line 1
   tmp.step("image/1.0", "001_a", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
-  tmp.write("image/2.0/001_b.up.sql", "CREATE TABLE u (a int);\n");                  // no down script
-  tmp.step("volume/3.0", "001_c", "SELECT 'unterminated;\n", "SELECT 1;\n");        // unterminated string
+  tmp.write("image/2.0/001_b.up.sql", "CREATE TABLE u (a int);\n");           // no down script
+  tmp.step("volume/3.0", "001_c", "SELECT 'unterminated;\n", "SELECT 1;\n");  // unterminated string
   std::vector<fs::path> dirs = {tmp / "image", tmp / "missing", tmp / "volume"};
   std::vector<Problem> problems;
   std::string what;
@@ -764,7 +763,8 @@ TEST_CASE("catalog problem: an upper-case .SQL file that is not a step file name
 }
 
 TEST_CASE("catalog problem: REINDEX with options and DETACH PARTITION CONCURRENTLY need transaction = false") {
-  for (const char* statement : {"REINDEX (VERBOSE) INDEX CONCURRENTLY i;", "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY;"}) {
+  for (const char* statement :
+       {"REINDEX (VERBOSE) INDEX CONCURRENTLY i;", "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY;"}) {
     CAPTURE(statement);
     TempDir dir;
     dir.step("u/1.0", "001_a", statement, "SELECT 1;");
@@ -793,7 +793,8 @@ TEST_CASE("catalog problem: SET autocommit in a MariaDB script is refused with i
 
 TEST_CASE("catalog problem: LOCK TABLES and USE in a MariaDB script are refused with their lines") {
   TempDir dir;
-  dir.step("u/1.0", "001_a", "CREATE TABLE a (id INT);\nLOCK TABLES a WRITE;\nINSERT INTO a VALUES (1);\nUNLOCK TABLES;\nUSE other;\n",
+  dir.step("u/1.0", "001_a",
+           "CREATE TABLE a (id INT);\nLOCK TABLES a WRITE;\nINSERT INTO a VALUES (1);\nUNLOCK TABLES;\nUSE other;\n",
            "DROP TABLE IF EXISTS a;");
   auto problems = problems_of({dir / "u"}, Engine::mariadb);
   CHECK(problem_with(problems, "USE would switch").line == 5);

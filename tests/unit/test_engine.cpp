@@ -17,7 +17,8 @@ using namespace installer::testing;
 namespace {
 
 struct Harness {
-  explicit Harness(bool transactional_ddl = true) : db(transactional_ddl), journal(db), ctx{db, journal, "installer", "test-host"} {}
+  explicit Harness(bool transactional_ddl = true)
+      : db(transactional_ddl), journal(db), ctx{db, journal, "installer", "test-host"} {}
 
   MigrateSummary migrate(const Catalog& catalog, bool auto_remove = false) {
     MigrateOptions options;
@@ -135,8 +136,8 @@ TEST_CASE("implicit-commit engine: downs run newest first") {
   for (const auto& s : h.db.log())
     if (s.rfind("drop", 0) == 0) drops.push_back(s);
   // 003_c had committed its insert before "create c1" failed, so its down runs first.
-  CHECK(drops == std::vector<std::string>{"drop if exists c1", "drop if exists b1", "drop if exists a2",
-                                          "drop if exists a1"});
+  CHECK(drops ==
+        std::vector<std::string>{"drop if exists c1", "drop if exists b1", "drop if exists a2", "drop if exists a1"});
 }
 
 TEST_CASE("a step outside the transaction that fails is reverted through the revert path") {
@@ -276,7 +277,8 @@ TEST_CASE("a session lost mid-update is recovered at the next start, then the up
     h.migrate(catalog_of({base_update()}));
     Fingerprint before = h.fingerprint();
     h.db.fail_at(k, DbFailure::connection_lost);
-    CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), five_statement_update()})), doctest::Contains("the database said: [08006] fake: connection lost"));
+    CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), five_statement_update()})),
+                      doctest::Contains("the database said: [08006] fake: connection lost"));
     h.db.reconnect();
     auto summary = h.migrate(catalog_of({base_update(), five_statement_update()}));
     CHECK(summary.applied == std::vector<std::string>{"u2"});
@@ -289,7 +291,9 @@ TEST_CASE("a session lost mid-update is recovered at the next start, then the up
 TEST_CASE("atomic engine: a session lost mid-update leaves nothing to recover") {
   Harness h(true);
   h.db.fail_at(2, DbFailure::connection_lost);
-  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), five_statement_update()})), "step 001_a, statement 1 (/fake/u2/001_a.up.sql:1):\n    create a1\n  the database said: [08006] fake: connection lost");
+  CHECK_THROWS_WITH(
+      h.migrate(catalog_of({base_update(), five_statement_update()})),
+      "step 001_a, statement 1 (/fake/u2/001_a.up.sql:1):\n    create a1\n  the database said: [08006] fake: connection lost");
   h.db.reconnect();
   // u1 committed before the loss; u2's transaction vanished with the session.
   REQUIRE(h.db.state().attempts.size() == 1);
@@ -306,7 +310,9 @@ namespace {
 /// A MariaDB-like engine with exact undo for CREATE TABLE.
 struct ExactHarness : Harness {
   ExactHarness() : Harness(false) { db.enable_exact_undo(); }
-  size_t ran(const std::string& statement) { return static_cast<size_t>(std::count(db.log().begin(), db.log().end(), statement)); }
+  size_t ran(const std::string& statement) {
+    return static_cast<size_t>(std::count(db.log().begin(), db.log().end(), statement));
+  }
 };
 
 }  // namespace
@@ -316,8 +322,9 @@ TEST_CASE("exact undo: a step that failed part-way is undone from its records, w
   h.migrate(catalog_of({base_update()}));
   Fingerprint before = h.fingerprint();
   // The down is written for the whole step: "drop later" fails on a partly applied one.
-  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b; fail; CREATE TABLE later",
-                                      "drop later; drop b; drop a"}});
+  Update u = make_update("u2", "2",
+                         {{"001_x", "CREATE TABLE a; CREATE TABLE b; fail; CREATE TABLE later",
+                           "drop later; drop b; drop a"}});
   std::string message;
   CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
   CHECK(h.fingerprint() == before);
@@ -336,8 +343,9 @@ TEST_CASE("exact undo: from a statement without an exact inverse on, the down sc
   ExactHarness h;
   h.migrate(catalog_of({base_update()}));
   Fingerprint before = h.fingerprint();
-  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; insert; CREATE TABLE b; fail; CREATE TABLE later",
-                                      "DROP TABLE later; DROP TABLE b; DROP TABLE a"}});
+  Update u = make_update("u2", "2",
+                         {{"001_x", "CREATE TABLE a; insert; CREATE TABLE b; fail; CREATE TABLE later",
+                           "DROP TABLE later; DROP TABLE b; DROP TABLE a"}});
   std::string message;
   CHECK(h.migrate_fails(catalog_of({base_update(), u}), &message) == exit_update_failed);
   CHECK(h.fingerprint() == before);
@@ -352,7 +360,8 @@ TEST_CASE("exact undo: the modes the real-history harness compares") {
   for (PartialRevert mode : {PartialRevert::tolerant_down, PartialRevert::strict_down}) {
     ExactHarness h;
     h.ctx.partial_revert = mode;
-    Update u = make_update("u1", "1", {{"001_x", "CREATE TABLE a; fail; CREATE TABLE later", "DROP TABLE later; DROP TABLE a"}});
+    Update u = make_update("u1", "1",
+                           {{"001_x", "CREATE TABLE a; fail; CREATE TABLE later", "DROP TABLE later; DROP TABLE a"}});
     ExitCode code = h.migrate_fails(catalog_of({u}));
     if (mode == PartialRevert::tolerant_down) {
       CHECK(code == exit_update_failed);
@@ -372,11 +381,16 @@ TEST_CASE("exact undo: after a crash, the statement in flight is undone only if 
   // the statement ran, undoing it must not drop that table.
   Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE base", "drop base; drop a"}});
   h.db.fail_at(2, DbFailure::connection_lost);  // the session dies as "CREATE TABLE base" is sent
-  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), u})), "step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [08006] fake: connection lost");
+  CHECK_THROWS_WITH(
+      h.migrate(catalog_of({base_update(), u})),
+      "step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [08006] fake: connection lost");
   h.db.reconnect();
   CHECK(h.db.state().attempts.back().state == UpdateState::applying);
   CHECK(h.db.state().attempts.back().steps[0].error.empty());  // nobody knows how the statement ended
-  CHECK_THROWS_WITH(h.migrate(catalog_of({base_update(), u})), doctest::Contains("update u2 failed at step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [42P07] fake: base already exists\n  reverted: "));  // recovered, then the update fails for real
+  CHECK_THROWS_WITH(
+      h.migrate(catalog_of({base_update(), u})),
+      doctest::Contains(
+          "update u2 failed at step 001_x, statement 2 (/fake/u2/001_x.up.sql:1):\n    CREATE TABLE base\n  the database said: [42P07] fake: base already exists\n  reverted: "));  // recovered, then the update fails for real
   const AttemptRecord& recovered = h.db.state().attempts[1];
   CHECK(recovered.state == UpdateState::failed);
   CHECK(recovered.steps[0].revert_method == "exact");
@@ -386,7 +400,8 @@ TEST_CASE("exact undo: after a crash, the statement in flight is undone only if 
 
 TEST_CASE("exact undo: a revert cut off half-way resumes where it stopped") {
   ExactHarness h;
-  Update u = make_update("u1", "1", {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c; fail", "drop c; drop b; drop a"}});
+  Update u = make_update("u1", "1",
+                         {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c; fail", "drop c; drop b; drop a"}});
   h.db.fail_at(6, DbFailure::connection_lost);  // CREATE a, b, c, fail, DROP c, DROP b: the 6th
   CHECK_THROWS_WITH(h.migrate(catalog_of({u})), "fake: connection lost");
   h.db.reconnect();
@@ -462,7 +477,8 @@ TEST_CASE("--remove-update of an attempt left unfinished reverts a statement tha
     // the session is lost at the progress write after it: the journal says no statement
     // is done, and holds no error.
     h.db.fail_journal_write_at(4);
-    CHECK_THROWS_WITH_AS(h.migrate(catalog_of({base_update(), u})), "fake: connection lost at a journal write", DbError);
+    CHECK_THROWS_WITH_AS(h.migrate(catalog_of({base_update(), u})), "fake: connection lost at a journal write",
+                         DbError);
     h.db.reconnect();
     REQUIRE(h.db.state().objects.count("a") == 1);
     const StepRecord& cut = h.db.state().attempts.back().steps[0];
@@ -584,7 +600,8 @@ TEST_CASE("held-back writes: a session lost with them leaves the journal one sta
   h.db.hold_back_writes();
   h.migrate(catalog_of({base_update()}));
   Fingerprint before = h.fingerprint();
-  Update u = make_update("u2", "2", {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c", "drop c; drop b; drop a"}});
+  Update u = make_update("u2", "2",
+                         {{"001_x", "CREATE TABLE a; CREATE TABLE b; CREATE TABLE c", "drop c; drop b; drop a"}});
   // "CREATE TABLE c" never reaches the server, nor the progress write and undo record
   // held back for its round trip: the journal says one statement done, though two are.
   h.db.fail_at(3, DbFailure::connection_lost);

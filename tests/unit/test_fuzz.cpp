@@ -12,8 +12,8 @@
 #include "installer/db/connection_url.hpp"
 #include "installer/util/redact.hpp"
 
-#include <boost/filesystem.hpp>
 #include <doctest/doctest.h>
+#include <boost/filesystem.hpp>
 
 #include <fstream>
 #include <random>
@@ -51,10 +51,43 @@ std::vector<std::string> sql_seeds() {
 /// One mutation of `text`: bytes flipped, a token that opens or closes something put in,
 /// a part dropped or repeated.
 std::string mutate(std::string text, std::mt19937& random) {
-  static const std::vector<std::string> tokens = {
-      "'", "\"", "`", "$$", "$a$", "/*", "*/", "--", "#", "\n", ";", "(", ")", "BEGIN", "END", "IF", "THEN",
-      "END IF", "CASE", "LOOP", "REPEAT", "UNTIL", "WHILE", "DO", "DELIMITER //\n", "DELIMITER ;\n", "//", "\\",
-      "E'", "CREATE PROCEDURE p() ", "ATOMIC", "/*!", "\xc3", "\0", "\r\n", "COPY t TO STDOUT", "SET autocommit=0,"};
+  static const std::vector<std::string> tokens = {"'",
+                                                  "\"",
+                                                  "`",
+                                                  "$$",
+                                                  "$a$",
+                                                  "/*",
+                                                  "*/",
+                                                  "--",
+                                                  "#",
+                                                  "\n",
+                                                  ";",
+                                                  "(",
+                                                  ")",
+                                                  "BEGIN",
+                                                  "END",
+                                                  "IF",
+                                                  "THEN",
+                                                  "END IF",
+                                                  "CASE",
+                                                  "LOOP",
+                                                  "REPEAT",
+                                                  "UNTIL",
+                                                  "WHILE",
+                                                  "DO",
+                                                  "DELIMITER //\n",
+                                                  "DELIMITER ;\n",
+                                                  "//",
+                                                  "\\",
+                                                  "E'",
+                                                  "CREATE PROCEDURE p() ",
+                                                  "ATOMIC",
+                                                  "/*!",
+                                                  "\xc3",
+                                                  "\0",
+                                                  "\r\n",
+                                                  "COPY t TO STDOUT",
+                                                  "SET autocommit=0,"};
   auto pick = [&](size_t n) { return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(random); };
   int edits = 1 + static_cast<int>(pick(4));
   for (int e = 0; e < edits; ++e) {

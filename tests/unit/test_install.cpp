@@ -50,8 +50,8 @@ std::string render_error(const std::string& text, const VariableLookup& lookup) 
 
 TEST_CASE("templates: ${VAR}, ${VAR:-default} and $$") {
   auto lookup = vars({{"HOST", "db.internal"}, {"EMPTY", ""}});
-  CHECK(render_template("host=${HOST}\nport=${PORT:-5432}\ncost=$$5\nempty=${EMPTY}\nfallback=${EMPTY:-x}\n", lookup, "t") ==
-        "host=db.internal\nport=5432\ncost=$5\nempty=\nfallback=x\n");
+  CHECK(render_template("host=${HOST}\nport=${PORT:-5432}\ncost=$$5\nempty=${EMPTY}\nfallback=${EMPTY:-x}\n", lookup,
+                        "t") == "host=db.internal\nport=5432\ncost=$5\nempty=\nfallback=x\n");
   CHECK(render_template("plain $HOME and a lone $", lookup, "t") == "plain $HOME and a lone $");
 }
 
@@ -91,10 +91,13 @@ TEST_CASE("templates: a directory is rendered atomically with the templates' mod
 
   // One missing variable: nothing is written, the old files stay.
   dir.write("tpl/z.conf", "x=${NOPE}\n");
-  CHECK_THROWS_WITH_AS(render_templates(dir / "tpl", dir / "conf", vars({{"HOST", "changed"}})), doctest::Contains(("configuration template cannot be rendered:\n    " + (dir / "tpl" / "z.conf").string() +
-                                             ":1: ${NOPE} is not set (set NOPE or NOPE_FILE, or give a default: "
-                                             "${NOPE:-...})\nno configuration file was written.")
-                                                .c_str()), UserError);
+  CHECK_THROWS_WITH_AS(render_templates(dir / "tpl", dir / "conf", vars({{"HOST", "changed"}})),
+                       doctest::Contains(("configuration template cannot be rendered:\n    " +
+                                          (dir / "tpl" / "z.conf").string() +
+                                          ":1: ${NOPE} is not set (set NOPE or NOPE_FILE, or give a default: "
+                                          "${NOPE:-...})\nno configuration file was written.")
+                                             .c_str()),
+                       UserError);
   CHECK(content(dir / "conf/app.properties") == "host=h\n");
   CHECK_FALSE(fs::exists(dir / "conf/z.conf"));
   for (fs::directory_iterator it(dir / "conf"), end; it != end; ++it)
@@ -116,8 +119,8 @@ TEST_CASE("defaults: installed once, upgraded when untouched, kept with FILE.new
   dir.write("image/scheduler.properties", "threads=8\n");
   auto second = sync_defaults(dir / "image", dir / "conf");
   CHECK(second[0].outcome == DefaultFile::Outcome::drifted);
-  CHECK(content(dir / "conf/cache.conf") == "size=999\n");        // the operator's file is never overwritten
-  CHECK(content(dir / "conf/cache.conf.new") == "size=200\n");    // the new default beside it
+  CHECK(content(dir / "conf/cache.conf") == "size=999\n");      // the operator's file is never overwritten
+  CHECK(content(dir / "conf/cache.conf.new") == "size=200\n");  // the new default beside it
   CHECK(second[1].outcome == DefaultFile::Outcome::upgraded);
   CHECK(content(dir / "conf/scheduler.properties") == "threads=8\n");
 
@@ -174,11 +177,19 @@ TEST_CASE("config dir: writes go below it, never through a link planted there") 
   CHECK(config_error([&] { conf.write("linked.conf", "x\n", 0644); }).find("conf/linked.conf is a symbolic link") !=
         std::string::npos);
   CHECK(conf.check("linked.conf").find("symbolic link") != std::string::npos);
-  CHECK_THROWS_WITH_AS(conf.read("linked.conf"), doctest::Contains("/conf/linked.conf is a symbolic link: the installer writes configuration only inside --config-dir and never through a link there; replace the link with a regular file"), UserError);
+  CHECK_THROWS_WITH_AS(
+      conf.read("linked.conf"),
+      doctest::Contains(
+          "/conf/linked.conf is a symbolic link: the installer writes configuration only inside --config-dir and never through a link there; replace the link with a regular file"),
+      UserError);
 
   fs::create_directory_symlink(dir / "outside", dir / "conf/sub");
   CHECK(conf.check("sub/new.conf").find("conf/sub is a symbolic link") != std::string::npos);
-  CHECK_THROWS_WITH_AS(conf.write("sub/new.conf", "x\n", 0644), doctest::Contains("/conf/sub is a symbolic link: the installer writes configuration only inside --config-dir and never through a link there; replace the link with a directory"), UserError);
+  CHECK_THROWS_WITH_AS(
+      conf.write("sub/new.conf", "x\n", 0644),
+      doctest::Contains(
+          "/conf/sub is a symbolic link: the installer writes configuration only inside --config-dir and never through a link there; replace the link with a directory"),
+      UserError);
   CHECK_FALSE(fs::exists(dir / "outside/new.conf"));
 
   CHECK_FALSE(conf.check("../outside/victim").empty());
@@ -220,8 +231,9 @@ TEST_CASE("sources: links are read, ConfigMap internals skipped, a broken link o
 
   setenv("INSTALLER_UNIT_DIR_FILE", (dir / "src").c_str(), 1);
   unsetenv("INSTALLER_UNIT_DIR");
-  CHECK(config_error([&] { render_template("${INSTALLER_UNIT_DIR}", environment_variables(), "t"); })
-            .find((dir / "src").string()) != std::string::npos);
+  CHECK(config_error([&] {
+          render_template("${INSTALLER_UNIT_DIR}", environment_variables(), "t");
+        }).find((dir / "src").string()) != std::string::npos);
   unsetenv("INSTALLER_UNIT_DIR_FILE");
 }
 

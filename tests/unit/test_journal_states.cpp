@@ -14,9 +14,9 @@ using namespace installer;
 namespace {
 
 const Actor kActors[] = {Actor::apply, Actor::revert, Actor::recovery, Actor::remove_update};
-const UpdateState kUpdateStates[] = {UpdateState::applying, UpdateState::applied,  UpdateState::failed,
+const UpdateState kUpdateStates[] = {UpdateState::applying,  UpdateState::applied, UpdateState::failed,
                                      UpdateState::reverting, UpdateState::removed, UpdateState::revert_failed};
-const StepState kStepStates[] = {StepState::applying,  StepState::applied,   StepState::failed,
+const StepState kStepStates[] = {StepState::applying,    StepState::applied,   StepState::failed,
                                  StepState::rolled_back, StepState::reverting, StepState::reverted};
 
 template <typename State>

@@ -157,7 +157,8 @@ TEST_CASE("parse_connection_url: IPv6 hosts in brackets") {
 }
 
 TEST_CASE("parse_connection_url: sslmode, sslrootcert and other options") {
-  ConnectionSpec spec = parse_connection_url("postgresql://db/x?sslmode=verify-full&sslrootcert=/etc/ca%20file.pem&application_name=inst&&flag");
+  ConnectionSpec spec = parse_connection_url(
+      "postgresql://db/x?sslmode=verify-full&sslrootcert=/etc/ca%20file.pem&application_name=inst&&flag");
   CHECK(spec.tls == TlsMode::verify_full);
   CHECK(spec.tls_ca_file == "/etc/ca file.pem");
   CHECK(spec.options == std::map<std::string, std::string>{{"application_name", "inst"}, {"flag", ""}});
@@ -222,13 +223,16 @@ TEST_CASE("parse_connection_url: error messages never contain the password") {
 }
 
 TEST_CASE("redacted_url shows everything but the password") {
-  ConnectionSpec spec = parse_connection_url("postgres://app:s3cret@db:6432/shop?sslmode=require&application_name=inst");
+  ConnectionSpec spec = parse_connection_url(
+      "postgres://app:s3cret@db:6432/shop?sslmode=require&application_name=inst");
   CHECK(spec.redacted_url() == "postgresql://app:***@db:6432/shop?sslmode=require&application_name=inst");
 
   CHECK(parse_connection_url("mariadb://db/x").redacted_url() == "mariadb://db:3306/x");
-  CHECK(parse_connection_url("mysql://root@db/x?ssl-ca=/ca.pem").redacted_url() == "mysql://root@db:3306/x?sslrootcert=/ca.pem");
+  CHECK(parse_connection_url("mysql://root@db/x?ssl-ca=/ca.pem").redacted_url() ==
+        "mysql://root@db:3306/x?sslrootcert=/ca.pem");
   CHECK(parse_connection_url("postgresql://u:pw@[::1]/x").redacted_url() == "postgresql://u:***@[::1]:5432/x");
-  CHECK(parse_connection_url("postgresql://us%40er@db/my%20db").redacted_url() == "postgresql://us%40er@db:5432/my%20db");
+  CHECK(parse_connection_url("postgresql://us%40er@db/my%20db").redacted_url() ==
+        "postgresql://us%40er@db:5432/my%20db");
 }
 
 TEST_CASE("redacted_url never contains the password, whatever its characters") {
@@ -280,8 +284,8 @@ Fingerprint sample() {
 TEST_CASE("fingerprint: serialize and parse round-trip") {
   Fingerprint fp = sample();
   std::string text = fp.serialize();
-  CHECK(text == "column=12:" + sha256_hex("columns") + ";index=4:" + sha256_hex("indexes") + ";table=3:" +
-                    sha256_hex("t1\nt2\nt3"));
+  CHECK(text == "column=12:" + sha256_hex("columns") + ";index=4:" + sha256_hex("indexes") +
+                    ";table=3:" + sha256_hex("t1\nt2\nt3"));
   Fingerprint back = Fingerprint::parse(text);
   CHECK(back == fp);
   CHECK_FALSE(back != fp);
@@ -298,7 +302,8 @@ TEST_CASE("fingerprint: serialize and parse round-trip") {
 TEST_CASE("fingerprint: parse refuses malformed items") {
   CHECK_THROWS_WITH_AS(Fingerprint::parse("table"), "malformed fingerprint item 'table'", std::invalid_argument);
   CHECK_THROWS_WITH_AS(Fingerprint::parse("table=3"), "malformed fingerprint item 'table=3'", std::invalid_argument);
-  CHECK_THROWS_WITH_AS(Fingerprint::parse("table:abc=3"), "malformed fingerprint item 'table:abc=3'", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Fingerprint::parse("table:abc=3"), "malformed fingerprint item 'table:abc=3'",
+                       std::invalid_argument);
   CHECK_THROWS_WITH(Fingerprint::parse("table=1:aa;oops"), "malformed fingerprint item 'oops'");
 }
 
@@ -344,7 +349,8 @@ TEST_CASE("fingerprint: differences_from words count and definition changes") {
 TEST_CASE("parse_connection_url: unencoded '/', '?' and ':' in the password stay in the password") {
   for (const std::string password : {"hunter2/x", "Hunt?er2", "5432/s3cr3t", "a:b:c", "ab+/cd=="}) {
     CAPTURE(password);
-    ConnectionSpec spec = parse_connection_url("postgresql://app:" + password + "@db.internal:6543/shop?sslmode=require");
+    ConnectionSpec spec = parse_connection_url("postgresql://app:" + password +
+                                               "@db.internal:6543/shop?sslmode=require");
     CHECK(spec.user == "app");
     CHECK(spec.password == password);
     CHECK(spec.host == "db.internal");

@@ -107,8 +107,8 @@ TEST_CASE("settings: a variable and its _FILE together are an error") {
   SecretsReset reset;
   TempDir tmp;
   auto file = tmp.write("password", "secret-in-file\n");
-  std::string message =
-      error_of({}, {{"INSTALLER_DB_PASSWORD", "secret-in-variable"}, {"INSTALLER_DB_PASSWORD_FILE", file.string()}});
+  std::string message = error_of({}, {{"INSTALLER_DB_PASSWORD", "secret-in-variable"},
+                                      {"INSTALLER_DB_PASSWORD_FILE", file.string()}});
   CHECK(message == "both INSTALLER_DB_PASSWORD and INSTALLER_DB_PASSWORD_FILE are set; set only one");
   CHECK_FALSE(contains(message, "secret-in"));
 
@@ -147,16 +147,15 @@ TEST_CASE("settings: an unreadable _FILE names the variable and the path") {
 TEST_CASE("settings: config file syntax") {
   SecretsReset reset;
   TempDir tmp;
-  auto config = tmp.write("installer.conf",
-                          "# installer settings\n"
-                          "\n"
-                          "   # an indented comment\n"
-                          "db-url = postgresql://app@db.internal:5433/shop?sslmode=require\n"
-                          "db_password = \"pa#ss = word\"\n"
-                          "journal_schema='vendor_journal'\n"
-                          "  updates   =   /opt/updates:/srv/updates  \n"
-                          "auto-remove-unknown = yes\r\n"
-                          "db-tls-ca =\n");
+  auto config = tmp.write("installer.conf", "# installer settings\n"
+                                            "\n"
+                                            "   # an indented comment\n"
+                                            "db-url = postgresql://app@db.internal:5433/shop?sslmode=require\n"
+                                            "db_password = \"pa#ss = word\"\n"
+                                            "journal_schema='vendor_journal'\n"
+                                            "  updates   =   /opt/updates:/srv/updates  \n"
+                                            "auto-remove-unknown = yes\r\n"
+                                            "db-tls-ca =\n");
   Settings s = resolve_settings({}, {{"INSTALLER_CONFIG", config.string()}});
   CHECK(s.has_connection);
   CHECK(s.connection.host == "db.internal");
@@ -187,7 +186,8 @@ TEST_CASE("settings: a missing config file names the path and where it came from
   TempDir tmp;
   std::string path = (tmp / "nope.conf").string();
   CHECK(starts_with(error_of({{"config", path}}, {}), "config file " + path + " (from --config): cannot read: "));
-  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", path}}), "config file " + path + " (from INSTALLER_CONFIG): cannot read: "));
+  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", path}}),
+                    "config file " + path + " (from INSTALLER_CONFIG): cannot read: "));
 }
 
 TEST_CASE("settings: config file errors name file:line") {
@@ -203,7 +203,8 @@ TEST_CASE("settings: config file errors name file:line") {
 
   // "config" itself is not a key of the file.
   auto nested = tmp.write("nested.conf", "config = other.conf\n");
-  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", nested.string()}}), nested.string() + ":1: unknown key 'config'"));
+  CHECK(
+      starts_with(error_of({}, {{"INSTALLER_CONFIG", nested.string()}}), nested.string() + ":1: unknown key 'config'"));
 }
 
 TEST_CASE("settings: bad durations name their source") {
@@ -213,8 +214,10 @@ TEST_CASE("settings: bad durations name their source") {
   auto file = tmp.write("connect", "5 minutes\n");
   CHECK(error_of({{"lock-timeout", "soon"}}, {}) ==
         "--lock-timeout: lock-timeout: 'soon' is not a duration (examples: 30s, 1500ms, 2m)");
-  CHECK(starts_with(error_of({}, {{"INSTALLER_LOCK_TIMEOUT", "10 m"}}), "INSTALLER_LOCK_TIMEOUT: lock-timeout: '10 m'"));
-  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", config.string()}}), config.string() + ":2: lock-timeout: 'soon'"));
+  CHECK(
+      starts_with(error_of({}, {{"INSTALLER_LOCK_TIMEOUT", "10 m"}}), "INSTALLER_LOCK_TIMEOUT: lock-timeout: '10 m'"));
+  CHECK(
+      starts_with(error_of({}, {{"INSTALLER_CONFIG", config.string()}}), config.string() + ":2: lock-timeout: 'soon'"));
   CHECK(starts_with(error_of({}, {{"INSTALLER_CONNECT_TIMEOUT_FILE", file.string()}}),
                     "INSTALLER_CONNECT_TIMEOUT_FILE: connect-timeout: '5 minutes'"));
 }
@@ -231,10 +234,14 @@ TEST_CASE("settings: a duration past 1000 days is refused, naming the setting") 
   SecretsReset reset;
   CHECK(error_of({{"grace", "99999999h"}}, {}) ==
         "--grace: grace: '99999999h' is longer than the longest duration allowed, 24000h (1000 days)");
-  CHECK(starts_with(error_of({}, {{"INSTALLER_STOP_DELAY", "24001h"}}), "INSTALLER_STOP_DELAY: stop-delay: '24001h' is longer"));
-  CHECK(starts_with(error_of({{"lock-timeout", "86400001s"}}, {}), "--lock-timeout: lock-timeout: '86400001s' is longer"));
-  CHECK(starts_with(error_of({{"wait-timeout", "1440001m"}}, {}), "--wait-timeout: wait-timeout: '1440001m' is longer"));
-  CHECK(starts_with(error_of({{"progress-interval", "86400000001ms"}}, {}), "--progress-interval: progress-interval: '86400000001ms'"));
+  CHECK(starts_with(error_of({}, {{"INSTALLER_STOP_DELAY", "24001h"}}),
+                    "INSTALLER_STOP_DELAY: stop-delay: '24001h' is longer"));
+  CHECK(starts_with(error_of({{"lock-timeout", "86400001s"}}, {}),
+                    "--lock-timeout: lock-timeout: '86400001s' is longer"));
+  CHECK(
+      starts_with(error_of({{"wait-timeout", "1440001m"}}, {}), "--wait-timeout: wait-timeout: '1440001m' is longer"));
+  CHECK(starts_with(error_of({{"progress-interval", "86400000001ms"}}, {}),
+                    "--progress-interval: progress-interval: '86400000001ms'"));
   CHECK(starts_with(error_of({{"connect-timeout", "99999999999999999999999999"}}, {}),
                     "--connect-timeout: connect-timeout: '99999999999999999999999999' is longer"));
   Settings s = resolve_settings({{"grace", "24000h"}, {"stop-delay", "86400000s"}, {"lock-timeout", "1440000m"}}, {});
@@ -281,7 +288,8 @@ TEST_CASE("settings: booleans") {
   CHECK(error_of({{"auto-remove-unknown", "maybe"}}, {}) ==
         "--auto-remove-unknown: auto-remove-unknown must be true or false, not 'maybe'");
   CHECK(starts_with(error_of({}, {{"INSTALLER_AUTO_REMOVE_UNKNOWN", "2"}}), "INSTALLER_AUTO_REMOVE_UNKNOWN: "));
-  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", config.string()}}), config.string() + ":3: auto-remove-unknown must"));
+  CHECK(starts_with(error_of({}, {{"INSTALLER_CONFIG", config.string()}}),
+                    config.string() + ":3: auto-remove-unknown must"));
 }
 
 TEST_CASE("settings: ports") {
@@ -305,7 +313,8 @@ TEST_CASE("settings: other values are validated with their source") {
   CHECK(starts_with(error_of({}, {{"INSTALLER_DB_ENGINE", "oracle"}}), "INSTALLER_DB_ENGINE: unknown engine 'oracle'"));
   CHECK(starts_with(error_of({{"db-tls", "sometimes"}}, {}), "--db-tls: "));
   CHECK(contains(error_of({{"db-tls", "sometimes"}}, {}), "unknown TLS mode 'sometimes'"));
-  CHECK(starts_with(error_of({{"journal-schema", ""}}, {}), "--journal-schema: the journal schema name must have 1 to 63"));
+  CHECK(starts_with(error_of({{"journal-schema", ""}}, {}),
+                    "--journal-schema: the journal schema name must have 1 to 63"));
   CHECK(starts_with(error_of({}, {{"INSTALLER_JOURNAL_SCHEMA", std::string(64, 's')}}), "INSTALLER_JOURNAL_SCHEMA: "));
   CHECK(resolve_settings({{"journal-schema", std::string(63, 's')}}, {}).journal_schema == std::string(63, 's'));
   CHECK(starts_with(error_of({{"db-url", "oracle://db/x"}}, {}), "--db-url: database URL scheme 'oracle'"));

@@ -81,16 +81,15 @@ TEST_CASE("semicolons inside single-quoted strings, with '' escapes, do not spli
 
 TEST_CASE("statement lines are those of their first character, across multi-line tokens") {
   for (auto dialect : {SqlDialect::postgres, SqlDialect::mariadb}) {
-    auto st = split_sql(
-        "\n\n"
-        "SELECT 1; SELECT 2;\n"   // line 3, two statements
-        "INSERT INTO t VALUES ('a\n"
-        "b;\n"
-        "c');\n"                 // the string spans lines 4-6
-        "\n"
-        "   UPDATE t\n"          // line 8
-        "   SET a = 1;\n",
-        dialect);
+    auto st = split_sql("\n\n"
+                        "SELECT 1; SELECT 2;\n"  // line 3, two statements
+                        "INSERT INTO t VALUES ('a\n"
+                        "b;\n"
+                        "c');\n"  // the string spans lines 4-6
+                        "\n"
+                        "   UPDATE t\n"  // line 8
+                        "   SET a = 1;\n",
+                        dialect);
     CHECK(lines(st) == Lines{3, 3, 4, 8});
     CHECK(st.at(2).text == "INSERT INTO t VALUES ('a\nb;\nc')");
     CHECK(st.at(3).text == "UPDATE t\n   SET a = 1");
@@ -107,7 +106,8 @@ TEST_CASE("comments before a statement are not part of it; comments inside are k
 
 TEST_CASE("statements holding only comments are dropped") {
   for (auto dialect : {SqlDialect::postgres, SqlDialect::mariadb}) {
-    auto st = split_sql("-- only a comment\n;\n/* another */;\nSELECT 1;\n-- trailing comment\n/* and; more */\n", dialect);
+    auto st = split_sql("-- only a comment\n;\n/* another */;\nSELECT 1;\n-- trailing comment\n/* and; more */\n",
+                        dialect);
     CHECK(texts(st) == Texts{"SELECT 1"});
     CHECK(lines(st) == Lines{4});
     CHECK(split_sql("-- nothing to do yet\n", dialect).empty());
@@ -158,7 +158,8 @@ CREATE TRIGGER users_audit BEFORE INSERT ON users
   CHECK(ends_with(st[0].text, "END;\n$fn$"));
   CHECK(st[0].text.find("RETURN NEW;\nEND;") != std::string::npos);
   CHECK(st[1].line == 14);
-  CHECK(st[1].text == "CREATE TRIGGER users_audit BEFORE INSERT ON users\n  FOR EACH ROW EXECUTE FUNCTION audit_users()");
+  CHECK(st[1].text ==
+        "CREATE TRIGGER users_audit BEFORE INSERT ON users\n  FOR EACH ROW EXECUTE FUNCTION audit_users()");
 }
 
 TEST_CASE("postgres: $$ bodies and a tag that does not match do not close the quote") {
@@ -190,9 +191,7 @@ TEST_CASE("postgres: '#' is an operator, not a comment") {
   CHECK(texts(st) == Texts{"SELECT 5 # 3", "SELECT 2"});
 }
 
-TEST_CASE("postgres: /*! ... */ is an ordinary comment") {
-  CHECK(pg("/*!40101 SET NAMES utf8mb4 */;").empty());
-}
+TEST_CASE("postgres: /*! ... */ is an ordinary comment") { CHECK(pg("/*!40101 SET NAMES utf8mb4 */;").empty()); }
 
 TEST_CASE("postgres: SQL-standard BEGIN ATOMIC bodies with CASE ... END stay whole") {
   const char* script = R"sql(CREATE FUNCTION grade(score int) RETURNS text
@@ -257,9 +256,10 @@ TEST_CASE("postgres: a parameter or result column named begin does not open a bl
                "SELECT 2;\n"
                "CREATE FUNCTION g() RETURNS TABLE (begin int, \"end\" int) LANGUAGE sql AS $x$ SELECT 1, 2 $x$;\n"
                "SELECT 3;");
-  CHECK(texts(st) == Texts{"CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT begin $$", "SELECT 2",
-                           "CREATE FUNCTION g() RETURNS TABLE (begin int, \"end\" int) LANGUAGE sql AS $x$ SELECT 1, 2 $x$",
-                           "SELECT 3"});
+  CHECK(texts(st) ==
+        Texts{"CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS $$ SELECT begin $$", "SELECT 2",
+              "CREATE FUNCTION g() RETURNS TABLE (begin int, \"end\" int) LANGUAGE sql AS $x$ SELECT 1, 2 $x$",
+              "SELECT 3"});
   CHECK(lines(st) == Lines{1, 2, 3, 4});
 }
 
@@ -310,13 +310,14 @@ TEST_CASE("postgres: like psql, a routine named begin runs up to the next END") 
   // psql would send this as two statements, the server then refuses the first: agreeing
   // with psql keeps the statement boundaries and line numbers of its error message.
   auto st = pg("CREATE FUNCTION begin() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nSELECT 2;\nEND;\nSELECT 3;");
-  CHECK(texts(st) == Texts{"CREATE FUNCTION begin() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nSELECT 2;\nEND",
-                           "SELECT 3"});
+  CHECK(texts(st) ==
+        Texts{"CREATE FUNCTION begin() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nSELECT 2;\nEND", "SELECT 3"});
 }
 
 TEST_CASE("postgres: a BEGIN ATOMIC body at the end of the script needs no semicolon") {
   auto st = pg("SELECT 1;\nCREATE PROCEDURE p() LANGUAGE sql\nBEGIN ATOMIC\n  INSERT INTO t VALUES (1);\nEND\n");
-  CHECK(texts(st) == Texts{"SELECT 1", "CREATE PROCEDURE p() LANGUAGE sql\nBEGIN ATOMIC\n  INSERT INTO t VALUES (1);\nEND"});
+  CHECK(texts(st) ==
+        Texts{"SELECT 1", "CREATE PROCEDURE p() LANGUAGE sql\nBEGIN ATOMIC\n  INSERT INTO t VALUES (1);\nEND"});
 }
 
 TEST_CASE("postgres: a $1 parameter followed by $$ opens a dollar quote, as in psql") {
@@ -339,8 +340,8 @@ TEST_CASE("postgres: letters right after a number belong to it, so 1end holds no
 
 TEST_CASE("postgres: U&'' and B'' X'' N'' strings take no backslash escapes; U&\"\" is an identifier") {
   auto st = pg("SELECT U&'\\'; SELECT b'1', x'1F', n'\\';\nSELECT U&\"a;\\\" FROM t;\nSELECT 1e'\\'; SELECT 5;");
-  CHECK(texts(st) == Texts{"SELECT U&'\\'", "SELECT b'1', x'1F', n'\\'", "SELECT U&\"a;\\\" FROM t", "SELECT 1e'\\'",
-                           "SELECT 5"});
+  CHECK(texts(st) ==
+        Texts{"SELECT U&'\\'", "SELECT b'1', x'1F', n'\\'", "SELECT U&\"a;\\\" FROM t", "SELECT 1e'\\'", "SELECT 5"});
 }
 
 TEST_CASE("postgres: an E'' string does not continue into the next line's string, as in psql") {
@@ -353,7 +354,8 @@ TEST_CASE("postgres: an E'' string does not continue into the next line's string
 TEST_CASE("postgres: CRLF line endings") {
   auto st = pg("SELECT 1;\r\nCREATE FUNCTION f() RETURNS int LANGUAGE sql\r\nBEGIN ATOMIC\r\n  SELECT 1;\r\nEND;\r\n"
                "SELECT 2;\r\n");
-  CHECK(texts(st) == Texts{"SELECT 1", "CREATE FUNCTION f() RETURNS int LANGUAGE sql\r\nBEGIN ATOMIC\r\n  SELECT 1;\r\nEND",
+  CHECK(texts(st) == Texts{"SELECT 1",
+                           "CREATE FUNCTION f() RETURNS int LANGUAGE sql\r\nBEGIN ATOMIC\r\n  SELECT 1;\r\nEND",
                            "SELECT 2"});
   CHECK(lines(st) == Lines{1, 2, 6});
 }
@@ -385,13 +387,13 @@ TEST_CASE("mariadb: '--' is a comment only when followed by a space, tab or line
   CHECK(texts(maria("SELECT 5;--\nSELECT 6;")) == Texts{"SELECT 5", "SELECT 6"});
 }
 
-TEST_CASE("mariadb: block comments do not nest") {
-  CHECK(texts(maria("/* a /* b */ SELECT 1;")) == Texts{"SELECT 1"});
-}
+TEST_CASE("mariadb: block comments do not nest") { CHECK(texts(maria("/* a /* b */ SELECT 1;")) == Texts{"SELECT 1"}); }
 
 TEST_CASE("mariadb: executable comments /*! ... */ are kept as statement text") {
-  auto st = maria("/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (a INT) /*!50100 ENGINE=InnoDB */;\n/* plain; comment */ SELECT 1;");
-  CHECK(texts(st) == Texts{"/*!40101 SET NAMES utf8mb4 */", "CREATE TABLE t (a INT) /*!50100 ENGINE=InnoDB */", "SELECT 1"});
+  auto st = maria(
+      "/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (a INT) /*!50100 ENGINE=InnoDB */;\n/* plain; comment */ SELECT 1;");
+  CHECK(texts(st) ==
+        Texts{"/*!40101 SET NAMES utf8mb4 */", "CREATE TABLE t (a INT) /*!50100 ENGINE=InnoDB */", "SELECT 1"});
   CHECK(lines(st) == Lines{1, 2, 3});
 }
 
@@ -418,9 +420,11 @@ SELECT '//';
   REQUIRE(st.size() == 5);
   CHECK(lines(st) == Lines{1, 3, 8, 16, 17});
   CHECK(st[0].text == "CREATE TABLE counters (id INT, n INT)");
-  CHECK(st[1].text == "CREATE PROCEDURE bump(IN x INT)\nBEGIN\n  UPDATE counters SET n = n + x;\n  SELECT n FROM counters;\nEND");
-  CHECK(st[2].text == "CREATE TRIGGER counters_bi BEFORE INSERT ON counters\nFOR EACH ROW\nBEGIN\n  IF NEW.n IS NULL THEN\n"
-                      "    SET NEW.n = 0;\n  END IF;\nEND");
+  CHECK(st[1].text ==
+        "CREATE PROCEDURE bump(IN x INT)\nBEGIN\n  UPDATE counters SET n = n + x;\n  SELECT n FROM counters;\nEND");
+  CHECK(st[2].text ==
+        "CREATE TRIGGER counters_bi BEFORE INSERT ON counters\nFOR EACH ROW\nBEGIN\n  IF NEW.n IS NULL THEN\n"
+        "    SET NEW.n = 0;\n  END IF;\nEND");
   CHECK(st[3].text == "INSERT INTO counters VALUES (1, 2)");
   CHECK(st[4].text == "SELECT '//'");
   for (const auto& s : st) CHECK(s.text.find("DELIMITER") == std::string::npos);
@@ -439,9 +443,10 @@ TEST_CASE("mariadb: mysqldump-style DELIMITER ;; with executable comments") {
       "DELIMITER ;\n"
       "SELECT 1;\n";
   auto st = maria(script);
-  CHECK(texts(st) == Texts{"/*!50003 CREATE*/ /*!50003 TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; "
-                           "SET NEW.b = 2; END */",
-                           "SELECT 1"});
+  CHECK(texts(st) ==
+        Texts{"/*!50003 CREATE*/ /*!50003 TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; "
+              "SET NEW.b = 2; END */",
+              "SELECT 1"});
   CHECK(lines(st) == Lines{2, 4});
 }
 
@@ -563,13 +568,14 @@ TEST_CASE("mariadb: a trigger's body is one statement, simple or compound") {
                   "CREATE TRIGGER t_up BEFORE UPDATE ON t FOR EACH ROW\n"
                   "  CASE WHEN NEW.a > 9 THEN SET NEW.a = 9; ELSE SET NEW.a = NEW.a; END CASE;\n"
                   "INSERT INTO t (a) VALUES (-5);");
-  CHECK(texts(st) == Texts{"CREATE TRIGGER t_clamp BEFORE INSERT ON t FOR EACH ROW IF NEW.a < 0 THEN SET NEW.a = 0; END IF",
-                           "CREATE TRIGGER t_one BEFORE INSERT ON t FOR EACH ROW FOLLOWS t_clamp SET NEW.id = 1",
-                           "CREATE TRIGGER t_two BEFORE INSERT ON t FOR EACH ROW PRECEDES t_clamp\n"
-                           "BEGIN\n  SET NEW.b = 1;\n  SET NEW.c = 2;\nEND",
-                           "CREATE TRIGGER t_up BEFORE UPDATE ON t FOR EACH ROW\n"
-                           "  CASE WHEN NEW.a > 9 THEN SET NEW.a = 9; ELSE SET NEW.a = NEW.a; END CASE",
-                           "INSERT INTO t (a) VALUES (-5)"});
+  CHECK(texts(st) ==
+        Texts{"CREATE TRIGGER t_clamp BEFORE INSERT ON t FOR EACH ROW IF NEW.a < 0 THEN SET NEW.a = 0; END IF",
+              "CREATE TRIGGER t_one BEFORE INSERT ON t FOR EACH ROW FOLLOWS t_clamp SET NEW.id = 1",
+              "CREATE TRIGGER t_two BEFORE INSERT ON t FOR EACH ROW PRECEDES t_clamp\n"
+              "BEGIN\n  SET NEW.b = 1;\n  SET NEW.c = 2;\nEND",
+              "CREATE TRIGGER t_up BEFORE UPDATE ON t FOR EACH ROW\n"
+              "  CASE WHEN NEW.a > 9 THEN SET NEW.a = 9; ELSE SET NEW.a = NEW.a; END CASE",
+              "INSERT INTO t (a) VALUES (-5)"});
   CHECK(lines(st) == Lines{1, 2, 3, 8, 10});
 }
 
@@ -581,18 +587,20 @@ TEST_CASE("mariadb: BEGIN NOT ATOMIC ... END is one statement; BEGIN and BEGIN W
 }
 
 TEST_CASE("mariadb: IF, CASE, WHILE, LOOP, REPEAT and FOR statements outside stored programs") {
-  auto st = maria("IF (SELECT COUNT(*) FROM s) = 3 THEN INSERT INTO s VALUES (1); ELSE INSERT INTO s VALUES (2); END IF;\n"
-                  "CASE WHEN 1 = 1 THEN INSERT INTO s VALUES (3); END CASE;\n"
-                  "WHILE 0 DO SELECT 1; END WHILE;\n"
-                  "LOOP SELECT 1; END LOOP;\n"
-                  "REPEAT INSERT INTO s VALUES (4); UNTIL 1 END REPEAT;\n"
-                  "FOR i IN 1..2 DO INSERT INTO s VALUES (i); END FOR;\n"
-                  "SELECT 5;");
-  CHECK(texts(st) == Texts{"IF (SELECT COUNT(*) FROM s) = 3 THEN INSERT INTO s VALUES (1); ELSE INSERT INTO s VALUES (2); "
-                           "END IF",
-                           "CASE WHEN 1 = 1 THEN INSERT INTO s VALUES (3); END CASE", "WHILE 0 DO SELECT 1; END WHILE",
-                           "LOOP SELECT 1; END LOOP", "REPEAT INSERT INTO s VALUES (4); UNTIL 1 END REPEAT",
-                           "FOR i IN 1..2 DO INSERT INTO s VALUES (i); END FOR", "SELECT 5"});
+  auto st = maria(
+      "IF (SELECT COUNT(*) FROM s) = 3 THEN INSERT INTO s VALUES (1); ELSE INSERT INTO s VALUES (2); END IF;\n"
+      "CASE WHEN 1 = 1 THEN INSERT INTO s VALUES (3); END CASE;\n"
+      "WHILE 0 DO SELECT 1; END WHILE;\n"
+      "LOOP SELECT 1; END LOOP;\n"
+      "REPEAT INSERT INTO s VALUES (4); UNTIL 1 END REPEAT;\n"
+      "FOR i IN 1..2 DO INSERT INTO s VALUES (i); END FOR;\n"
+      "SELECT 5;");
+  CHECK(texts(st) ==
+        Texts{"IF (SELECT COUNT(*) FROM s) = 3 THEN INSERT INTO s VALUES (1); ELSE INSERT INTO s VALUES (2); "
+              "END IF",
+              "CASE WHEN 1 = 1 THEN INSERT INTO s VALUES (3); END CASE", "WHILE 0 DO SELECT 1; END WHILE",
+              "LOOP SELECT 1; END LOOP", "REPEAT INSERT INTO s VALUES (4); UNTIL 1 END REPEAT",
+              "FOR i IN 1..2 DO INSERT INTO s VALUES (i); END FOR", "SELECT 5"});
 }
 
 TEST_CASE("mariadb: the routine header (definer, RETURNS type, characteristics) comes before the body") {
@@ -669,8 +677,9 @@ TEST_CASE("mariadb: BEGIN and END in strings, comments, backticks, variables and
 }
 
 TEST_CASE("mariadb: END as a column of an ordinary statement splits normally") {
-  auto st = maria("CREATE TABLE e (start INT, end INT);\nSELECT start, end FROM e;\nSELECT IF(end > 1, 'a;b', 'c') FROM e;\n"
-                  "SELECT CASE WHEN end > 1 THEN 1 END FROM e;\nSELECT 5;");
+  auto st = maria(
+      "CREATE TABLE e (start INT, end INT);\nSELECT start, end FROM e;\nSELECT IF(end > 1, 'a;b', 'c') FROM e;\n"
+      "SELECT CASE WHEN end > 1 THEN 1 END FROM e;\nSELECT 5;");
   CHECK(st.size() == 5);
   CHECK(st.at(1).text == "SELECT start, end FROM e");
 }
@@ -722,21 +731,23 @@ TEST_CASE("mariadb: labelled blocks and loops, with quoted and spaced labels") {
   REQUIRE(st.size() == 2);
   CHECK(ends_with(st[0].text, "END FOR f;\nEND main"));
   auto trigger = maria("CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW tl: BEGIN LEAVE tl; END tl;\nSELECT 3;");
-  CHECK(texts(trigger) == Texts{"CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW tl: BEGIN LEAVE tl; END tl", "SELECT 3"});
+  CHECK(texts(trigger) ==
+        Texts{"CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW tl: BEGIN LEAVE tl; END tl", "SELECT 3"});
 }
 
 TEST_CASE("mariadb: with DELIMITER only the delimiter splits; after DELIMITER ; bodies are recognised again") {
   auto st = maria("DELIMITER //\nCREATE PROCEDURE a() SELECT 1; SELECT 2//\nDELIMITER ;\n"
                   "CREATE PROCEDURE b() BEGIN SELECT 3; END;\nSELECT 4;");
-  CHECK(texts(st) == Texts{"CREATE PROCEDURE a() SELECT 1; SELECT 2", "CREATE PROCEDURE b() BEGIN SELECT 3; END",
-                           "SELECT 4"});
+  CHECK(texts(st) ==
+        Texts{"CREATE PROCEDURE a() SELECT 1; SELECT 2", "CREATE PROCEDURE b() BEGIN SELECT 3; END", "SELECT 4"});
   CHECK(lines(st) == Lines{2, 4, 5});
 }
 
 TEST_CASE("mariadb: /*M! ... */ executable comments are statement text like /*! ... */") {
-  auto st = maria("/*M!100100 SET @m = 1 */;\n/*!50003 CREATE*/ /*!50003 PROCEDURE kp() BEGIN SELECT 1; END */;\nSELECT 2;");
-  CHECK(texts(st) == Texts{"/*M!100100 SET @m = 1 */", "/*!50003 CREATE*/ /*!50003 PROCEDURE kp() BEGIN SELECT 1; END */",
-                           "SELECT 2"});
+  auto st = maria(
+      "/*M!100100 SET @m = 1 */;\n/*!50003 CREATE*/ /*!50003 PROCEDURE kp() BEGIN SELECT 1; END */;\nSELECT 2;");
+  CHECK(texts(st) == Texts{"/*M!100100 SET @m = 1 */",
+                           "/*!50003 CREATE*/ /*!50003 PROCEDURE kp() BEGIN SELECT 1; END */", "SELECT 2"});
 }
 
 TEST_CASE("mariadb: an unfinished compound statement runs to the end of the script") {
@@ -784,7 +795,8 @@ TEST_CASE("mariadb: END$$ closes a block after DELIMITER $$, as in the mariadb c
 }
 
 TEST_CASE("postgres: a semicolon inside parentheses does not end the statement, as in psql") {
-  auto statements = pg("CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nSELECT 1;\n");
+  auto statements = pg(
+      "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nSELECT 1;\n");
   REQUIRE(statements.size() == 2);
   CHECK(statements[1].text == "SELECT 1");
 }

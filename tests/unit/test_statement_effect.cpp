@@ -110,15 +110,16 @@ TEST_CASE("statement effect: statements that change no schema") {
     CHECK_MESSAGE(maria(sql).action == Action::no_schema_change, sql);
   for (const char* sql : {"SET GLOBAL max_connections = 10", "SET @@global.x = 1", "SET PASSWORD = 'x'"})
     CHECK_MESSAGE(maria(sql).action == Action::unknown, sql);
-  for (const char* sql : {"SET search_path = app", "RESET ALL", "VACUUM t", "REINDEX INDEX CONCURRENTLY i",
-                          "ANALYZE t", "SELECT set_config('a.b', 'c', false)", "REFRESH MATERIALIZED VIEW m"})
+  for (const char* sql : {"SET search_path = app", "RESET ALL", "VACUUM t", "REINDEX INDEX CONCURRENTLY i", "ANALYZE t",
+                          "SELECT set_config('a.b', 'c', false)", "REFRESH MATERIALIZED VIEW m"})
     CHECK_MESSAGE(pg(sql).action == Action::no_schema_change, sql);
   CHECK(pg("SELECT * INTO newtable FROM t").action == Action::unknown);
   CHECK(pg("EXPLAIN ANALYZE DELETE FROM t").action == Action::unknown);
 }
 
 TEST_CASE("statement effect: PostgreSQL indexes, names folded to lower case") {
-  auto e = pg("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Orders_Note ON ONLY public.\"Orders\" USING btree (note)");
+  auto e = pg(
+      "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Orders_Note ON ONLY public.\"Orders\" USING btree (note)");
   CHECK(e.action == Action::create);
   CHECK(e.kind == ObjectKind::index);
   CHECK(e.concurrently);

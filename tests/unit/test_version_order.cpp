@@ -81,7 +81,8 @@ TEST_CASE("sorting with compare_versions gives release order") {
   std::vector<std::string> versions = {"2024.10.0", "1.0-rc1", "2024.9.0", "1.10", "1.9", "01.2", "1.0", "2024.9.1"};
   std::sort(versions.begin(), versions.end(),
             [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
-  CHECK(versions == std::vector<std::string>{"1.0", "1.0-rc1", "01.2", "1.9", "1.10", "2024.9.0", "2024.9.1", "2024.10.0"});
+  CHECK(versions ==
+        std::vector<std::string>{"1.0", "1.0-rc1", "01.2", "1.9", "1.10", "2024.9.0", "2024.9.1", "2024.10.0"});
 }
 
 TEST_CASE("is_valid_version accepts non-empty alphanumeric parts") {
@@ -111,8 +112,8 @@ TEST_CASE("parse_duration understands ms, s, m, h and bare seconds") {
 }
 
 TEST_CASE("parse_duration refuses anything else, naming the text") {
-  for (const char* bad : {"", "s", "ms", "-5s", "+5s", "1.5s", "30 s", " 30s", "30s ", "30sec", "1d", "10m5s", "5 ",
-                          "0x10"}) {
+  for (const char* bad :
+       {"", "s", "ms", "-5s", "+5s", "1.5s", "30 s", " 30s", "30s ", "30sec", "1d", "10m5s", "5 ", "0x10"}) {
     INFO("'", bad, "'");
     const std::string expected = "'" + std::string(bad) + "' is not a duration";
     CHECK_THROWS_WITH_AS(parse_duration(bad), doctest::Contains(expected.c_str()), std::invalid_argument);
