@@ -37,7 +37,7 @@ static void emit(uint64_t kind, uint64_t ns) {
 
 static void on_usr1(int sig) {
   (void)sig;
-  uint64_t t = now_ns();  /* first thing: the moment the handler runs */
+  uint64_t t = now_ns(); /* first thing: the moment the handler runs */
   int saved = errno;
   emit(REC_SIGNAL, t);
   errno = saved;

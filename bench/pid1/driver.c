@@ -52,7 +52,7 @@ static int opt_n = 200, opt_warm = -1, opt_pidns = 1, opt_dwell_ms = 2000, opt_t
 static const char *opt_fifo, *opt_log = "/dev/null", *opt_hook, *opt_smaps, *opt_raw;
 static char** sup_argv;
 static int fifo_fd = -1, log_fd = -1;
-static volatile uint64_t* shared_t0;  /* written by the forked child right before execve */
+static volatile uint64_t* shared_t0; /* written by the forked child right before execve */
 static int pidns_used;
 
 static void die(const char* fmt, ...) {
@@ -176,8 +176,7 @@ static int stop(pid_t pid) {
   kill(pid, SIGTERM);
   int status = wait_exit(pid, opt_timeout_ms);
   if (status == -1) {
-    fprintf(stderr, "driver: supervisor %d did not exit within %d ms of SIGTERM: SIGKILL\n", (int)pid,
-            opt_timeout_ms);
+    fprintf(stderr, "driver: supervisor %d did not exit within %d ms of SIGTERM: SIGKILL\n", (int)pid, opt_timeout_ms);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
   }
@@ -186,7 +185,8 @@ static int stop(pid_t pid) {
 
 static void describe_exit(pid_t pid, int status, char* buf, size_t size) {
   if (WIFEXITED(status)) snprintf(buf, size, "supervisor %d exited with code %d", (int)pid, WEXITSTATUS(status));
-  else if (WIFSIGNALED(status)) snprintf(buf, size, "supervisor %d was killed by signal %d", (int)pid, WTERMSIG(status));
+  else if (WIFSIGNALED(status))
+    snprintf(buf, size, "supervisor %d was killed by signal %d", (int)pid, WTERMSIG(status));
   else snprintf(buf, size, "supervisor %d ended (status %d)", (int)pid, status);
 }
 
@@ -214,12 +214,12 @@ static void print_stats(const char* prefix, double* v, int n) {
   }
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  int rank = (99 * n + 99) / 100;  /* nearest-rank 99th percentile: ceil(0.99 n) */
+  int rank = (99 * n + 99) / 100; /* nearest-rank 99th percentile: ceil(0.99 n) */
   if (rank < 1) rank = 1;
   double sum = 0;
   for (int i = 0; i < n; ++i) sum += v[i];
-  printf("%sn=%d %smedian_us=%.1f %sp99_us=%.1f %smin_us=%.1f %smax_us=%.1f %smean_us=%.1f ", prefix, n, prefix,
-         median, prefix, v[rank - 1], prefix, v[0], prefix, v[n - 1], prefix, sum / n);
+  printf("%sn=%d %smedian_us=%.1f %sp99_us=%.1f %smin_us=%.1f %smax_us=%.1f %smean_us=%.1f ", prefix, n, prefix, median,
+         prefix, v[rank - 1], prefix, v[0], prefix, v[n - 1], prefix, sum / n);
 }
 
 static void print_status_of(pid_t pid) {
@@ -227,8 +227,11 @@ static void print_status_of(pid_t pid) {
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   FILE* f = fopen(path, "r");
   if (!f) die("%s: %s", path, strerror(errno));
-  static const struct { const char* field; const char* key; } wanted[] = {
-      {"VmHWM:", "hwm_kb"},   {"VmRSS:", "rss_kb"},   {"RssAnon:", "anon_kb"},
+  static const struct {
+    const char* field;
+    const char* key;
+  } wanted[] = {
+      {"VmHWM:", "hwm_kb"},    {"VmRSS:", "rss_kb"},      {"RssAnon:", "anon_kb"},
       {"RssFile:", "file_kb"}, {"RssShmem:", "shmem_kb"}, {"Threads:", "threads"},
   };
   while (fgets(line, sizeof line, f)) {

@@ -271,46 +271,53 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
   }
 }
 
+namespace {
+
+json history_json(const ReportInput& in) {
+  json j = json::array();
+  for (const auto& a : in.attempts) {
+    json steps = json::array();
+    for (const auto& s : a.steps)
+      steps.push_back({{"position", s.position},
+                       {"name", s.name},
+                       {"state", to_string(s.state)},
+                       {"transaction", s.transactional},
+                       {"statements", s.statements_total},
+                       {"statements_done", s.statements_done},
+                       {"down_statements_done", s.down_statements_done},
+                       {"revert_method", s.revert_method},
+                       {"undo_done", s.undo_done},
+                       {"revert_note", s.revert_note},
+                       {"duration_ms", s.duration_ms},
+                       {"up_checksum", s.up_checksum},
+                       {"down_checksum", s.down_checksum},
+                       {"error", s.error}});
+    j.push_back(
+        {{"attempt", a.attempt_id},
+         {"id", a.update_id},
+         {"version", a.version},
+         {"state", to_string(a.state)},
+         {"reason", a.reason},
+         {"started_at", a.started_at},
+         {"finished_at", a.finished_at},
+         {"host", a.host},
+         {"installer_version", a.installer_version},
+         {"checksum", a.checksum},
+         {"fingerprint_before", a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
+         {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
+         {"error", a.error},
+         {"error_step", a.error_step},
+         {"error_sqlstate", a.error_sqlstate},
+         {"steps", steps}});
+  }
+  return j;
+}
+
+}  // namespace
+
 void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
   if (json_output) {
-    json j = json::array();
-    for (const auto& a : in.attempts) {
-      json steps = json::array();
-      for (const auto& s : a.steps)
-        steps.push_back({{"position", s.position},
-                         {"name", s.name},
-                         {"state", to_string(s.state)},
-                         {"transaction", s.transactional},
-                         {"statements", s.statements_total},
-                         {"statements_done", s.statements_done},
-                         {"down_statements_done", s.down_statements_done},
-                         {"revert_method", s.revert_method},
-                         {"undo_done", s.undo_done},
-                         {"revert_note", s.revert_note},
-                         {"duration_ms", s.duration_ms},
-                         {"up_checksum", s.up_checksum},
-                         {"down_checksum", s.down_checksum},
-                         {"error", s.error}});
-      j.push_back(
-          {{"attempt", a.attempt_id},
-           {"id", a.update_id},
-           {"version", a.version},
-           {"state", to_string(a.state)},
-           {"reason", a.reason},
-           {"started_at", a.started_at},
-           {"finished_at", a.finished_at},
-           {"host", a.host},
-           {"installer_version", a.installer_version},
-           {"checksum", a.checksum},
-           {"fingerprint_before",
-            a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
-           {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
-           {"error", a.error},
-           {"error_step", a.error_step},
-           {"error_sqlstate", a.error_sqlstate},
-           {"steps", steps}});
-    }
-    out << j.dump(2) << "\n";
+    out << history_json(in).dump(2) << "\n";
     return;
   }
   if (in.attempts.empty()) {

@@ -17,7 +17,7 @@ enum class DbFailure {
 /// A failure reported by (or while talking to) the database server.
 class DbError : public std::runtime_error {
  public:
-  DbError(DbFailure failure, std::string server_message, std::string sqlstate = {}, std::string statement = {})
+  DbError(DbFailure failure, const std::string& server_message, std::string sqlstate = {}, std::string statement = {})
       : std::runtime_error(server_message),
         failure_(failure),
         sqlstate_(std::move(sqlstate)),

@@ -43,7 +43,7 @@ struct PendingWrite {
 DefaultFile::Outcome decide(const ConfigDir& dir, const fs::path& relative, const std::string& fresh,
                             unsigned fresh_mode, Installed& installed, std::vector<PendingWrite>& writes) {
   using Outcome = DefaultFile::Outcome;
-  const std::string key = relative.string();
+  const std::string& key = relative.string();
   const std::string fresh_sum = sha256_hex(fresh);
   const fs::path beside = relative.string() + ".new";
   auto current = dir.read(relative);

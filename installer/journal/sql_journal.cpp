@@ -261,15 +261,62 @@ std::vector<InstallRecord> SqlJournal::installs() {
   return out;
 }
 
-void SqlJournal::record_install(const InstallRecord& i) {
+void SqlJournal::record_install(const InstallRecord& record) {
   db_.query(fmt::format("INSERT INTO {} (name, checksum, kind, state, host, installer_version, ran_at, duration_ms, "
                         "output) VALUES (?, ?, ?, ?, ?, ?, {}, ?, ?)",
                         table("installs"), now()),
-            {i.name, i.checksum, i.kind, i.state, i.host, i.installer_version, std::to_string(i.duration_ms),
-             redact(i.output)});
+            {record.name, record.checksum, record.kind, record.state, record.host, record.installer_version,
+             std::to_string(record.duration_ms), redact(record.output)});
 }
 
 std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }
+
+namespace {
+
+AttemptRecord attempt_from_row(const SqlRow& r) {
+  AttemptRecord a;
+  a.attempt_id = number(r[0]);
+  a.update_id = text(r[1]);
+  a.version = text(r[2]);
+  a.checksum = text(r[3]);
+  a.description = text(r[4]);
+  a.required = split_lines(text(r[5]));
+  a.state = parse_update_state(text(r[6]));
+  a.host = text(r[7]);
+  a.installer_version = text(r[8]);
+  a.started_at = text(r[9]);
+  a.finished_at = text(r[10]);
+  a.fingerprint_before = text(r[11]);
+  a.fingerprint_after = text(r[12]);
+  a.error = text(r[13]);
+  a.error_step = text(r[14]);
+  a.error_statement = text(r[15]);
+  a.error_sqlstate = text(r[16]);
+  a.reason = text(r[17]);
+  return a;
+}
+
+StepRecord step_from_row(const SqlRow& r) {
+  StepRecord s;
+  s.position = static_cast<int>(number(r[1]));
+  s.name = text(r[2]);
+  s.up_checksum = text(r[3]);
+  s.down_checksum = text(r[4]);
+  s.transactional = boolean(r[6]);
+  s.state = parse_step_state(text(r[7]));
+  s.statements_total = static_cast<int>(number(r[8]));
+  s.statements_done = static_cast<int>(number(r[9]));
+  s.down_statements_done = static_cast<int>(number(r[10]));
+  s.fingerprint_before = text(r[11]);
+  s.duration_ms = number(r[12]);
+  s.error = text(r[13]);
+  s.revert_method = text(r[14]);
+  s.undo_done = static_cast<int>(number(r[15]));
+  s.revert_note = text(r[16]);
+  return s;
+}
+
+}  // namespace
 
 std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, const std::vector<SqlValue>& params) {
   std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
@@ -279,27 +326,8 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
   std::vector<AttemptRecord> attempts;
   std::map<long long, size_t> index;
   for (const auto& r : rows) {
-    AttemptRecord a;
-    a.attempt_id = number(r[0]);
-    a.update_id = text(r[1]);
-    a.version = text(r[2]);
-    a.checksum = text(r[3]);
-    a.description = text(r[4]);
-    a.required = split_lines(text(r[5]));
-    a.state = parse_update_state(text(r[6]));
-    a.host = text(r[7]);
-    a.installer_version = text(r[8]);
-    a.started_at = text(r[9]);
-    a.finished_at = text(r[10]);
-    a.fingerprint_before = text(r[11]);
-    a.fingerprint_after = text(r[12]);
-    a.error = text(r[13]);
-    a.error_step = text(r[14]);
-    a.error_statement = text(r[15]);
-    a.error_sqlstate = text(r[16]);
-    a.reason = text(r[17]);
-    index[a.attempt_id] = attempts.size();
-    attempts.push_back(std::move(a));
+    attempts.push_back(attempt_from_row(r));
+    index[attempts.back().attempt_id] = attempts.size() - 1;
   }
   // Journals of format 2 have no revert columns yet (read-only commands do not migrate them).
   const char* revert_columns = known_format() >= 3 ? "revert_method, undo_done, revert_note" : "'', 0, ''";
@@ -312,24 +340,7 @@ std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, cons
       params);
   for (const auto& r : steps) {
     auto it = index.find(number(r[0]));
-    if (it == index.end()) continue;
-    StepRecord s;
-    s.position = static_cast<int>(number(r[1]));
-    s.name = text(r[2]);
-    s.up_checksum = text(r[3]);
-    s.down_checksum = text(r[4]);
-    s.transactional = boolean(r[6]);
-    s.state = parse_step_state(text(r[7]));
-    s.statements_total = static_cast<int>(number(r[8]));
-    s.statements_done = static_cast<int>(number(r[9]));
-    s.down_statements_done = static_cast<int>(number(r[10]));
-    s.fingerprint_before = text(r[11]);
-    s.duration_ms = number(r[12]);
-    s.error = text(r[13]);
-    s.revert_method = text(r[14]);
-    s.undo_done = static_cast<int>(number(r[15]));
-    s.revert_note = text(r[16]);
-    attempts[it->second].steps.push_back(std::move(s));
+    if (it != index.end()) attempts[it->second].steps.push_back(step_from_row(r));
   }
   return attempts;
 }
@@ -362,7 +373,10 @@ void SqlJournal::load_undo(AttemptRecord& a) {
     if (r[6]) u.existed = boolean(r[6]);
     read_undo_detail(text(r[5]), u);
     for (auto& s : a.steps)
-      if (s.position == number(r[0])) s.undo.push_back(std::move(u));
+      if (s.position == number(r[0])) {
+        s.undo.push_back(std::move(u));
+        break;  // positions are unique
+      }
   }
 }
 

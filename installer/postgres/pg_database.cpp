@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -144,7 +143,7 @@ class PgDatabase : public SqlSession {
       if (stop && stop->load() != 0) return first;
       size_t end = std::min(statements.size(), first + kPipelineDepth);
       if (stop) open_cancel_gate();
-      size_t completed = end;
+      size_t completed;
       try {
         completed = run_pipeline(statements, first, end, stop, done);
       } catch (...) {
@@ -285,12 +284,7 @@ class PgDatabase : public SqlSession {
   /// the update with it. Any mention of either word (in a function body or a comment as
   /// well) makes them prepared again when next used: a few microseconds, at worst.
   void forget_prepared_if_dropped(std::string_view sql) {
-    if (prepared_.empty()) return;
-    auto mentions = [&](std::string_view word) {
-      return std::search(sql.begin(), sql.end(), word.begin(), word.end(),
-                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != sql.end();
-    };
-    if (mentions("deallocate") || mentions("discard")) prepared_.clear();
+    if (!prepared_.empty() && may_drop_prepared_statements(sql)) prepared_.clear();
   }
 
   static std::string numbered_placeholders(const std::string& sql) {

@@ -37,6 +37,14 @@ bool mentions_timeout(std::string_view sql) {
   return lower.find("_timeout") != std::string::npos;
 }
 
+bool may_drop_prepared_statements(std::string_view sql) {
+  auto mentions = [&](std::string_view word) {
+    return std::search(sql.begin(), sql.end(), word.begin(), word.end(),
+                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != sql.end();
+  };
+  return mentions("deallocate") || mentions("discard");
+}
+
 bool starts_with_copy(std::string_view sql) {
   size_t i = 0;
   while (i < sql.size()) {

@@ -22,6 +22,9 @@ std::vector<SqlRow> rows_of(const PGresult* result);
 bool is_copy(ExecStatusType status);
 /// Whether a statement outside a transaction may have set a timeout that outlives it.
 bool mentions_timeout(std::string_view sql);
+
+/// Whether the text mentions DEALLOCATE or DISCARD anywhere, in any case.
+bool may_drop_prepared_statements(std::string_view sql);
 /// Whether the statement is a COPY (comments before it skipped), which a pipeline must not carry.
 bool starts_with_copy(std::string_view sql);
 
