@@ -61,12 +61,7 @@ void Reverter::revert_partly_applied(AttemptRecord& attempt, StepRecord& step, s
   ctx_.journal.update_step(attempt.attempt_id, step);
   ctx_.reached("revert", attempt.update_id, step.name, "before");
   if (step.revert_method != "exact" || !undo_exactly(attempt, step)) run_down_tolerantly(attempt, step);
-  move_to(step, StepState::reverted, actor_);
-  step.duration_ms = elapsed_ms(started);
-  ctx_.journal.update_step(attempt.attempt_id, step);
-  ctx_.reached("revert", attempt.update_id, step.name, "after");
-  log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
-             "reverted {} step {}, which had failed part-way: {}", attempt.update_id, step.name, step.revert_note);
+  journal_reverted(attempt, step, started, step.revert_note);
   notes.push_back(fmt::format("step {} ({} of {} statements had committed): {}", step.name, step.statements_done,
                               step.statements_total, step.revert_note));
 }

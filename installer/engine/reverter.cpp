@@ -162,12 +162,19 @@ void Reverter::revert_alone(AttemptRecord& attempt, StepRecord& step) {
     ctx_.journal.update_step(attempt.attempt_id, step);
     ctx_.reached("revert", attempt.update_id, step.name, "statement=" + std::to_string(done));
   });
+  journal_reverted(attempt, step, started, "");
+}
+
+void Reverter::journal_reverted(const AttemptRecord& attempt, StepRecord& step, Clock::time_point started,
+                                const std::string& part_way_note) {
   move_to(step, StepState::reverted, actor_);
   step.duration_ms = elapsed_ms(started);
   ctx_.journal.update_step(attempt.attempt_id, step);
   ctx_.reached("revert", attempt.update_id, step.name, "after");
   log::event({{"update", attempt.update_id}, {"step", step.name}, {"duration_ms", std::to_string(step.duration_ms)}},
-             "reverted {} step {} outside a transaction ({}ms)", attempt.update_id, step.name, step.duration_ms);
+             "reverted {} step {}{}", attempt.update_id, step.name,
+             part_way_note.empty() ? fmt::format(" outside a transaction ({}ms)", step.duration_ms)
+                                   : ", which had failed part-way: " + part_way_note);
 }
 
 void Reverter::run_downs(AttemptRecord& attempt, const std::vector<StepRecord*>& todo, RevertOutcome& outcome) {

@@ -89,6 +89,10 @@ class Reverter {
   /// inverse (the step's revert_method is then "tolerant-down").
   bool undo_exactly(AttemptRecord& attempt, StepRecord& step);
   void run_down_tolerantly(AttemptRecord& attempt, StepRecord& step);
+  /// Journals the step reverted (its time since `started`) and logs it, with the note of a
+  /// step that had failed part-way (empty for one reverted whole, outside a transaction).
+  void journal_reverted(const AttemptRecord& attempt, StepRecord& step, Clock::time_point started,
+                        const std::string& part_way_note);
   /// What --dry-run says of a partly applied step.
   std::string describe_partial_plan(const StepRecord& step) const;
 
