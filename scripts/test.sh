@@ -128,15 +128,17 @@ trap_stop_servers
 [[ "$engine" != mariadb ]] && start_postgres
 [[ "$engine" != postgres ]] && start_mariadb
 
+# Three at a time on two cores: the server tests wait on the servers and on the processes
+# they kill more than they compute (measured: 115 s at -j3 against 159 s at -j2).
 failed=0
 log "ctest: build/${engine:+ ($engine only)}${ctest_args[*]:+, ctest ${ctest_args[*]}}"
-ctest --test-dir "$ROOT/build" --output-on-failure --no-tests=error -j2 "${ctest_args[@]}" || failed=1
+ctest --test-dir "$ROOT/build" --output-on-failure --no-tests=error -j3 "${ctest_args[@]}" || failed=1
 
 if [[ "$skip_asan" -eq 0 ]]; then
     log "ctest: build-asan/ (ASan + UBSan)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir "$ROOT/build-asan" --output-on-failure --no-tests=error -j2 "${ctest_args[@]}" || failed=1
+        ctest --test-dir "$ROOT/build-asan" --output-on-failure --no-tests=error -j3 "${ctest_args[@]}" || failed=1
 fi
 
 stop_servers
