@@ -3,11 +3,13 @@
 #include "installer/db/db_error.hpp"
 #include "installer/db/fingerprint.hpp"
 #include "installer/db/server_dialect.hpp"
+#include "installer/db/snapshot.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -129,7 +131,21 @@ class Database {
 
   /// Describes the schema from the catalog, leaving out `journal` (the journal's own
   /// objects, which the journal names: journal/journal_tables.hpp).
+  /// The per-kind digests of journals written before snapshots (format 1 of a
+  /// fingerprint): what a schema recorded that way is compared with.
   virtual Fingerprint fingerprint(const ExcludedObjects& journal) = 0;
+
+  /// The schema as a list of objects (db/snapshot.hpp), leaving out `journal`; with a
+  /// scope of some tables, only what those tables hold and every object that belongs to
+  /// no table (schemas, extensions, types, routines, events), for an incremental re-read.
+  virtual Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) = 0;
+
+  /// The number of objects of each kind the server can count without describing them:
+  /// what tells an incremental snapshot that it missed something. Empty where it cannot.
+  virtual std::map<std::string, long> object_counts(const ExcludedObjects& journal) {
+    (void)journal;
+    return {};
+  }
 
   /// Whether a table exists; an empty schema means the current database.
   virtual bool table_exists(const std::string& schema, const std::string& table) = 0;

@@ -1,4 +1,5 @@
 #pragma once
+#include "installer/db/snapshot.hpp"
 #include "installer/journal/records.hpp"
 
 #include <vector>
@@ -37,6 +38,13 @@ class Journal {
   virtual void record_undo(long long attempt_id, int position, const UndoRecord& undo) = 0;
   /// Writes state, fingerprints, error and reason; finished_at is set for terminal states.
   virtual void update_attempt(const AttemptRecord& attempt) = 0;
+
+  /// Stores a snapshot unless one with its digest is stored already; returns what an
+  /// attempt's or a step's fingerprint column holds for it (journal/schema_record.hpp).
+  virtual std::string store_snapshot(const Snapshot& snapshot) = 0;
+  /// The snapshot such a column refers to; throws std::runtime_error when it is not stored or
+  /// its stored text is damaged.
+  virtual Snapshot load_snapshot(const std::string& reference) = 0;
 
   /// Install hooks that ran, oldest first.
   virtual std::vector<InstallRecord> installs() = 0;

@@ -27,6 +27,8 @@ class SqlJournal : public Journal {
   void update_attempt(const AttemptRecord& attempt) override;
   std::vector<InstallRecord> installs() override;
   void record_install(const InstallRecord& record) override;
+  std::string store_snapshot(const Snapshot& snapshot) override;
+  Snapshot load_snapshot(const std::string& reference) override;
 
   const std::string& schema() const { return schema_; }
 

@@ -187,6 +187,10 @@ class MariaDatabase : public SqlSession {
                                  query(sql, all));
   }
 
+  Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override {
+    return mariadb_snapshot(*this, journal, scope);
+  }
+
   bool table_exists(const std::string& schema, const std::string& table) override {
     auto rows = query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
                           std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",

@@ -18,4 +18,7 @@ std::unique_ptr<Database> open_mariadb(const ConnectionSpec& spec, std::chrono::
 /// tables has that many '?' for their names.
 std::string mariadb_fingerprint_sql(size_t excluded_tables);
 
+/// The schema as objects (db/snapshot.hpp), from information_schema (maria_snapshot.cpp).
+Snapshot mariadb_snapshot(Database& db, const ExcludedObjects& journal, const SnapshotScope& scope);
+
 }  // namespace installer

@@ -211,6 +211,10 @@ class PgDatabase : public SqlSession {
                                  query(fingerprint_sql_, {journal.schema}));
   }
 
+  Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override {
+    return postgres_snapshot(*this, journal, scope);
+  }
+
   bool table_exists(const std::string& schema, const std::string& table) override {
     return postgres_table_exists(*this, schema, table);
   }

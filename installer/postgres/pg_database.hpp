@@ -17,4 +17,7 @@ std::unique_ptr<Database> open_postgres(const ConnectionSpec& spec, std::chrono:
 /// to leave out (the journal's).
 std::string postgres_fingerprint_sql(int server_version);
 
+/// The schema as objects (db/snapshot.hpp), from pg_catalog (pg_snapshot.cpp).
+Snapshot postgres_snapshot(Database& db, const ExcludedObjects& journal, const SnapshotScope& scope);
+
 }  // namespace installer

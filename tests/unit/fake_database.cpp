@@ -1,5 +1,6 @@
 #include "fake_database.hpp"
 
+#include "installer/journal/schema_record.hpp"
 #include "installer/util/sha256.hpp"
 
 #include <algorithm>
@@ -166,6 +167,31 @@ Fingerprint FakeDatabase::fingerprint(const ExcludedObjects&) {
   Fingerprint fp;
   fp.add_kind("object", static_cast<long>(state_.objects.size()), sha256_hex(all));
   return fp;
+}
+
+// The fake's objects are tables: CREATE TABLE t makes "table t".
+Snapshot FakeDatabase::snapshot(const ExcludedObjects&, const SnapshotScope& scope) {
+  check_alive();
+  std::vector<SchemaObject> objects;
+  for (const auto& o : state_.objects) {
+    SchemaObject object{"table", o, "", o};
+    if (scope.covers(object)) objects.push_back(std::move(object));
+  }
+  return Snapshot(std::move(objects));
+}
+
+std::string FakeJournal::store_snapshot(const Snapshot& snapshot) {
+  db_.check_alive();
+  std::string digest = snapshot.digest();
+  db_.state().snapshots.emplace(digest, snapshot.serialize());
+  return snapshot_reference(digest);
+}
+
+Snapshot FakeJournal::load_snapshot(const std::string& reference) {
+  db_.check_alive();
+  auto it = db_.state().snapshots.find(snapshot_digest_of(reference));
+  if (it == db_.state().snapshots.end()) throw std::runtime_error("fake: no snapshot " + reference);
+  return Snapshot::parse(it->second);
 }
 
 std::vector<AttemptRecord> FakeJournal::load() {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -24,6 +25,7 @@ struct FakeState {
   std::vector<AttemptRecord> attempts;
   long long next_attempt = 1;
   std::vector<InstallRecord> installs;
+  std::map<std::string, std::string> snapshots;  ///< digest -> Snapshot::serialize()
 };
 
 class FakeDatabase;
@@ -114,6 +116,7 @@ class FakeDatabase : public Database {
   void release_lock(const std::string&) override {}
   std::string describe_lock_holder(const std::string&) override { return {}; }
   Fingerprint fingerprint(const ExcludedObjects& journal) override;
+  Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override;
   bool table_exists(const std::string&, const std::string&) override { return true; }
   bool column_exists(const std::string&, const std::string&, const std::string&) override { return true; }
   std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
@@ -188,6 +191,8 @@ class FakeJournal : public Journal {
   void update_attempt(const AttemptRecord& attempt) override;
   std::vector<InstallRecord> installs() override { return db_.state().installs; }
   void record_install(const InstallRecord& record) override { db_.state().installs.push_back(record); }
+  std::string store_snapshot(const Snapshot& snapshot) override;
+  Snapshot load_snapshot(const std::string& reference) override;
 
  private:
   AttemptRecord& find(long long attempt_id);

@@ -29,6 +29,7 @@ class GateProbe : public SqlSession {
   void release_lock(const std::string&) override {}
   std::string describe_lock_holder(const std::string&) override { return {}; }
   Fingerprint fingerprint(const ExcludedObjects&) override { return {}; }
+  Snapshot snapshot(const ExcludedObjects&, const SnapshotScope&) override { return {}; }
   bool table_exists(const std::string&, const std::string&) override { return false; }
   bool column_exists(const std::string&, const std::string&, const std::string&) override { return false; }
   std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }

@@ -1,0 +1,208 @@
+#include "installer/db/snapshot.hpp"
+
+#include "installer/util/sha256.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <tuple>
+
+namespace installer {
+namespace {
+
+bool key_less(const SchemaObject& a, const SchemaObject& b) {
+  return std::tie(a.kind, a.name, a.definition) < std::tie(b.kind, b.name, b.definition);
+}
+
+auto key_of(const SchemaObject& o) { return std::tie(o.kind, o.name); }
+
+bool same_key(const SchemaObject& a, const SchemaObject& b) { return key_of(a) == key_of(b); }
+
+void append_escaped(std::string& out, std::string_view field) {
+  for (char c : field) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+std::string unescape(std::string_view field, size_t line) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\') {
+      out += field[i];
+      continue;
+    }
+    char next = i + 1 < field.size() ? field[++i] : '\0';
+    switch (next) {
+      case '\\': out += '\\'; break;
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      default: throw std::invalid_argument(fmt::format("snapshot line {}: bad escape", line));
+    }
+  }
+  return out;
+}
+
+SchemaObject parse_line(std::string_view text, size_t line) {
+  std::vector<std::string> fields;
+  for (size_t from = 0;;) {
+    auto tab = text.find('\t', from);
+    fields.push_back(unescape(text.substr(from, tab == std::string_view::npos ? tab : tab - from), line));
+    if (tab == std::string_view::npos) break;
+    from = tab + 1;
+  }
+  if (fields.size() != 4)
+    throw std::invalid_argument(fmt::format("snapshot line {}: not kind, name, definition and table", line));
+  return SchemaObject{std::move(fields[0]), std::move(fields[1]), std::move(fields[2]), std::move(fields[3])};
+}
+
+// Definitions are one line for people: newlines of a routine's body become spaces and
+// a long one is cut, around the first place where the two differ when there are two.
+constexpr size_t kShownLength = 100;
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (blank && space) continue;
+    out += blank ? ' ' : c;
+    space = blank;
+  }
+  return out;
+}
+
+std::string cut(const std::string& text, size_t from) {
+  if (text.size() <= kShownLength) return text;
+  from = std::min(from, text.size() - std::min(text.size(), kShownLength));
+  std::string out = from > 0 ? "…" + text.substr(from, kShownLength) : text.substr(0, kShownLength);
+  if (from + kShownLength < text.size()) out += "…";
+  return out;
+}
+
+std::pair<std::string, std::string> shown_pair(std::string_view before, std::string_view after) {
+  std::string a = one_line(before), b = one_line(after);
+  size_t first = std::mismatch(a.begin(), a.begin() + std::min(a.size(), b.size()), b.begin()).first - a.begin();
+  size_t from = first > kShownLength / 4 ? first - kShownLength / 4 : 0;
+  return {cut(a, from), cut(b, from)};
+}
+
+}  // namespace
+
+const char* to_string(ObjectDifference::Change change) {
+  switch (change) {
+    case ObjectDifference::Change::added: return "added";
+    case ObjectDifference::Change::removed: return "removed";
+    case ObjectDifference::Change::changed: return "changed";
+  }
+  return "changed";
+}
+
+bool SnapshotScope::covers(const SchemaObject& object) const {
+  if (everything || object.table.empty()) return true;
+  return std::find(tables.begin(), tables.end(), object.table) != tables.end();
+}
+
+Snapshot::Snapshot(std::vector<SchemaObject> objects) : objects_(std::move(objects)) {
+  std::sort(objects_.begin(), objects_.end(), key_less);
+  std::vector<SchemaObject> folded;
+  folded.reserve(objects_.size());
+  for (auto& o : objects_) {
+    if (!folded.empty() && same_key(folded.back(), o)) folded.back().definition += "\n" + o.definition;
+    else folded.push_back(std::move(o));
+  }
+  objects_ = std::move(folded);
+}
+
+const SchemaObject* Snapshot::find(std::string_view kind, std::string_view name) const {
+  auto it = std::lower_bound(objects_.begin(), objects_.end(), std::make_pair(kind, name),
+                             [](const SchemaObject& o, const std::pair<std::string_view, std::string_view>& key) {
+                               return std::tie(o.kind, o.name) < std::tie(key.first, key.second);
+                             });
+  if (it == objects_.end() || it->kind != kind || it->name != name) return nullptr;
+  return &*it;
+}
+
+std::string Snapshot::digest() const { return sha256_hex(serialize()); }
+
+std::string Snapshot::serialize() const {
+  std::string out;
+  for (const auto& o : objects_) {
+    append_escaped(out, o.kind);
+    out += '\t';
+    append_escaped(out, o.name);
+    out += '\t';
+    append_escaped(out, o.definition);
+    out += '\t';
+    append_escaped(out, o.table);
+    out += '\n';
+  }
+  return out;
+}
+
+Snapshot Snapshot::parse(std::string_view text) {
+  std::vector<SchemaObject> objects;
+  size_t line = 0;
+  while (!text.empty()) {
+    ++line;
+    auto end = text.find('\n');
+    if (end == std::string_view::npos) throw std::invalid_argument(fmt::format("snapshot line {}: unterminated", line));
+    objects.push_back(parse_line(text.substr(0, end), line));
+    text.remove_prefix(end + 1);
+  }
+  return Snapshot(std::move(objects));
+}
+
+std::vector<ObjectDifference> Snapshot::differences_from(const Snapshot& before) const {
+  std::vector<ObjectDifference> out;
+  auto was = before.objects_.begin(), now = objects_.begin();
+  while (was != before.objects_.end() || now != objects_.end()) {
+    if (now == objects_.end() || (was != before.objects_.end() && key_of(*was) < key_of(*now))) {
+      out.push_back({was->kind, was->name, ObjectDifference::Change::removed, was->definition, ""});
+      ++was;
+    } else if (was == before.objects_.end() || key_of(*now) < key_of(*was)) {
+      out.push_back({now->kind, now->name, ObjectDifference::Change::added, "", now->definition});
+      ++now;
+    } else {
+      if (was->definition != now->definition)
+        out.push_back({now->kind, now->name, ObjectDifference::Change::changed, was->definition, now->definition});
+      ++was, ++now;
+    }
+  }
+  return out;
+}
+
+std::string describe_difference(const ObjectDifference& d) {
+  switch (d.change) {
+    case ObjectDifference::Change::added:
+      return fmt::format("{} {}: added ({})", d.kind, d.name, cut(one_line(d.after), 0));
+    case ObjectDifference::Change::removed:
+      return fmt::format("{} {}: removed (was {})", d.kind, d.name, cut(one_line(d.before), 0));
+    case ObjectDifference::Change::changed: break;
+  }
+  auto [before, after] = shown_pair(d.before, d.after);
+  return fmt::format("{} {}: definition changed: {} → {}", d.kind, d.name, before, after);
+}
+
+std::vector<std::string> describe_differences(const std::vector<ObjectDifference>& differences, size_t limit) {
+  // differences_from() gives them in key order, which groups them by kind.
+  std::vector<std::string> out;
+  for (const auto& d : differences) {
+    if (out.size() == limit) break;
+    out.push_back(describe_difference(d));
+  }
+  if (differences.size() > out.size())
+    out.push_back(fmt::format("… and {} more difference{} (installer diff --json lists them all)",
+                              differences.size() - out.size(), differences.size() - out.size() == 1 ? "" : "s"));
+  return out;
+}
+
+}  // namespace installer

@@ -1,0 +1,100 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace installer {
+
+/// One schema object as the catalog describes it. The key (kind and qualified name) is
+/// what two snapshots are matched on; the definition is what the catalog says of it.
+struct SchemaObject {
+  std::string kind;        ///< table, column, constraint, index, view, sequence, function, procedure, ...
+  std::string name;        ///< qualified as the engine qualifies it: schema.table.column, table.column
+  std::string definition;  ///< as the catalog gives it: "text NOT NULL DEFAULT 'new'::text"
+  /// The bare name of the table, view or sequence the object is or belongs to ("" for
+  /// schemas, extensions, types, routines, events): what an incremental re-read of some
+  /// tables replaces (Database::snapshot's scope).
+  std::string table;
+
+  bool operator==(const SchemaObject& o) const {
+    return kind == o.kind && name == o.name && definition == o.definition && table == o.table;
+  }
+  bool operator!=(const SchemaObject& o) const { return !(*this == o); }
+};
+
+/// How one object differs between two snapshots.
+struct ObjectDifference {
+  enum class Change { added, removed, changed };
+  std::string kind;
+  std::string name;
+  Change change = Change::changed;
+  std::string before;  ///< the definition before ("" when added)
+  std::string after;   ///< the definition now ("" when removed)
+};
+const char* to_string(ObjectDifference::Change change);
+
+/// The schema as a sorted list of object descriptions (docs/snapshots.md). Its digest is
+/// what a verification compares; the list says which objects differ.
+class Snapshot {
+ public:
+  Snapshot() = default;
+  /// Sorts by key; objects with the same key (which the catalogs should never give) are
+  /// folded into one whose definition lists them all, so that nothing is dropped.
+  explicit Snapshot(std::vector<SchemaObject> objects);
+
+  const std::vector<SchemaObject>& objects() const { return objects_; }
+  const SchemaObject* find(std::string_view kind, std::string_view name) const;
+
+  /// SHA-256 of serialize(): the value compared and shown (first 12 characters).
+  std::string digest() const;
+  std::string short_digest() const { return digest().substr(0, 12); }
+
+  /// One object per line: kind, name, definition and table separated by tabs, with backslash,
+  /// tab, newline and carriage return escaped. parse() reverses it and throws
+  /// std::invalid_argument on anything else.
+  std::string serialize() const;
+  static Snapshot parse(std::string_view text);
+
+  /// What differs from `before`, in key order.
+  std::vector<ObjectDifference> differences_from(const Snapshot& before) const;
+
+  /// This snapshot with every object `is_stale` says is out of date removed and the
+  /// `fresh` ones put in its place (an incremental re-read: engine/schema_tracker).
+  template <typename Predicate>
+  Snapshot replaced(Predicate is_stale, const std::vector<SchemaObject>& fresh) const {
+    std::vector<SchemaObject> kept;
+    kept.reserve(objects_.size() + fresh.size());
+    for (const auto& o : objects_)
+      if (!is_stale(o)) kept.push_back(o);
+    kept.insert(kept.end(), fresh.begin(), fresh.end());
+    return Snapshot(std::move(kept));
+  }
+
+  bool operator==(const Snapshot& o) const { return objects_ == o.objects_; }
+  bool operator!=(const Snapshot& o) const { return !(*this == o); }
+
+ private:
+  std::vector<SchemaObject> objects_;
+};
+
+/// What Database::snapshot() reads: everything, or the objects of some tables (bare
+/// names, in every schema looked at) and every object that belongs to no table.
+struct SnapshotScope {
+  bool everything = true;
+  std::vector<std::string> tables;
+
+  static SnapshotScope all() { return {}; }
+  static SnapshotScope of_tables(std::vector<std::string> names) { return {false, std::move(names)}; }
+  bool covers(const SchemaObject& object) const;
+};
+
+/// Lines for people: one per difference, grouped by kind, at most `limit` of them and then
+/// a count of the rest, e.g. "column orders.status: added (text NOT NULL DEFAULT 'new')".
+std::vector<std::string> describe_differences(const std::vector<ObjectDifference>& differences, size_t limit);
+
+/// A single difference as describe_differences() writes it.
+std::string describe_difference(const ObjectDifference& difference);
+
+}  // namespace installer
