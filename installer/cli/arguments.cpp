@@ -62,11 +62,16 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   auto& sub = parsed.subcommands;
   sub[Subcommand::migrate] = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
-  sub[Subcommand::status] = app.add_subcommand("status",
-                                               "updates applied and pending, schema fingerprint, what needs attention");
+  sub[Subcommand::status] = app.add_subcommand(
+      "status", "updates applied and pending, the schema against its snapshot, what needs attention");
   sub[Subcommand::plan] = app.add_subcommand("plan", "the updates migrate would apply, step by step (dry run)");
   sub[Subcommand::history] = app.add_subcommand("history", "every attempt recorded in the journal");
-  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history})
+  sub[Subcommand::diff] = app.add_subcommand(
+      "diff", "the schema against the snapshot recorded after the last update, object by object (exit 1: differs)");
+  sub[Subcommand::diff]
+      ->add_option("--against", args.against, "compare with the snapshot recorded after this update instead")
+      ->type_name("UPDATE_ID");
+  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff})
     sub[report]->add_flag("--json", args.json, "machine-readable output");
   sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");
   sub[Subcommand::run] = app.add_subcommand("run", "install and update, then run the command after -- (the default)");

@@ -7,7 +7,7 @@
 
 namespace installer {
 
-enum class Subcommand { migrate, status, plan, history, version, run };
+enum class Subcommand { migrate, status, plan, history, diff, version, run };
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
@@ -16,6 +16,7 @@ struct Arguments {
   std::string remove_id;  ///< --remove-update
   bool dry_run = false;
   bool json = false;
+  std::string against;                       ///< diff --against UPDATE_ID
   bool has_separator = false;                ///< "--" was given
   std::vector<std::string> after_separator;  ///< the application and its arguments
   std::vector<std::string> stray;            ///< words before "--", which belong after it

@@ -6,6 +6,7 @@
 #include "installer/cli/connect.hpp"
 #include "installer/cli/migration_lock.hpp"
 #include "installer/cli/reports.hpp"
+#include "installer/cli/schema_report.hpp"
 #include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
 #include "installer/db/db_error.hpp"
@@ -276,7 +277,7 @@ int do_report(const Settings& s, Report report, bool json) {
   in.catalog_error = catalog_error;
   if (in.journal_exists) in.attempts = session.journal->load();
   if (report == Report::status) {
-    in.schema_now = schema_fingerprint(*session.db, s.journal_schema);
+    in.schema = status_schema(*session.db, *session.journal, s.journal_schema, in.attempts);
     if (!s.defaults_dir.empty() && !s.config_dir.empty()) {
       for (const auto& file : sync_defaults(s.defaults_dir, s.config_dir, /*dry_run=*/true))
         if (file.outcome == DefaultFile::Outcome::drifted) in.config_drift.push_back(file.path.string());
@@ -327,7 +328,7 @@ int run_application(const Arguments& args, const Settings& settings) {
     throw UserError(exit_usage, "nothing after --: give the application to run and its arguments");
   if (args.after_separator.empty()) {
     std::cerr << args.help << "\n"
-              << "installer: nothing to do: give a command (migrate, status, plan, history, version) or the "
+              << "installer: nothing to do: give a command (migrate, status, plan, history, diff, version) or the "
                  "application to run after --\n";
     return exit_usage;
   }
@@ -350,6 +351,7 @@ int dispatch(int argc, char** argv) {
     case Subcommand::status: return do_report(settings, Report::status, args->json);
     case Subcommand::plan: return do_report(settings, Report::plan, args->json);
     case Subcommand::history: return do_report(settings, Report::history, args->json);
+    case Subcommand::diff: return do_diff(settings, args->against, args->json);
     case Subcommand::version:
     case Subcommand::run: break;
   }

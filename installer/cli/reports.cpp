@@ -1,6 +1,8 @@
 #include "installer/cli/reports.hpp"
 
+#include "installer/cli/schema_report.hpp"
 #include "installer/engine/reconcile.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/shell_quote.hpp"
 #include "installer/util/version_order.hpp"
 
@@ -107,16 +109,17 @@ void add_install_attention(const ReportInput& in, StatusView& view) {
           fmt::format("install hook {} failed on {} (it runs again at the next start)", hook.name, hook.ran_at));
 }
 
-/// The schema now against the fingerprint recorded after the last update applied.
-void compare_schema(const ReportInput& in, StatusView& view) {
-  if (!in.schema_now || !view.last_applied || view.last_applied->fingerprint_after.empty()) return;
-  Fingerprint recorded = Fingerprint::parse(view.last_applied->fingerprint_after);
-  view.schema_matches = *in.schema_now == recorded;
-  if (*view.schema_matches) return;
-  std::string diff;
-  for (const auto& d : in.schema_now->differences_from(recorded)) diff += "; " + d;
-  view.attention.push_back(fmt::format("the schema changed outside the installer since update {} was applied{}",
-                                       view.last_applied->update_id, diff));
+/// The schema now against the snapshot recorded after the last update applied.
+void add_schema_attention(const ReportInput& in, StatusView& view) {
+  if (!in.schema || !in.schema->base) return;
+  const SchemaComparison& c = in.schema->comparison;
+  view.schema_matches = c.equal();
+  if (c.equal()) return;
+  std::string text = fmt::format("the schema changed outside the installer since update {} was applied (compared with "
+                                 "its {}; 'installer diff' lists every difference):",
+                                 in.schema->base->update_id, describe_comparison_basis(c));
+  for (const auto& line : c.lines) text += "\n    " + line;
+  view.attention.push_back(text);
 }
 
 StatusView build_status(const ReportInput& in) {
@@ -129,7 +132,7 @@ StatusView build_status(const ReportInput& in) {
   add_install_attention(in, view);
   std::stable_sort(view.rows.begin(), view.rows.end(),
                    [](const Row& a, const Row& b) { return compare_versions(a.version, b.version) < 0; });
-  compare_schema(in, view);
+  add_schema_attention(in, view);
   return view;
 }
 
@@ -166,9 +169,15 @@ json status_json(const ReportInput& in, const StatusView& view) {
                             {"when", r.when},
                             {"description", r.description},
                             {"note", r.note}});
-  if (in.schema_now) {
-    j["schema"] = {{"fingerprint", in.schema_now->digest()}};
-    if (view.schema_matches) j["schema"]["matches_journal"] = *view.schema_matches;
+  if (in.schema) {
+    j["schema"] = {{"fingerprint", in.schema->now_digest}};
+    if (view.schema_matches) {
+      j["schema"]["matches_journal"] = *view.schema_matches;
+      j["schema"]["compared_with"] = {{"update", in.schema->base->update_id},
+                                      {"attempt", in.schema->base->attempt_id},
+                                      {"per_kind", in.schema->comparison.per_kind}};
+      j["schema"]["differences"] = differences_json(in.schema->comparison);
+    }
   }
   j["attention"] = view.attention;
   j["config_drift"] = in.config_drift;
@@ -185,8 +194,8 @@ void print_status_text(std::ostream& out, const ReportInput& in, const StatusVie
                      in.engine == "postgres" ? "schema " + in.journal_schema : "tables " + in.journal_schema + "_*");
   if (!in.journal_exists) out << "journal:   none yet (no update has run against this database)\n";
   out << fmt::format("updates:   {} applied, {} pending\n", counts.applied, counts.pending);
-  if (in.schema_now) {
-    out << fmt::format("schema:    fingerprint {}", in.schema_now->short_digest());
+  if (in.schema) {
+    out << fmt::format("schema:    snapshot {}", in.schema->now_digest.substr(0, 12));
     if (view.schema_matches)
       out << (*view.schema_matches ? " (as recorded after the last update)" : " (CHANGED since the last update)");
     out << "\n";
@@ -292,23 +301,22 @@ json history_json(const ReportInput& in) {
                        {"up_checksum", s.up_checksum},
                        {"down_checksum", s.down_checksum},
                        {"error", s.error}});
-    j.push_back(
-        {{"attempt", a.attempt_id},
-         {"id", a.update_id},
-         {"version", a.version},
-         {"state", to_string(a.state)},
-         {"reason", a.reason},
-         {"started_at", a.started_at},
-         {"finished_at", a.finished_at},
-         {"host", a.host},
-         {"installer_version", a.installer_version},
-         {"checksum", a.checksum},
-         {"fingerprint_before", a.fingerprint_before.empty() ? "" : Fingerprint::parse(a.fingerprint_before).digest()},
-         {"fingerprint_after", a.fingerprint_after.empty() ? "" : Fingerprint::parse(a.fingerprint_after).digest()},
-         {"error", a.error},
-         {"error_step", a.error_step},
-         {"error_sqlstate", a.error_sqlstate},
-         {"steps", steps}});
+    j.push_back({{"attempt", a.attempt_id},
+                 {"id", a.update_id},
+                 {"version", a.version},
+                 {"state", to_string(a.state)},
+                 {"reason", a.reason},
+                 {"started_at", a.started_at},
+                 {"finished_at", a.finished_at},
+                 {"host", a.host},
+                 {"installer_version", a.installer_version},
+                 {"checksum", a.checksum},
+                 {"fingerprint_before", schema_record_digest(a.fingerprint_before)},
+                 {"fingerprint_after", schema_record_digest(a.fingerprint_after)},
+                 {"error", a.error},
+                 {"error_step", a.error_step},
+                 {"error_sqlstate", a.error_sqlstate},
+                 {"steps", steps}});
   }
   return j;
 }
@@ -339,6 +347,15 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
     for (const auto& s : a.steps)
       if (!s.revert_note.empty()) out << fmt::format("           step {}: {}\n", s.name, s.revert_note);
   }
+}
+
+SchemaDrift status_schema(Database& db, Journal& journal, const std::string& journal_name,
+                          const std::vector<AttemptRecord>& attempts) {
+  const AttemptRecord* last = last_applied_attempt(attempts);
+  if (last && !last->fingerprint_after.empty()) return schema_drift(db, journal, journal_name, *last);
+  SchemaDrift drift;  // nothing recorded to compare with
+  drift.now_digest = schema_snapshot(db, journal_name).digest();
+  return drift;
 }
 
 }  // namespace installer

@@ -1,6 +1,6 @@
 #pragma once
 #include "installer/catalog/catalog.hpp"
-#include "installer/db/fingerprint.hpp"
+#include "installer/engine/schema_drift.hpp"
 #include "installer/journal/records.hpp"
 
 #include <optional>
@@ -20,10 +20,15 @@ struct ReportInput {
   const Catalog* catalog = nullptr;  ///< null when no update directory is configured or readable
   std::string catalog_error;
   std::vector<AttemptRecord> attempts;
-  std::optional<Fingerprint> schema_now;
+  /// The schema now, against the snapshot recorded after the last update when there is one.
+  std::optional<SchemaDrift> schema;
   std::vector<std::string> config_drift;  ///< operator-changed files whose image default changed too
   std::vector<InstallRecord> installs;
 };
+
+/// For status: the schema now, compared with the snapshot after the last update applied.
+SchemaDrift status_schema(Database& db, Journal& journal, const std::string& journal_name,
+                          const std::vector<AttemptRecord>& attempts);
 
 void print_status(std::ostream& out, const ReportInput& in, bool json);
 void print_plan(std::ostream& out, const ReportInput& in, bool json);

@@ -183,9 +183,9 @@ std::vector<ObjectDifference> Snapshot::differences_from(const Snapshot& before)
 std::string describe_difference(const ObjectDifference& d) {
   switch (d.change) {
     case ObjectDifference::Change::added:
-      return fmt::format("{} {}: added ({})", d.kind, d.name, cut(one_line(d.after), 0));
+      return fmt::format("{} {}: present, was absent ({})", d.kind, d.name, cut(one_line(d.after), 0));
     case ObjectDifference::Change::removed:
-      return fmt::format("{} {}: removed (was {})", d.kind, d.name, cut(one_line(d.before), 0));
+      return fmt::format("{} {}: absent, was present ({})", d.kind, d.name, cut(one_line(d.before), 0));
     case ObjectDifference::Change::changed: break;
   }
   auto [before, after] = shown_pair(d.before, d.after);

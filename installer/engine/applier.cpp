@@ -3,7 +3,6 @@
 #include "installer/db/db_error.hpp"
 #include "installer/db/transaction.hpp"
 #include "installer/engine/step_runs.hpp"
-#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -47,7 +46,7 @@ StepRecord step_record(const Step& step, int position) {
   return r;
 }
 
-ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprint>& before, bool fingerprint_after) {
+ApplyOutcome Applier::apply(const Update& update, const std::optional<RecordedSchema>& before, bool snapshot_after) {
   AttemptRecord attempt;
   attempt.update_id = update.id;
   attempt.version = update.version;
@@ -56,15 +55,15 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<Fingerprin
   attempt.required = update.required;
   attempt.host = ctx_.host;
   attempt.installer_version = ctx_.installer_version;
-  if (before) attempt.fingerprint_before = before->serialize();
+  if (before) attempt.fingerprint_before = before->record;
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
   bool atomic = ctx_.db.capabilities().steps_commit_together &&
                 std::all_of(update.steps.begin(), update.steps.end(), [](const Step& s) { return s.transactional; });
   if (!atomic) ctx_.db.reset_session_settings();  // the atomic path resets as it begins
-  ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), fingerprint_after)
-                                : apply_in_parts(update, std::move(attempt), fingerprint_after);
+  ApplyOutcome outcome = atomic ? apply_atomically(update, std::move(attempt), snapshot_after)
+                                : apply_in_parts(update, std::move(attempt), snapshot_after);
   outcome.duration_ms = elapsed_ms(started);
   ctx_.observe().update_finished(update.id, outcome.applied);
   return outcome;
@@ -95,18 +94,28 @@ StepRecord Applier::apply_step_in_transaction(const Update& update, size_t index
 
 void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
   if (attempt.fingerprint_before.empty()) {
-    // The rollback restored the schema; without a fingerprint taken before there is
+    // The rollback restored the schema; without a snapshot taken before there is
     // nothing to compare it with.
     outcome.schema = SchemaCheck::not_compared;
     return;
   }
-  Fingerprint now = schema_fingerprint(ctx_.db, ctx_.journal_schema);
-  outcome.differences = now.differences_from(Fingerprint::parse(attempt.fingerprint_before));
-  outcome.schema = outcome.differences.empty() ? SchemaCheck::verified : SchemaCheck::differs;
-  attempt.fingerprint_after = now.serialize();
+  Snapshot now = current_schema(ctx_);
+  SchemaComparison c = compare_schema(ctx_, attempt.fingerprint_before, now);
+  outcome.differences = c.lines;
+  outcome.objects = c.objects;
+  outcome.compared_with = describe_comparison_basis(c);
+  outcome.schema = c.equal() ? SchemaCheck::verified : SchemaCheck::differs;
+  attempt.fingerprint_after = record_schema(ctx_, now);
 }
 
-ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
+void Applier::record_after(ApplyOutcome& outcome, AttemptRecord& attempt) {
+  Snapshot now = current_schema(ctx_);
+  std::string record = record_schema(ctx_, now);
+  attempt.fingerprint_after = record;
+  outcome.after = RecordedSchema{std::move(now), std::move(record)};
+}
+
+ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attempt, bool snapshot_after) {
   Database& db = ctx_.db;
   ApplyOutcome outcome;
   outcome.atomic = true;
@@ -119,10 +128,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, 0));
     create_in(attempt, UpdateState::applied, Actor::apply);
-    if (fingerprint_after) {
-      outcome.after = schema_fingerprint(db, ctx_.journal_schema);
-      attempt.fingerprint_after = outcome.after->serialize();
-    }
+    if (snapshot_after) record_after(outcome, attempt);
     attempt.steps = done;
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     attempt.attempt_id = ctx_.journal.insert_attempt_and_commit(attempt);
@@ -215,9 +221,9 @@ std::optional<StatementFailure> Applier::apply_step_alone(const Update& update, 
   create_in(record, StepState::applying, Actor::apply);
   // MariaDB's DDL is atomic per statement; elsewhere a failed statement may leave
   // residue (an invalid index from CREATE INDEX CONCURRENTLY) that only a
-  // fingerprint shows.
+  // snapshot shows.
   if (db.capabilities().failed_statement_may_leave_residue)
-    record.fingerprint_before = schema_fingerprint(db, ctx_.journal_schema).serialize();
+    record.fingerprint_before = record_schema(ctx_, current_schema(ctx_));
   journal.insert_step(attempt_id, record);
   ctx_.observe().step_started(step.name, static_cast<int>(index + 1), record.statements_total);
   ctx_.reached("apply", update.id, step.name, "before");
@@ -265,7 +271,7 @@ void Applier::record_undo_ahead(const Step& step, size_t index, int position, lo
   if (undo.back().kind != UndoKind::nothing || index == 0) ctx_.journal.record_undo(attempt_id, position, undo.back());
 }
 
-ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after) {
+ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt, bool snapshot_after) {
   ApplyOutcome outcome;
   create_in(attempt, UpdateState::applying, Actor::apply);
   attempt.attempt_id = ctx_.journal.insert_attempt(attempt);  // committed: from here on a crash is recoverable
@@ -286,10 +292,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
 
   if (!failure) {
     move_to(attempt, UpdateState::applied, Actor::apply);
-    if (fingerprint_after) {
-      outcome.after = schema_fingerprint(ctx_.db, ctx_.journal_schema);
-      attempt.fingerprint_after = outcome.after->serialize();
-    }
+    if (snapshot_after) record_after(outcome, attempt);
     ctx_.journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;
@@ -310,6 +313,8 @@ void Applier::revert_what_committed(const Update& update, AttemptRecord& attempt
                    : revert.verified ? SchemaCheck::verified
                                      : SchemaCheck::not_compared;
   outcome.differences = revert.differences;
+  outcome.objects = revert.objects;
+  outcome.compared_with = revert.compared_with;
   outcome.revert = std::move(revert);
 }
 

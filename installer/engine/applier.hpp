@@ -2,16 +2,17 @@
 #include "installer/catalog/catalog.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/engine/reverter.hpp"
+#include "installer/engine/schema_compare.hpp"
 #include "installer/engine/statement_runner.hpp"
 
 #include <optional>
 
 namespace installer {
 
-/// What comparing the schema with its fingerprint from before a failed update found.
+/// What comparing the schema with its snapshot from before a failed update found.
 enum class SchemaCheck {
   verified,      ///< equal: the failure left nothing behind
-  not_compared,  ///< no fingerprint was taken before (the middle of a long run); the revert or rollback is trusted
+  not_compared,  ///< no snapshot was recorded before (--fingerprint-limit, or an older installer's attempt)
   differs,       ///< something was left behind (or the revert failed): the database needs attention
 };
 
@@ -22,10 +23,12 @@ struct ApplyOutcome {
   bool atomic = false;                             ///< rolled back as one transaction
   std::optional<RevertOutcome> revert;             ///< how the committed part was reverted (non-atomic updates)
   SchemaCheck schema = SchemaCheck::not_compared;  ///< after a failure
-  std::vector<std::string> differences;
+  std::vector<std::string> differences;            ///< for people, when the schema differs
+  std::vector<ObjectDifference> objects;           ///< the same, object by object
+  std::string compared_with;                       ///< describe_comparison_basis(), when compared
   long long duration_ms = 0;
-  std::optional<Fingerprint> after;  ///< the schema after the update, when applied and asked for
-  int interrupted_by = 0;            ///< the stop signal, when one ended it (failure says where)
+  std::optional<RecordedSchema> after;  ///< the schema after the update, when applied and asked for
+  int interrupted_by = 0;               ///< the stop signal, when one ended it (failure says where)
 };
 
 /// Applies one update. On PostgreSQL, when every step is transactional, the steps and
@@ -35,14 +38,17 @@ struct ApplyOutcome {
 class Applier {
  public:
   explicit Applier(EngineContext& ctx) : ctx_(ctx) {}
-  /// `before` is the schema's fingerprint before the update when one was taken; with
-  /// fingerprint_after the one after it is taken too (see Migrator::apply_pending).
-  ApplyOutcome apply(const Update& update, const std::optional<Fingerprint>& before, bool fingerprint_after);
+  /// `before` is the schema before the update when it was read; with snapshot_after the
+  /// schema after it is read and recorded too (see Migrator::apply_pending).
+  ApplyOutcome apply(const Update& update, const std::optional<RecordedSchema>& before, bool snapshot_after);
 
  private:
-  ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt, bool fingerprint_after);
-  ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt, bool fingerprint_after);
-  /// After a rollback: compares the schema with the before-fingerprint, when there is one.
+  ApplyOutcome apply_atomically(const Update& update, AttemptRecord attempt, bool snapshot_after);
+  ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt, bool snapshot_after);
+  /// The schema after the update, recorded in the journal (inside the open transaction,
+  /// if there is one) and noted in the attempt.
+  void record_after(ApplyOutcome& outcome, AttemptRecord& attempt);
+  /// After a rollback: compares the schema with the snapshot before, when there is one.
   void check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt);
   /// Runs step `index` inside the open transaction and journals it as applied there
   /// (with attempt_id 0 the caller journals it, with the attempt).

@@ -1,6 +1,6 @@
 #include "installer/engine/migrator.hpp"
 
-#include "installer/journal/journal_tables.hpp"
+#include "installer/engine/schema_compare.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
@@ -53,7 +53,8 @@ std::vector<std::string> Migrator::recover(const Reconciliation& r) {
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
     for (const auto& note : outcome.notes) log::info("{}", note);
     log::info("recovered: update {} reverted{}", unfinished->update_id,
-              outcome.verified ? ", schema verified at its fingerprint before the update" : "");
+              outcome.verified ? ", schema verified equal to its " + outcome.compared_with
+                               : "; the schema was not compared: " + outcome.skipped_because);
     recovered.push_back(unfinished->update_id);
   }
   return recovered;
@@ -86,22 +87,15 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
                                 "(INSTALLER_AUTO_REMOVE_UNKNOWN=true) to remove them automatically.",
                                 list, commands));
   }
-  // Newest first; in a long list only the oldest removal is verified, against the
-  // fingerprint before it: the schema the whole list was applied on.
-  const bool verify_each = options.fingerprint_limit <= 0 ||
-                           r.unknown.size() <= static_cast<size_t>(options.fingerprint_limit);
-  for (size_t i = 0; i < r.unknown.size(); ++i) {
-    const AttemptRecord* a = r.unknown[i];
+  // Newest first, each compared with the snapshot recorded before it: a down script
+  // that leaves something behind is named at its own update.
+  for (const AttemptRecord* a : r.unknown) {
     log::warn("removing update {} (applied, but in none of the update directories) as --auto-remove-unknown asks",
               a->update_id);
-    bool verify = verify_each || i + 1 == r.unknown.size();
-    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown, verify);
+    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown);
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
     removed.push_back(a->update_id);
   }
-  if (!verify_each)
-    log::info("removed {} updates; the schema was compared once, after the oldest of them ({})", r.unknown.size(),
-              r.unknown.back()->update_id);
   return removed;
 }
 
@@ -132,24 +126,22 @@ std::string describe_undoing(const ApplyOutcome& outcome) {
   return done;
 }
 
-std::string describe_schema_check(const ApplyOutcome& outcome, const std::optional<Fingerprint>& before) {
+std::string describe_schema_check(const ApplyOutcome& outcome) {
   switch (outcome.schema) {
     case SchemaCheck::differs:
-      return fmt::format("BUT the schema differs from its fingerprint before the update:{}",
+      return fmt::format("BUT the schema differs from its {} before the update:{}", outcome.compared_with,
                          bullet_list(outcome.differences));
     case SchemaCheck::verified:
-      return fmt::format("the schema was verified equal to its fingerprint before the update ({})",
-                         before->short_digest());
+      return fmt::format("the schema was verified equal to its {} before the update", outcome.compared_with);
     case SchemaCheck::not_compared: break;
   }
-  return "the schema was not compared with a fingerprint: none is taken in the middle of a run of more than "
-         "--fingerprint-limit updates";
+  return "the schema was NOT compared with one from before the update: none was recorded (--fingerprint-limit "
+         "caps how many updates of a run are snapshotted)";
 }
 
 /// The operator's message for an update that was not applied; the exit code says how
 /// much is left to repair.
-[[noreturn]] void throw_not_applied(const Update& update, const ApplyOutcome& outcome,
-                                    const std::optional<Fingerprint>& before, const MigrateSummary& summary) {
+[[noreturn]] void throw_not_applied(const Update& update, const ApplyOutcome& outcome, const MigrateSummary& summary) {
   const StatementFailure& f = *outcome.failure;
   if (outcome.interrupted_by && (!outcome.revert || outcome.revert->ok()) && outcome.schema != SchemaCheck::differs) {
     throw UserError(static_cast<ExitCode>(128 + outcome.interrupted_by),
@@ -159,7 +151,8 @@ std::string describe_schema_check(const ApplyOutcome& outcome, const std::option
                                 outcome.atomic ? "its transaction was rolled back"
                                                : "what it had committed was reverted by its down scripts",
                                 outcome.schema == SchemaCheck::verified
-                                    ? "; the schema was verified equal to its fingerprint before the update"
+                                    ? "; the schema was verified equal to its " + outcome.compared_with +
+                                          " before the update"
                                     : ""));
   }
   if (outcome.revert && !outcome.revert->ok()) {
@@ -167,10 +160,17 @@ std::string describe_schema_check(const ApplyOutcome& outcome, const std::option
                                                     describe_revert_failure(*outcome.revert)));
   }
   std::string done = describe_undoing(outcome);
-  std::string verified = describe_schema_check(outcome, before);
+  std::string verified = describe_schema_check(outcome);
   if (outcome.schema == SchemaCheck::differs) {
     throw UserError(exit_revert_failed, fmt::format("update {} failed at {}\n  {}; {}\n  the database needs attention.",
                                                     update.id, f.describe(), done, verified));
+  }
+  // Exit 70 says "reverted and verified": without a comparison that held it is not said.
+  if (outcome.schema == SchemaCheck::not_compared) {
+    throw UserError(exit_revert_failed,
+                    fmt::format("update {} failed at {}\n  {}; {}.\n  check the schema by hand ('installer diff' "
+                                "compares it with the last update's snapshot) before starting again.",
+                                update.id, f.describe(), done, verified));
   }
   std::string applied_note = summary.applied.empty() ? ""
                                                      : fmt::format("\n  applied before it in this run, and kept: {}",
@@ -187,29 +187,30 @@ std::string describe_schema_check(const ApplyOutcome& outcome, const std::option
 void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary) {
   if (r.pending.empty()) return;
   const size_t count = r.pending.size();
-  const bool fingerprint_each = options.fingerprint_limit <= 0 ||
-                                count <= static_cast<size_t>(options.fingerprint_limit);
-  if (!fingerprint_each)
-    log::info("{} updates to apply, more than --fingerprint-limit {}: the schema is fingerprinted before the first, "
-              "before the last and after the last of them only",
+  const bool snapshot_each = options.fingerprint_limit <= 0 || count <= static_cast<size_t>(options.fingerprint_limit);
+  if (!snapshot_each)
+    log::warn("{} updates to apply, more than --fingerprint-limit {}: the schema is snapshotted before the first, "
+              "before the last and after the last of them only, and a failure in between cannot be verified",
               count, options.fingerprint_limit);
-  std::optional<Fingerprint> before = schema_fingerprint(ctx_.db, ctx_.journal_schema);
+  Snapshot start = current_schema(ctx_);
+  std::string start_record = record_schema(ctx_, start);
+  std::optional<RecordedSchema> before = RecordedSchema{std::move(start), std::move(start_record)};
   for (size_t index = 0; index < count; ++index) {
     const Update* update = r.pending[index];
-    // The fingerprint after one update is the next one's before (we hold the lock):
-    // the last update's before is the one before it's after.
-    const bool fingerprint_after = fingerprint_each || index + 2 >= count;
+    // The snapshot after one update is the next one's before (we hold the lock): the
+    // last update's before is the one before it's after.
+    const bool snapshot_after = snapshot_each || index + 2 >= count;
     stop_if_asked(ctx_, *update, summary);
     log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
               update->steps.size() == 1 ? "" : "s");
     ApplyOutcome outcome;
     try {
-      outcome = Applier(ctx_).apply(*update, before, fingerprint_after);
+      outcome = Applier(ctx_).apply(*update, before, snapshot_after);
     } catch (const DbError& e) {
       if (e.failure() == DbFailure::in_doubt) throw CommitInDoubt(update->id, e);
       throw;
     }
-    if (!outcome.applied) throw_not_applied(*update, outcome, before, summary);
+    if (!outcome.applied) throw_not_applied(*update, outcome, summary);
     log::event({{"update", update->id},
                 {"version", update->version},
                 {"duration_ms", std::to_string(outcome.duration_ms)}},
@@ -291,10 +292,8 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   RevertOutcome outcome = reverter.revert(attempt.attempt_id, RevertReason::remove_update);
   if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
   out << fmt::format("removed update {}{}\n", update_id,
-                     outcome.verified
-                         ? fmt::format("; schema verified equal to its fingerprint before the update ({})",
-                                       Fingerprint::parse(outcome.attempt.fingerprint_before).short_digest())
-                         : "; the schema was not compared: " + outcome.skipped_because);
+                     outcome.verified ? "; schema verified equal to its " + outcome.compared_with + " before the update"
+                                      : "; the schema was not compared: " + outcome.skipped_because);
 }
 
 }  // namespace installer

@@ -4,8 +4,8 @@
 #include "installer/db/db_error.hpp"
 #include "installer/db/transaction.hpp"
 #include "installer/engine/reconcile.hpp"
+#include "installer/engine/schema_compare.hpp"
 #include "installer/engine/step_runs.hpp"
-#include "installer/journal/journal_tables.hpp"
 #include "installer/util/log.hpp"
 
 #include <fmt/format.h>
@@ -61,8 +61,7 @@ bool Reverter::needs_revert(const StepRecord& step) {
     case StepState::reverting: return true;
     case StepState::applying:
       if (step.statements_done > 0) return true;
-      if (!step.fingerprint_before.empty())
-        return schema_fingerprint(ctx_.db, ctx_.journal_schema) != Fingerprint::parse(step.fingerprint_before);
+      if (!step.fingerprint_before.empty()) return schema_differs_from(ctx_, step.fingerprint_before);
       // A journaled error says how its first statement ended: it failed, or a stop kept
       // it from completing, so nothing of the step committed. Without one the installer
       // died with that statement in flight and nobody knows whether it committed: it is
@@ -214,42 +213,36 @@ void Reverter::record_down_failure(AttemptRecord& attempt, const StatementFailur
   outcome.attempt = attempt;
 }
 
-std::optional<Fingerprint> Reverter::compare_schema(AttemptRecord& attempt, bool verify, RevertOutcome& outcome) {
-  if (!verify) {
-    outcome.verification_skipped = true;
-    outcome.skipped_because = "it is compared once, after the oldest of the updates removed together";
-    return std::nullopt;
-  }
-  Fingerprint now = schema_fingerprint(ctx_.db, ctx_.journal_schema);
-  attempt.fingerprint_after = now.serialize();
+void Reverter::compare_with_before(AttemptRecord& attempt, RevertOutcome& outcome) {
+  Snapshot now = current_schema(ctx_);
   if (later_update_applied(ctx_.journal.load(), attempt)) {
     outcome.verification_skipped = true;
     outcome.skipped_because = "updates applied after it are still applied";
-    log::warn("the schema after removing {} cannot be compared with its fingerprint before: updates applied after "
-              "it are still applied",
+    log::warn("the schema after removing {} cannot be compared with its snapshot before: updates applied after it "
+              "are still applied",
               attempt.update_id);
-  } else if (!attempt.fingerprint_before.empty()) {
-    Fingerprint before = Fingerprint::parse(attempt.fingerprint_before);
-    outcome.differences = now.differences_from(before);
-    outcome.verified = outcome.differences.empty();
-  } else {
+  } else if (attempt.fingerprint_before.empty()) {
     outcome.verification_skipped = true;
-    outcome.skipped_because =
-        "no fingerprint was taken before it: it was applied in the middle of a run of more than --fingerprint-limit "
-        "updates; removing the run's first update compares the schema with the one the run started from";
+    outcome.skipped_because = "no snapshot was recorded before it (it was applied in the middle of a run longer "
+                              "than --fingerprint-limit, or by an older installer)";
     log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
+  } else {
+    SchemaComparison c = compare_schema(ctx_, attempt.fingerprint_before, now);
+    outcome.differences = c.lines;
+    outcome.objects = c.objects;
+    outcome.compared_with = describe_comparison_basis(c);
+    outcome.verified = c.equal();
   }
-  return now;
+  attempt.fingerprint_after = record_schema(ctx_, now);
 }
 
-void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, const std::optional<Fingerprint>& now,
-                             RevertOutcome& outcome) {
+void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, RevertOutcome& outcome) {
   if (!outcome.ok()) {
     std::string diff;
     for (const auto& d : outcome.differences) diff += "\n    " + d;
     std::string verify_error = fmt::format(
-        "every down script ran, but the schema is not what it was before update {} (fingerprint before {}, now {}):{}",
-        attempt.update_id, Fingerprint::parse(attempt.fingerprint_before).short_digest(), now->short_digest(), diff);
+        "every down script ran, but the schema is not what it was before update {} (compared with its {}):{}",
+        attempt.update_id, outcome.compared_with, diff);
     attempt.error = attempt.error.empty() ? verify_error : attempt.error + "\n" + verify_error;
     move_to(attempt, UpdateState::revert_failed, actor_);
   } else {
@@ -260,7 +253,7 @@ void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, const 
   outcome.attempt = attempt;
 }
 
-RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool verify) {
+RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
   RevertOutcome outcome;
   AttemptRecord attempt = ctx_.journal.load_attempt(attempt_id);
   start_revert(attempt, reason);
@@ -274,8 +267,8 @@ RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, bool v
     return outcome;
   }
   outcome.reverted = true;
-  std::optional<Fingerprint> now = compare_schema(attempt, verify, outcome);
-  finish_revert(attempt, reason, now, outcome);
+  compare_with_before(attempt, outcome);
+  finish_revert(attempt, reason, outcome);
   return outcome;
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include "installer/db/snapshot.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/engine/statement_runner.hpp"
 
@@ -16,10 +17,12 @@ Actor actor_of(RevertReason reason);
 
 struct RevertOutcome {
   bool reverted = false;                    ///< every down script ran
-  bool verified = false;                    ///< the schema equals the fingerprint recorded before the update
+  bool verified = false;                    ///< the schema equals the snapshot recorded before the update
   bool verification_skipped = false;        ///< see skipped_because
   std::string skipped_because;              ///< why the schema was not compared, for the operator
-  std::vector<std::string> differences;     ///< per kind of object, when not verified
+  std::vector<std::string> differences;     ///< for people, when not verified
+  std::vector<ObjectDifference> objects;    ///< the same, object by object
+  std::string compared_with;                ///< describe_comparison_basis(), when compared
   std::optional<StatementFailure> failure;  ///< the down statement that failed
   std::vector<std::string> remaining;       ///< steps still (partly) in the database after a failure
   /// How each partly applied step was reverted ("step 002_x: ..."): exactly, statement by
@@ -45,10 +48,9 @@ class Reverter {
  public:
   explicit Reverter(EngineContext& ctx) : ctx_(ctx) {}
 
-  /// With verify false the schema is not fingerprinted afterwards: for all but the last
-  /// (oldest) of many updates removed in one run, which is then compared with the
-  /// fingerprint before that oldest one.
-  RevertOutcome revert(long long attempt_id, RevertReason reason, bool verify = true);
+  /// Every revert is compared with the snapshot recorded before the update, unless
+  /// updates applied after it are still applied or none was recorded (skipped_because).
+  RevertOutcome revert(long long attempt_id, RevertReason reason);
 
   /// What revert() would run, without running it.
   std::vector<PlannedDown> plan(long long attempt_id);
@@ -74,11 +76,10 @@ class Reverter {
   void revert_alone(AttemptRecord& attempt, StepRecord& step);
   /// A down statement failed: what remains, journaled as revert_failed.
   void record_down_failure(AttemptRecord& attempt, const StatementFailure& failure, RevertOutcome& outcome);
-  /// Compares the schema with the fingerprint before the update, or says why not; returns
-  /// the fingerprint now, when taken.
-  std::optional<Fingerprint> compare_schema(AttemptRecord& attempt, bool verify, RevertOutcome& outcome);
-  void finish_revert(AttemptRecord& attempt, RevertReason reason, const std::optional<Fingerprint>& now,
-                     RevertOutcome& outcome);
+  /// Compares the schema with the snapshot before the update, or says why not; records
+  /// the schema now as the attempt's after.
+  void compare_with_before(AttemptRecord& attempt, RevertOutcome& outcome);
+  void finish_revert(AttemptRecord& attempt, RevertReason reason, RevertOutcome& outcome);
 
   /// A step that failed (or was cut off) part-way, outside a transaction: its committed
   /// statements are undone newest first from their undo records, and from the first

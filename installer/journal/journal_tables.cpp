@@ -30,4 +30,8 @@ Fingerprint schema_fingerprint(Database& db, const std::string& journal) {
   return db.fingerprint(journal_objects(db.dialect(), journal));
 }
 
+Snapshot schema_snapshot(Database& db, const std::string& journal, const SnapshotScope& scope) {
+  return db.snapshot(journal_objects(db.dialect(), journal), scope);
+}
+
 }  // namespace installer

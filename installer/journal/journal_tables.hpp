@@ -21,7 +21,10 @@ bool journal_has_own_schema(const ServerDialect& dialect);
 /// The journal's own objects, which schema checks leave out.
 ExcludedObjects journal_objects(const ServerDialect& dialect, const std::string& journal);
 
-/// The schema's fingerprint, without the journal named `journal`.
+/// The schema's per-kind digests (older journals' format), without the journal named `journal`.
 Fingerprint schema_fingerprint(Database& db, const std::string& journal);
+
+/// The schema's snapshot, without the journal named `journal`.
+Snapshot schema_snapshot(Database& db, const std::string& journal, const SnapshotScope& scope = SnapshotScope::all());
 
 }  // namespace installer

@@ -205,7 +205,7 @@ std::vector<KillPoint> revert_points(const std::vector<StepDef>& reverted, const
 
 // ---------------------------------------------------------------- checks
 
-std::string fingerprint(const ScratchDatabase& db) { return schema_fingerprint(*db.connect(), "installer").digest(); }
+std::string fingerprint(const ScratchDatabase& db) { return schema_snapshot(*db.connect(), "installer").digest(); }
 
 std::string status_fingerprint(const std::map<std::string, std::string>& env) {
   RunResult r = run_installer({"status", "--json"}, env);

@@ -8,6 +8,7 @@
 #include "installer/db/database.hpp"
 #include "installer/engine/context.hpp"
 #include "installer/journal/journal_tables.hpp"
+#include "installer/journal/schema_record.hpp"
 #include "installer/journal/sql_journal.hpp"
 #include "installer/util/exit_codes.hpp"
 
@@ -137,6 +138,9 @@ std::vector<JournalStep> journal_steps(const ScratchDatabase& db, long long atte
 struct EngineSession {
   explicit EngineSession(const ScratchDatabase& scratch);
   Fingerprint fingerprint() { return schema_fingerprint(*db, "installer"); }
+  Snapshot snapshot() { return schema_snapshot(*db, "installer"); }
+  /// What the journal's fingerprint columns hold for the schema as it is now.
+  std::string snapshot_record() { return snapshot_reference(snapshot().digest()); }
   std::unique_ptr<Database> db;
   std::unique_ptr<SqlJournal> journal;
   std::unique_ptr<EngineContext> ctx;

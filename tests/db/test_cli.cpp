@@ -116,7 +116,7 @@ TEST_CASE("the demo's broken update fails, is reverted and verified, exit 70") {
   CHECK(failed.err.find("update 2024.04.0 failed at step 003_coupon_usage, statement 2") != std::string::npos);
   CHECK(failed.err.find("003_coupon_usage." + engine_word() + ".up.sql:") != std::string::npos);
   CHECK(failed.err.find("[" + sqlstate("42P01", "1146/42S02") + "]") != std::string::npos);
-  CHECK(failed.err.find("verified equal to its fingerprint before the update") != std::string::npos);
+  CHECK(failed.err.find("verified equal to its snapshot ") != std::string::npos);
   CHECK(failed.err.find("nothing needs repair") != std::string::npos);
   // How it was undone: one transaction rolled back on PostgreSQL, where no down script
   // runs; on MariaDB the two committed steps and the index of the third reverted by

@@ -119,7 +119,7 @@ TEST_CASE(
     INFO(failed.err);
     CHECK(failed.exit_code == 70);
     CHECK(failed.err.find("undone exactly, statement by statement") != std::string::npos);
-    CHECK(failed.err.find("verified equal to its fingerprint before the update") != std::string::npos);
+    CHECK(failed.err.find("verified equal to its snapshot ") != std::string::npos);
     CHECK(db.objects() == before);
     auto steps = journal_steps(db, db.latest_attempt("2"));
     REQUIRE(steps.size() == 1);

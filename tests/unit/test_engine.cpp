@@ -509,7 +509,7 @@ TEST_CASE("stop signal: between an update's statements outside a transaction, wh
   std::string message;
   CHECK(h.migrate_fails(catalog_of({base_update(), five_statement_update()}), &message) == ExitCode(128 + 15));
   CHECK(message.find("stopped by signal 15 during update u2 (step 002_b); what it had committed was reverted by its "
-                     "down scripts; the schema was verified equal to its fingerprint before the update") == 0);
+                     "down scripts; the schema was verified equal to its snapshot ") == 0);
   CHECK(h.fingerprint() == before);
   CHECK(h.last_attempt().state == UpdateState::failed);
   CHECK(h.last_attempt().steps[1].error.find("stopped by signal 15") != std::string::npos);

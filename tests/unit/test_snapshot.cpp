@@ -58,10 +58,11 @@ TEST_CASE("differences name each object added, removed or changed") {
   REQUIRE(d.size() == 4);
   auto lines = describe_differences(d, 10);
   CHECK(lines[0] == "column public.orders.status: definition changed: text NOT NULL DEFAULT 'new'::text → text");
-  CHECK(lines[1] == "extension hstore: added (1.8 in public)");
-  CHECK(lines[2] == "extension pg_trgm: removed (was 1.6 in public)");
-  CHECK(lines[3] ==
-        "index public.users_email_idx: added (CREATE INDEX users_email_idx ON public.users USING btree (email))");
+  CHECK(lines[1] == "extension hstore: present, was absent (1.8 in public)");
+  CHECK(lines[2] == "extension pg_trgm: absent, was present (1.6 in public)");
+  CHECK(
+      lines[3] ==
+      "index public.users_email_idx: present, was absent (CREATE INDEX users_email_idx ON public.users USING btree (email))");
   CHECK(after.differences_from(after).empty());
 }
 

@@ -1,0 +1,117 @@
+// What an operator sees of schema changes: `installer diff`, `status`, and journals whose
+// schema records an older installer wrote (per-kind digests).
+#include "db_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+using namespace installer;
+using namespace installer::testing;
+using nlohmann::json;
+
+namespace {
+
+std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
+  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
+}
+
+void write_orders(UpdateTree& tree) {
+  tree.write("1/001_orders.up.sql", "CREATE TABLE orders (id int PRIMARY KEY);\n");
+  tree.write("1/001_orders.down.sql", "DROP TABLE orders;\n");
+  tree.write("2/001_users.up.sql", "CREATE TABLE users (id int PRIMARY KEY, email varchar(200));\n");
+  tree.write("2/001_users.down.sql", "DROP TABLE users;\n");
+}
+
+std::string status_column_name() { return by_engine("column public.orders.status", "column orders.status"); }
+
+}  // namespace
+
+TEST_CASE("a column added by hand shows in diff and status by name, and diff exits 1") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_orders(tree);
+  auto env = env_for(db, tree);
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+
+  RunResult same = run_installer({"diff"}, env);
+  INFO(same.all());
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("no differences: the schema is the snapshot recorded after update 2") != std::string::npos);
+
+  db.execute("ALTER TABLE orders ADD COLUMN status varchar(20) NOT NULL DEFAULT 'new'");
+  RunResult diff = run_installer({"diff"}, env);
+  INFO(diff.all());
+  CHECK(diff.exit_code == 1);
+  CHECK(diff.out.find(status_column_name() + ": present, was absent (") != std::string::npos);
+  CHECK(diff.out.find("'new'") != std::string::npos);
+  CHECK(diff.out.find("1 difference") != std::string::npos);
+
+  RunResult as_json = run_installer({"diff", "--json"}, env);
+  CHECK(as_json.exit_code == 1);
+  json j = json::parse(as_json.out);
+  CHECK(j["equal"] == false);
+  CHECK(j["against"]["update"] == "2");
+  REQUIRE(j["differences"].size() == 1);
+  CHECK(j["differences"][0]["kind"] == "column");
+  CHECK(j["differences"][0]["change"] == "added");
+  CHECK(j["differences"][0]["before"] == "");
+
+  RunResult status = run_installer({"status"}, env);
+  INFO(status.all());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("CHANGED since the last update") != std::string::npos);
+  CHECK(status.out.find(status_column_name() + ": present, was absent") != std::string::npos);
+  json s = json::parse(run_installer({"status", "--json"}, env).out);
+  CHECK(s["schema"]["matches_journal"] == false);
+  CHECK(s["schema"]["differences"][0]["name"] == by_engine("public.orders.status", "orders.status"));
+
+  // Against an earlier update: the users table is a difference too, and the column.
+  RunResult earlier = run_installer({"diff", "--against", "1"}, env);
+  INFO(earlier.all());
+  CHECK(earlier.exit_code == 1);
+  CHECK(earlier.out.find(by_engine("table public.users: present, was absent", "table users: present, was absent")) !=
+        std::string::npos);
+  CHECK(earlier.out.find(status_column_name()) != std::string::npos);
+}
+
+TEST_CASE("diff refuses what it cannot compare, and changes nothing") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_orders(tree);
+  auto env = env_for(db, tree);
+  RunResult no_journal = run_installer({"diff"}, env);
+  CHECK(no_journal.exit_code == 65);
+  CHECK(no_journal.err.find("no journal yet") != std::string::npos);
+  CHECK_FALSE(db.table_exists("orders"));
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  RunResult unknown = run_installer({"diff", "--against", "9"}, env);
+  CHECK(unknown.exit_code == 65);
+  CHECK(unknown.err.find("update 9 was never applied") != std::string::npos);
+}
+
+TEST_CASE("a per-kind fingerprint written by an older installer is still compared, and says so") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_orders(tree);
+  EngineSession s(db);
+  std::string empty_per_kind = s.fingerprint().serialize();
+  auto env = env_for(db, tree);
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  // As an older installer journaled it: the per-kind digests of the schema before.
+  db.execute(
+      fmt::format("UPDATE {} SET fingerprint_before = '{}' WHERE update_id = '1'", journal("updates"), empty_per_kind));
+  REQUIRE(run_installer({"--remove-update", "2"}, env).exit_code == 0);
+  db.execute("CREATE TABLE leftover (id int)");
+  RunResult leaky = run_installer({"--remove-update", "1"}, env);
+  INFO(leaky.all());
+  CHECK(leaky.exit_code == 79);
+  CHECK(leaky.err.find("per-kind digests") != std::string::npos);
+  CHECK(leaky.err.find("recorded by an older installer") != std::string::npos);
+  CHECK(leaky.err.find("table: 0 before, 1 now") != std::string::npos);
+
+  db.execute("DROP TABLE leftover");
+  RunResult fixed = run_installer({"migrate"}, env);  // finishes the revert left revert_failed, then applies again
+  INFO(fixed.all());
+  CHECK(fixed.exit_code == 0);
+}
