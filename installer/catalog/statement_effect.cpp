@@ -203,6 +203,11 @@ void read_create(Reader& r, StatementEffect& e, SqlDialect d) {
   ObjectName n = r.name();
   if (n.empty()) return void(e.action = Action::unknown);
   e.objects.push_back(n);
+  if (e.kind == ObjectKind::trigger) {
+    // ... {BEFORE | AFTER | INSTEAD OF} event [OR event ...] ON table: its table.
+    while (!r.at_end() && !r.is("ON")) r.skip();
+    if (r.accept("ON")) e.table = r.name();
+  }
 }
 
 void read_drop(Reader& r, StatementEffect& e, SqlDialect d) {

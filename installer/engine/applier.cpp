@@ -2,6 +2,7 @@
 
 #include "installer/db/db_error.hpp"
 #include "installer/db/transaction.hpp"
+#include "installer/engine/schema_tracker.hpp"
 #include "installer/engine/step_runs.hpp"
 #include "installer/util/log.hpp"
 
@@ -56,6 +57,7 @@ ApplyOutcome Applier::apply(const Update& update, const std::optional<RecordedSc
   attempt.host = ctx_.host;
   attempt.installer_version = ctx_.installer_version;
   if (before) attempt.fingerprint_before = before->record;
+  before_ = before ? &*before : nullptr;
 
   auto started = Clock::now();
   ctx_.observe().update_started(update.id, static_cast<int>(update.steps.size()));
@@ -108,8 +110,8 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
   attempt.fingerprint_after = record_schema(ctx_, now);
 }
 
-void Applier::record_after(ApplyOutcome& outcome, AttemptRecord& attempt) {
-  Snapshot now = current_schema(ctx_);
+void Applier::record_after(const Update& update, ApplyOutcome& outcome, AttemptRecord& attempt) {
+  Snapshot now = tracker_ && before_ ? tracker_->after(update, before_->snapshot) : current_schema(ctx_);
   std::string record = record_schema(ctx_, now);
   attempt.fingerprint_after = record;
   outcome.after = RecordedSchema{std::move(now), std::move(record)};
@@ -128,7 +130,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
     for (current = 0; current < update.steps.size(); ++current)
       done.push_back(apply_step_in_transaction(update, current, 0));
     create_in(attempt, UpdateState::applied, Actor::apply);
-    if (snapshot_after) record_after(outcome, attempt);
+    if (snapshot_after) record_after(update, outcome, attempt);
     attempt.steps = done;
     ctx_.reached("apply", update.id, update.steps.back().name, "commit");
     attempt.attempt_id = ctx_.journal.insert_attempt_and_commit(attempt);
@@ -292,7 +294,7 @@ ApplyOutcome Applier::apply_in_parts(const Update& update, AttemptRecord attempt
 
   if (!failure) {
     move_to(attempt, UpdateState::applied, Actor::apply);
-    if (snapshot_after) record_after(outcome, attempt);
+    if (snapshot_after) record_after(update, outcome, attempt);
     ctx_.journal.update_attempt(attempt);
     outcome.applied = true;
     return outcome;

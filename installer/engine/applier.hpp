@@ -37,7 +37,8 @@ struct ApplyOutcome {
 /// as it commits and a failure is reverted through the Reverter.
 class Applier {
  public:
-  explicit Applier(EngineContext& ctx) : ctx_(ctx) {}
+  /// With a tracker, the schema after an update is read incrementally from the one before.
+  explicit Applier(EngineContext& ctx, class SchemaTracker* tracker = nullptr) : ctx_(ctx), tracker_(tracker) {}
   /// `before` is the schema before the update when it was read; with snapshot_after the
   /// schema after it is read and recorded too (see Migrator::apply_pending).
   ApplyOutcome apply(const Update& update, const std::optional<RecordedSchema>& before, bool snapshot_after);
@@ -47,7 +48,7 @@ class Applier {
   ApplyOutcome apply_in_parts(const Update& update, AttemptRecord attempt, bool snapshot_after);
   /// The schema after the update, recorded in the journal (inside the open transaction,
   /// if there is one) and noted in the attempt.
-  void record_after(ApplyOutcome& outcome, AttemptRecord& attempt);
+  void record_after(const Update& update, ApplyOutcome& outcome, AttemptRecord& attempt);
   /// After a rollback: compares the schema with the snapshot before, when there is one.
   void check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt);
   /// Runs step `index` inside the open transaction and journals it as applied there
@@ -71,6 +72,8 @@ class Applier {
                              size_t failed_step, const std::vector<StepRecord>& done);
 
   EngineContext& ctx_;
+  SchemaTracker* tracker_ = nullptr;
+  const RecordedSchema* before_ = nullptr;  ///< during apply()
 };
 
 /// Where a stop signal interrupted an update, in the form of a failure.

@@ -1,6 +1,7 @@
 #include "installer/engine/migrator.hpp"
 
 #include "installer/engine/schema_compare.hpp"
+#include "installer/engine/schema_tracker.hpp"
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
@@ -195,6 +196,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
   Snapshot start = current_schema(ctx_);
   std::string start_record = record_schema(ctx_, start);
   std::optional<RecordedSchema> before = RecordedSchema{std::move(start), std::move(start_record)};
+  SchemaTracker tracker(ctx_);
   for (size_t index = 0; index < count; ++index) {
     const Update* update = r.pending[index];
     // The snapshot after one update is the next one's before (we hold the lock): the
@@ -205,7 +207,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
               update->steps.size() == 1 ? "" : "s");
     ApplyOutcome outcome;
     try {
-      outcome = Applier(ctx_).apply(*update, before, snapshot_after);
+      outcome = Applier(ctx_, &tracker).apply(*update, before, snapshot_after);
     } catch (const DbError& e) {
       if (e.failure() == DbFailure::in_doubt) throw CommitInDoubt(update->id, e);
       throw;
@@ -219,6 +221,10 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     // Nothing else changes the schema between two updates of one run (we hold the lock).
     before = outcome.after;
   }
+  const auto& c = tracker.counts();
+  log::debug("snapshots after the updates of this run: {} read incrementally, {} in full ({} of them because the "
+             "server's counts of objects proved an incremental read incomplete)",
+             c.incremental, c.full, c.corrected);
 }
 
 MigrateSummary Migrator::migrate(const MigrateOptions& options) {

@@ -1,0 +1,57 @@
+// Which tables an update's statements change: what the incremental snapshot after an
+// update re-reads, and when it must read everything.
+#include "fake_database.hpp"
+#include "installer/engine/schema_tracker.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace installer;
+using namespace installer::testing;
+
+namespace {
+
+std::optional<std::vector<std::string>> tables_of(const std::string& up, SqlDialect dialect = SqlDialect::postgres) {
+  return tables_changed_by(make_update("u", "1", {{"001_s", up, ""}}), dialect);
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("the tables an update's statements name are the ones re-read") {
+  CHECK(tables_of("CREATE TABLE orders (id int); CREATE INDEX orders_idx ON orders (id);") ==
+        Names{"orders", "orders_idx"});
+  CHECK(tables_of("ALTER TABLE shop.Orders ADD COLUMN status text; DROP INDEX old_idx;") == Names{"old_idx", "orders"});
+  CHECK(tables_of("CREATE TRIGGER t BEFORE UPDATE OF a, b ON items FOR EACH ROW EXECUTE FUNCTION f();") ==
+        Names{"items", "t"});
+  CHECK(tables_of("INSERT INTO settings VALUES (1); UPDATE settings SET v = 2; SET search_path = app;") == Names{});
+  CHECK(tables_of("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'; DROP VIEW v;") == Names{"f", "v"});
+  CHECK(tables_of("CREATE TABLE `Orders` (id int)", SqlDialect::mariadb) == Names{"Orders"});
+}
+
+TEST_CASE("a statement whose effect its words do not tell makes the whole schema be read") {
+  for (const char* up :
+       {"DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; END $$;", "CALL make_tables();", "ALTER TABLE a RENAME TO b;",
+        "ALTER TABLE a RENAME COLUMN x TO y;", "DROP TABLE a CASCADE;", "CREATE EXTENSION pg_trgm;",
+        "CREATE TYPE mood AS ENUM ('a');", "CREATE SCHEMA app;", "SELECT create_hypertable('metrics', 'time');",
+        "COMMENT ON TABLE a IS 'x';", "GRANT SELECT ON a TO reader;"}) {
+    CAPTURE(up);
+    CHECK_FALSE(tables_of(up).has_value());
+  }
+  CHECK_FALSE(tables_of("RENAME TABLE a TO b", SqlDialect::mariadb).has_value());
+  // A MariaDB stored function cannot change the schema; a plain SELECT cannot either.
+  CHECK(tables_of("SELECT my_function(1)", SqlDialect::mariadb) == Names{});
+  CHECK(tables_of("SELECT 1") == Names{});
+}
+
+TEST_CASE("the tracker's snapshot after an update equals a full read") {
+  FakeDatabase db;
+  FakeJournal journal(db);
+  EngineContext ctx{db, journal, "installer", "test-host"};
+  SchemaTracker tracker(ctx);
+  Snapshot before = db.snapshot({}, SnapshotScope::all());
+  db.execute("create base");
+  Snapshot after = tracker.after(make_update("u", "1", {{"001_s", "create base", "drop base"}}), before);
+  CHECK(after == db.snapshot({}, SnapshotScope::all()));
+  CHECK(tracker.counts().full == 1);  // the fake's language is no SQL the tracker can read
+}
