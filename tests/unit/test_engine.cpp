@@ -616,3 +616,59 @@ TEST_CASE("held-back writes: a session lost with them leaves the journal one sta
   CHECK(h.ran("drop if exists b") == 1);  // the statement one past the journal's count is undone too
   CHECK(h.fingerprint() == before);
 }
+
+// ---------------------------------------------------------------- snapshots of long runs
+
+namespace {
+/// Updates 1..count, each creating tN; `leaky`'s down also forgets its tNextra.
+std::vector<Update> numbered_updates(int count, int leaky) {
+  std::vector<Update> out;
+  for (int n = 1; n <= count; ++n) {
+    std::string t = "t" + std::to_string(n);
+    std::string up = "create " + t + (n == leaky ? "; create " + t + "extra" : "");
+    out.push_back(make_update(std::to_string(n), std::to_string(n), {{"001_t", up, "drop " + t}}));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("removing a long run names a down's leftover at its own update, not at the run's first") {
+  Harness h(true);
+  h.migrate(catalog_of(numbered_updates(30, 12)));
+  std::string message;
+  CHECK(h.migrate_fails(catalog_of(numbered_updates(5, 0)), &message) == exit_data);  // refused without the flag
+  try {
+    h.migrate(catalog_of(numbered_updates(5, 0)), /*auto_remove=*/true);
+    FAIL("expected the revert of update 12 to fail");
+  } catch (const UserError& e) {
+    CHECK(e.code() == exit_revert_failed);
+    message = e.what();
+  }
+  CHECK(message.find("update 12") != std::string::npos);
+  CHECK(message.find("table t12extra: present, was absent") != std::string::npos);
+  auto latest = [&](const std::string& id) {
+    const AttemptRecord* last = nullptr;
+    for (const auto& a : h.db.state().attempts)
+      if (a.update_id == id) last = &a;
+    return last->state;
+  };
+  for (int n = 13; n <= 30; ++n) CHECK(latest(std::to_string(n)) == UpdateState::removed);
+  CHECK(latest("12") == UpdateState::revert_failed);
+  for (int n = 1; n <= 11; ++n) CHECK(latest(std::to_string(n)) == UpdateState::applied);
+}
+
+TEST_CASE("a failure that no snapshot can verify exits 79, never 70") {
+  Harness h(false);
+  MigrateOptions options;
+  options.fingerprint_limit = 1;
+  auto updates = numbered_updates(4, 0);
+  updates[1] = make_update("2", "2", {{"001_t", "create t2; fail", "drop if exists t2"}});
+  try {
+    Migrator(h.ctx, catalog_of(updates)).migrate(options);
+    FAIL("expected update 2 to fail");
+  } catch (const UserError& e) {
+    CHECK(e.code() == exit_revert_failed);
+    CHECK(std::string(e.what()).find("the schema was NOT compared") != std::string::npos);
+  }
+  CHECK(h.db.state().objects == std::set<std::string>{"t1"});
+}
