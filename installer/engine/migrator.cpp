@@ -71,6 +71,17 @@ void Migrator::refuse_changed(const Reconciliation& r) {
                               list));
 }
 
+namespace {
+
+/// Whether an update of the update directories was applied after `a`: the unknown ones
+/// after it are removed before it, newest first.
+bool later_known_applied(const Reconciliation& r, const AttemptRecord& a) {
+  return std::any_of(r.applied.begin(), r.applied.end(),
+                     [&](const AttemptRecord* k) { return k->attempt_id > a.attempt_id; });
+}
+
+}  // namespace
+
 std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const MigrateOptions& options) {
   std::vector<std::string> removed;
   if (r.unknown.empty()) return removed;
@@ -89,12 +100,17 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
                                 list, commands));
   }
   // Newest first, each compared with the snapshot recorded before it: a down script
-  // that leaves something behind is named at its own update.
+  // that leaves something behind is named at its own update. A verified removal leaves
+  // the schema known exactly, so the next one reads only what its downs change.
+  SchemaTracker tracker(ctx_);
+  std::optional<Snapshot> known;
   for (const AttemptRecord* a : r.unknown) {
     log::warn("removing update {} (applied, but in none of the update directories) as --auto-remove-unknown asks",
               a->update_id);
-    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown);
+    RevertChain chain{known ? &*known : nullptr, &tracker, later_known_applied(r, *a)};
+    RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown, chain);
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
+    known = outcome.verified ? std::move(outcome.schema_after) : std::nullopt;
     removed.push_back(a->update_id);
   }
   return removed;

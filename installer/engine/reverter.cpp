@@ -5,6 +5,7 @@
 #include "installer/db/transaction.hpp"
 #include "installer/engine/reconcile.hpp"
 #include "installer/engine/schema_compare.hpp"
+#include "installer/engine/schema_tracker.hpp"
 #include "installer/engine/step_runs.hpp"
 #include "installer/util/log.hpp"
 
@@ -213,9 +214,22 @@ void Reverter::record_down_failure(AttemptRecord& attempt, const StatementFailur
   outcome.attempt = attempt;
 }
 
+Snapshot Reverter::schema_after_downs(const AttemptRecord& attempt, const std::vector<StepRecord*>& reverted) {
+  bool whole_downs = std::all_of(reverted.begin(), reverted.end(),
+                                 [](const StepRecord* s) { return s->revert_method.empty(); });
+  if (!chain_.schema_before || !chain_.tracker || !whole_downs) return current_schema(ctx_);
+  std::vector<std::string> statements;
+  SqlDialect dialect = dialect_for(ctx_.db.engine());
+  for (const StepRecord* step : reverted)
+    for (const auto& s : split_sql(step->down_script, dialect)) statements.push_back(s.text);
+  return chain_.tracker->after("the revert of update " + attempt.update_id, statements, *chain_.schema_before);
+}
+
 void Reverter::compare_with_before(AttemptRecord& attempt, RevertOutcome& outcome) {
-  Snapshot now = current_schema(ctx_);
-  if (later_update_applied(ctx_.journal.load(), attempt)) {
+  Snapshot now = schema_after_downs(attempt, reverted_);
+  bool later = chain_.later_update_applied ? *chain_.later_update_applied
+                                           : later_update_applied(ctx_.journal.load(), attempt);
+  if (later) {
     outcome.verification_skipped = true;
     outcome.skipped_because = "updates applied after it are still applied";
     log::warn("the schema after removing {} cannot be compared with its snapshot before: updates applied after it "
@@ -234,6 +248,7 @@ void Reverter::compare_with_before(AttemptRecord& attempt, RevertOutcome& outcom
     outcome.verified = c.equal();
   }
   attempt.fingerprint_after = record_schema(ctx_, now);
+  outcome.schema_after = std::move(now);
 }
 
 void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, RevertOutcome& outcome) {
@@ -253,12 +268,14 @@ void Reverter::finish_revert(AttemptRecord& attempt, RevertReason reason, Revert
   outcome.attempt = attempt;
 }
 
-RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason) {
+RevertOutcome Reverter::revert(long long attempt_id, RevertReason reason, RevertChain chain) {
+  chain_ = chain;
   RevertOutcome outcome;
   AttemptRecord attempt = ctx_.journal.load_attempt(attempt_id);
   start_revert(attempt, reason);
   try {
-    run_downs(attempt, steps_to_revert(attempt), outcome);
+    reverted_ = steps_to_revert(attempt);
+    run_downs(attempt, reverted_, outcome);
   } catch (const StatementError& e) {
     // A lost session cannot journal anything: the next start finds the attempt still
     // 'reverting' and finishes it.

@@ -19,6 +19,7 @@ struct RevertOutcome {
   bool reverted = false;                    ///< every down script ran
   bool verified = false;                    ///< the schema equals the snapshot recorded before the update
   bool verification_skipped = false;        ///< see skipped_because
+  std::optional<Snapshot> schema_after;     ///< what the schema was compared as (equal to the before when verified)
   std::string skipped_because;              ///< why the schema was not compared, for the operator
   std::vector<std::string> differences;     ///< for people, when not verified
   std::vector<ObjectDifference> objects;    ///< the same, object by object
@@ -30,6 +31,18 @@ struct RevertOutcome {
   std::vector<std::string> notes;
   AttemptRecord attempt;  ///< as journaled at the end
   bool ok() const { return reverted && (verified || verification_skipped); }
+};
+
+/// What a run removing many updates newest first knows between two removals, so that
+/// each is verified without reading the whole catalog (Migrator::handle_unknown).
+struct RevertChain {
+  /// The schema before this revert, known exactly: the previous removal was verified
+  /// equal to it. With a tracker, the schema after the downs is read incrementally from it.
+  const Snapshot* schema_before = nullptr;
+  class SchemaTracker* tracker = nullptr;
+  /// Whether an update applied after this one is still applied, when the caller knows
+  /// (else the journal is read to find out).
+  std::optional<bool> later_update_applied;
 };
 
 /// A down script that would run, for --dry-run.
@@ -50,7 +63,7 @@ class Reverter {
 
   /// Every revert is compared with the snapshot recorded before the update, unless
   /// updates applied after it are still applied or none was recorded (skipped_because).
-  RevertOutcome revert(long long attempt_id, RevertReason reason);
+  RevertOutcome revert(long long attempt_id, RevertReason reason, RevertChain chain = {});
 
   /// What revert() would run, without running it.
   std::vector<PlannedDown> plan(long long attempt_id);
@@ -96,9 +109,14 @@ class Reverter {
                         const std::string& part_way_note);
   /// What --dry-run says of a partly applied step.
   std::string describe_partial_plan(const StepRecord& step) const;
+  /// The schema after the downs of `reverted`: incrementally from the chain's schema
+  /// before, when every step was reverted by its whole down script; else read in full.
+  Snapshot schema_after_downs(const AttemptRecord& attempt, const std::vector<StepRecord*>& reverted);
 
   EngineContext& ctx_;
-  Actor actor_ = Actor::revert;  ///< of the revert() under way
+  RevertChain chain_;
+  std::vector<StepRecord*> reverted_;  ///< the steps whose downs ran, newest first
+  Actor actor_ = Actor::revert;        ///< of the revert() under way
 };
 
 }  // namespace installer

@@ -68,6 +68,13 @@ std::vector<std::string> tables_for(const std::vector<std::string>& names, const
   return {out.begin(), out.end()};
 }
 
+std::vector<std::string> up_statements(const Update& update) {
+  std::vector<std::string> out;
+  for (const Step& step : update.steps)
+    for (const Statement& s : step.up.statements) out.push_back(s.text);
+  return out;
+}
+
 std::map<std::string, long> counts_by_kind(const Snapshot& snapshot) {
   std::map<std::string, long> out;
   for (const auto& o : snapshot.objects()) ++out[o.kind];
@@ -76,14 +83,18 @@ std::map<std::string, long> counts_by_kind(const Snapshot& snapshot) {
 
 }  // namespace
 
-std::optional<std::vector<std::string>> tables_changed_by(const Update& update, SqlDialect dialect) {
+std::optional<std::vector<std::string>> tables_changed_by(const std::vector<std::string>& statements,
+                                                          SqlDialect dialect) {
   std::vector<std::string> tables;
-  for (const Step& step : update.steps)
-    for (const Statement& s : step.up.statements)
-      if (!add_tables_of(statement_effect(s.text, dialect), s.text, dialect, tables)) return std::nullopt;
+  for (const auto& text : statements)
+    if (!add_tables_of(statement_effect(text, dialect), text, dialect, tables)) return std::nullopt;
   std::sort(tables.begin(), tables.end());
   tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
   return tables;
+}
+
+std::optional<std::vector<std::string>> tables_changed_by(const Update& update, SqlDialect dialect) {
+  return tables_changed_by(up_statements(update), dialect);
 }
 
 SchemaTracker::SchemaTracker(EngineContext& ctx) : ctx_(ctx) {
@@ -121,7 +132,12 @@ std::optional<Snapshot> SchemaTracker::incremental(const std::vector<std::string
 }
 
 Snapshot SchemaTracker::after(const Update& update, const Snapshot& before) {
-  auto tables = tables_changed_by(update, dialect_for(ctx_.db.engine()));
+  return after("update " + update.id, up_statements(update), before);
+}
+
+Snapshot SchemaTracker::after(const std::string& what, const std::vector<std::string>& statements,
+                              const Snapshot& before) {
+  auto tables = tables_changed_by(statements, dialect_for(ctx_.db.engine()));
   std::optional<Snapshot> result;
   if (tables) {
     result = incremental(*tables, before);
@@ -134,9 +150,9 @@ Snapshot SchemaTracker::after(const Update& update, const Snapshot& before) {
   if (check_each_) {
     auto missed = current_schema(ctx_).differences_from(*result);
     if (!missed.empty())
-      throw std::logic_error(fmt::format("INSTALLER_TEST_CHECK_SNAPSHOTS: the incremental snapshot after update {} "
+      throw std::logic_error(fmt::format("INSTALLER_TEST_CHECK_SNAPSHOTS: the incremental snapshot after {} "
                                          "differs from a full one: {}",
-                                         update.id, describe_difference(missed.front())));
+                                         what, describe_difference(missed.front())));
   }
   return *result;
 }

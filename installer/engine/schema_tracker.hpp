@@ -12,6 +12,8 @@ namespace installer {
 /// Which tables an update's statements can have changed: a few by name, or (nullopt)
 /// anything, when one statement's effect is not known from its words alone (a DO block,
 /// a CALL, a rename, CASCADE, a schema, type or extension statement, ...).
+std::optional<std::vector<std::string>> tables_changed_by(const std::vector<std::string>& statements,
+                                                          SqlDialect dialect);
 std::optional<std::vector<std::string>> tables_changed_by(const Update& update, SqlDialect dialect);
 
 /// The schema after each update of a run, without reading the whole catalog each time
@@ -26,6 +28,9 @@ class SchemaTracker {
 
   /// The schema after `update` was applied on `before` (the schema before it).
   Snapshot after(const Update& update, const Snapshot& before);
+  /// The schema after `statements` ran on `before` (a revert's down scripts); `what`
+  /// names them for messages.
+  Snapshot after(const std::string& what, const std::vector<std::string>& statements, const Snapshot& before);
 
   /// How the snapshots were taken, for the log at the end of a run.
   struct Counts {
