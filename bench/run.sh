@@ -3,7 +3,9 @@
 # throwaway PostgreSQL and MariaDB servers (scripts/lib.sh), with the same SQL for all:
 #
 #   apply     N small migrations (create a table, an index, insert a row); the floor is
-#             the same SQL through the engine's client in one go (psql -1 -f; mariadb <)
+#             the same SQL through the engine's client in one go (psql -1 -f; mariadb <);
+#             installer also with snapshots around the run's edges only (--fingerprint-limit
+#             1), against its default of a verified snapshot around every update
 #   revert    all N: installer removes them in one run (an image without them, with
 #             --auto-remove-unknown); dbmate rolls back one per call, as it only can;
 #             sqitch revert; the floor runs the down scripts through the client
@@ -283,6 +285,15 @@ run_engine() {
             measure "$engine noop installer-run" "$installer" run --db-url "$url" --updates "$dir/updates" -- /bin/true
             measure "$engine revert installer" "$installer" migrate --db-url "$url" --updates "$dir/empty" --auto-remove-unknown
             expect_tables "$engine" "$db" 0 "installer's removal"
+            drop_db "$engine" "$db"
+            # The same apply with snapshots around the run's first and last update only:
+            # what verifying every update costs.
+            db="bench_installer_edges_$r"
+            create_db "$engine" "$db"
+            url="$(url_for "$engine" installer "$db")"
+            measure "$engine apply installer-edges" "$installer" migrate --db-url "$url" --updates "$dir/updates" \
+                --fingerprint-limit 1
+            expect_tables "$engine" "$db" "$n" "installer migrate --fingerprint-limit 1"
             drop_db "$engine" "$db"
         fi
         if uses dbmate; then
