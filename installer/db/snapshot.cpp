@@ -19,18 +19,6 @@ auto key_of(const SchemaObject& o) { return std::tie(o.kind, o.name); }
 
 bool same_key(const SchemaObject& a, const SchemaObject& b) { return key_of(a) == key_of(b); }
 
-void append_escaped(std::string& out, std::string_view field) {
-  for (char c : field) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
-  }
-}
-
 std::string unescape(std::string_view field, size_t line) {
   std::string out;
   out.reserve(field.size());
@@ -52,13 +40,7 @@ std::string unescape(std::string_view field, size_t line) {
 }
 
 SchemaObject parse_line(std::string_view text, size_t line) {
-  std::vector<std::string> fields;
-  for (size_t from = 0;;) {
-    auto tab = text.find('\t', from);
-    fields.push_back(unescape(text.substr(from, tab == std::string_view::npos ? tab : tab - from), line));
-    if (tab == std::string_view::npos) break;
-    from = tab + 1;
-  }
+  std::vector<std::string> fields = split_snapshot_line(text, line);
   if (fields.size() != 4)
     throw std::invalid_argument(fmt::format("snapshot line {}: not kind, name, definition and table", line));
   return SchemaObject{std::move(fields[0]), std::move(fields[1]), std::move(fields[2]), std::move(fields[3])};
@@ -133,18 +115,43 @@ const SchemaObject* Snapshot::find(std::string_view kind, std::string_view name)
 
 std::string Snapshot::digest() const { return sha256_hex(serialize()); }
 
+void append_snapshot_field(std::string& out, std::string_view field) {
+  for (char c : field) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+void append_snapshot_line(std::string& out, const SchemaObject& o) {
+  append_snapshot_field(out, o.kind);
+  out += '\t';
+  append_snapshot_field(out, o.name);
+  out += '\t';
+  append_snapshot_field(out, o.definition);
+  out += '\t';
+  append_snapshot_field(out, o.table);
+  out += '\n';
+}
+
+std::vector<std::string> split_snapshot_line(std::string_view line, size_t number) {
+  std::vector<std::string> fields;
+  for (size_t from = 0;;) {
+    auto tab = line.find('\t', from);
+    fields.push_back(unescape(line.substr(from, tab == std::string_view::npos ? tab : tab - from), number));
+    if (tab == std::string_view::npos) break;
+    from = tab + 1;
+  }
+  return fields;
+}
+
 std::string Snapshot::serialize() const {
   std::string out;
-  for (const auto& o : objects_) {
-    append_escaped(out, o.kind);
-    out += '\t';
-    append_escaped(out, o.name);
-    out += '\t';
-    append_escaped(out, o.definition);
-    out += '\t';
-    append_escaped(out, o.table);
-    out += '\n';
-  }
+  for (const auto& o : objects_) append_snapshot_line(out, o);
   return out;
 }
 

@@ -97,4 +97,13 @@ std::vector<std::string> describe_differences(const std::vector<ObjectDifference
 /// A single difference as describe_differences() writes it.
 std::string describe_difference(const ObjectDifference& difference);
 
+/// The pieces of Snapshot::serialize()'s text, for other texts made of its lines (the
+/// journal's deltas between snapshots). A field with backslash, tab, newline and carriage
+/// return escaped; an object as its line, newline included.
+void append_snapshot_field(std::string& out, std::string_view field);
+void append_snapshot_line(std::string& out, const SchemaObject& object);
+/// A line (without its newline) split at its tabs into unescaped fields; throws
+/// std::invalid_argument naming line `number` on a bad escape.
+std::vector<std::string> split_snapshot_line(std::string_view line, size_t number);
+
 }  // namespace installer

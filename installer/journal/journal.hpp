@@ -54,7 +54,9 @@ class Journal {
 /// Version of the journal tables' layout written by this installer. A later release
 /// that changes them migrates older journals; an older one refuses newer journals.
 /// 1: updates and steps. 2: adds installs (install hooks). 3: adds undo (exact undo of a
-/// statement) and the steps' revert_method, undo_done and revert_note.
-constexpr int kJournalFormat = 3;
+/// statement) and the steps' revert_method, undo_done and revert_note. 4: adds
+/// schema_snapshots (the schema before and after each update and step, which their
+/// fingerprint columns name as "snapshot:<digest>"; older rows keep per-kind digests).
+constexpr int kJournalFormat = 4;
 
 }  // namespace installer

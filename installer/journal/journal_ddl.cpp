@@ -129,18 +129,39 @@ std::vector<std::string> mariadb_format3_ddl(const TableName& t) {
   };
 }
 
+// Digests and base64 are ASCII: a byte a character, and compared byte for byte.
+std::string postgres_snapshots_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " digest text PRIMARY KEY, base_digest text NOT NULL DEFAULT '',"
+                     " objects integer NOT NULL, bytes bigint NOT NULL, body text NOT NULL,"
+                     " created_at timestamptz NOT NULL DEFAULT now())",
+                     t("schema_snapshots"));
+}
+
+std::string mariadb_snapshots_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " digest CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,"
+                     " base_digest VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',"
+                     " objects INT NOT NULL, bytes BIGINT NOT NULL,"
+                     " body LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+                     " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
+                     " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                     t("schema_snapshots"));
+}
+
 }  // namespace
 
 std::vector<std::string> journal_ddl(const ServerDialect& dialect, int from, const std::string& quoted_schema,
-                                     const TableName& t) {
+                                     const TableName& t, int to) {
   const bool postgresql = dialect.family == ServerDialect::Family::postgresql;
   std::vector<std::string> out;
   auto add = [&out](std::vector<std::string> statements) {
     out.insert(out.end(), statements.begin(), statements.end());
   };
-  if (from < 1) add(postgresql ? postgres_ddl(quoted_schema, t) : mariadb_ddl(t));
-  if (from < 2) out.push_back(postgresql ? postgres_installs_ddl(t) : mariadb_installs_ddl(t));
-  if (from < 3) add(postgresql ? postgres_format3_ddl(t) : mariadb_format3_ddl(t));
+  if (from < 1 && to >= 1) add(postgresql ? postgres_ddl(quoted_schema, t) : mariadb_ddl(t));
+  if (from < 2 && to >= 2) out.push_back(postgresql ? postgres_installs_ddl(t) : mariadb_installs_ddl(t));
+  if (from < 3 && to >= 3) add(postgresql ? postgres_format3_ddl(t) : mariadb_format3_ddl(t));
+  if (from < 4 && to >= 4) out.push_back(postgresql ? postgres_snapshots_ddl(t) : mariadb_snapshots_ddl(t));
   return out;
 }
 

@@ -184,11 +184,9 @@ std::vector<std::string> SqlJournal::tables_beside_journal() {
 std::vector<std::string> SqlJournal::tables_named_like_journal() {
   auto [schema, format_table] = location("journal_format");
   if (db_.table_exists(schema, format_table)) return {};
-  static const std::map<std::string, std::string> key_column{{"updates", "attempt_id"},
-                                                             {"steps", "attempt_id"},
-                                                             {"undo", "attempt_id"},
-                                                             {"installs", "install_id"},
-                                                             {"journal_format", "format_version"}};
+  static const std::map<std::string, std::string> key_column{
+      {"updates", "attempt_id"},  {"steps", "attempt_id"},        {"undo", "attempt_id"},
+      {"installs", "install_id"}, {"schema_snapshots", "digest"}, {"journal_format", "format_version"}};
   std::vector<std::string> foreign;  // a few queries per table: this runs once, before the journal exists
   for (const auto& t : journal_table_names()) {
     auto [table_schema, name] = location(t.c_str());

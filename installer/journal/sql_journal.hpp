@@ -1,7 +1,9 @@
 #pragma once
 #include "installer/db/database.hpp"
 #include "installer/journal/journal.hpp"
+#include "installer/journal/snapshot_store.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -51,12 +53,15 @@ class SqlJournal : public Journal {
   /// format(), read once per session (ensure() sets it).
   int known_format();
   void load_undo(AttemptRecord& attempt);
+  /// The schema_snapshots table, once the journal's format has it (journal/snapshot_store.cpp).
+  SnapshotStore& snapshot_store();
 
   Database& db_;
   std::string schema_;
   bool ensured_ = false;
   bool schema_checked_ = false;
   std::optional<int> format_;
+  std::unique_ptr<SnapshotStore> snapshots_;
 };
 
 }  // namespace installer

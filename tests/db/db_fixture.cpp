@@ -105,7 +105,7 @@ std::string journal(const std::string& table) { return on_postgres() ? "installe
 
 std::vector<std::string> journal_tables_on_engine() {
   std::vector<std::string> names;
-  for (const char* t : {"updates", "steps", "journal_format", "installs", "undo"})
+  for (const char* t : {"updates", "steps", "journal_format", "installs", "undo", "schema_snapshots"})
     names.push_back(on_postgres() ? std::string(t) : std::string("installer_") + t);
   return names;
 }

@@ -62,7 +62,8 @@ inline std::string sqlstate(const char* postgres, const char* mariadb) { return 
 /// PostgreSQL (a schema of its own), `installer_updates` in the application's database
 /// on MariaDB. Spelled out here, independently of the product's journal_table().
 std::string journal(const std::string& table);
-/// The bare table names of the journal on this engine (updates, steps, journal_format, installs, undo).
+/// The bare table names of the journal on this engine (updates, steps, journal_format, installs, undo,
+/// schema_snapshots).
 std::vector<std::string> journal_tables_on_engine();
 
 /// Whether a value from a query is true: PostgreSQL says "t", MariaDB "1".
