@@ -1,6 +1,5 @@
 #include "installer/postgres/pg_database.hpp"
 
-#include "installer/db/backoff.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
 #include "installer/db/sql_text.hpp"
@@ -23,7 +22,6 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 namespace installer {
@@ -182,19 +180,7 @@ class PgDatabase : public SqlSession {
   }
 
   bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) override {
-    // Poll instead of blocking in pg_advisory_lock: a waiter blocked inside a statement
-    // holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every
-    // such snapshot, which PostgreSQL then reports as a deadlock. Each try is a short
-    // transaction of its own, so the holder is never held up by the waiters.
-    std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(postgres_lock_id(key)) + ")";
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    Backoff backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
-    while (true) {
-      if (query(sql, {})[0][0] == std::string("t")) return true;
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(backoff.next(), deadline - now));
-    }
+    return postgres_acquire_lock(*this, postgres_lock_id(key), timeout);
   }
 
   std::string describe_lock_holder(const std::string& key) override {
