@@ -50,6 +50,7 @@ class PgDatabase : public SqlSession {
     // that took a stop signal.
     cancel_ = PQgetCancel(conn_);
     fingerprint_sql_ = postgres_fingerprint_sql(PQserverVersion(conn_));
+    snapshot_sql_ = postgres_snapshot_sql(PQserverVersion(conn_));
   }
 
   PgDatabase(const PgDatabase&) = delete;
@@ -198,7 +199,11 @@ class PgDatabase : public SqlSession {
   }
 
   Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override {
-    return postgres_snapshot(*this, journal, scope);
+    return postgres_snapshot(*this, snapshot_sql_, journal, scope);
+  }
+
+  std::map<std::string, long> object_counts(const ExcludedObjects& journal) override {
+    return postgres_object_counts(*this, snapshot_sql_, journal);
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
@@ -473,6 +478,7 @@ class PgDatabase : public SqlSession {
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   long prepared_count_ = 0;
   std::string fingerprint_sql_;
+  PgSnapshotSql snapshot_sql_;
   std::string conninfo_;
   std::unique_ptr<StatementUndo> undo_;
 };
