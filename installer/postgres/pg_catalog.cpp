@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 
 namespace installer {
@@ -28,6 +30,22 @@ std::string postgres_lock_holder(Database& db, long long id) {
   const auto& r = rows[0];
   return fmt::format("server process {} ({}, from {}, connected {}, {})", r[0].value_or("?"), r[1].value_or(""),
                      r[2].value_or(""), r[3].value_or(""), r[4].value_or(""));
+}
+
+// Polls instead of blocking in pg_advisory_lock: a waiter blocked inside a statement
+// holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every such
+// snapshot, which PostgreSQL then reports as a deadlock. Each try is a short transaction of
+// its own, so the holder is never held up by the waiters.
+bool postgres_acquire_lock(Database& db, long long id, std::chrono::milliseconds timeout) {
+  std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(id) + ")";
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Backoff backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
+  while (true) {
+    if (db.query(sql, {})[0][0] == std::string("t")) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(backoff.next(), deadline - now));
+  }
 }
 
 bool postgres_table_exists(Database& db, const std::string& schema, const std::string& table) {

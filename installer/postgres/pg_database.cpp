@@ -1,6 +1,5 @@
 #include "installer/postgres/pg_database.hpp"
 
-#include "installer/db/backoff.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
 #include "installer/db/sql_text.hpp"
@@ -23,7 +22,6 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 namespace installer {
@@ -52,6 +50,7 @@ class PgDatabase : public SqlSession {
     // that took a stop signal.
     cancel_ = PQgetCancel(conn_);
     fingerprint_sql_ = postgres_fingerprint_sql(PQserverVersion(conn_));
+    snapshot_sql_ = postgres_snapshot_sql(PQserverVersion(conn_));
   }
 
   PgDatabase(const PgDatabase&) = delete;
@@ -182,19 +181,7 @@ class PgDatabase : public SqlSession {
   }
 
   bool acquire_lock(const std::string& key, std::chrono::milliseconds timeout) override {
-    // Poll instead of blocking in pg_advisory_lock: a waiter blocked inside a statement
-    // holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every
-    // such snapshot, which PostgreSQL then reports as a deadlock. Each try is a short
-    // transaction of its own, so the holder is never held up by the waiters.
-    std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(postgres_lock_id(key)) + ")";
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    Backoff backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(500));
-    while (true) {
-      if (query(sql, {})[0][0] == std::string("t")) return true;
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(backoff.next(), deadline - now));
-    }
+    return postgres_acquire_lock(*this, postgres_lock_id(key), timeout);
   }
 
   std::string describe_lock_holder(const std::string& key) override {
@@ -212,7 +199,11 @@ class PgDatabase : public SqlSession {
   }
 
   Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override {
-    return postgres_snapshot(*this, journal, scope);
+    return postgres_snapshot(*this, snapshot_sql_, journal, scope);
+  }
+
+  std::map<std::string, long> object_counts(const ExcludedObjects& journal) override {
+    return postgres_object_counts(*this, snapshot_sql_, journal);
   }
 
   bool table_exists(const std::string& schema, const std::string& table) override {
@@ -487,6 +478,7 @@ class PgDatabase : public SqlSession {
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   long prepared_count_ = 0;
   std::string fingerprint_sql_;
+  PgSnapshotSql snapshot_sql_;
   std::string conninfo_;
   std::unique_ptr<StatementUndo> undo_;
 };

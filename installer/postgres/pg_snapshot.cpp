@@ -1,11 +1,278 @@
 #include "installer/postgres/pg_database.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 namespace installer {
+namespace {
 
-Snapshot postgres_snapshot(Database&, const ExcludedObjects&, const SnapshotScope&) {
-  throw std::logic_error("postgres_snapshot: not written yet");
+// The namespaces looked at (as the fingerprint's), the extensions' members and the
+// relations with the table each belongs to. A sequence a column owns (serial, identity)
+// belongs to that column's table: a scoped read of the table then sees it come and go with
+// the column. {scope} narrows the relations to some tables (and their partitions and
+// inheritance children, which an ALTER of the parent changes too); composite types belong
+// to no table and stay.
+const char* const kRelations = R"SQL(
+WITH RECURSIVE ns AS (
+  SELECT oid, nspname::text AS nspname FROM pg_namespace
+  WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
+    AND nspname NOT LIKE 'pg\_temp\_%' AND nspname <> ?
+),
+ext_objects AS (
+  SELECT objid FROM pg_depend WHERE deptype = 'e'
+),
+made_for AS (
+  SELECT objid FROM pg_depend WHERE deptype = 'i' AND classid IN ('pg_proc'::regclass, 'pg_type'::regclass)
+),{wanted}
+rel AS (
+  SELECT c.oid, c.relkind, c.relname::text AS relname, n.nspname, c.relpersistence, c.relrowsecurity,
+         c.relforcerowsecurity, c.relispartition, c.relpartbound, c.reloptions,
+         CASE WHEN c.relkind = 'c' THEN '' ELSE coalesce(o.relname, c.relname)::text END AS tbl
+  FROM pg_class c
+  JOIN ns n ON n.oid = c.relnamespace
+  LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
+        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+  LEFT JOIN pg_class o ON o.oid = d.refobjid
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND c.oid NOT IN (SELECT objid FROM ext_objects)
+    AND c.reltype NOT IN (SELECT objid FROM ext_objects){scope}
+)
+)SQL";
+
+// Only in the scoped query: the relations named (in any case, as the engine matches
+// names) and every partition or child below them.
+const char* const kWanted = R"SQL(
+wanted(oid) AS (
+  SELECT c.oid FROM pg_class c WHERE lower(c.relname) IN (SELECT lower(t) FROM unnest(?::text[]) t)
+  UNION
+  SELECT i.inhrelid FROM pg_inherits i JOIN wanted w ON i.inhparent = w.oid
+),)SQL";
+
+const char* const kScope = R"SQL(
+    AND (c.relkind = 'c' OR coalesce(o.oid, c.oid) IN (SELECT oid FROM wanted)))SQL";
+
+/// One branch of the query: what kind of object each row is, its description (name,
+/// definition, table) and where the rows come from. The snapshot selects the
+/// description, object_counts() only counts the rows, so the two cannot disagree.
+struct Branch {
+  const char* kind;
+  const char* described;
+  const char* source;
+};
+
+// Relations: what a table is (its kind, persistence, row security, partitioning and
+// parents), a view's full text, a sequence's settings.
+const char* const kRelationDescribed = R"SQL(r.nspname || '.' || r.relname,
+  CASE WHEN r.relkind IN ('v', 'm') THEN
+         CASE WHEN r.relkind = 'm' THEN 'MATERIALIZED ' ELSE '' END
+         || coalesce('WITH (' || array_to_string(r.reloptions, ', ') || ') ', '') || ltrim(pg_get_viewdef(r.oid))
+       WHEN r.relkind = 'S' THEN
+         format_type(s.seqtypid, NULL) || ' START ' || s.seqstart || ' INCREMENT ' || s.seqincrement
+         || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax || ' CACHE ' || s.seqcache
+         || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
+       ELSE 'kind=' || r.relkind::text || ' persistence=' || r.relpersistence::text || ' rls=' || r.relrowsecurity
+         || CASE WHEN r.relforcerowsecurity THEN ' rls_forced=true' ELSE '' END
+         || CASE WHEN r.relkind = 'p' THEN ' partition_by=' || pg_get_partkeydef(r.oid) ELSE '' END
+         || coalesce(' inherits=' || inh.parents, '')
+         || CASE WHEN r.relispartition THEN ' partition=' || pg_get_expr(r.relpartbound, r.oid) ELSE '' END
+         || coalesce(' options=' || array_to_string(r.reloptions, ','), '')
+  END,
+  r.tbl)SQL";
+
+const char* const kRelationSource = R"SQL(rel r
+  LEFT JOIN pg_sequence s ON s.seqrelid = r.oid
+  LEFT JOIN (SELECT inhrelid, string_agg(inhparent::regclass::text, ', ' ORDER BY inhseqno) AS parents
+               FROM pg_inherits GROUP BY inhrelid) inh ON inh.inhrelid = r.oid
+  WHERE r.relkind <> 'c')SQL";
+
+// Columns read like their DDL; the collation only where it is not the type's own.
+const char* const kColumnDescribed = R"SQL(r.nspname || '.' || r.relname || '.' || a.attname,
+  format_type(a.atttypid, a.atttypmod)
+  || CASE WHEN a.attcollation <> ty.typcollation THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END
+  || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+  || CASE WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED'
+          ELSE coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') END
+  || CASE a.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY'
+                        WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' ELSE '' END,
+  r.tbl)SQL";
+
+const char* const kColumnSource = R"SQL(pg_attribute a
+  JOIN rel r ON r.oid = a.attrelid
+  JOIN pg_type ty ON ty.oid = a.atttypid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+  WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind <> 'S')SQL";
+
+// Types: an enum's labels in order, a domain's base, NOT NULL and default (its CHECKs
+// are constraints), a range's subtype. A table's row type is the table's.
+const char* const kTypeDescribed = R"SQL(n.nspname || '.' || t.typname,
+  CASE t.typtype
+    WHEN 'e' THEN 'enum (' || coalesce((SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                                          FROM pg_enum e WHERE e.enumtypid = t.oid), '') || ')'
+    WHEN 'd' THEN 'domain ' || format_type(t.typbasetype, t.typtypmod)
+                  || CASE WHEN t.typcollation <> bt.typcollation THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END
+                  || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END || coalesce(' DEFAULT ' || t.typdefault, '')
+    WHEN 'r' THEN 'range of ' || format_type(rg.rngsubtype, NULL)
+    WHEN 'm' THEN 'multirange'
+    WHEN 'c' THEN 'composite'
+    ELSE 'base' END,
+  '')SQL";
+
+const char* const kTypeSource = R"SQL(pg_type t
+  JOIN ns n ON n.oid = t.typnamespace
+  LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+  LEFT JOIN pg_collation co ON co.oid = t.typcollation
+  LEFT JOIN pg_range rg ON rg.rngtypid = t.oid
+  WHERE t.oid NOT IN (SELECT objid FROM ext_objects) AND t.oid NOT IN (SELECT objid FROM made_for)
+    AND ((t.typtype IN ('e', 'd', 'r', 'm', 'b') AND t.typelem = 0)
+         OR (t.typtype = 'c' AND t.typrelid IN (SELECT oid FROM rel WHERE relkind = 'c'))))SQL";
+
+// Routines: everything CREATE FUNCTION says, the body in full (an aggregate's functions
+// instead). SQL-standard bodies (BEGIN ATOMIC, PostgreSQL 14+) are not in prosrc: {body}.
+// What PostgreSQL made for another object (a range type's constructors, its multirange)
+// is left to that object.
+const char* const kRoutineDescribed =
+    R"SQL(n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+  CASE WHEN p.prokind = 'p' THEN '' ELSE 'RETURNS ' || coalesce(pg_get_function_result(p.oid), '') || ' ' END
+  || 'LANGUAGE ' || l.lanname
+  || CASE p.prokind WHEN 'a' THEN ' AGGREGATE' WHEN 'w' THEN ' WINDOW' ELSE '' END
+  || CASE WHEN p.prokind = 'p' THEN '' WHEN p.provolatile = 'i' THEN ' IMMUTABLE' WHEN p.provolatile = 's' THEN ' STABLE'
+          ELSE ' VOLATILE' END
+  || CASE WHEN p.proisstrict THEN ' STRICT' ELSE '' END
+  || CASE WHEN p.prosecdef THEN ' SECURITY DEFINER' ELSE '' END
+  || CASE WHEN p.proleakproof THEN ' LEAKPROOF' ELSE '' END
+  || CASE p.proparallel WHEN 's' THEN ' PARALLEL SAFE' WHEN 'r' THEN ' PARALLEL RESTRICTED' ELSE '' END
+  || coalesce(' SET ' || array_to_string(p.proconfig, ' SET '), '')
+  || CASE WHEN p.prokind = 'a' THEN ' SFUNC ' || ag.aggtransfn::regproc || ' STYPE ' || format_type(ag.aggtranstype, NULL)
+            || CASE WHEN ag.aggfinalfn <> 0 THEN ' FINALFUNC ' || ag.aggfinalfn::regproc ELSE '' END
+            || coalesce(' INITCOND ' || quote_literal(ag.agginitval), '')
+          ELSE ' AS ' || {body} END,
+  '')SQL";
+
+const char* const kRoutineSource = R"SQL(pg_proc p
+  JOIN ns n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+  LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
+  WHERE p.oid NOT IN (SELECT objid FROM ext_objects) AND p.oid NOT IN (SELECT objid FROM made_for))SQL";
+
+// Row security policies, with their roles sorted: PostgreSQL keeps them as given.
+const char* const kPolicyDescribed = R"SQL(r.nspname || '.' || r.relname || '.' || pol.polname,
+  CASE pol.polcmd WHEN 'r' THEN 'FOR SELECT' WHEN 'a' THEN 'FOR INSERT' WHEN 'w' THEN 'FOR UPDATE'
+                  WHEN 'd' THEN 'FOR DELETE' ELSE 'FOR ALL' END
+  || ' TO ' || (SELECT string_agg(role, ', ' ORDER BY role)
+                  FROM (SELECT CASE WHEN x = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x)) END AS role
+                          FROM unnest(pol.polroles) x) roles)
+  || CASE WHEN pol.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END
+  || coalesce(' USING (' || pg_get_expr(pol.polqual, pol.polrelid) || ')', '')
+  || coalesce(' WITH CHECK (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')', ''),
+  r.tbl)SQL";
+
+// The first branch fixes the column types for the whole UNION: text, not name, or every
+// description would be cut at 63 characters.
+const Branch kBranches[] = {
+    {"'schema'::text", "nspname, ''::text, ''::text", "ns"},
+    {"'extension'", "e.extname::text, e.extversion || ' in ' || n.nspname, ''",
+     "pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"},
+    {"CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence' ELSE 'table' END",
+     kRelationDescribed, kRelationSource},
+    {"'column'", kColumnDescribed, kColumnSource},
+    {"'constraint'", "r.nspname || '.' || r.relname || '.' || con.conname, pg_get_constraintdef(con.oid), r.tbl",
+     "pg_constraint con JOIN rel r ON r.oid = con.conrelid"},
+    {"'constraint'", "n.nspname || '.' || t.typname || '.' || con.conname, pg_get_constraintdef(con.oid), ''",
+     "pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN ns n ON n.oid = t.typnamespace "
+     "WHERE t.oid NOT IN (SELECT objid FROM ext_objects)"},
+    {"'index'",
+     "r.nspname || '.' || ic.relname, pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' "
+     "END || CASE WHEN i.indisclustered THEN ' CLUSTERED' ELSE '' END, r.tbl",
+     "pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid"},
+    {"CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END", kRoutineDescribed, kRoutineSource},
+    {"'trigger'",
+     "r.nspname || '.' || r.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || CASE t.tgenabled WHEN 'D' THEN "
+     "' DISABLED' WHEN 'R' THEN ' ENABLE REPLICA' WHEN 'A' THEN ' ENABLE ALWAYS' ELSE '' END, r.tbl",
+     "pg_trigger t JOIN rel r ON r.oid = t.tgrelid WHERE NOT t.tgisinternal"},
+    {"'type'", kTypeDescribed, kTypeSource},
+    {"'policy'", kPolicyDescribed, "pg_policy pol JOIN rel r ON r.oid = pol.polrelid"},
+    {"'rule'",
+     "r.nspname || '.' || r.relname || '.' || ru.rulename, pg_get_ruledef(ru.oid) || CASE ru.ev_enabled WHEN 'D' "
+     "THEN ' DISABLED' WHEN 'R' THEN ' ENABLE REPLICA' WHEN 'A' THEN ' ENABLE ALWAYS' ELSE '' END, r.tbl",
+     "pg_rewrite ru JOIN rel r ON r.oid = ru.ev_class WHERE ru.rulename <> '_RETURN'"},
+};
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+std::string relations(bool scoped) {
+  std::string sql = kRelations;
+  replace_all(sql, "{wanted}", scoped ? kWanted : "");
+  replace_all(sql, "{scope}", scoped ? kScope : "");
+  return sql;
+}
+
+std::string snapshot_sql(bool scoped, const std::string& body) {
+  std::string sql = relations(scoped);
+  for (const Branch& b : kBranches)
+    sql += std::string(&b == kBranches ? "" : "UNION ALL\n") + "SELECT " + b.kind + ", " + b.described + "\n  FROM " +
+           b.source + "\n";
+  replace_all(sql, "{body}", body);
+  return sql;
+}
+
+// Each branch counted as it is described; two branches of one kind (constraints of
+// tables and of domains) are summed.
+std::string counts_sql() {
+  std::string sql = relations(false) + "SELECT kind, sum(n) FROM (\n";
+  for (const Branch& b : kBranches)
+    sql += std::string(&b == kBranches ? "" : "UNION ALL\n") + "SELECT " + b.kind + " AS kind, count(*) AS n\n  FROM " +
+           b.source + "\n  GROUP BY 1\n";
+  return sql + ") counted GROUP BY kind";
+}
+
+/// A text[] literal of the names: each one double-quoted, its quotes and backslashes escaped.
+std::string text_array(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (const auto& name : names) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (char c : name) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+PgSnapshotSql postgres_snapshot_sql(int server_version) {
+  std::string body = server_version >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), p.prosrc, '')"
+                                              : "coalesce(p.prosrc, '')";
+  return {snapshot_sql(false, body), snapshot_sql(true, body), counts_sql()};
+}
+
+Snapshot postgres_snapshot(Database& db, const PgSnapshotSql& sql, const ExcludedObjects& journal,
+                           const SnapshotScope& scope) {
+  auto rows = scope.everything ? db.query(sql.everything, {journal.schema})
+                               : db.query(sql.some_tables, {journal.schema, text_array(scope.tables)});
+  std::vector<SchemaObject> objects;
+  objects.reserve(rows.size());
+  for (auto& row : rows) {
+    if (row.size() != 4) throw std::logic_error("postgres_snapshot: a row is not kind, name, definition and table");
+    objects.push_back(SchemaObject{std::move(row[0]).value_or(""), std::move(row[1]).value_or(""),
+                                   std::move(row[2]).value_or(""), std::move(row[3]).value_or("")});
+  }
+  return Snapshot(std::move(objects));
+}
+
+std::map<std::string, long> postgres_object_counts(Database& db, const PgSnapshotSql& sql,
+                                                   const ExcludedObjects& journal) {
+  std::map<std::string, long> counts;
+  for (const char* kind : {"column", "constraint", "extension", "function", "index", "policy", "procedure", "rule",
+                           "schema", "sequence", "table", "trigger", "type", "view"})
+    counts[kind] = 0;
+  for (const auto& row : db.query(sql.counts, {journal.schema}))
+    counts[row.at(0).value_or("")] = std::stol(row.at(1).value_or("0"));
+  return counts;
 }
 
 }  // namespace installer
