@@ -32,8 +32,9 @@ std::string describe_revert_failure(const RevertOutcome& outcome) {
                 ? "\n  nothing of the update remains applied"
                 : fmt::format("\n  still in the database (newest first):{}", bullet_list(outcome.remaining));
   } else {
-    text = fmt::format("every down script of update {} ran, but the schema is not what it was before the update:{}",
-                       a.update_id, bullet_list(outcome.differences));
+    text = fmt::format("every down script of update {} ran, but the schema is not what it was before the update "
+                       "(compared with its {}):{}",
+                       a.update_id, outcome.compared_with, bullet_list(outcome.differences));
   }
   for (const auto& note : outcome.notes) text += "\n  " + note;
   text += fmt::format(
