@@ -113,6 +113,12 @@ void add_install_attention(const ReportInput& in, StatusView& view) {
 void add_schema_attention(const ReportInput& in, StatusView& view) {
   if (!in.schema || !in.schema->base) return;
   const SchemaComparison& c = in.schema->comparison;
+  if (c.result == SchemaComparison::Result::unreadable) {
+    view.attention.push_back(fmt::format("the snapshot recorded after update {} cannot be read, so the schema was not "
+                                         "compared with it: {}",
+                                         in.schema->base->update_id, c.problem));
+    return;
+  }
   view.schema_matches = c.equal();
   if (c.equal()) return;
   std::string text = fmt::format("the schema changed outside the installer since update {} was applied (compared with "

@@ -74,6 +74,7 @@ int do_diff(const Settings& s, const std::string& against, bool json) {
   auto attempts = session.journal->load();
   const AttemptRecord& base = drift_base(attempts, against);
   SchemaDrift drift = schema_drift(*session.db, *session.journal, s.journal_schema, base);
+  refuse_unreadable(drift);
   std::ostringstream out;
   print_drift(out, drift, json);
   std::cout << redact(out.str()) << std::flush;

@@ -50,15 +50,31 @@ SchemaObject parse_line(std::string_view text, size_t line) {
 // a long one is cut, around the first place where the two differ when there are two.
 constexpr size_t kShownLength = 100;
 
+// A name or definition is the catalog's, and the catalog holds what a script (or anyone
+// with DDL rights) wrote: other control characters are shown escaped, so that none
+// reaches the operator's terminal (an ESC sequence in a table's name) or splits a line.
+void append_shown(std::string& out, char c) {
+  auto byte = static_cast<unsigned char>(c);
+  if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+  else out += c;
+}
+
 std::string one_line(std::string_view text) {
   std::string out;
   bool space = false;
   for (char c : text) {
     bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
     if (blank && space) continue;
-    out += blank ? ' ' : c;
+    if (blank) out += ' ';
+    else append_shown(out, c);
     space = blank;
   }
+  return out;
+}
+
+std::string shown_name(std::string_view name) {
+  std::string out;
+  for (char c : name) append_shown(out, c);
   return out;
 }
 
@@ -190,13 +206,13 @@ std::vector<ObjectDifference> Snapshot::differences_from(const Snapshot& before)
 std::string describe_difference(const ObjectDifference& d) {
   switch (d.change) {
     case ObjectDifference::Change::added:
-      return fmt::format("{} {}: present, was absent ({})", d.kind, d.name, cut(one_line(d.after), 0));
+      return fmt::format("{} {}: present, was absent ({})", d.kind, shown_name(d.name), cut(one_line(d.after), 0));
     case ObjectDifference::Change::removed:
-      return fmt::format("{} {}: absent, was present ({})", d.kind, d.name, cut(one_line(d.before), 0));
+      return fmt::format("{} {}: absent, was present ({})", d.kind, shown_name(d.name), cut(one_line(d.before), 0));
     case ObjectDifference::Change::changed: break;
   }
   auto [before, after] = shown_pair(d.before, d.after);
-  return fmt::format("{} {}: definition changed: {} → {}", d.kind, d.name, before, after);
+  return fmt::format("{} {}: definition changed: {} → {}", d.kind, shown_name(d.name), before, after);
 }
 
 std::vector<std::string> describe_differences(const std::vector<ObjectDifference>& differences, size_t limit) {

@@ -107,6 +107,10 @@ void Applier::check_rolled_back(ApplyOutcome& outcome, AttemptRecord& attempt) {
   outcome.objects = c.objects;
   outcome.compared_with = describe_comparison_basis(c);
   outcome.schema = c.equal() ? SchemaCheck::verified : SchemaCheck::differs;
+  if (c.result == SchemaComparison::Result::unreadable) {
+    outcome.schema = SchemaCheck::not_compared;
+    outcome.not_compared_because = "the snapshot recorded before it cannot be read: " + c.problem;
+  }
   attempt.fingerprint_after = record_schema(ctx_, now);
 }
 
@@ -314,6 +318,7 @@ void Applier::revert_what_committed(const Update& update, AttemptRecord& attempt
   outcome.schema = !revert.ok()      ? SchemaCheck::differs
                    : revert.verified ? SchemaCheck::verified
                                      : SchemaCheck::not_compared;
+  if (revert.verification_skipped) outcome.not_compared_because = revert.skipped_because;
   outcome.differences = revert.differences;
   outcome.objects = revert.objects;
   outcome.compared_with = revert.compared_with;

@@ -26,6 +26,7 @@ struct ApplyOutcome {
   std::vector<std::string> differences;            ///< for people, when the schema differs
   std::vector<ObjectDifference> objects;           ///< the same, object by object
   std::string compared_with;                       ///< describe_comparison_basis(), when compared
+  std::string not_compared_because;                ///< when not compared, for the operator
   long long duration_ms = 0;
   std::optional<RecordedSchema> after;  ///< the schema after the update, when applied and asked for
   int interrupted_by = 0;               ///< the stop signal, when one ended it (failure says where)

@@ -153,6 +153,8 @@ std::string describe_schema_check(const ApplyOutcome& outcome) {
       return fmt::format("the schema was verified equal to its {} before the update", outcome.compared_with);
     case SchemaCheck::not_compared: break;
   }
+  if (!outcome.not_compared_because.empty())
+    return "the schema was NOT compared with one from before the update: " + outcome.not_compared_because;
   return "the schema was NOT compared with one from before the update: none was recorded (--fingerprint-limit "
          "caps how many updates of a run are snapshotted)";
 }

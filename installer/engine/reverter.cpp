@@ -242,6 +242,11 @@ void Reverter::compare_with_before(AttemptRecord& attempt, RevertOutcome& outcom
     log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
   } else {
     SchemaComparison c = compare_schema(ctx_, attempt.fingerprint_before, now);
+    if (c.result == SchemaComparison::Result::unreadable) {
+      outcome.verification_skipped = true;
+      outcome.skipped_because = "the snapshot recorded before it cannot be read: " + c.problem;
+      log::warn("the schema after removing {} was not compared: {}", attempt.update_id, outcome.skipped_because);
+    }
     outcome.differences = c.lines;
     outcome.objects = c.objects;
     outcome.compared_with = describe_comparison_basis(c);

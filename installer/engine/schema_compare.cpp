@@ -33,7 +33,15 @@ SchemaComparison compare_schema(Database& db, Journal& journal, const std::strin
     case SchemaRecordFormat::none: break;
     case SchemaRecordFormat::per_kind_digests: c = compare_per_kind(db, journal_name, recorded); break;
     case SchemaRecordFormat::snapshot: {
-      Snapshot before = journal.load_snapshot(recorded);
+      std::optional<Snapshot> loaded;
+      try {
+        loaded = journal.load_snapshot(recorded);
+      } catch (const SnapshotUnreadable& e) {
+        c.result = SchemaComparison::Result::unreadable;
+        c.problem = e.what();
+        break;
+      }
+      const Snapshot& before = *loaded;
       c.objects = now.differences_from(before);
       c.lines = describe_differences(c.objects, kDifferencesShown);
       c.result = c.objects.empty() ? SchemaComparison::Result::equal : SchemaComparison::Result::differs;

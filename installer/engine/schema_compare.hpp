@@ -12,7 +12,7 @@ inline constexpr size_t kDifferencesShown = 20;
 
 /// What comparing the schema now with one the journal recorded found.
 struct SchemaComparison {
-  enum class Result { equal, differs, not_recorded };
+  enum class Result { equal, differs, not_recorded, unreadable };
   Result result = Result::not_recorded;
   /// Object by object, when the record is a snapshot.
   std::vector<ObjectDifference> objects;
@@ -23,6 +23,7 @@ struct SchemaComparison {
   bool per_kind = false;
   std::string recorded_digest;  ///< short
   std::string now_digest;       ///< short
+  std::string problem;          ///< unreadable: why the recorded snapshot cannot be read
   bool equal() const { return result == Result::equal; }
   bool differs() const { return result == Result::differs; }
 };

@@ -48,4 +48,11 @@ SchemaDrift schema_drift(Database& db, Journal& journal, const std::string& jour
   return drift;
 }
 
+void refuse_unreadable(const SchemaDrift& drift) {
+  if (drift.comparison.result != SchemaComparison::Result::unreadable) return;
+  throw UserError(exit_data, fmt::format("cannot compare the schema with the snapshot recorded after update {} "
+                                         "(attempt {}): {}; compare with another update (--against ID)",
+                                         drift.base->update_id, drift.base->attempt_id, drift.comparison.problem));
+}
+
 }  // namespace installer

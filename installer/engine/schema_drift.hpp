@@ -24,6 +24,9 @@ const AttemptRecord& drift_base(const std::vector<AttemptRecord>& attempts, cons
 /// The last update applied, if any (null for a journal with none).
 const AttemptRecord* last_applied_attempt(const std::vector<AttemptRecord>& attempts);
 
+/// Throws UserError (exit 65) when the snapshot compared with cannot be read.
+void refuse_unreadable(const SchemaDrift& drift);
+
 SchemaDrift schema_drift(Database& db, Journal& journal, const std::string& journal_name, const AttemptRecord& base);
 
 }  // namespace installer

@@ -2,9 +2,16 @@
 #include "installer/db/snapshot.hpp"
 #include "installer/journal/records.hpp"
 
+#include <stdexcept>
 #include <vector>
 
 namespace installer {
+
+/// A stored snapshot that cannot be read back: missing, damaged, or not the one asked for.
+class SnapshotUnreadable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// Where the installer remembers what it did, in the target database itself so the
 /// record commits (or not) together with the changes it describes. Every write goes
@@ -42,8 +49,8 @@ class Journal {
   /// Stores a snapshot unless one with its digest is stored already; returns what an
   /// attempt's or a step's fingerprint column holds for it (journal/schema_record.hpp).
   virtual std::string store_snapshot(const Snapshot& snapshot) = 0;
-  /// The snapshot such a column refers to; throws std::runtime_error when it is not stored or
-  /// its stored text is damaged.
+  /// The snapshot such a column refers to; throws SnapshotUnreadable when it is not stored
+  /// or its stored text is damaged.
   virtual Snapshot load_snapshot(const std::string& reference) = 0;
 
   /// Install hooks that ran, oldest first.

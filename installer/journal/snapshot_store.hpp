@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/db/database.hpp"
+#include "installer/journal/journal.hpp"
 
 #include <map>
 #include <memory>
@@ -9,12 +10,6 @@
 #include <vector>
 
 namespace installer {
-
-/// A stored snapshot that cannot be read back: missing, damaged, or not the one asked for.
-class SnapshotUnreadable : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// The journal's schema_snapshots table (docs/journal.md): each snapshot stored whole or as
 /// a delta against one stored before, and what one session remembers of them, so that a

@@ -190,7 +190,7 @@ std::string FakeJournal::store_snapshot(const Snapshot& snapshot) {
 Snapshot FakeJournal::load_snapshot(const std::string& reference) {
   db_.check_alive();
   auto it = db_.state().snapshots.find(snapshot_digest_of(reference));
-  if (it == db_.state().snapshots.end()) throw std::runtime_error("fake: no snapshot " + reference);
+  if (it == db_.state().snapshots.end()) throw SnapshotUnreadable("fake: no snapshot " + reference);
   return Snapshot::parse(it->second);
 }
 

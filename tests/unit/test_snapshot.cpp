@@ -98,3 +98,8 @@ TEST_CASE("a journal column says which format of schema record it holds") {
   CHECK(schema_record_format(ref) == SchemaRecordFormat::snapshot);
   CHECK(snapshot_digest_of(ref) == "0123abcd");
 }
+
+TEST_CASE("control characters in a name or a definition are shown escaped") {
+  auto line = describe_difference({"table", "t\x1b[31m\nx", ObjectDifference::Change::added, "", "a\x07b"});
+  CHECK(line == "table t\\x1b[31m\\x0ax: present, was absent (a\\x07b)");
+}
