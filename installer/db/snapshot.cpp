@@ -88,7 +88,8 @@ std::string cut(const std::string& text, size_t from) {
 
 std::pair<std::string, std::string> shown_pair(std::string_view before, std::string_view after) {
   std::string a = one_line(before), b = one_line(after);
-  size_t first = std::mismatch(a.begin(), a.begin() + std::min(a.size(), b.size()), b.begin()).first - a.begin();
+  size_t first = 0;
+  while (first < a.size() && first < b.size() && a[first] == b[first]) ++first;
   size_t from = first > kShownLength / 4 ? first - kShownLength / 4 : 0;
   return {cut(a, from), cut(b, from)};
 }

@@ -41,7 +41,7 @@ class SchemaTracker {
   const Counts& counts() const { return counts_; }
 
  private:
-  std::optional<Snapshot> incremental(const std::vector<std::string>& tables, const Snapshot& before);
+  std::optional<Snapshot> incremental(const std::vector<std::string>& named, const Snapshot& before);
   /// The objects of `tables` (bare names) and every table-less one, in `before`, are what
   /// a scoped read replaces.
   Snapshot merge(const Snapshot& before, const std::vector<std::string>& tables, const Snapshot& fresh) const;
