@@ -39,11 +39,12 @@ TEST_CASE("durations: the longest grace period lets the application finish after
   UpdateTree tree;
   write_base_update(tree, "updates/1.0");
   // The application takes a moment to shut down; SIGKILL would make the exit 137.
+  // The shell says when its trap is set: a SIGTERM before that would end it with 143.
+  std::string ready = (tree.root() / "trap-set").string();
   Background run({"run", "--grace", "24000h", "--", "sh", "-c",
-                  "trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done"},
+                  "trap 'sleep 0.3; exit 0' TERM; : > '" + ready + "'; while :; do sleep 0.05; done"},
                  env_for(db, (tree.root() / "updates").string()));
-  REQUIRE(wait_until([&] { return run.err_so_far().find("started sh") != std::string::npos; },
-                     std::chrono::milliseconds(30'000)));
+  REQUIRE(wait_until([&] { return boost::filesystem::exists(ready); }, std::chrono::milliseconds(30'000)));
   REQUIRE(kill(run.pid(), SIGTERM) == 0);
   RunResult r = run.wait(std::chrono::seconds(30));
   INFO(r.err);
