@@ -100,6 +100,8 @@ TEST_CASE("a journal column says which format of schema record it holds") {
 }
 
 TEST_CASE("control characters in a name or a definition are shown escaped") {
-  auto line = describe_difference({"table", "t\x1b[31m\nx", ObjectDifference::Change::added, "", "a\x07" "b"});
+  auto line = describe_difference({"table", "t\x1b[31m\nx", ObjectDifference::Change::added, "",
+                                   "a\x07"
+                                   "b"});
   CHECK(line == "table t\\x1b[31m\\x0ax: present, was absent (a\\x07b)");
 }
