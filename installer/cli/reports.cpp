@@ -32,13 +32,6 @@ struct StatusView {
 
 using LatestAttempts = std::map<std::string, const AttemptRecord*>;  ///< by update id
 
-const AttemptRecord* last_applied(const LatestAttempts& latest) {
-  const AttemptRecord* last = nullptr;
-  for (const auto& [id, a] : latest)
-    if (a->state == UpdateState::applied && (!last || a->attempt_id > last->attempt_id)) last = a;
-  return last;
-}
-
 /// A row for every update in the update directories, as the journal last saw it.
 void add_catalog_rows(const ReportInput& in, const LatestAttempts& latest, StatusView& view) {
   if (!in.catalog) {
@@ -131,7 +124,7 @@ void add_schema_attention(const ReportInput& in, StatusView& view) {
 StatusView build_status(const ReportInput& in) {
   StatusView view;
   auto latest = latest_attempts(in.attempts);
-  view.last_applied = last_applied(latest);
+  view.last_applied = last_applied_attempt(in.attempts);
   add_catalog_rows(in, latest, view);
   add_journal_only_rows(in, latest, view);
   add_unfinished_attention(latest, view);
