@@ -28,6 +28,12 @@ const char* engine_name(Engine engine);
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
 
+/// Database::catalog_counters(): rows by kind of object, and the transaction read in.
+struct CatalogCounters {
+  std::string transaction;
+  std::map<std::string, long> rows;
+};
+
 /// The narrow boundary between the engine and a database server. One object is one
 /// session: the lock, the transaction and the statements all share it. The engine only
 /// ever talks to the server through this, so a fake can stand in for unit tests.
@@ -140,12 +146,24 @@ class Database {
   /// no table (schemas, extensions, types, routines, events), for an incremental re-read.
   virtual Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) = 0;
 
-  /// The number of objects of each kind the server can count without describing them:
-  /// what tells an incremental snapshot that it missed something. Empty where it cannot.
+  /// The server's counters of each kind of object, read without describing any: between
+  /// two moments they change as the snapshot's counts of that kind do when statements
+  /// create or drop objects, which tells an incremental snapshot that it missed
+  /// something (engine/schema_tracker). Empty where nothing but the statements themselves
+  /// can change the schema (MariaDB: triggers and stored functions cannot).
   virtual std::map<std::string, long> object_counts(const ExcludedObjects& journal) {
     (void)journal;
     return {};
   }
+
+  /// Counters of catalog rows inserted, updated or deleted by this session, by the kind
+  /// of object they describe ("table" for anything of a table, "routine", "schema",
+  /// "extension", ...), read without scanning the catalogs, and the transaction they were
+  /// read in. Two readings in one transaction differ by what that transaction changed:
+  /// what tells an incremental snapshot taken inside the update's transaction that a
+  /// statement changed a kind of object none of the statements names. nullopt outside a
+  /// transaction and where the server keeps no such counters.
+  virtual std::optional<CatalogCounters> catalog_counters() { return std::nullopt; }
 
   /// Whether a table exists; an empty schema means the current database.
   virtual bool table_exists(const std::string& schema, const std::string& table) = 0;

@@ -106,42 +106,62 @@ const char* to_string(ObjectDifference::Change change) {
 }
 
 bool SnapshotScope::covers(const SchemaObject& object) const {
-  if (everything || object.table.empty()) return true;
+  if (everything) return true;
+  if (object.table.empty()) return table_less;
   return std::find(tables.begin(), tables.end(), object.table) != tables.end();
 }
 
-Snapshot::Snapshot(std::vector<SchemaObject> objects) : objects_(std::move(objects)) {
-  std::sort(objects_.begin(), objects_.end(), key_less);
-  std::vector<SchemaObject> folded;
-  folded.reserve(objects_.size());
-  for (auto& o : objects_) {
-    if (!folded.empty() && same_key(folded.back(), o)) folded.back().definition += "\n" + o.definition;
-    else folded.push_back(std::move(o));
+Snapshot::Snapshot() : objects_(std::make_shared<const std::vector<SchemaObject>>()) {}
+
+Snapshot::Snapshot(std::vector<SchemaObject> objects) {
+  std::sort(objects.begin(), objects.end(), key_less);
+  objects_ = std::make_shared<const std::vector<SchemaObject>>(folded(std::move(objects)));
+}
+
+Snapshot::Snapshot(std::vector<SchemaObject> sorted, Sorted)
+    : objects_(std::make_shared<const std::vector<SchemaObject>>(folded(std::move(sorted)))) {}
+
+bool Snapshot::sorted_before(const SchemaObject& a, const SchemaObject& b) { return key_less(a, b); }
+
+std::vector<SchemaObject> Snapshot::folded(std::vector<SchemaObject> sorted) {
+  if (std::adjacent_find(sorted.begin(), sorted.end(), same_key) == sorted.end()) return sorted;
+  std::vector<SchemaObject> out;
+  out.reserve(sorted.size());
+  for (auto& o : sorted) {
+    if (!out.empty() && same_key(out.back(), o)) out.back().definition += "\n" + o.definition;
+    else out.push_back(std::move(o));
   }
-  objects_ = std::move(folded);
+  return out;
 }
 
 const SchemaObject* Snapshot::find(std::string_view kind, std::string_view name) const {
-  auto it = std::lower_bound(objects_.begin(), objects_.end(), std::make_pair(kind, name),
+  auto it = std::lower_bound(objects_->begin(), objects_->end(), std::make_pair(kind, name),
                              [](const SchemaObject& o, const std::pair<std::string_view, std::string_view>& key) {
                                return std::tie(o.kind, o.name) < std::tie(key.first, key.second);
                              });
-  if (it == objects_.end() || it->kind != kind || it->name != name) return nullptr;
+  if (it == objects_->end() || it->kind != kind || it->name != name) return nullptr;
   return &*it;
 }
 
 std::string Snapshot::digest() const { return sha256_hex(serialize()); }
 
 void append_snapshot_field(std::string& out, std::string_view field) {
-  for (char c : field) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+  // Most fields hold nothing to escape: they are appended in runs, not byte by byte.
+  size_t from = 0;
+  for (size_t i = 0; i < field.size(); ++i) {
+    const char* escaped = nullptr;
+    switch (field[i]) {
+      case '\\': escaped = "\\\\"; break;
+      case '\t': escaped = "\\t"; break;
+      case '\n': escaped = "\\n"; break;
+      case '\r': escaped = "\\r"; break;
+      default: continue;
     }
+    out.append(field.substr(from, i - from));
+    out += escaped;
+    from = i + 1;
   }
+  out.append(field.substr(from));
 }
 
 void append_snapshot_line(std::string& out, const SchemaObject& o) {
@@ -168,7 +188,10 @@ std::vector<std::string> split_snapshot_line(std::string_view line, size_t numbe
 
 std::string Snapshot::serialize() const {
   std::string out;
-  for (const auto& o : objects_) append_snapshot_line(out, o);
+  size_t size = 0;
+  for (const auto& o : *objects_) size += o.kind.size() + o.name.size() + o.definition.size() + o.table.size() + 4;
+  out.reserve(size + size / 64);
+  for (const auto& o : *objects_) append_snapshot_line(out, o);
   return out;
 }
 
@@ -187,12 +210,12 @@ Snapshot Snapshot::parse(std::string_view text) {
 
 std::vector<ObjectDifference> Snapshot::differences_from(const Snapshot& before) const {
   std::vector<ObjectDifference> out;
-  auto was = before.objects_.begin(), now = objects_.begin();
-  while (was != before.objects_.end() || now != objects_.end()) {
-    if (now == objects_.end() || (was != before.objects_.end() && key_of(*was) < key_of(*now))) {
+  auto was = before.objects_->begin(), now = objects_->begin();
+  while (was != before.objects_->end() || now != objects_->end()) {
+    if (now == objects_->end() || (was != before.objects_->end() && key_of(*was) < key_of(*now))) {
       out.push_back({was->kind, was->name, ObjectDifference::Change::removed, was->definition, ""});
       ++was;
-    } else if (was == before.objects_.end() || key_of(*now) < key_of(*was)) {
+    } else if (was == before.objects_->end() || key_of(*now) < key_of(*was)) {
       out.push_back({now->kind, now->name, ObjectDifference::Change::added, "", now->definition});
       ++now;
     } else {

@@ -1,5 +1,7 @@
 #pragma once
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,12 +41,12 @@ const char* to_string(ObjectDifference::Change change);
 /// what a verification compares; the list says which objects differ.
 class Snapshot {
  public:
-  Snapshot() = default;
+  Snapshot();
   /// Sorts by key; objects with the same key (which the catalogs should never give) are
   /// folded into one whose definition lists them all, so that nothing is dropped.
   explicit Snapshot(std::vector<SchemaObject> objects);
 
-  const std::vector<SchemaObject>& objects() const { return objects_; }
+  const std::vector<SchemaObject>& objects() const { return *objects_; }
   const SchemaObject* find(std::string_view kind, std::string_view name) const;
 
   /// SHA-256 of serialize(): the value compared and shown (first 12 characters).
@@ -62,31 +64,62 @@ class Snapshot {
 
   /// This snapshot with every object `is_stale` says is out of date removed and the
   /// `fresh` ones put in its place (an incremental re-read: engine/schema_tracker).
+  /// `fresh` is in this order (another snapshot's objects()): the two are merged, not
+  /// sorted again.
   template <typename Predicate>
   Snapshot replaced(Predicate is_stale, const std::vector<SchemaObject>& fresh) const {
-    std::vector<SchemaObject> kept;
-    kept.reserve(objects_.size() + fresh.size());
-    for (const auto& o : objects_)
-      if (!is_stale(o)) kept.push_back(o);
-    kept.insert(kept.end(), fresh.begin(), fresh.end());
-    return Snapshot(std::move(kept));
+    std::vector<SchemaObject> merged;
+    merged.reserve(objects_->size() + fresh.size());
+    auto next = fresh.begin();
+    for (const auto& o : *objects_) {
+      if (is_stale(o)) continue;
+      for (; next != fresh.end() && sorted_before(*next, o); ++next) merged.push_back(*next);
+      merged.push_back(o);
+    }
+    merged.insert(merged.end(), next, fresh.end());
+    return Snapshot(std::move(merged), Sorted{});
   }
 
-  bool operator==(const Snapshot& o) const { return objects_ == o.objects_; }
+  bool operator==(const Snapshot& o) const { return objects_ == o.objects_ || *objects_ == *o.objects_; }
   bool operator!=(const Snapshot& o) const { return !(*this == o); }
 
+  /// The server's counters of objects (Database::object_counts) read at the same moment
+  /// as this snapshot, where they were: what the next incremental read is checked
+  /// against (engine/schema_tracker). Not part of the snapshot's value.
+  const std::map<std::string, long>* server_counts() const { return counted_ ? &server_counts_ : nullptr; }
+  void set_server_counts(std::map<std::string, long> counts) {
+    server_counts_ = std::move(counts);
+    counted_ = true;
+  }
+
  private:
-  std::vector<SchemaObject> objects_;
+  struct Sorted {};
+  Snapshot(std::vector<SchemaObject> sorted, Sorted);
+  static bool sorted_before(const SchemaObject& a, const SchemaObject& b);
+  /// Objects with one key (which the catalogs should never give) folded into one whose
+  /// definition lists them all, so that nothing is dropped.
+  static std::vector<SchemaObject> folded(std::vector<SchemaObject> sorted);
+
+  /// Shared by copies, never changed: a run passes the schema from update to update and
+  /// into the journal's cache, and a copy of 10,000 objects each time cost more than
+  /// reading them.
+  std::shared_ptr<const std::vector<SchemaObject>> objects_;
+  std::map<std::string, long> server_counts_;
+  bool counted_ = false;
 };
 
 /// What Database::snapshot() reads: everything, or the objects of some tables (bare
-/// names, in every schema looked at) and every object that belongs to no table.
+/// names as the catalog spells them, in every schema looked at) and, unless told not to,
+/// every object that belongs to no table.
 struct SnapshotScope {
   bool everything = true;
   std::vector<std::string> tables;
+  bool table_less = true;  ///< schemas, extensions, types, routines, events
 
   static SnapshotScope all() { return {}; }
-  static SnapshotScope of_tables(std::vector<std::string> names) { return {false, std::move(names)}; }
+  static SnapshotScope of_tables(std::vector<std::string> names, bool table_less = true) {
+    return {false, std::move(names), table_less};
+  }
   bool covers(const SchemaObject& object) const;
 };
 

@@ -129,6 +129,7 @@ ApplyOutcome Applier::apply_atomically(const Update& update, AttemptRecord attem
   size_t current = 0;
   try {
     Transaction transaction(db, Transaction::ResetSettings{});
+    if (tracker_ && snapshot_after) tracker_->transaction_began();
     // The journal's rows go in last, in the same transaction and the commit's round trip:
     // nobody can see them before the commit anyway.
     for (current = 0; current < update.steps.size(); ++current)

@@ -212,10 +212,10 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     log::warn("{} updates to apply, more than --fingerprint-limit {}: the schema is snapshotted before the first, "
               "before the last and after the last of them only, and a failure in between cannot be verified",
               count, options.fingerprint_limit);
-  Snapshot start = current_schema(ctx_);
+  SchemaTracker tracker(ctx_);
+  Snapshot start = tracker.read_all();
   std::string start_record = record_schema(ctx_, start);
   std::optional<RecordedSchema> before = RecordedSchema{std::move(start), std::move(start_record)};
-  SchemaTracker tracker(ctx_);
   for (size_t index = 0; index < count; ++index) {
     const Update* update = r.pending[index];
     // The snapshot after one update is the next one's before (we hold the lock): the

@@ -217,7 +217,8 @@ void Reverter::record_down_failure(AttemptRecord& attempt, const StatementFailur
 Snapshot Reverter::schema_after_downs(const AttemptRecord& attempt, const std::vector<StepRecord*>& reverted) {
   bool whole_downs = std::all_of(reverted.begin(), reverted.end(),
                                  [](const StepRecord* s) { return s->revert_method.empty(); });
-  if (!chain_.schema_before || !chain_.tracker || !whole_downs) return current_schema(ctx_);
+  if (!chain_.tracker) return current_schema(ctx_);
+  if (!chain_.schema_before || !whole_downs) return chain_.tracker->read_all();
   std::vector<std::string> statements;
   SqlDialect dialect = dialect_for(ctx_.db.engine());
   for (const StepRecord* step : reverted)

@@ -13,6 +13,8 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_set>
 
 namespace installer {
 namespace {
@@ -28,9 +30,12 @@ bool may_call_schema_code(const std::string& text, SqlDialect dialect) {
   return dialect == SqlDialect::postgres && text.find('(') != std::string::npos;
 }
 
-/// Adds the tables `e` can change to `out`; false when that is not known from its words.
-bool add_tables_of(const StatementEffect& e, const std::string& text, SqlDialect dialect,
-                   std::vector<std::string>& out) {
+bool is_table_less(ObjectKind kind) {
+  return kind == ObjectKind::function || kind == ObjectKind::procedure || kind == ObjectKind::event;
+}
+
+/// Adds what `e` can change to `out`; false when that is not known from its words.
+bool add_objects_of(const StatementEffect& e, const std::string& text, SqlDialect dialect, ChangedObjects& out) {
   switch (e.action) {
     case Action::no_schema_change: return !may_call_schema_code(text, dialect);
     case Action::write_rows: return true;
@@ -45,26 +50,34 @@ bool add_tables_of(const StatementEffect& e, const std::string& text, SqlDialect
   // Renames change what other tables' foreign keys and views say; CASCADE drops what
   // depends on the object, wherever it is.
   if (e.cascade || !e.renames.empty() || !e.column_renames.empty()) return false;
-  for (const auto& o : e.objects) out.push_back(o.name);
-  if (!e.table.empty()) out.push_back(e.table.name);
+  if (is_table_less(e.kind)) {
+    out.table_less = true;
+    return true;
+  }
+  for (const auto& o : e.objects) out.tables.push_back(o.name);
+  if (!e.table.empty()) out.tables.push_back(e.table.name);
   return true;
 }
 
-std::string bare_name(const std::string& qualified) {
+std::string_view bare_name(std::string_view qualified) {
   auto dot = qualified.rfind('.');
-  return dot == std::string::npos ? qualified : qualified.substr(dot + 1);
+  return dot == std::string_view::npos ? qualified : qualified.substr(dot + 1);
 }
 
-/// The named objects' tables: a name may be an index or a trigger (DROP INDEX i), whose
-/// table the snapshot before knows.
+/// The named objects' tables as the catalog spells them: a name as written and in lower
+/// case (PostgreSQL folds a name written without quotes; the words alone do not say which
+/// it was), and the table of an index or a trigger named (DROP INDEX i), which the
+/// snapshot before knows.
 std::vector<std::string> tables_for(const std::vector<std::string>& names, const Snapshot& before) {
-  std::set<std::string> wanted, out;
+  std::set<std::string, std::less<>> wanted;
   for (const auto& n : names) {
+    wanted.insert(n);
     wanted.insert(lower(n));
-    out.insert(n);
   }
+  std::set<std::string> out(wanted.begin(), wanted.end());
+  if (wanted.empty()) return {};
   for (const auto& o : before.objects())
-    if (!o.table.empty() && wanted.count(lower(bare_name(o.name)))) out.insert(o.table);
+    if (!o.table.empty() && o.kind != "table" && wanted.find(bare_name(o.name)) != wanted.end()) out.insert(o.table);
   return {out.begin(), out.end()};
 }
 
@@ -75,26 +88,36 @@ std::vector<std::string> up_statements(const Update& update) {
   return out;
 }
 
-std::map<std::string, long> counts_by_kind(const Snapshot& snapshot) {
-  std::map<std::string, long> out;
-  for (const auto& o : snapshot.objects()) ++out[o.kind];
-  return out;
+/// Whether the kinds of objects the transaction changed (Database::catalog_changes) are
+/// ones the statements name: a data statement that changed a table's definition (a
+/// trigger that ran DDL), a routine changed where none is named, a schema or an extension
+/// changed at all (statements that name those are read in full anyway).
+bool changes_explained(const ChangedObjects& named, const std::map<std::string, long>& changes) {
+  for (const auto& [kind, rows] : changes) {
+    const bool named_kind = kind == "table" ? !named.tables.empty() : kind == "routine" && named.table_less;
+    if (rows > 0 && !named_kind) {
+      log::debug("the transaction changed {} catalog row(s) of kind {}, which no statement names: reading the schema "
+                 "in full",
+                 rows, kind);
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
 
-std::optional<std::vector<std::string>> tables_changed_by(const std::vector<std::string>& statements,
-                                                          SqlDialect dialect) {
-  std::vector<std::string> tables;
+std::optional<ChangedObjects> objects_changed_by(const std::vector<std::string>& statements, SqlDialect dialect) {
+  ChangedObjects changed;
   for (const auto& text : statements)
-    if (!add_tables_of(statement_effect(text, dialect), text, dialect, tables)) return std::nullopt;
-  std::sort(tables.begin(), tables.end());
-  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
-  return tables;
+    if (!add_objects_of(statement_effect(text, dialect), text, dialect, changed)) return std::nullopt;
+  std::sort(changed.tables.begin(), changed.tables.end());
+  changed.tables.erase(std::unique(changed.tables.begin(), changed.tables.end()), changed.tables.end());
+  return changed;
 }
 
-std::optional<std::vector<std::string>> tables_changed_by(const Update& update, SqlDialect dialect) {
-  return tables_changed_by(up_statements(update), dialect);
+std::optional<ChangedObjects> objects_changed_by(const Update& update, SqlDialect dialect) {
+  return objects_changed_by(up_statements(update), dialect);
 }
 
 SchemaTracker::SchemaTracker(EngineContext& ctx) : ctx_(ctx) {
@@ -102,32 +125,75 @@ SchemaTracker::SchemaTracker(EngineContext& ctx) : ctx_(ctx) {
   check_each_ = check && std::string(check) == "1";
 }
 
-Snapshot SchemaTracker::merge(const Snapshot& before, const std::vector<std::string>& tables,
-                              const Snapshot& fresh) const {
-  // What the read returned replaces everything of those tables too: a PostgreSQL read of a
-  // table includes its partitions, whatever their names.
-  std::set<std::string> stale;
-  for (const auto& t : tables) stale.insert(lower(t));
-  for (const auto& o : fresh.objects())
-    if (!o.table.empty()) stale.insert(lower(o.table));
-  return before.replaced([&](const SchemaObject& o) { return o.table.empty() || stale.count(lower(o.table)) > 0; },
-                         fresh.objects());
+Snapshot SchemaTracker::read_all() {
+  ++counts_.full;
+  auto counters = ctx_.db.object_counts(journal_objects(ctx_.db.dialect(), ctx_.journal_schema));
+  Snapshot all = current_schema(ctx_);
+  all.set_server_counts(std::move(counters));
+  return all;
 }
 
-std::optional<Snapshot> SchemaTracker::incremental(const std::vector<std::string>& named, const Snapshot& before) {
-  std::vector<std::string> tables = tables_for(named, before);
-  Snapshot fresh = schema_snapshot(ctx_.db, ctx_.journal_schema, SnapshotScope::of_tables(tables));
-  Snapshot merged = merge(before, tables, fresh);
-  auto expected = counts_by_kind(merged);
-  for (const auto& [kind, count] : ctx_.db.object_counts(journal_objects(ctx_.db.dialect(), ctx_.journal_schema))) {
-    auto it = expected.find(kind);
-    long have = it == expected.end() ? 0 : it->second;
-    if (have != count) {
-      log::debug("the server counts {} {} object(s), the incremental snapshot {}: reading the schema in full", count,
-                 kind, have);
-      return std::nullopt;
+void SchemaTracker::transaction_began() { at_begin_ = ctx_.db.catalog_counters(); }
+
+std::optional<std::map<std::string, long>> SchemaTracker::changes_in_transaction() {
+  std::optional<CatalogCounters> begin = std::move(at_begin_);
+  at_begin_.reset();
+  if (!begin) return std::nullopt;
+  std::optional<CatalogCounters> now = ctx_.db.catalog_counters();
+  if (!now || now->transaction != begin->transaction) return std::nullopt;
+  std::map<std::string, long> changes;
+  for (const auto& [kind, rows] : now->rows) {
+    auto was = begin->rows.find(kind);
+    changes[kind] = rows - (was == begin->rows.end() ? 0 : was->second);
+  }
+  return changes;
+}
+
+bool SchemaTracker::counters_agree(const Snapshot& before, const std::vector<const SchemaObject*>& stale,
+                                   const Snapshot& fresh, const std::map<std::string, long>& now) const {
+  const auto* then = before.server_counts();
+  if (!then) return false;
+  std::map<std::string, long> moved;
+  for (const auto* o : stale) --moved[o->kind];
+  for (const auto& o : fresh.objects()) ++moved[o.kind];
+  for (const auto& [kind, count] : now) {
+    auto was = then->find(kind);
+    auto by = moved.find(kind);
+    const long expected = (was == then->end() ? 0 : was->second) + (by == moved.end() ? 0 : by->second);
+    if (expected != count) {
+      log::debug("the server counts {} {} object(s), the incremental snapshot expects {}: reading the schema in full",
+                 count, kind, expected);
+      return false;
     }
   }
+  return true;
+}
+
+std::optional<Snapshot> SchemaTracker::incremental(const ChangedObjects& named, const Snapshot& before) {
+  const auto journal = journal_objects(ctx_.db.dialect(), ctx_.journal_schema);
+  std::vector<std::string> tables = tables_for(named.tables, before);
+  Snapshot fresh = schema_snapshot(ctx_.db, ctx_.journal_schema, SnapshotScope::of_tables(tables, named.table_less));
+  // Inside the update's transaction the server says what kinds of objects it changed;
+  // outside, its counters of objects are read and compared (a scan of the catalogs).
+  auto changes = changes_in_transaction();
+  auto counters = changes ? std::map<std::string, long>{} : ctx_.db.object_counts(journal);
+  // What the read returned replaces everything of those tables too: a PostgreSQL read of a
+  // table includes its partitions and sequences, whatever their names.
+  std::unordered_set<std::string> replaced(tables.begin(), tables.end());
+  for (const auto& o : fresh.objects())
+    if (!o.table.empty()) replaced.insert(o.table);
+  auto is_stale = [&](const SchemaObject& o) {
+    return o.table.empty() ? named.table_less : replaced.count(o.table) > 0;
+  };
+  if (changes && !changes_explained(named, *changes)) return std::nullopt;
+  if (!counters.empty()) {
+    std::vector<const SchemaObject*> stale;
+    for (const auto& o : before.objects())
+      if (is_stale(o)) stale.push_back(&o);
+    if (!counters_agree(before, stale, fresh, counters)) return std::nullopt;
+  }
+  Snapshot merged = before.replaced(is_stale, fresh.objects());
+  if (!counters.empty()) merged.set_server_counts(std::move(counters));
   return merged;
 }
 
@@ -137,16 +203,13 @@ Snapshot SchemaTracker::after(const Update& update, const Snapshot& before) {
 
 Snapshot SchemaTracker::after(const std::string& what, const std::vector<std::string>& statements,
                               const Snapshot& before) {
-  auto tables = tables_changed_by(statements, dialect_for(ctx_.db.engine()));
+  auto named = objects_changed_by(statements, dialect_for(ctx_.db.engine()));
   std::optional<Snapshot> result;
-  if (tables) {
-    result = incremental(*tables, before);
+  if (named) {
+    result = incremental(*named, before);
     ++(result ? counts_.incremental : counts_.corrected);
   }
-  if (!result) {
-    ++counts_.full;
-    return current_schema(ctx_);
-  }
+  if (!result) return read_all();
   if (check_each_) {
     auto missed = current_schema(ctx_).differences_from(*result);
     if (!missed.empty())

@@ -191,10 +191,6 @@ class MariaDatabase : public SqlSession {
     return mariadb_snapshot(*this, journal, scope);
   }
 
-  std::map<std::string, long> object_counts(const ExcludedObjects& journal) override {
-    return mariadb_object_counts(*this, journal);
-  }
-
   bool table_exists(const std::string& schema, const std::string& table) override {
     auto rows = query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
                           std::string(schema.empty() ? "DATABASE()" : "?") + " AND TABLE_NAME = ?",

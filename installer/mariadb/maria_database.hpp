@@ -22,10 +22,5 @@ std::string mariadb_fingerprint_sql(size_t excluded_tables);
 /// The schema as objects (db/snapshot.hpp), from information_schema (maria_snapshot.cpp):
 /// one round trip, the current database, leaving out the journal's tables.
 Snapshot mariadb_snapshot(Database& db, const ExcludedObjects& journal, const SnapshotScope& scope);
-/// How many tables, views, sequences, columns, triggers, functions, procedures and events
-/// mariadb_snapshot() would return for the whole database, every one of those kinds present
-/// (0 when there is none): the kinds information_schema counts at a fraction of the cost of
-/// describing them.
-std::map<std::string, long> mariadb_object_counts(Database& db, const ExcludedObjects& journal);
 
 }  // namespace installer

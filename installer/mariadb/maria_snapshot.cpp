@@ -1,6 +1,8 @@
 #include "installer/mariadb/maria_database.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace installer {
@@ -19,6 +21,7 @@ struct Branch {
   const char* kind;
   const char* described;  ///< name, definition, table
   const char* source;
+  bool table_less = false;  ///< routines and events: a scoped read leaves them out unless asked
 };
 
 // Tables and sequences, views; a table as CREATE TABLE's options say it.
@@ -156,42 +159,17 @@ const Branch kBranches[] = {
     {"'column'", kColumnDescribed, kColumnSource},
     {"'index'", kIndexDescribed, kIndexSource},
     {"'constraint'", kConstraintDescribed, kConstraintSource},
-    {"LOWER(r.ROUTINE_TYPE)", kRoutineDescribed, kRoutineSource},
+    {"LOWER(r.ROUTINE_TYPE)", kRoutineDescribed, kRoutineSource, true},
     {"'trigger'", kTriggerDescribed, kTriggerSource},
-    {"'event'", kEventDescribed, "information_schema.EVENTS e WHERE e.EVENT_SCHEMA = DATABASE()"},
+    {"'event'", kEventDescribed, "information_schema.EVENTS e WHERE e.EVENT_SCHEMA = DATABASE()", true},
 };
 
-// What object_counts() counts, each kind as the snapshot lists it: what information_schema
-// lists from the directory, the .frm files and the trigger files without the joins and
-// groupings a description needs (12 ms for 1,000 tables, a full snapshot 85 ms). Indexes
-// and constraints are left out: counting them (STATISTICS grouped, TABLE_CONSTRAINTS) adds
-// 10 ms, and a scoped read with its check would then cost half a full one.
-const char* const kCounts = R"SQL(
-SELECT IF(TABLE_TYPE = 'VIEW', 'view', IF(TABLE_TYPE = 'SEQUENCE', 'sequence', 'table')), COUNT(*)
-  FROM information_schema.TABLES
- WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE <> 'TEMPORARY' AND TABLE_NAME NOT IN ({journal})
- GROUP BY 1
-UNION ALL
-SELECT 'column', COUNT(*) FROM information_schema.COLUMNS
- WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ({journal})
-UNION ALL
-SELECT 'trigger', COUNT(*) FROM information_schema.TRIGGERS
- WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE NOT IN ({journal})
-UNION ALL
-SELECT LOWER(ROUTINE_TYPE), COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() GROUP BY 1
-UNION ALL
-SELECT 'event', COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()
-)SQL";
-
 /// The text with {journal} and {scope:COLUMN} replaced by placeholders, and the values
-/// to bind to them in order. A scope compares names without case (LOWER on both sides):
-/// MariaDB turns `TABLE_NAME IN ('T', 't')` into a look-up of the first spelling only, and
-/// the engine matches names without case anyway. The condition is still checked against
-/// the names before any table is opened, so a scoped read opens only the scope's tables.
-std::pair<std::string, std::vector<SqlValue>> bound(const std::string& text, const ExcludedObjects& journal,
-                                                    const SnapshotScope& scope) {
-  std::string sql;
-  std::vector<SqlValue> params;
+/// to bind to them in order: `table` ("" for every table) is looked up by its exact name,
+/// so that information_schema opens that table alone and lists no directory (a condition
+/// on several names or on LOWER(name) made it read every table's name in each branch).
+void bind_markers(const std::string& text, const ExcludedObjects& journal, const std::string* table, std::string& sql,
+                  std::vector<SqlValue>& params) {
   size_t from = 0;
   for (size_t at = text.find('{'); at != std::string::npos; at = text.find('{', from)) {
     size_t end = text.find('}', at);
@@ -204,52 +182,55 @@ std::pair<std::string, std::vector<SqlValue>> bound(const std::string& text, con
       for (size_t i = 0; i < journal.tables.size(); ++i) sql += i == 0 ? "?" : ", ?";
       params.insert(params.end(), journal.tables.begin(), journal.tables.end());
     } else if (marker.rfind("scope:", 0) == 0) {
-      if (scope.everything) continue;
-      if (scope.tables.empty()) {
-        sql += " AND FALSE";
-        continue;
-      }
-      sql += " AND LOWER(" + marker.substr(6) + ") IN (";
-      for (size_t i = 0; i < scope.tables.size(); ++i) sql += i == 0 ? "LOWER(?)" : ", LOWER(?)";
-      sql += ")";
-      params.insert(params.end(), scope.tables.begin(), scope.tables.end());
+      if (!table) continue;
+      sql += " AND " + marker.substr(6) + " = ?";
+      params.emplace_back(*table);
     } else {
       throw std::logic_error("mariadb_snapshot: unknown marker {" + marker + "}");
     }
   }
   sql.append(text, from, std::string::npos);
-  return {sql, params};
 }
 
-std::string snapshot_text() {
-  std::string sql;
-  for (const Branch& b : kBranches)
-    sql += std::string(&b == kBranches ? "" : "UNION ALL\n") + "SELECT " + b.kind + ", " + b.described + "\n  FROM " +
-           b.source + "\n";
-  return sql;
+/// The branches that `table_less` selects (the table-less ones or the others), each as a
+/// SELECT of kind, name, definition and table, joined by UNION ALL onto `sql`.
+void append_branches(bool table_less, const ExcludedObjects& journal, const std::string* table, std::string& sql,
+                     std::vector<SqlValue>& params) {
+  for (const Branch& b : kBranches) {
+    if (b.table_less != table_less) continue;
+    if (!sql.empty()) sql += "UNION ALL\n";
+    bind_markers(std::string("SELECT ") + b.kind + ", " + b.described + "\n  FROM " + b.source + "\n", journal, table, sql,
+         params);
+  }
 }
 
 }  // namespace
 
 Snapshot mariadb_snapshot(Database& db, const ExcludedObjects& journal, const SnapshotScope& scope) {
-  static const std::string text = snapshot_text();
-  auto [sql, params] = bound(text, journal, scope);
-  std::vector<SchemaObject> objects;
-  for (auto& row : db.query(sql, params)) {
-    if (row.size() != 4) throw std::logic_error("mariadb_snapshot: a row is not kind, name, definition and table");
-    objects.push_back(SchemaObject{std::move(row[0]).value_or(""), std::move(row[1]).value_or(""),
-                                   std::move(row[2]).value_or(""), std::move(row[3]).value_or("")});
+  std::string sql;
+  std::vector<SqlValue> params;
+  if (scope.everything) {
+    append_branches(false, journal, nullptr, sql, params);
+  } else {
+    for (const auto& table : scope.tables) append_branches(false, journal, &table, sql, params);
   }
+  if (scope.everything || scope.table_less) append_branches(true, journal, nullptr, sql, params);
+  std::vector<SchemaObject> objects;
+  if (!sql.empty()) {
+    for (auto& row : db.query(sql, params)) {
+      if (row.size() != 4) throw std::logic_error("mariadb_snapshot: a row is not kind, name, definition and table");
+      objects.push_back(SchemaObject{std::move(row[0]).value_or(""), std::move(row[1]).value_or(""),
+                                     std::move(row[2]).value_or(""), std::move(row[3]).value_or("")});
+    }
+  }
+  // Two spellings of one name look up the same table where the server folds names
+  // (lower_case_table_names): its rows then come twice.
+  auto by_value = [](const SchemaObject& a, const SchemaObject& b) {
+    return std::tie(a.kind, a.name, a.definition, a.table) < std::tie(b.kind, b.name, b.definition, b.table);
+  };
+  std::sort(objects.begin(), objects.end(), by_value);
+  objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
   return Snapshot(std::move(objects));
-}
-
-std::map<std::string, long> mariadb_object_counts(Database& db, const ExcludedObjects& journal) {
-  auto [sql, params] = bound(kCounts, journal, SnapshotScope::all());
-  std::map<std::string, long> counts;
-  for (const char* kind : {"column", "event", "function", "procedure", "sequence", "table", "trigger", "view"})
-    counts[kind] = 0;
-  for (const auto& row : db.query(sql, params)) counts[row.at(0).value_or("")] += std::stol(row.at(1).value_or("0"));
-  return counts;
 }
 
 }  // namespace installer

@@ -206,6 +206,11 @@ class PgDatabase : public SqlSession {
     return postgres_object_counts(*this, snapshot_sql_, journal);
   }
 
+  std::optional<CatalogCounters> catalog_counters() override {
+    if (!in_transaction()) return std::nullopt;
+    return postgres_catalog_counters(*this);
+  }
+
   bool table_exists(const std::string& schema, const std::string& table) override {
     return postgres_table_exists(*this, schema, table);
   }

@@ -23,17 +23,28 @@ std::string postgres_fingerprint_sql(int server_version);
 /// to leave out (the journal's).
 struct PgSnapshotSql {
   std::string everything;   ///< rows of kind, name, definition and table
-  std::string some_tables;  ///< the same for the tables of a second '?' (a text[]) and every table-less object
-  std::string counts;       ///< rows of kind and count, counted as `everything` describes them
+  std::string some_tables;  ///< the same for the tables of a second '?' (a name[]), exactly as named
+  std::string some_tables_and_table_less;  ///< and every object of no table
+  std::string counts;                      ///< one row of counters, the kinds' in postgres_object_counts()
 };
 PgSnapshotSql postgres_snapshot_sql(int server_version);
 
 /// The schema as objects (db/snapshot.hpp), from pg_catalog.
 Snapshot postgres_snapshot(Database& db, const PgSnapshotSql& sql, const ExcludedObjects& journal,
                            const SnapshotScope& scope);
-/// How many objects of each kind postgres_snapshot() would return for the whole schema,
-/// every kind present (0 when there is none).
+/// The server's counters of each kind of object: they change by what the snapshot's
+/// counts of that kind change by when statements create or drop objects (not always: a
+/// dropped column keeps its slot), not equal to them.
 std::map<std::string, long> postgres_object_counts(Database& db, const PgSnapshotSql& sql,
                                                    const ExcludedObjects& journal);
+
+/// The backend's counters of catalog rows inserted, updated or deleted, by the kind of
+/// object they describe: table (anything of a table), routine, schema, extension, policy,
+/// event trigger (pg_stat_get_xact_*, no scan), and the transaction's start time, which
+/// tells two transactions apart. The counters hold what this transaction changed plus
+/// what earlier ones did that the backend has not yet reported to the statistics
+/// collector (it does so between transactions only): only the difference of two
+/// readings in one transaction is that transaction's.
+CatalogCounters postgres_catalog_counters(Database& db);
 
 }  // namespace installer

@@ -6,49 +6,60 @@
 namespace installer {
 namespace {
 
-// The namespaces looked at (as the fingerprint's), the extensions' members and the
-// relations with the table each belongs to. A sequence a column owns (serial, identity)
-// belongs to that column's table: a scoped read of the table then sees it come and go with
-// the column. {scope} narrows the relations to some tables (and their partitions and
-// inheritance children, which an ALTER of the parent changes too); composite types belong
-// to no table and stay.
+// The namespaces looked at (as the fingerprint's) and the relations with the table each
+// belongs to. A sequence a column owns (serial, identity) belongs to that column's table: a
+// scoped read of the table then sees it come and go with the column. What an extension
+// made is left to the extension. {relations} is where the relations come from: every one
+// in the namespaces, or (kScopedRelations) the ones of some tables.
 const char* const kRelations = R"SQL(
 WITH RECURSIVE ns AS (
   SELECT oid, nspname::text AS nspname FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
     AND nspname NOT LIKE 'pg\_temp\_%' AND nspname <> ?
-),
-ext_objects AS (
-  SELECT objid FROM pg_depend WHERE deptype = 'e'
-),
-made_for AS (
-  SELECT objid FROM pg_depend WHERE deptype = 'i' AND classid IN ('pg_proc'::regclass, 'pg_type'::regclass)
 ),{wanted}
 rel AS (
   SELECT c.oid, c.relkind, c.relname::text AS relname, n.nspname, c.relpersistence, c.relrowsecurity,
          c.relforcerowsecurity, c.relispartition, c.relpartbound, c.reloptions,
          CASE WHEN c.relkind = 'c' THEN '' ELSE coalesce(o.relname, c.relname)::text END AS tbl
-  FROM pg_class c
+  FROM {relations}
   JOIN ns n ON n.oid = c.relnamespace
   LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
-        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
   LEFT JOIN pg_class o ON o.oid = d.refobjid
-  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND c.oid NOT IN (SELECT objid FROM ext_objects)
-    AND c.reltype NOT IN (SELECT objid FROM ext_objects){scope}
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
+                      AND e.objsubid = 0 AND e.deptype = 'e')
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = c.reltype
+                      AND e.objsubid = 0 AND e.deptype = 'e')
 )
 )SQL";
 
-// Only in the scoped query: the relations named (in any case, as the engine matches
-// names) and every partition or child below them.
+// Only in the scoped query: the relations of the tables named (exactly, through the
+// catalog's name index; the tracker adds the spellings a statement's name may stand
+// for), every partition or child below them and the sequences they own. Each step is an
+// index look-up, so the read costs what those tables hold, not what the schema holds.
 const char* const kWanted = R"SQL(
-wanted(oid) AS (
-  SELECT c.oid FROM pg_class c WHERE lower(c.relname) IN (SELECT lower(t) FROM unnest(?::text[]) t)
+names(name) AS (
+  SELECT unnest(a) FROM (SELECT ?::name[] AS a OFFSET 0) given
+),
+named(oid) AS (
+  SELECT c.oid FROM names JOIN pg_class c ON c.relname = names.name
   UNION
-  SELECT i.inhrelid FROM pg_inherits i JOIN wanted w ON i.inhparent = w.oid
+  SELECT i.inhrelid FROM pg_inherits i JOIN named w ON i.inhparent = w.oid
+),
+wanted(oid) AS (
+  SELECT oid FROM named
+  UNION
+  SELECT d.objid FROM named w
+    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = w.oid
+   WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 ),)SQL";
 
-const char* const kScope = R"SQL(
-    AND (c.relkind = 'c' OR coalesce(o.oid, c.oid) IN (SELECT oid FROM wanted)))SQL";
+const char* const kAllRelations = "pg_class c";
+const char* const kScopedRelations = "wanted w JOIN pg_class c ON c.oid = w.oid";
+// A composite type is a relation of no table: read with the other table-less objects.
+const char* const kScopedRelationsAndTypes =
+    "(SELECT oid FROM wanted UNION SELECT oid FROM pg_class WHERE relkind = 'c') w JOIN pg_class c ON c.oid = w.oid";
 
 /// One branch of the query: what kind of object each row is, its description (name,
 /// definition, table) and where the rows come from. The snapshot selects the
@@ -57,6 +68,7 @@ struct Branch {
   const char* kind;
   const char* described;
   const char* source;
+  bool table_less = false;  ///< its objects belong to no table: a scoped read leaves it out unless asked
 };
 
 // Relations: what a table is (its kind, persistence, row security, partitioning and
@@ -80,8 +92,8 @@ const char* const kRelationDescribed = R"SQL(r.nspname || '.' || r.relname,
 
 const char* const kRelationSource = R"SQL(rel r
   LEFT JOIN pg_sequence s ON s.seqrelid = r.oid
-  LEFT JOIN (SELECT inhrelid, string_agg(inhparent::regclass::text, ', ' ORDER BY inhseqno) AS parents
-               FROM pg_inherits GROUP BY inhrelid) inh ON inh.inhrelid = r.oid
+  LEFT JOIN LATERAL (SELECT string_agg(inhparent::regclass::text, ', ' ORDER BY inhseqno) AS parents
+                       FROM pg_inherits WHERE inhrelid = r.oid) inh ON true
   WHERE r.relkind <> 'c')SQL";
 
 // Columns read like their DDL; the collation only where it is not the type's own.
@@ -122,7 +134,8 @@ const char* const kTypeSource = R"SQL(pg_type t
   LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
   LEFT JOIN pg_collation co ON co.oid = t.typcollation
   LEFT JOIN pg_range rg ON rg.rngtypid = t.oid
-  WHERE t.oid NOT IN (SELECT objid FROM ext_objects) AND t.oid NOT IN (SELECT objid FROM made_for)
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid
+                      AND e.deptype IN ('e', 'i'))
     AND ((t.typtype IN ('e', 'd', 'r', 'm', 'b') AND t.typelem = 0)
          OR (t.typtype = 'c' AND t.typrelid IN (SELECT oid FROM rel WHERE relkind = 'c'))))SQL";
 
@@ -152,7 +165,8 @@ const char* const kRoutineSource = R"SQL(pg_proc p
   JOIN ns n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
   LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
-  WHERE p.oid NOT IN (SELECT objid FROM ext_objects) AND p.oid NOT IN (SELECT objid FROM made_for))SQL";
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
+                      AND e.deptype IN ('e', 'i')))SQL";
 
 // Row security policies, with their roles sorted: PostgreSQL keeps them as given.
 const char* const kPolicyDescribed = R"SQL(r.nspname || '.' || r.relname || '.' || pol.polname,
@@ -169,9 +183,9 @@ const char* const kPolicyDescribed = R"SQL(r.nspname || '.' || r.relname || '.' 
 // The first branch fixes the column types for the whole UNION: text, not name, or every
 // description would be cut at 63 characters.
 const Branch kBranches[] = {
-    {"'schema'::text", "nspname, ''::text, ''::text", "ns"},
+    {"'schema'::text", "nspname, ''::text, ''::text", "ns", true},
     {"'extension'", "e.extname::text, e.extversion || ' in ' || n.nspname, ''",
-     "pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"},
+     "pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace", true},
     {"CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence' ELSE 'table' END",
      kRelationDescribed, kRelationSource},
     {"'column'", kColumnDescribed, kColumnSource},
@@ -179,17 +193,19 @@ const Branch kBranches[] = {
      "pg_constraint con JOIN rel r ON r.oid = con.conrelid"},
     {"'constraint'", "n.nspname || '.' || t.typname || '.' || con.conname, pg_get_constraintdef(con.oid), ''",
      "pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN ns n ON n.oid = t.typnamespace "
-     "WHERE t.oid NOT IN (SELECT objid FROM ext_objects)"},
+     "WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid "
+     "AND e.deptype = 'e')",
+     true},
     {"'index'",
      "r.nspname || '.' || ic.relname, pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' "
      "END || CASE WHEN i.indisclustered THEN ' CLUSTERED' ELSE '' END, r.tbl",
      "pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid"},
-    {"CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END", kRoutineDescribed, kRoutineSource},
+    {"CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END", kRoutineDescribed, kRoutineSource, true},
     {"'trigger'",
      "r.nspname || '.' || r.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || CASE t.tgenabled WHEN 'D' THEN "
      "' DISABLED' WHEN 'R' THEN ' ENABLE REPLICA' WHEN 'A' THEN ' ENABLE ALWAYS' ELSE '' END, r.tbl",
      "pg_trigger t JOIN rel r ON r.oid = t.tgrelid WHERE NOT t.tgisinternal"},
-    {"'type'", kTypeDescribed, kTypeSource},
+    {"'type'", kTypeDescribed, kTypeSource, true},
     {"'policy'", kPolicyDescribed, "pg_policy pol JOIN rel r ON r.oid = pol.polrelid"},
     {"'rule'",
      "r.nspname || '.' || r.relname || '.' || ru.rulename, pg_get_ruledef(ru.oid) || CASE ru.ev_enabled WHEN 'D' "
@@ -202,31 +218,65 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
     text.replace(at, from.size(), to);
 }
 
-std::string relations(bool scoped) {
+std::string relations(bool scoped, bool table_less) {
   std::string sql = kRelations;
   replace_all(sql, "{wanted}", scoped ? kWanted : "");
-  replace_all(sql, "{scope}", scoped ? kScope : "");
+  replace_all(sql, "{relations}",
+              !scoped ? kAllRelations : table_less ? kScopedRelationsAndTypes : kScopedRelations);
   return sql;
 }
 
-std::string snapshot_sql(bool scoped, const std::string& body) {
-  std::string sql = relations(scoped);
-  for (const Branch& b : kBranches)
-    sql += std::string(&b == kBranches ? "" : "UNION ALL\n") + "SELECT " + b.kind + ", " + b.described + "\n  FROM " +
+std::string snapshot_sql(bool scoped, bool table_less, const std::string& body) {
+  std::string sql = relations(scoped, table_less);
+  bool first = true;
+  for (const Branch& b : kBranches) {
+    if (b.table_less && !table_less) continue;
+    sql += std::string(first ? "" : "UNION ALL\n") + "SELECT " + b.kind + "::text, " + b.described + "\n  FROM " +
            b.source + "\n";
+    first = false;
+  }
   replace_all(sql, "{body}", body);
   return sql;
 }
 
-// Each branch counted as it is described; two branches of one kind (constraints of
-// tables and of domains) are summed.
-std::string counts_sql() {
-  std::string sql = relations(false) + "SELECT kind, sum(n) FROM (\n";
-  for (const Branch& b : kBranches)
-    sql += std::string(&b == kBranches ? "" : "UNION ALL\n") + "SELECT " + b.kind + " AS kind, count(*) AS n\n  FROM " +
-           b.source + "\n  GROUP BY 1\n";
-  return sql + ") counted GROUP BY kind";
-}
+// The server's counters of the objects of each kind: no joins and no descriptions, one
+// scan of each catalog. They are not the snapshot's counts (extensions' members, the
+// objects PostgreSQL made for others and a dropped column's slot are in them), but they
+// change as the snapshot's do when a statement creates or drops something: what the
+// schema tracker compares, as changes, to find a statement that did more than it says.
+const char* const kCounters = R"SQL(
+WITH ns AS (
+  SELECT oid FROM pg_namespace
+  WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
+    AND nspname NOT LIKE 'pg\_temp\_%' AND nspname <> ?
+),
+rels AS (
+  SELECT count(*) FILTER (WHERE relkind IN ('r', 'p', 'f')) AS tables,
+         count(*) FILTER (WHERE relkind IN ('v', 'm')) AS views,
+         count(*) FILTER (WHERE relkind = 'S') AS sequences,
+         count(*) FILTER (WHERE relkind IN ('i', 'I')) AS indexes,
+         coalesce(sum(relnatts) FILTER (WHERE relkind IN ('r', 'p', 'f', 'v', 'm', 'c')), 0) AS columns,
+         count(*) FILTER (WHERE relkind = 'c') AS composites
+  FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns)
+),
+procs AS (
+  SELECT count(*) FILTER (WHERE prokind <> 'p') AS functions, count(*) FILTER (WHERE prokind = 'p') AS procedures
+  FROM pg_proc WHERE pronamespace IN (SELECT oid FROM ns)
+)
+SELECT (SELECT count(*) FROM ns), (SELECT count(*) FROM pg_extension), r.tables, r.views, r.sequences, r.indexes,
+       r.columns,
+       r.composites + (SELECT count(*) FROM pg_type WHERE typnamespace IN (SELECT oid FROM ns)
+                         AND (typtype IN ('e', 'd', 'r', 'm') OR (typtype = 'b' AND typelem = 0))),
+       p.functions, p.procedures, (SELECT count(*) FROM pg_constraint WHERE connamespace IN (SELECT oid FROM ns)),
+       (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal), (SELECT count(*) FROM pg_policy),
+       (SELECT count(*) FROM pg_rewrite WHERE rulename <> '_RETURN')
+FROM rels r, procs p
+)SQL";
+
+// The kinds of kCounters' columns, in order.
+const char* const kCountedKinds[] = {"schema", "extension", "table",     "view",       "sequence",
+                                     "index",  "column",    "type",      "function",   "procedure",
+                                     "constraint", "trigger", "policy", "rule"};
 
 /// A text[] literal of the names: each one double-quoted, its quotes and backslashes escaped.
 std::string text_array(const std::vector<std::string>& names) {
@@ -247,13 +297,15 @@ std::string text_array(const std::vector<std::string>& names) {
 PgSnapshotSql postgres_snapshot_sql(int server_version) {
   std::string body = server_version >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), p.prosrc, '')"
                                               : "coalesce(p.prosrc, '')";
-  return {snapshot_sql(false, body), snapshot_sql(true, body), counts_sql()};
+  return {snapshot_sql(false, true, body), snapshot_sql(true, false, body), snapshot_sql(true, true, body),
+          kCounters};
 }
 
 Snapshot postgres_snapshot(Database& db, const PgSnapshotSql& sql, const ExcludedObjects& journal,
                            const SnapshotScope& scope) {
   auto rows = scope.everything ? db.query(sql.everything, {journal.schema})
-                               : db.query(sql.some_tables, {journal.schema, text_array(scope.tables)});
+                               : db.query(scope.table_less ? sql.some_tables_and_table_less : sql.some_tables,
+                                          {journal.schema, text_array(scope.tables)});
   std::vector<SchemaObject> objects;
   objects.reserve(rows.size());
   for (auto& row : rows) {
@@ -266,13 +318,33 @@ Snapshot postgres_snapshot(Database& db, const PgSnapshotSql& sql, const Exclude
 
 std::map<std::string, long> postgres_object_counts(Database& db, const PgSnapshotSql& sql,
                                                    const ExcludedObjects& journal) {
+  auto rows = db.query(sql.counts, {journal.schema});
+  constexpr size_t kinds = sizeof(kCountedKinds) / sizeof(kCountedKinds[0]);
+  if (rows.size() != 1 || rows[0].size() != kinds)
+    throw std::logic_error("postgres_object_counts: not one row of " + std::to_string(kinds) + " counters");
   std::map<std::string, long> counts;
-  for (const char* kind : {"column", "constraint", "extension", "function", "index", "policy", "procedure", "rule",
-                           "schema", "sequence", "table", "trigger", "type", "view"})
-    counts[kind] = 0;
-  for (const auto& row : db.query(sql.counts, {journal.schema}))
-    counts[row.at(0).value_or("")] = std::stol(row.at(1).value_or("0"));
+  for (size_t i = 0; i < kinds; ++i) counts[kCountedKinds[i]] = std::stol(rows[0][i].value_or("0"));
   return counts;
+}
+
+CatalogCounters postgres_catalog_counters(Database& db) {
+  // Each catalog by the kind of object its rows describe; everything of a table (its
+  // columns, keys, indexes, triggers, rules, row type) counts as the table's.
+  static const char* const kSql = R"SQL(
+SELECT k, sum(pg_stat_get_xact_tuples_inserted(c::regclass) + pg_stat_get_xact_tuples_updated(c::regclass)
+              + pg_stat_get_xact_tuples_deleted(c::regclass))::text, now()::text
+FROM (VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extension'), ('pg_proc', 'routine'),
+             ('pg_policy', 'policy'), ('pg_event_trigger', 'event trigger'), ('pg_class', 'table'),
+             ('pg_attribute', 'table'), ('pg_attrdef', 'table'), ('pg_constraint', 'table'), ('pg_index', 'table'),
+             ('pg_trigger', 'table'), ('pg_type', 'table'), ('pg_rewrite', 'table')) catalogs(c, k)
+GROUP BY k
+)SQL";
+  CatalogCounters counters;
+  for (const auto& row : db.query(kSql, {})) {
+    counters.rows[row.at(0).value_or("")] = std::stol(row.at(1).value_or("0"));
+    counters.transaction = row.at(2).value_or("");
+  }
+  return counters;
 }
 
 }  // namespace installer

@@ -1,8 +1,9 @@
 // Snapshots read from the real catalogs, on both engines: each kind of object is seen
 // added, changed and removed under its own name; the journal never appears; a scoped read
-// is the full one's part for those tables; object_counts() agrees with the snapshot; and
+// is the full one's part for those tables; object_counts() moves with the snapshot; and
 // two reads of an unchanged schema are equal.
 #include "db_fixture.hpp"
+#include "installer/db/transaction.hpp"
 #include "installer/journal/journal_tables.hpp"
 
 #include <doctest/doctest.h>
@@ -72,10 +73,6 @@ std::map<std::string, long> counts_by_kind(const Snapshot& snapshot) {
   return out;
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 /// A schema with some of every kind of object the engine's snapshot describes.
 std::vector<std::string> some_of_everything() {
@@ -349,8 +346,9 @@ TEST_CASE("snapshot: two reads of an unchanged schema are equal, from one sessio
 TEST_CASE("snapshot: a scoped read is the full read's objects of those tables and every table-less object") {
   SnapshotSession s;
   s.run(some_of_everything());
-  // Names differ from a table's only in case: a read of `orders` takes both (the engine
-  // matches names without case), and neither's columns are taken for the other's.
+  // Names differ from a table's only in case: a read of `orders` takes that table only,
+  // as the catalog spells it (the schema tracker asks for the spellings a statement's
+  // name may stand for), and neither's columns are taken for the other's.
   s.run({"CREATE TABLE " + s.db->quote_identifier("Orders") + " (id int PRIMARY KEY, note varchar(10))"});
   create_journal(*s.db);
   const Snapshot full = s.take();
@@ -358,16 +356,23 @@ TEST_CASE("snapshot: a scoped read is the full read's objects of those tables an
   CHECK(full.find("column", qualified + ".note") != nullptr);
   CHECK(full.find("column", qualified + ".status") == nullptr);
   for (const std::vector<std::string>& tables :
-       std::vector<std::vector<std::string>>{{"orders"}, {"items", "v_orders"}, {"ORDERS"}, {}, {"no_such_table"}}) {
+       std::vector<std::vector<std::string>>{
+           {"orders"}, {"Orders"}, {"orders", "Orders"}, {"items", "v_orders"}, {"ORDERS"}, {}, {"no_such_table"}}) {
     CAPTURE(tables.size() > 0 ? tables.front() : std::string("(none)"));
     std::vector<SchemaObject> expected;
     for (const auto& o : full.objects())
-      if (o.table.empty() ||
-          std::any_of(tables.begin(), tables.end(), [&](const std::string& t) { return lower(t) == lower(o.table); }))
+      if (o.table.empty() || std::find(tables.begin(), tables.end(), o.table) != tables.end())
         expected.push_back(o);
     const Snapshot scoped = s.take(SnapshotScope::of_tables(tables));
     INFO(fmt::format("{}", fmt::join(describe_differences(scoped.differences_from(Snapshot(expected)), 20), "\n")));
     CHECK(scoped == Snapshot(expected));
+    // Without the objects of no table, the tables' objects alone.
+    std::vector<SchemaObject> of_tables;
+    for (const auto& o : expected)
+      if (!o.table.empty()) of_tables.push_back(o);
+    const Snapshot tables_only = s.take(SnapshotScope::of_tables(tables, false));
+    INFO(fmt::format("{}", fmt::join(describe_differences(tables_only.differences_from(Snapshot(of_tables)), 20), "\n")));
+    CHECK(tables_only == Snapshot(of_tables));
   }
   if (on_postgres()) {
     // A partitioned table's read includes its partitions, which an ALTER of it changes too.
@@ -379,30 +384,56 @@ TEST_CASE("snapshot: a scoped read is the full read's objects of those tables an
   }
 }
 
-TEST_CASE("snapshot: object_counts() counts each of its kinds exactly as the snapshot lists them") {
+TEST_CASE("snapshot: object_counts() moves as the snapshot's counts move when objects are created and dropped") {
   SnapshotSession s;
   create_journal(*s.db);
-  auto check_counts = [&] {
-    const auto counts = s.db->object_counts(s.journal);
-    const auto listed = counts_by_kind(s.take());
-    REQUIRE(!counts.empty());
-    for (const auto& [kind, count] : counts) {
-      CAPTURE(kind);
-      auto it = listed.find(kind);
-      CHECK(count == (it == listed.end() ? 0 : it->second));
-    }
-    return counts;
-  };
-  // Every kind counted is there even when there is none of it: a kind dropped to zero
-  // still tells an incremental snapshot that kept one that it is stale.
-  const auto empty = check_counts();
-  for (const char* kind : {"table", "view", "function", "procedure", "trigger"}) CHECK(empty.count(kind) == 1);
+  const auto counters_before = s.db->object_counts(s.journal);
+  if (!on_postgres()) {
+    // Nothing but the statements themselves changes a MariaDB schema: no counters.
+    CHECK(counters_before.empty());
+    return;
+  }
+  const auto listed_before = counts_by_kind(s.take());
   s.run(some_of_everything());
-  const auto full = check_counts();
-  CHECK(full.at("table") >= 2);
-  CHECK(full.at("view") >= 1);
-  CHECK(full.at("trigger") == 1);
-  if (on_postgres()) CHECK(full.size() == counts_by_kind(s.take()).size());
+  const auto counters_after = s.db->object_counts(s.journal);
+  const auto listed_after = counts_by_kind(s.take());
+  auto count = [](const std::map<std::string, long>& m, const std::string& kind) {
+    auto it = m.find(kind);
+    return it == m.end() ? 0L : it->second;
+  };
+  REQUIRE(counters_after.size() == counters_before.size());
+  for (const auto& [kind, now] : counters_after) {
+    CAPTURE(kind);
+    CHECK(now - count(counters_before, kind) == count(listed_after, kind) - count(listed_before, kind));
+  }
+  // Every kind the snapshot lists is counted.
+  for (const auto& [kind, n] : listed_after) {
+    CAPTURE(kind);
+    CHECK(counters_after.count(kind) == 1);
+  }
+}
+
+TEST_CASE("snapshot: the counters of catalog changes are read inside a transaction, and only there") {
+  SnapshotSession s;
+  CHECK_FALSE(s.db->catalog_counters().has_value());
+  if (!on_postgres()) return;
+  std::optional<CatalogCounters> begin, table, routine;
+  {
+    Transaction transaction(*s.db);  // rolled back at the end of the block
+    begin = s.db->catalog_counters();
+    s.db->execute("CREATE TABLE counted (id int)");
+    table = s.db->catalog_counters();
+    s.db->execute("CREATE FUNCTION counted_f() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+    routine = s.db->catalog_counters();
+  }
+  REQUIRE(begin.has_value());
+  REQUIRE(table.has_value());
+  REQUIRE(routine.has_value());
+  CHECK(table->transaction == begin->transaction);
+  CHECK(table->rows.at("table") > begin->rows.at("table"));
+  CHECK(table->rows.at("routine") == begin->rows.at("routine"));
+  CHECK(routine->rows.at("routine") > table->rows.at("routine"));
+  CHECK(routine->rows.at("schema") == begin->rows.at("schema"));
 }
 
 TEST_CASE("snapshot: names with quotes, tabs, newlines and non-ASCII bytes survive the catalog and the text form") {
