@@ -105,6 +105,28 @@ bool changes_explained(const ChangedObjects& named, const std::map<std::string, 
   return true;
 }
 
+bool is_relation(const SchemaObject& o) { return o.kind == "table" || o.kind == "view" || o.kind == "sequence"; }
+
+/// Adds to `tables` every table `fresh` holds objects of; false when one of them is not in
+/// `tables` and `fresh` lacks its own relation (it holds only part of that table).
+bool reads_whole_tables(const Snapshot& fresh, std::unordered_set<std::string>& tables) {
+  std::unordered_set<std::string> read, partial;
+  for (const auto& o : fresh.objects()) {
+    if (o.table.empty() || tables.count(o.table)) continue;
+    if (is_relation(o) && bare_name(o.name) == o.table) read.insert(o.table);
+    else partial.insert(o.table);
+  }
+  for (const auto& t : partial)
+    if (!read.count(t)) {
+      log::debug("the read of the named objects holds part of table {}, which no statement names: reading the schema "
+                 "in full",
+                 t);
+      return false;
+    }
+  tables.insert(read.begin(), read.end());
+  return true;
+}
+
 }  // namespace
 
 std::optional<ChangedObjects> objects_changed_by(const std::vector<std::string>& statements, SqlDialect dialect) {
@@ -178,10 +200,10 @@ std::optional<Snapshot> SchemaTracker::incremental(const ChangedObjects& named, 
   auto changes = changes_in_transaction();
   auto counters = changes ? std::map<std::string, long>{} : ctx_.db.object_counts(journal);
   // What the read returned replaces everything of those tables too: a PostgreSQL read of a
-  // table includes its partitions and sequences, whatever their names.
+  // table includes its partitions, whatever their names. But a sequence read by its name
+  // comes as its owner's, and the owner was not read: then the schema is read in full.
   std::unordered_set<std::string> replaced(tables.begin(), tables.end());
-  for (const auto& o : fresh.objects())
-    if (!o.table.empty()) replaced.insert(o.table);
+  if (!reads_whole_tables(fresh, replaced)) return std::nullopt;
   auto is_stale = [&](const SchemaObject& o) {
     return o.table.empty() ? named.table_less : replaced.count(o.table) > 0;
   };
