@@ -111,19 +111,11 @@ bool SnapshotScope::covers(const SchemaObject& object) const {
   return std::find(tables.begin(), tables.end(), object.table) != tables.end();
 }
 
-Snapshot::Snapshot() : objects_(std::make_shared<const std::vector<SchemaObject>>()) {}
+namespace {
 
-Snapshot::Snapshot(std::vector<SchemaObject> objects) {
-  std::sort(objects.begin(), objects.end(), key_less);
-  objects_ = std::make_shared<const std::vector<SchemaObject>>(folded(std::move(objects)));
-}
+size_t line_size(const SchemaObject& o) { return o.kind.size() + o.name.size() + o.definition.size() + o.table.size() + 4; }
 
-Snapshot::Snapshot(std::vector<SchemaObject> sorted, Sorted)
-    : objects_(std::make_shared<const std::vector<SchemaObject>>(folded(std::move(sorted)))) {}
-
-bool Snapshot::sorted_before(const SchemaObject& a, const SchemaObject& b) { return key_less(a, b); }
-
-std::vector<SchemaObject> Snapshot::folded(std::vector<SchemaObject> sorted) {
+std::vector<SchemaObject> folded(std::vector<SchemaObject> sorted) {
   if (std::adjacent_find(sorted.begin(), sorted.end(), same_key) == sorted.end()) return sorted;
   std::vector<SchemaObject> out;
   out.reserve(sorted.size());
@@ -134,16 +126,124 @@ std::vector<SchemaObject> Snapshot::folded(std::vector<SchemaObject> sorted) {
   return out;
 }
 
+}  // namespace
+
+std::shared_ptr<const Snapshot::Table> Snapshot::make_table(std::vector<SchemaObject> objects) {
+  std::string text;
+  for (const auto& o : objects) append_snapshot_line(text, o);
+  size_t text_size = 0;
+  for (const auto& o : objects) text_size += line_size(o);
+  return std::make_shared<const Table>(Table{std::move(objects), sha256_hex(text), text_size});
+}
+
+Snapshot::Snapshot() : tables_(std::make_shared<const Tables>()) {}
+
+Snapshot::Snapshot(std::vector<SchemaObject> objects) {
+  std::sort(objects.begin(), objects.end(), key_less);
+  auto sorted = std::make_shared<const std::vector<SchemaObject>>(folded(std::move(objects)));
+  std::map<std::string, std::vector<SchemaObject>> by_table;
+  for (const auto& o : *sorted) by_table[o.table].push_back(o);  // each table's stays in key order
+  auto tables = std::make_shared<Tables>();
+  for (auto& [table, of_table] : by_table) tables->emplace(table, make_table(std::move(of_table)));
+  *this = Snapshot(std::move(tables));
+  sorted_ = std::move(sorted);
+}
+
+Snapshot::Snapshot(std::shared_ptr<const Tables> tables) : tables_(std::move(tables)) {
+  for (const auto& [name, table] : *tables_) {
+    size_ += table->objects.size();
+    text_size_ += table->text_size;
+  }
+}
+
+const std::vector<SchemaObject>& Snapshot::objects() const {
+  if (!sorted_) {
+    std::vector<SchemaObject> all;
+    all.reserve(size_);
+    for (const auto& [name, table] : *tables_) all.insert(all.end(), table->objects.begin(), table->objects.end());
+    std::sort(all.begin(), all.end(), key_less);
+    sorted_ = std::make_shared<const std::vector<SchemaObject>>(std::move(all));
+  }
+  return *sorted_;
+}
+
 const SchemaObject* Snapshot::find(std::string_view kind, std::string_view name) const {
-  auto it = std::lower_bound(objects_->begin(), objects_->end(), std::make_pair(kind, name),
+  const auto& all = objects();
+  auto it = std::lower_bound(all.begin(), all.end(), std::make_pair(kind, name),
                              [](const SchemaObject& o, const std::pair<std::string_view, std::string_view>& key) {
                                return std::tie(o.kind, o.name) < std::tie(key.first, key.second);
                              });
-  if (it == objects_->end() || it->kind != kind || it->name != name) return nullptr;
+  if (it == all.end() || it->kind != kind || it->name != name) return nullptr;
   return &*it;
 }
 
-std::string Snapshot::digest() const { return sha256_hex(serialize()); }
+std::string Snapshot::digest() const {
+  if (digest_.empty()) {
+    std::string lines;
+    for (const auto& [name, table] : *tables_) {
+      append_snapshot_field(lines, name);
+      lines += '\t' + table->digest + '\n';
+    }
+    digest_ = sha256_hex(lines);
+  }
+  return digest_;
+}
+
+std::string Snapshot::text_digest() const { return sha256_hex(serialize()); }
+
+bool Snapshot::operator==(const Snapshot& o) const {
+  if (tables_ == o.tables_) return true;
+  if (size_ != o.size_ || tables_->size() != o.tables_->size()) return false;
+  return std::equal(tables_->begin(), tables_->end(), o.tables_->begin(), [](const auto& a, const auto& b) {
+    return a.first == b.first && (a.second == b.second || a.second->objects == b.second->objects);
+  });
+}
+
+void Snapshot::objects_differing_from(const Snapshot& before, std::vector<const SchemaObject*>& was,
+                                      std::vector<const SchemaObject*>& now) const {
+  auto add = [](const Table& table, std::vector<const SchemaObject*>& to) {
+    for (const auto& o : table.objects) to.push_back(&o);
+  };
+  auto b = before.tables_->begin(), n = tables_->begin();
+  while (b != before.tables_->end() || n != tables_->end()) {
+    if (n == tables_->end() || (b != before.tables_->end() && b->first < n->first)) {
+      add(*(b++)->second, was);
+    } else if (b == before.tables_->end() || n->first < b->first) {
+      add(*(n++)->second, now);
+    } else {
+      if (b->second != n->second && b->second->digest != n->second->digest) {
+        add(*b->second, was);
+        add(*n->second, now);
+      }
+      ++b, ++n;
+    }
+  }
+  auto by_key = [](const SchemaObject* x, const SchemaObject* y) { return key_less(*x, *y); };
+  std::sort(was.begin(), was.end(), by_key);
+  std::sort(now.begin(), now.end(), by_key);
+}
+
+Snapshot Snapshot::with_tables_replaced(const std::unordered_set<std::string>& tables, bool table_less,
+                                        const Snapshot& fresh) const {
+  auto replaced = std::make_shared<Tables>(*tables_);
+  for (const auto& t : tables) replaced->erase(t);
+  if (table_less) replaced->erase("");
+  for (const auto& [name, table] : *fresh.tables_) (*replaced)[name] = table;
+  return Snapshot(std::move(replaced));
+}
+
+std::vector<const SchemaObject*> Snapshot::objects_of(const std::unordered_set<std::string>& tables,
+                                                      bool table_less) const {
+  std::vector<const SchemaObject*> out;
+  auto add = [&](const std::string& name) {
+    auto it = tables_->find(name);
+    if (it != tables_->end())
+      for (const auto& o : it->second->objects) out.push_back(&o);
+  };
+  for (const auto& t : tables) add(t);
+  if (table_less) add("");
+  return out;
+}
 
 void append_snapshot_field(std::string& out, std::string_view field) {
   // Most fields hold nothing to escape: they are appended in runs, not byte by byte.
@@ -188,10 +288,8 @@ std::vector<std::string> split_snapshot_line(std::string_view line, size_t numbe
 
 std::string Snapshot::serialize() const {
   std::string out;
-  size_t size = 0;
-  for (const auto& o : *objects_) size += o.kind.size() + o.name.size() + o.definition.size() + o.table.size() + 4;
-  out.reserve(size + size / 64);
-  for (const auto& o : *objects_) append_snapshot_line(out, o);
+  out.reserve(text_size_ + text_size_ / 64);
+  for (const auto& o : objects()) append_snapshot_line(out, o);
   return out;
 }
 
@@ -209,18 +307,21 @@ Snapshot Snapshot::parse(std::string_view text) {
 }
 
 std::vector<ObjectDifference> Snapshot::differences_from(const Snapshot& before) const {
+  std::vector<const SchemaObject*> was_objects, now_objects;
+  objects_differing_from(before, was_objects, now_objects);
   std::vector<ObjectDifference> out;
-  auto was = before.objects_->begin(), now = objects_->begin();
-  while (was != before.objects_->end() || now != objects_->end()) {
-    if (now == objects_->end() || (was != before.objects_->end() && key_of(*was) < key_of(*now))) {
-      out.push_back({was->kind, was->name, ObjectDifference::Change::removed, was->definition, ""});
+  auto was = was_objects.begin(), now = now_objects.begin();
+  while (was != was_objects.end() || now != now_objects.end()) {
+    if (now == now_objects.end() || (was != was_objects.end() && key_of(**was) < key_of(**now))) {
+      out.push_back({(*was)->kind, (*was)->name, ObjectDifference::Change::removed, (*was)->definition, ""});
       ++was;
-    } else if (was == before.objects_->end() || key_of(*now) < key_of(*was)) {
-      out.push_back({now->kind, now->name, ObjectDifference::Change::added, "", now->definition});
+    } else if (was == was_objects.end() || key_of(**now) < key_of(**was)) {
+      out.push_back({(*now)->kind, (*now)->name, ObjectDifference::Change::added, "", (*now)->definition});
       ++now;
     } else {
-      if (was->definition != now->definition)
-        out.push_back({now->kind, now->name, ObjectDifference::Change::changed, was->definition, now->definition});
+      if ((*was)->definition != (*now)->definition)
+        out.push_back(
+            {(*now)->kind, (*now)->name, ObjectDifference::Change::changed, (*was)->definition, (*now)->definition});
       ++was, ++now;
     }
   }

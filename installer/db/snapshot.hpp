@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,12 @@ const char* to_string(ObjectDifference::Change change);
 
 /// The schema as a sorted list of object descriptions (docs/snapshots.md). Its digest is
 /// what a verification compares; the list says which objects differ.
+///
+/// Inside, the objects are kept by the table they belong to, each table's with its own
+/// digest, and shared by copies: a run takes a snapshot after every update, and what it
+/// costs (the copy, the merge of a re-read, the digest, the journal's delta) is then what
+/// the update changed, not what the schema holds. Not for use from several threads (the
+/// sorted list and the digest are computed when first asked for).
 class Snapshot {
  public:
   Snapshot();
@@ -46,41 +53,43 @@ class Snapshot {
   /// folded into one whose definition lists them all, so that nothing is dropped.
   explicit Snapshot(std::vector<SchemaObject> objects);
 
-  const std::vector<SchemaObject>& objects() const { return *objects_; }
+  /// Every object, in key order.
+  const std::vector<SchemaObject>& objects() const;
+  size_t size() const { return size_; }
   const SchemaObject* find(std::string_view kind, std::string_view name) const;
 
-  /// SHA-256 of serialize(): the value compared and shown (first 12 characters).
+  /// The value compared and shown (first 12 characters): the SHA-256 of one line per table
+  /// (its name, then the SHA-256 of its objects' lines as serialize() writes them), and a
+  /// line for the objects of no table.
   std::string digest() const;
   std::string short_digest() const { return digest().substr(0, 12); }
+  /// The SHA-256 of serialize(): the digest of snapshots journaled before they were kept by
+  /// table (the journal's store accepts either).
+  std::string text_digest() const;
 
   /// One object per line: kind, name, definition and table separated by tabs, with backslash,
   /// tab, newline and carriage return escaped. parse() reverses it and throws
   /// std::invalid_argument on anything else.
   std::string serialize() const;
+  /// About the length of serialize(), without writing it.
+  size_t text_size() const { return text_size_; }
   static Snapshot parse(std::string_view text);
 
   /// What differs from `before`, in key order.
   std::vector<ObjectDifference> differences_from(const Snapshot& before) const;
+  /// The objects of the tables whose objects differ, in key order: `before`'s in `was`,
+  /// this snapshot's in `now` (what a delta between the two is made of).
+  void objects_differing_from(const Snapshot& before, std::vector<const SchemaObject*>& was,
+                              std::vector<const SchemaObject*>& now) const;
 
-  /// This snapshot with every object `is_stale` says is out of date removed and the
-  /// `fresh` ones put in its place (an incremental re-read: engine/schema_tracker).
-  /// `fresh` is in this order (another snapshot's objects()): the two are merged, not
-  /// sorted again.
-  template <typename Predicate>
-  Snapshot replaced(Predicate is_stale, const std::vector<SchemaObject>& fresh) const {
-    std::vector<SchemaObject> merged;
-    merged.reserve(objects_->size() + fresh.size());
-    auto next = fresh.begin();
-    for (const auto& o : *objects_) {
-      if (is_stale(o)) continue;
-      for (; next != fresh.end() && sorted_before(*next, o); ++next) merged.push_back(*next);
-      merged.push_back(o);
-    }
-    merged.insert(merged.end(), next, fresh.end());
-    return Snapshot(std::move(merged), Sorted{});
-  }
+  /// This snapshot with the objects of `tables` (and, with `table_less`, every object of no
+  /// table) taken out and `fresh`'s put in (an incremental re-read: engine/schema_tracker).
+  Snapshot with_tables_replaced(const std::unordered_set<std::string>& tables, bool table_less,
+                                const Snapshot& fresh) const;
+  /// The objects with_tables_replaced() takes out.
+  std::vector<const SchemaObject*> objects_of(const std::unordered_set<std::string>& tables, bool table_less) const;
 
-  bool operator==(const Snapshot& o) const { return objects_ == o.objects_ || *objects_ == *o.objects_; }
+  bool operator==(const Snapshot& o) const;
   bool operator!=(const Snapshot& o) const { return !(*this == o); }
 
   /// The server's counters of objects (Database::object_counts) read at the same moment
@@ -93,17 +102,22 @@ class Snapshot {
   }
 
  private:
-  struct Sorted {};
-  Snapshot(std::vector<SchemaObject> sorted, Sorted);
-  static bool sorted_before(const SchemaObject& a, const SchemaObject& b);
-  /// Objects with one key (which the catalogs should never give) folded into one whose
-  /// definition lists them all, so that nothing is dropped.
-  static std::vector<SchemaObject> folded(std::vector<SchemaObject> sorted);
+  /// The objects of one table ("" for those of no table), in key order.
+  struct Table {
+    std::vector<SchemaObject> objects;
+    std::string digest;
+    size_t text_size = 0;
+  };
+  using Tables = std::map<std::string, std::shared_ptr<const Table>>;
 
-  /// Shared by copies, never changed: a run passes the schema from update to update and
-  /// into the journal's cache, and a copy of 10,000 objects each time cost more than
-  /// reading them.
-  std::shared_ptr<const std::vector<SchemaObject>> objects_;
+  explicit Snapshot(std::shared_ptr<const Tables> tables);
+  static std::shared_ptr<const Table> make_table(std::vector<SchemaObject> objects);
+
+  std::shared_ptr<const Tables> tables_;
+  size_t size_ = 0;
+  size_t text_size_ = 0;
+  mutable std::shared_ptr<const std::vector<SchemaObject>> sorted_;
+  mutable std::string digest_;
   std::map<std::string, long> server_counts_;
   bool counted_ = false;
 };

@@ -54,7 +54,9 @@ bool add_objects_of(const StatementEffect& e, const std::string& text, SqlDialec
     out.table_less = true;
     return true;
   }
-  for (const auto& o : e.objects) out.tables.push_back(o.name);
+  const bool owned = e.table.empty() &&
+                     (e.kind == ObjectKind::index || e.kind == ObjectKind::trigger || e.kind == ObjectKind::sequence);
+  for (const auto& o : e.objects) (owned ? out.owned : out.tables).push_back(o.name);
   if (!e.table.empty()) out.tables.push_back(e.table.name);
   return true;
 }
@@ -66,16 +68,21 @@ std::string_view bare_name(std::string_view qualified) {
 
 /// The named objects' tables as the catalog spells them: a name as written and in lower
 /// case (PostgreSQL folds a name written without quotes; the words alone do not say which
-/// it was), and the table of an index or a trigger named (DROP INDEX i), which the
-/// snapshot before knows.
-std::vector<std::string> tables_for(const std::vector<std::string>& names, const Snapshot& before) {
+/// it was), and the table of an index, a trigger or a sequence named without it, which the
+/// snapshot before knows (the only walk over all of its objects, and only then).
+std::vector<std::string> tables_for(const ChangedObjects& named, const Snapshot& before) {
+  std::set<std::string> out;
+  for (const auto* names : {&named.tables, &named.owned})
+    for (const auto& n : *names) {
+      out.insert(n);
+      out.insert(lower(n));
+    }
+  if (named.owned.empty()) return {out.begin(), out.end()};
   std::set<std::string, std::less<>> wanted;
-  for (const auto& n : names) {
+  for (const auto& n : named.owned) {
     wanted.insert(n);
     wanted.insert(lower(n));
   }
-  std::set<std::string> out(wanted.begin(), wanted.end());
-  if (wanted.empty()) return {};
   for (const auto& o : before.objects())
     if (!o.table.empty() && o.kind != "table" && wanted.find(bare_name(o.name)) != wanted.end()) out.insert(o.table);
   return {out.begin(), out.end()};
@@ -133,8 +140,10 @@ std::optional<ChangedObjects> objects_changed_by(const std::vector<std::string>&
   ChangedObjects changed;
   for (const auto& text : statements)
     if (!add_objects_of(statement_effect(text, dialect), text, dialect, changed)) return std::nullopt;
-  std::sort(changed.tables.begin(), changed.tables.end());
-  changed.tables.erase(std::unique(changed.tables.begin(), changed.tables.end()), changed.tables.end());
+  for (auto* names : {&changed.tables, &changed.owned}) {
+    std::sort(names->begin(), names->end());
+    names->erase(std::unique(names->begin(), names->end()), names->end());
+  }
   return changed;
 }
 
@@ -193,7 +202,7 @@ bool SchemaTracker::counters_agree(const Snapshot& before, const std::vector<con
 
 std::optional<Snapshot> SchemaTracker::incremental(const ChangedObjects& named, const Snapshot& before) {
   const auto journal = journal_objects(ctx_.db.dialect(), ctx_.journal_schema);
-  std::vector<std::string> tables = tables_for(named.tables, before);
+  std::vector<std::string> tables = tables_for(named, before);
   Snapshot fresh = schema_snapshot(ctx_.db, ctx_.journal_schema, SnapshotScope::of_tables(tables, named.table_less));
   // Inside the update's transaction the server says what kinds of objects it changed;
   // outside, its counters of objects are read and compared (a scan of the catalogs).
@@ -204,17 +213,10 @@ std::optional<Snapshot> SchemaTracker::incremental(const ChangedObjects& named, 
   // comes as its owner's, and the owner was not read: then the schema is read in full.
   std::unordered_set<std::string> replaced(tables.begin(), tables.end());
   if (!reads_whole_tables(fresh, replaced)) return std::nullopt;
-  auto is_stale = [&](const SchemaObject& o) {
-    return o.table.empty() ? named.table_less : replaced.count(o.table) > 0;
-  };
   if (changes && !changes_explained(named, *changes)) return std::nullopt;
-  if (!counters.empty()) {
-    std::vector<const SchemaObject*> stale;
-    for (const auto& o : before.objects())
-      if (is_stale(o)) stale.push_back(&o);
-    if (!counters_agree(before, stale, fresh, counters)) return std::nullopt;
-  }
-  Snapshot merged = before.replaced(is_stale, fresh.objects());
+  if (!counters.empty() && !counters_agree(before, before.objects_of(replaced, named.table_less), fresh, counters))
+    return std::nullopt;
+  Snapshot merged = before.with_tables_replaced(replaced, named.table_less, fresh);
   if (!counters.empty()) merged.set_server_counts(std::move(counters));
   return merged;
 }

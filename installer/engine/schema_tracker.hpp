@@ -14,8 +14,10 @@ namespace installer {
 /// object of no table (a routine, an event).
 struct ChangedObjects {
   std::vector<std::string> tables;
+  /// Indexes, triggers and sequences named without their table (DROP INDEX i): the
+  /// snapshot before says whose they are.
+  std::vector<std::string> owned;
   bool table_less = false;
-  bool operator==(const ChangedObjects& o) const { return tables == o.tables && table_less == o.table_less; }
 };
 
 /// What the statements can have changed, or nullopt (anything) when one statement's

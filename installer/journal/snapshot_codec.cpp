@@ -74,22 +74,23 @@ struct Inflater {
 }  // namespace
 
 std::string snapshot_delta(const Snapshot& base, const Snapshot& target) {
-  const auto& was = base.objects();
-  const auto& now = target.objects();
+  // Only the tables whose objects differ are walked: a delta costs what changed.
+  std::vector<const SchemaObject*> was, now;
+  target.objects_differing_from(base, was, now);
   std::string out;
   size_t i = 0, j = 0;
   while (i < was.size() || j < now.size()) {
-    int order = i == was.size() ? 1 : j == now.size() ? -1 : compare_keys(was[i], now[j]);
+    int order = i == was.size() ? 1 : j == now.size() ? -1 : compare_keys(*was[i], *now[j]);
     if (order < 0) {
       out += '-';
-      append_key(out, was[i++]);
+      append_key(out, *was[i++]);
     } else if (order > 0) {
       out += '+';
-      append_snapshot_line(out, now[j++]);
+      append_snapshot_line(out, *now[j++]);
     } else {
-      if (was[i] != now[j]) {
+      if (*was[i] != *now[j]) {
         out += '~';
-        append_snapshot_line(out, now[j]);
+        append_snapshot_line(out, *now[j]);
       }
       ++i, ++j;
     }

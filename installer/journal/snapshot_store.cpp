@@ -35,8 +35,7 @@ void SnapshotStore::fail(const std::string& digest, const std::string& what) con
 }
 
 std::string SnapshotStore::store(const Snapshot& snapshot) {
-  std::string text = snapshot.serialize();
-  std::string digest = sha256_hex(text);  // Snapshot::digest(), without a second serialize()
+  std::string digest = snapshot.digest();
   auto known = known_.find(digest);
   if (known == known_.end() || !known->second.committed) {
     std::optional<Base> base = choose_base();
@@ -51,7 +50,7 @@ std::string SnapshotStore::store(const Snapshot& snapshot) {
       known_[base->digest].committed = true;
     }
     if (found.target) known_[digest] = *found.target;
-    else write(snapshot, text, digest, check_base && !found.base_visible ? std::nullopt : std::move(base));
+    else write(snapshot, digest, check_base && !found.base_visible ? std::nullopt : std::move(base));
   }
   if (digest != last_digest_) {
     last_ = digest == root_digest_ ? root_ : std::make_shared<const Snapshot>(snapshot);
@@ -104,17 +103,16 @@ SnapshotStore::Probe SnapshotStore::probe(const std::string& digest, const std::
   return out;
 }
 
-void SnapshotStore::write(const Snapshot& snapshot, const std::string& text, const std::string& digest,
-                          std::optional<Base> base) {
+void SnapshotStore::write(const Snapshot& snapshot, const std::string& digest, std::optional<Base> base) {
   std::string delta;
   if (base) {
     std::shared_ptr<const Snapshot> from = base->snapshot ? base->snapshot : root_snapshot(base->digest);
     if (from) delta = snapshot_delta(*from, snapshot);
     // A delta that is most of the snapshot saves little and costs a longer chain.
-    if (!from || delta.size() > text.size() / 2) base.reset();
+    if (!from || delta.size() > snapshot.text_size() / 2) base.reset();
   }
   const bool committed = !db_.in_transaction();
-  insert(digest, base ? base->digest : "", snapshot.objects().size(), base ? delta : text);
+  insert(digest, base ? base->digest : "", snapshot.size(), base ? delta : snapshot.serialize());
   if (!base) {
     known_[digest] = Known{0, digest, committed};
     root_ = std::make_shared<const Snapshot>(snapshot);
@@ -190,7 +188,8 @@ Snapshot SnapshotStore::read(const std::string& digest, Known& known) {
     }
   }
   Snapshot snapshot(std::move(objects));
-  if (std::string got = snapshot.digest(); got != digest)
+  // A snapshot journaled before they were kept by table has the digest of its text.
+  if (std::string got = snapshot.digest(); got != digest && snapshot.text_digest() != digest)
     fail(digest, fmt::format("cannot be read: its rows make snapshot {} instead", short_digest(got)));
   known.committed = !db_.in_transaction();
   return snapshot;

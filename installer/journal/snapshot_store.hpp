@@ -48,7 +48,7 @@ class SnapshotStore {
 
   std::optional<Base> choose_base() const;
   Probe probe(const std::string& digest, const std::string& base);
-  void write(const Snapshot& snapshot, const std::string& text, const std::string& digest, std::optional<Base> base);
+  void write(const Snapshot& snapshot, const std::string& digest, std::optional<Base> base);
   void insert(const std::string& digest, const std::string& base, size_t objects, const std::string& text);
   std::shared_ptr<const Snapshot> root_snapshot(const std::string& digest);
   std::shared_ptr<const Snapshot> cached(const std::string& digest) const;

@@ -29,7 +29,13 @@ using Names = std::vector<std::string>;
 TEST_CASE("the tables an update's statements name are the ones re-read") {
   CHECK(tables_of("CREATE TABLE orders (id int); CREATE INDEX orders_idx ON orders (id);") ==
         Names{"orders", "orders_idx"});
-  CHECK(tables_of("ALTER TABLE shop.Orders ADD COLUMN status text; DROP INDEX old_idx;") == Names{"old_idx", "orders"});
+  CHECK(tables_of("ALTER TABLE shop.Orders ADD COLUMN status text; DROP INDEX old_idx;") == Names{"orders"});
+  // An index, trigger or sequence named without its table: the snapshot before says whose.
+  auto dropped = objects_changed_by(make_update("u", "1", {{"001_s", "DROP INDEX old_idx; DROP SEQUENCE s;", ""}}),
+                                    SqlDialect::postgres);
+  REQUIRE(dropped.has_value());
+  CHECK(dropped->owned == Names{"old_idx", "s"});
+  CHECK(dropped->tables.empty());
   CHECK(tables_of("CREATE TRIGGER t BEFORE UPDATE OF a, b ON items FOR EACH ROW EXECUTE FUNCTION f();") ==
         Names{"items", "t"});
   CHECK(tables_of("INSERT INTO settings VALUES (1); UPDATE settings SET v = 2; SET search_path = app;") == Names{});
