@@ -69,7 +69,12 @@ bool schema_differs_from(EngineContext& ctx, const std::string& recorded) {
       return schema_fingerprint(ctx.db, ctx.journal_schema) != Fingerprint::parse(recorded);
     case SchemaRecordFormat::snapshot: break;
   }
-  return current_schema(ctx).digest() != snapshot_digest_of(recorded);
+  Snapshot now = current_schema(ctx);
+  if (now.digest() == snapshot_digest_of(recorded)) return false;
+  // A digest of another kind (a snapshot journaled with the digest of its text) differs
+  // from any of today's: the objects say whether the schema does.
+  return compare_schema(ctx.db, ctx.journal, ctx.journal_schema, recorded, now).result !=
+         SchemaComparison::Result::equal;
 }
 
 std::string describe_comparison_basis(const SchemaComparison& c) {

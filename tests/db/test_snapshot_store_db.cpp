@@ -4,6 +4,7 @@
 #include "db_fixture.hpp"
 #include "installer/journal/journal_ddl.hpp"
 #include "installer/journal/schema_record.hpp"
+#include "installer/journal/snapshot_codec.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -164,6 +165,25 @@ TEST_CASE("snapshots: a damaged, missing or swapped row is refused with the snap
   load_fails(references[1], "not there");
   CHECK_THROWS_WITH_AS(FreshJournal(scratch).journal.load_snapshot("column=3:abc"),
                        doctest::Contains("names no schema snapshot"), std::runtime_error);
+}
+
+TEST_CASE("snapshots: a row journaled under the digest of the snapshot's text (before snapshots were kept by table) "
+          "still loads") {
+  ScratchDatabase scratch;
+  EngineSession s(scratch);
+  s.journal->ensure();
+  const Snapshot snapshot = successive(20, 1).front();
+  REQUIRE(snapshot.text_digest() != snapshot.digest());
+  // What the earlier installer wrote: the whole text, keyed by its SHA-256.
+  const std::string text = snapshot.serialize();
+  scratch.execute(fmt::format("INSERT INTO {} (digest, base_digest, objects, bytes, body, created_at) VALUES ('{}', '', "
+                              "{}, {}, '{}', {})",
+                              table(), snapshot.text_digest(), snapshot.size(), text.size(),
+                              pack_snapshot_text(text), on_postgres() ? "now()" : "NOW(6)"));
+  FreshJournal fresh(scratch);
+  const Snapshot loaded = fresh.journal.load_snapshot("snapshot:" + snapshot.text_digest());
+  CHECK(loaded == snapshot);
+  CHECK(loaded.differences_from(snapshot).empty());
 }
 
 TEST_CASE("snapshots: stored in a transaction that rolls back, they leave no row and are stored again after") {
