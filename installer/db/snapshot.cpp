@@ -113,7 +113,9 @@ bool SnapshotScope::covers(const SchemaObject& object) const {
 
 namespace {
 
-size_t line_size(const SchemaObject& o) { return o.kind.size() + o.name.size() + o.definition.size() + o.table.size() + 4; }
+size_t line_size(const SchemaObject& o) {
+  return o.kind.size() + o.name.size() + o.definition.size() + o.table.size() + 4;
+}
 
 std::vector<SchemaObject> folded(std::vector<SchemaObject> sorted) {
   if (std::adjacent_find(sorted.begin(), sorted.end(), same_key) == sorted.end()) return sorted;

@@ -199,8 +199,8 @@ void append_branches(bool table_less, const ExcludedObjects& journal, const std:
   for (const Branch& b : kBranches) {
     if (b.table_less != table_less) continue;
     if (!sql.empty()) sql += "UNION ALL\n";
-    bind_markers(std::string("SELECT ") + b.kind + ", " + b.described + "\n  FROM " + b.source + "\n", journal, table, sql,
-         params);
+    bind_markers(std::string("SELECT ") + b.kind + ", " + b.described + "\n  FROM " + b.source + "\n", journal, table,
+                 sql, params);
   }
 }
 

@@ -22,8 +22,8 @@ std::string postgres_fingerprint_sql(int server_version);
 /// session for its server's version. Each is one round trip; the first '?' is the schema
 /// to leave out (the journal's).
 struct PgSnapshotSql {
-  std::string everything;   ///< rows of kind, name, definition and table
-  std::string some_tables;  ///< the same for the tables of a second '?' (a name[]), exactly as named
+  std::string everything;                  ///< rows of kind, name, definition and table
+  std::string some_tables;                 ///< the same for the tables of a second '?' (a name[]), exactly as named
   std::string some_tables_and_table_less;  ///< and every object of no table
   std::string counts;                      ///< one row of counters, the kinds' in postgres_object_counts()
 };

@@ -221,8 +221,7 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 std::string relations(bool scoped, bool table_less) {
   std::string sql = kRelations;
   replace_all(sql, "{wanted}", scoped ? kWanted : "");
-  replace_all(sql, "{relations}",
-              !scoped ? kAllRelations : table_less ? kScopedRelationsAndTypes : kScopedRelations);
+  replace_all(sql, "{relations}", !scoped ? kAllRelations : table_less ? kScopedRelationsAndTypes : kScopedRelations);
   return sql;
 }
 
@@ -274,9 +273,8 @@ FROM rels r, procs p
 )SQL";
 
 // The kinds of kCounters' columns, in order.
-const char* const kCountedKinds[] = {"schema", "extension", "table",     "view",       "sequence",
-                                     "index",  "column",    "type",      "function",   "procedure",
-                                     "constraint", "trigger", "policy", "rule"};
+const char* const kCountedKinds[] = {"schema", "extension", "table",     "view",       "sequence", "index",  "column",
+                                     "type",   "function",  "procedure", "constraint", "trigger",  "policy", "rule"};
 
 /// A text[] literal of the names: each one double-quoted, its quotes and backslashes escaped.
 std::string text_array(const std::vector<std::string>& names) {
@@ -297,8 +295,7 @@ std::string text_array(const std::vector<std::string>& names) {
 PgSnapshotSql postgres_snapshot_sql(int server_version) {
   std::string body = server_version >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), p.prosrc, '')"
                                               : "coalesce(p.prosrc, '')";
-  return {snapshot_sql(false, true, body), snapshot_sql(true, false, body), snapshot_sql(true, true, body),
-          kCounters};
+  return {snapshot_sql(false, true, body), snapshot_sql(true, false, body), snapshot_sql(true, true, body), kCounters};
 }
 
 Snapshot postgres_snapshot(Database& db, const PgSnapshotSql& sql, const ExcludedObjects& journal,

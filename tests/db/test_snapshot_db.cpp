@@ -73,7 +73,6 @@ std::map<std::string, long> counts_by_kind(const Snapshot& snapshot) {
   return out;
 }
 
-
 /// A schema with some of every kind of object the engine's snapshot describes.
 std::vector<std::string> some_of_everything() {
   if (on_postgres())
@@ -355,14 +354,12 @@ TEST_CASE("snapshot: a scoped read is the full read's objects of those tables an
   const std::string qualified = (on_postgres() ? "public." : "") + std::string("Orders");
   CHECK(full.find("column", qualified + ".note") != nullptr);
   CHECK(full.find("column", qualified + ".status") == nullptr);
-  for (const std::vector<std::string>& tables :
-       std::vector<std::vector<std::string>>{
+  for (const std::vector<std::string>& tables : std::vector<std::vector<std::string>>{
            {"orders"}, {"Orders"}, {"orders", "Orders"}, {"items", "v_orders"}, {"ORDERS"}, {}, {"no_such_table"}}) {
     CAPTURE(tables.size() > 0 ? tables.front() : std::string("(none)"));
     std::vector<SchemaObject> expected;
     for (const auto& o : full.objects())
-      if (o.table.empty() || std::find(tables.begin(), tables.end(), o.table) != tables.end())
-        expected.push_back(o);
+      if (o.table.empty() || std::find(tables.begin(), tables.end(), o.table) != tables.end()) expected.push_back(o);
     const Snapshot scoped = s.take(SnapshotScope::of_tables(tables));
     INFO(fmt::format("{}", fmt::join(describe_differences(scoped.differences_from(Snapshot(expected)), 20), "\n")));
     CHECK(scoped == Snapshot(expected));
@@ -371,7 +368,8 @@ TEST_CASE("snapshot: a scoped read is the full read's objects of those tables an
     for (const auto& o : expected)
       if (!o.table.empty()) of_tables.push_back(o);
     const Snapshot tables_only = s.take(SnapshotScope::of_tables(tables, false));
-    INFO(fmt::format("{}", fmt::join(describe_differences(tables_only.differences_from(Snapshot(of_tables)), 20), "\n")));
+    INFO(fmt::format("{}",
+                     fmt::join(describe_differences(tables_only.differences_from(Snapshot(of_tables)), 20), "\n")));
     CHECK(tables_only == Snapshot(of_tables));
   }
   if (on_postgres()) {

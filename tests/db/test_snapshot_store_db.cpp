@@ -176,10 +176,11 @@ TEST_CASE("snapshots: a row journaled under the digest of the snapshot's text (b
   REQUIRE(snapshot.text_digest() != snapshot.digest());
   // What the earlier installer wrote: the whole text, keyed by its SHA-256.
   const std::string text = snapshot.serialize();
-  scratch.execute(fmt::format("INSERT INTO {} (digest, base_digest, objects, bytes, body, created_at) VALUES ('{}', '', "
-                              "{}, {}, '{}', {})",
-                              table(), snapshot.text_digest(), snapshot.size(), text.size(),
-                              pack_snapshot_text(text), on_postgres() ? "now()" : "NOW(6)"));
+  scratch.execute(
+      fmt::format("INSERT INTO {} (digest, base_digest, objects, bytes, body, created_at) VALUES ('{}', '', "
+                  "{}, {}, '{}', {})",
+                  table(), snapshot.text_digest(), snapshot.size(), text.size(), pack_snapshot_text(text),
+                  on_postgres() ? "now()" : "NOW(6)"));
   FreshJournal fresh(scratch);
   const Snapshot loaded = fresh.journal.load_snapshot("snapshot:" + snapshot.text_digest());
   CHECK(loaded == snapshot);
