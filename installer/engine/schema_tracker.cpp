@@ -66,23 +66,25 @@ std::string_view bare_name(std::string_view qualified) {
   return dot == std::string_view::npos ? qualified : qualified.substr(dot + 1);
 }
 
+/// Each name as written and in lower case.
+template <typename Set>
+void add_spellings(const std::vector<std::string>& names, Set& out) {
+  for (const auto& n : names) {
+    out.insert(n);
+    out.insert(lower(n));
+  }
+}
+
 /// The named objects' tables as the catalog spells them: a name as written and in lower
 /// case (PostgreSQL folds a name written without quotes; the words alone do not say which
 /// it was), and the table of an index, a trigger or a sequence named without it, which the
 /// snapshot before knows (the only walk over all of its objects, and only then).
 std::vector<std::string> tables_for(const ChangedObjects& named, const Snapshot& before) {
-  std::set<std::string> out;
-  for (const auto* names : {&named.tables, &named.owned})
-    for (const auto& n : *names) {
-      out.insert(n);
-      out.insert(lower(n));
-    }
-  if (named.owned.empty()) return {out.begin(), out.end()};
   std::set<std::string, std::less<>> wanted;
-  for (const auto& n : named.owned) {
-    wanted.insert(n);
-    wanted.insert(lower(n));
-  }
+  add_spellings(named.owned, wanted);
+  std::set<std::string> out(wanted.begin(), wanted.end());
+  add_spellings(named.tables, out);
+  if (named.owned.empty()) return {out.begin(), out.end()};
   for (const auto& o : before.objects())
     if (!o.table.empty() && o.kind != "table" && wanted.find(bare_name(o.name)) != wanted.end()) out.insert(o.table);
   return {out.begin(), out.end()};
@@ -95,7 +97,7 @@ std::vector<std::string> up_statements(const Update& update) {
   return out;
 }
 
-/// Whether the kinds of objects the transaction changed (Database::catalog_changes) are
+/// Whether the kinds of objects the transaction changed (Database::catalog_counters) are
 /// ones the statements name: a data statement that changed a table's definition (a
 /// trigger that ran DDL), a routine changed where none is named, a schema or an extension
 /// changed at all (statements that name those are read in full anyway).
