@@ -83,6 +83,16 @@ bool later_known_applied(const Reconciliation& r, const AttemptRecord& a) {
 
 }  // namespace
 
+namespace {
+
+void log_snapshot_counts(const char* after_what, const SchemaTracker::Counts& c) {
+  log::debug("snapshots after the {} of this run: {} read incrementally, {} in full ({} of them because the server's "
+             "counts of objects proved an incremental read incomplete)",
+             after_what, c.incremental, c.full, c.corrected);
+}
+
+}  // namespace
+
 std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const MigrateOptions& options) {
   std::vector<std::string> removed;
   if (r.unknown.empty()) return removed;
@@ -101,8 +111,9 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
                                 list, commands));
   }
   // Newest first, each compared with the snapshot recorded before it: a down script
-  // that leaves something behind is named at its own update. A verified removal leaves
-  // the schema known exactly, so the next one reads only what its downs change.
+  // that leaves something behind is named at its own update. A removal leaves the schema
+  // known exactly (read whole, or re-read where its downs changed it, whether or not there
+  // was a snapshot to compare it with), so the next one reads only what its downs change.
   SchemaTracker tracker(ctx_);
   std::optional<Snapshot> known;
   for (const AttemptRecord* a : r.unknown) {
@@ -111,9 +122,10 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
     RevertChain chain{known ? &*known : nullptr, &tracker, later_known_applied(r, *a)};
     RevertOutcome outcome = Reverter(ctx_).revert(a->attempt_id, RevertReason::auto_remove_unknown, chain);
     if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
-    known = outcome.verified ? std::move(outcome.schema_after) : std::nullopt;
+    known = std::move(outcome.schema_after);
     removed.push_back(a->update_id);
   }
+  log_snapshot_counts("removals", tracker.counts());
   return removed;
 }
 
@@ -240,10 +252,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     // Nothing else changes the schema between two updates of one run (we hold the lock).
     before = outcome.after;
   }
-  const auto& c = tracker.counts();
-  log::debug("snapshots after the updates of this run: {} read incrementally, {} in full ({} of them because the "
-             "server's counts of objects proved an incremental read incomplete)",
-             c.incremental, c.full, c.corrected);
+  log_snapshot_counts("updates", tracker.counts());
 }
 
 MigrateSummary Migrator::migrate(const MigrateOptions& options) {

@@ -123,6 +123,8 @@ void Reverter::revert_in_transaction(AttemptRecord& attempt, const std::vector<S
   ScriptLocation where{attempt.update_id, "", "(down script from the journal)"};
   try {
     Transaction transaction(ctx_.db);
+    const bool whole_revert = chain_.tracker && steps.size() == reverted_.size();
+    if (whole_revert) chain_.tracker->transaction_began();
     for (StepRecord* step : steps) {
       auto started = Clock::now();
       where.step = step->name;
@@ -141,9 +143,11 @@ void Reverter::revert_in_transaction(AttemptRecord& attempt, const std::vector<S
                   {"duration_ms", std::to_string(step->duration_ms)}},
                  "reverted {} step {} ({}ms)", attempt.update_id, step->name, step->duration_ms);
     }
+    if (whole_revert) read_before_commit_ = schema_after_downs(attempt, reverted_);
     ctx_.reached("revert", attempt.update_id, steps.back()->name, "commit");
     transaction.commit();
   } catch (...) {
+    read_before_commit_.reset();
     // The rollback undid these steps' downs and journal rows alike.
     for (size_t k = 0; k < steps.size(); ++k) *steps[k] = saved[k];
     throw;
@@ -227,7 +231,8 @@ Snapshot Reverter::schema_after_downs(const AttemptRecord& attempt, const std::v
 }
 
 void Reverter::compare_with_before(AttemptRecord& attempt, RevertOutcome& outcome) {
-  Snapshot now = schema_after_downs(attempt, reverted_);
+  Snapshot now = read_before_commit_ ? std::move(*read_before_commit_) : schema_after_downs(attempt, reverted_);
+  read_before_commit_.reset();
   bool later = chain_.later_update_applied ? *chain_.later_update_applied
                                            : later_update_applied(ctx_.journal.load(), attempt);
   if (later) {

@@ -116,7 +116,11 @@ class Reverter {
   EngineContext& ctx_;
   RevertChain chain_;
   std::vector<StepRecord*> reverted_;  ///< the steps whose downs ran, newest first
-  Actor actor_ = Actor::revert;        ///< of the revert() under way
+  /// The schema after the downs, read before the commit of the one transaction that ran
+  /// them all: inside it the server's counters say what kinds of objects the downs
+  /// changed; after it only a scan of every catalog can.
+  std::optional<Snapshot> read_before_commit_;
+  Actor actor_ = Actor::revert;  ///< of the revert() under way
 };
 
 }  // namespace installer

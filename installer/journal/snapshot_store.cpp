@@ -202,9 +202,19 @@ std::vector<SchemaObject> SnapshotStore::start_of_chain(const std::string& diges
   const SqlRow& last = rows.back();
   const std::string base = text_of(last[1]);
   if (base.empty()) {
-    known = Known{static_cast<int>(rows.size()) - 1, text_of(last[0]), false};
+    const std::string root = text_of(last[0]);
+    known = Known{static_cast<int>(rows.size()) - 1, root, false};
     try {
-      return Snapshot::parse(unpack(digest, last)).objects();
+      auto parsed = std::make_shared<const Snapshot>(Snapshot::parse(unpack(digest, last)));
+      // Kept as root_snapshot() keeps one, once its digest holds: the next load of this
+      // chain applies its deltas to it instead of parsing it again (a removal of many
+      // updates loads one snapshot per update, each on the same few chains).
+      if (parsed->digest() == root) {
+        root_ = parsed;
+        root_digest_ = root;
+        known_[root] = Known{0, root, !db_.in_transaction()};
+      }
+      return parsed->objects();
     } catch (const std::invalid_argument& e) {
       fail(digest, fmt::format("cannot be read: the full snapshot {} is damaged: {}", short_digest(text_of(last[0])),
                                e.what()));

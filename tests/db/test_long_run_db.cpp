@@ -94,6 +94,26 @@ TEST_CASE("removing updates one by one verifies each against its own snapshot") 
   CHECK(db.journal_attempts("revert_failed", "10") == 1);
 }
 
+TEST_CASE("removing a long run reads the schema in full once, whatever was recorded before each update") {
+  // With --fingerprint-limit 1 the updates in the middle have no snapshot before them:
+  // their removals compare nothing, but each still leaves the schema known, so the next
+  // removal re-reads only the tables its downs name (once, each removal read it all).
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_updates(tree, 12);
+  REQUIRE(run_installer({"migrate"}, env_for(db, tree, "1")).exit_code == 0);
+  UpdateTree empty;
+  auto env = env_for(db, empty);
+  env["INSTALLER_AUTO_REMOVE_UNKNOWN"] = "true";
+  env["INSTALLER_LOG_LEVEL"] = "debug";
+  RunResult removed = run_installer({"migrate"}, env);
+  INFO(removed.all());
+  REQUIRE(removed.exit_code == 0);
+  CHECK(db.journal_attempts("removed") == 12);
+  CHECK(removed.all().find("snapshots after the removals of this run: 11 read incrementally, 1 in full") !=
+        std::string::npos);
+}
+
 TEST_CASE("with --fingerprint-limit, a failure that could not be compared is not reported as verified") {
   ScratchDatabase db;
   UpdateTree tree;
