@@ -71,6 +71,19 @@ struct Inflater {
   Inflater& operator=(const Inflater&) = delete;
 };
 
+/// deflateEnd() however the deflation ends.
+struct Deflater {
+  z_stream stream{};
+  explicit Deflater(int window_bits) {
+    if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, std::max(1, window_bits - 7),
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("zlib: deflateInit2 failed");
+  }
+  ~Deflater() { deflateEnd(&stream); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+};
+
 }  // namespace
 
 std::string snapshot_delta(const Snapshot& base, const Snapshot& target) {
@@ -117,12 +130,20 @@ void apply_snapshot_delta(std::vector<SchemaObject>& objects, std::string_view d
 }
 
 std::string pack_snapshot_text(std::string_view text) {
-  uLongf length = compressBound(static_cast<uLong>(text.size()));
-  std::string compressed(length, '\0');
-  int rc = compress2(reinterpret_cast<Bytef*>(compressed.data()), &length, reinterpret_cast<const Bytef*>(text.data()),
-                     static_cast<uLong>(text.size()), Z_DEFAULT_COMPRESSION);
-  if (rc != Z_OK) throw std::runtime_error(fmt::format("zlib: compress2 failed ({})", rc));
-  compressed.resize(length);
+  // Most texts are one update's delta, a few hundred bytes: a window no larger than the
+  // text spares zlib setting up 256 KiB of state for each (a tenth of the client's time
+  // per update, measured). Any window of 2^9 to 2^15 bytes inflates with the default.
+  int window_bits = 9;
+  while (window_bits < 15 && (size_t{1} << window_bits) < text.size()) ++window_bits;
+  Deflater z(window_bits);
+  std::string compressed(deflateBound(&z.stream, static_cast<uLong>(text.size())), '\0');
+  z.stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.stream.avail_in = static_cast<uInt>(text.size());
+  z.stream.next_out = reinterpret_cast<Bytef*>(compressed.data());
+  z.stream.avail_out = static_cast<uInt>(compressed.size());
+  int rc = deflate(&z.stream, Z_FINISH);
+  compressed.resize(compressed.size() - z.stream.avail_out);
+  if (rc != Z_STREAM_END) throw std::runtime_error(fmt::format("zlib: deflate failed ({})", rc));
   return base64_encode(compressed);
 }
 
