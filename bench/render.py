@@ -177,14 +177,14 @@ class Report:
             if per is not None and floor_per is not None:
                 lines.append(f"- {e} apply: {per / n:.2f} ms per migration against {floor_per / n:.2f} ms for the"
                              f" floor, {(per - floor_per) / n:.2f} ms more.")
+        start = self.med("start installer")
+        lines += WHERE_THE_TIME_GOES.format(start="?" if start is None else start,
+                                            libs=d["installer_shared_libraries"], files=3 * n, n=n).split("\n")
         for e in self.engines:
             every, edges = self.med(f"{e} apply installer"), self.med(f"{e} apply installer-edges")
             if every is not None and edges is not None:
                 lines.append(f"- {e}: verifying every update: {(every - edges) / n:.2f} ms per update more than"
-                             " snapshots around the run's edges only (below).")
-        start = self.med("start installer")
-        lines += WHERE_THE_TIME_GOES.format(start="?" if start is None else start,
-                                            libs=d["installer_shared_libraries"], files=3 * n, n=n).split("\n")
+                             " snapshots around the run's edges only (the snapshot's parts: above).")
         lines += FIXED.split("\n")
         return lines
 

@@ -20,6 +20,16 @@ bool has_control_bytes(const std::string& text) {
   });
 }
 
+/// The base update and update 2.0 (table adv_more) applied; the environment to run with.
+std::map<std::string, std::string> applied_base_and_more(const ScratchDatabase& db, UpdateTree& tree) {
+  applied_base(db, tree);
+  tree.write("2.0/001_more.up.sql", "CREATE TABLE adv_more (id INT);\n");
+  tree.write("2.0/001_more.down.sql", "DROP TABLE adv_more;\n");
+  auto env = env_for(db, tree.root().string());
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  return env;
+}
+
 }  // namespace
 
 TEST_CASE("a name with an escape sequence and a newline reaches no terminal raw") {
@@ -45,11 +55,7 @@ TEST_CASE("a name with an escape sequence and a newline reaches no terminal raw"
 TEST_CASE("a damaged snapshot row is named, and never taken for a verification") {
   ScratchDatabase db;
   UpdateTree tree;
-  applied_base(db, tree);
-  tree.write("2.0/001_more.up.sql", "CREATE TABLE adv_more (id INT);\n");
-  tree.write("2.0/001_more.down.sql", "DROP TABLE adv_more;\n");
-  auto env = env_for(db, tree.root().string());
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  auto env = applied_base_and_more(db, tree);
   // A column added by hand: the schema is not the one recorded, so only the recorded
   // objects could say how it differs, and they cannot be read.
   db.execute("ALTER TABLE adv_base ADD COLUMN adv_hand INT");
@@ -80,11 +86,7 @@ TEST_CASE("a schema with the recorded digest is verified by the digest, whatever
   // schemas, and the rows are read only to name differences.
   ScratchDatabase db;
   UpdateTree tree;
-  applied_base(db, tree);
-  tree.write("2.0/001_more.up.sql", "CREATE TABLE adv_more (id INT);\n");
-  tree.write("2.0/001_more.down.sql", "DROP TABLE adv_more;\n");
-  auto env = env_for(db, tree.root().string());
-  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  auto env = applied_base_and_more(db, tree);
   db.execute("UPDATE " + journal("schema_snapshots") + " SET body = 'AAAA'");
   RunResult diff = run_installer({"diff"}, env);
   INFO(diff.all());
