@@ -81,10 +81,6 @@ bool later_known_applied(const Reconciliation& r, const AttemptRecord& a) {
                      [&](const AttemptRecord* k) { return k->attempt_id > a.attempt_id; });
 }
 
-}  // namespace
-
-namespace {
-
 void log_snapshot_counts(const char* after_what, const SchemaTracker::Counts& c) {
   log::debug("snapshots after the {} of this run: {} read incrementally, {} in full ({} of them because the server's "
              "counts of objects proved an incremental read incomplete)",

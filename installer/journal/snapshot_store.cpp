@@ -114,9 +114,7 @@ void SnapshotStore::write(const Snapshot& snapshot, const std::string& digest, s
   const bool committed = !db_.in_transaction();
   insert(digest, base ? base->digest : "", snapshot.size(), base ? delta : snapshot.serialize());
   if (!base) {
-    known_[digest] = Known{0, digest, committed};
-    root_ = std::make_shared<const Snapshot>(snapshot);
-    root_digest_ = digest;
+    keep_root(std::make_shared<const Snapshot>(snapshot), digest, Known{0, digest, committed});
   } else {
     known_[digest] = Known{base->known.depth + 1, base->known.root, committed};
   }
@@ -147,13 +145,17 @@ std::shared_ptr<const Snapshot> SnapshotStore::cached(const std::string& digest)
 std::shared_ptr<const Snapshot> SnapshotStore::root_snapshot(const std::string& digest) {
   Known known;
   try {
-    root_ = std::make_shared<const Snapshot>(read(digest, known));
+    keep_root(std::make_shared<const Snapshot>(read(digest, known)), digest, known);
   } catch (const SnapshotUnreadable&) {
     return nullptr;
   }
-  root_digest_ = digest;
-  known_[digest] = known;
   return root_;
+}
+
+void SnapshotStore::keep_root(std::shared_ptr<const Snapshot> snapshot, const std::string& digest, Known known) {
+  root_ = std::move(snapshot);
+  root_digest_ = digest;
+  known_[digest] = std::move(known);
 }
 
 Snapshot SnapshotStore::load(const std::string& digest) {
@@ -209,11 +211,7 @@ std::vector<SchemaObject> SnapshotStore::start_of_chain(const std::string& diges
       // Kept as root_snapshot() keeps one, once its digest holds: the next load of this
       // chain applies its deltas to it instead of parsing it again (a removal of many
       // updates loads one snapshot per update, each on the same few chains).
-      if (parsed->digest() == root) {
-        root_ = parsed;
-        root_digest_ = root;
-        known_[root] = Known{0, root, !db_.in_transaction()};
-      }
+      if (parsed->digest() == root) keep_root(parsed, root, Known{0, root, !db_.in_transaction()});
       return parsed->objects();
     } catch (const std::invalid_argument& e) {
       fail(digest, fmt::format("cannot be read: the full snapshot {} is damaged: {}", short_digest(text_of(last[0])),

@@ -51,6 +51,8 @@ class SnapshotStore {
   void write(const Snapshot& snapshot, const std::string& digest, std::optional<Base> base);
   void insert(const std::string& digest, const std::string& base, size_t objects, const std::string& text);
   std::shared_ptr<const Snapshot> root_snapshot(const std::string& digest);
+  /// Makes `snapshot` the full snapshot this session keeps, the start of new chains.
+  void keep_root(std::shared_ptr<const Snapshot> snapshot, const std::string& digest, Known known);
   std::shared_ptr<const Snapshot> cached(const std::string& digest) const;
   Snapshot read(const std::string& digest, Known& known);
   std::vector<SchemaObject> start_of_chain(const std::string& digest, const std::vector<SqlRow>& rows, Known& known);

@@ -332,8 +332,10 @@ class PgDatabase : public SqlSession {
       std::string name = "installer_" + std::to_string(++prepared_count_);
       Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
       check(prepared.get(), sql);
-      if (!statement.name.empty()) Result(PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
-      if (!statement.name.empty()) statement.replan_at *= 2;
+      if (!statement.name.empty()) {
+        Result(PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
+        statement.replan_at *= 2;
+      }
       statement.name = std::move(name);
     }
     return statement.name;
