@@ -147,7 +147,8 @@ if [[ -n "$lint_pid" ]]; then
     if wait "$lint_pid"; then
         log "lint: clean (waited $((SECONDS - t_lint)) s for it)"
     else
-        grep -E '^==> lint: ' "$ROOT/build/lint.log" >&2 || tail -n 40 "$ROOT/build/lint.log" >&2
+        # The findings themselves, not just the summary: CI keeps only this output.
+        tail -n 200 "$ROOT/build/lint.log" >&2
         log "lint FAILED (waited $((SECONDS - t_lint)) s for it); details: build/lint.log"
         failed=1
     fi

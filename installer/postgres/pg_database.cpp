@@ -333,7 +333,8 @@ class PgDatabase : public SqlSession {
       Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
       check(prepared.get(), sql);
       if (!statement.name.empty()) {
-        Result(PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
+        // Its result is not checked: a script may have run DEALLOCATE ALL already.
+        Result deallocated(PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
         statement.replan_at *= 2;
       }
       statement.name = std::move(name);
