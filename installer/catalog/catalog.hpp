@@ -4,6 +4,7 @@
 
 #include <boost/filesystem/path.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct Step {
   ScriptFile up;
   ScriptFile down;
   bool transactional = true;
+  std::map<std::string, std::string> allowed;  ///< release warnings accepted: code -> reason (update.toml)
+  int manifest_line = 0;                       ///< where update.toml's [steps.NAME] starts, or 0
 };
 
 struct Update {

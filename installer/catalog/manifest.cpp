@@ -1,5 +1,7 @@
 #include "installer/catalog/manifest.hpp"
 
+#include "installer/catalog/release_lint.hpp"
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -13,6 +15,34 @@ std::optional<std::string> string_value(const toml::node& node, std::string_view
   if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
   problems.push_back({path, line_of(node), fmt::format("'{}' must be a string", key)});
   return std::nullopt;
+}
+
+/// allow = ["CODE: reason"]: a warning is silenced only with a known code and a reason
+/// the next reader can weigh.
+void parse_allowed(const toml::node& value, const std::string& path, StepOptions& options,
+                   std::vector<Problem>& problems) {
+  const toml::array* list = value.as_array();
+  if (!list) {
+    problems.push_back({path, line_of(value), "'allow' must be a list of \"CODE: reason\" strings"});
+    return;
+  }
+  for (const auto& item : *list) {
+    auto text = item.value<std::string>();
+    auto colon = text ? text->find(':') : std::string::npos;
+    std::string code = colon == std::string::npos ? std::string() : text->substr(0, colon);
+    std::string reason = colon == std::string::npos ? std::string() : text->substr(colon + 1);
+    reason.erase(0, reason.find_first_not_of(' '));
+    if (!text || !item.is_string() || code.empty() || reason.empty()) {
+      problems.push_back({path, line_of(item),
+                          "each 'allow' entry is \"CODE: reason\", e.g. \"destructive-up: the column was unused since "
+                          "2023\""});
+    } else if (!is_release_warning_code(code)) {
+      problems.push_back({path, line_of(item),
+                          fmt::format("unknown warning '{}' in 'allow' (known: {})", code, release_warning_codes())});
+    } else {
+      options.allowed[code] = reason;
+    }
+  }
 }
 
 void parse_step_table(const toml::table& steps, const std::string& path, Manifest& manifest,
@@ -32,9 +62,12 @@ void parse_step_table(const toml::table& steps, const std::string& path, Manifes
       if (key.str() == "transaction") {
         if (auto b = value.value<bool>(); b && value.is_boolean()) options.transactional = *b;
         else problems.push_back({path, line_of(value), "'transaction' must be true or false"});
+      } else if (key.str() == "allow") {
+        parse_allowed(value, path, options, problems);
       } else {
-        problems.push_back({path, line_of(value),
-                            fmt::format("unknown key '{}' in [steps.{}] (known: transaction)", key.str(), step_name)});
+        problems.push_back(
+            {path, line_of(value),
+             fmt::format("unknown key '{}' in [steps.{}] (known: transaction, allow)", key.str(), step_name)});
       }
     }
     manifest.steps[step_name] = options;

@@ -10,6 +10,9 @@ namespace installer {
 
 struct StepOptions {
   bool transactional = true;
+  /// allow = ["CODE: reason", ...]: release warnings (catalog/release_lint) the vendor
+  /// accepts for this step, each with the reason, by code.
+  std::map<std::string, std::string> allowed;
   int line = 0;  ///< where the [steps.NAME] table starts, for errors about it
 };
 

@@ -322,7 +322,11 @@ std::vector<Step> load_steps(const StepFileMap& files, const Manifest& manifest,
     if (!down_path) continue;  // reported by check_pairing
     Step step;
     step.name = name;
-    if (auto it = manifest.steps.find(name); it != manifest.steps.end()) step.transactional = it->second.transactional;
+    if (auto it = manifest.steps.find(name); it != manifest.steps.end()) {
+      step.transactional = it->second.transactional;
+      step.allowed = it->second.allowed;
+      step.manifest_line = it->second.line;
+    }
     auto up = load_script(*up_path, dialect, problems, checksums);
     auto down = load_script(*down_path, dialect, problems, checksums);
     if (!up || !down) continue;

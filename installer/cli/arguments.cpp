@@ -34,6 +34,7 @@ const char* value_name_for(const std::string& name) {
 struct Parsed {
   std::map<std::string, std::string> values;
   std::vector<std::string> updates;
+  std::vector<std::string> scratch_urls;
   bool auto_remove = false;
   bool process_group = false;
   std::vector<std::string> command, run_command;
@@ -46,7 +47,8 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
       ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group")
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group" ||
+        name == "verify-scratch-url")
       continue;
     app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
         ->type_name(value_name_for(name));
@@ -57,6 +59,24 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
                "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
   app.add_flag("--process-group", parsed.process_group,
                "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
+}
+
+void add_verify(CLI::App& app, Parsed& parsed, Arguments& args) {
+  CLI::App* verify = parsed.subcommands[Subcommand::verify] = app.add_subcommand(
+      "verify", "release check on scratch databases: lint, round trip, every partial failure, upgrade path (exit 1: "
+                "a check failed)");
+  verify
+      ->add_option("--scratch-url", parsed.scratch_urls,
+                   "a server where verify creates and drops databases of its own; twice for both engines "
+                   "(INSTALLER_VERIFY_SCRATCH_URL; default INSTALLER_DB_ADMIN_URL)")
+      ->type_name("URL")
+      ->allow_extra_args(false);
+  verify
+      ->add_option("--from", args.from_dirs, "the previous release's update directory (repeatable): check the upgrade")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+  verify->add_option("--junit", args.junit_file, "also write the results as JUnit XML")->type_name("FILE");
+  verify->add_flag("--strict", args.strict, "warnings fail the run too");
 }
 
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
@@ -71,7 +91,8 @@ void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   sub[Subcommand::diff]
       ->add_option("--against", args.against, "compare with the snapshot recorded after this update instead")
       ->type_name("UPDATE_ID");
-  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff})
+  add_verify(app, parsed, args);
+  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff, Subcommand::verify})
     sub[report]->add_flag("--json", args.json, "machine-readable output");
   sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");
   sub[Subcommand::run] = app.add_subcommand("run", "install and update, then run the command after -- (the default)");
@@ -87,6 +108,11 @@ CliValues setting_values(const Parsed& parsed) {
     std::string joined;
     for (const auto& u : parsed.updates) joined += (joined.empty() ? "" : ":") + u;
     cli["updates"] = joined;
+  }
+  if (!parsed.scratch_urls.empty()) {
+    std::string joined;
+    for (const auto& u : parsed.scratch_urls) joined += (joined.empty() ? "" : " ") + u;
+    cli["verify-scratch-url"] = joined;
   }
   if (parsed.auto_remove) cli["auto-remove-unknown"] = "true";
   if (parsed.process_group) cli["process-group"] = "true";

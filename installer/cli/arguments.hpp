@@ -7,7 +7,7 @@
 
 namespace installer {
 
-enum class Subcommand { migrate, status, plan, history, diff, version, run };
+enum class Subcommand { migrate, status, plan, history, diff, verify, version, run };
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
@@ -17,6 +17,9 @@ struct Arguments {
   bool dry_run = false;
   bool json = false;
   std::string against;                       ///< diff --against UPDATE_ID
+  std::vector<std::string> from_dirs;        ///< verify --from DIR: the previous release's updates
+  std::string junit_file;                    ///< verify --junit FILE
+  bool strict = false;                       ///< verify --strict: warnings fail
   bool has_separator = false;                ///< "--" was given
   std::vector<std::string> after_separator;  ///< the application and its arguments
   std::vector<std::string> stray;            ///< words before "--", which belong after it

@@ -2,6 +2,7 @@
 
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/problems.hpp"
+#include "installer/catalog/release_lint.hpp"
 #include "installer/cli/arguments.hpp"
 #include "installer/cli/connect.hpp"
 #include "installer/cli/migration_lock.hpp"
@@ -9,6 +10,7 @@
 #include "installer/cli/schema_report.hpp"
 #include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
+#include "installer/cli/verify_command.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/engine/commit_in_doubt.hpp"
 #include "installer/engine/fault_injection.hpp"
@@ -275,6 +277,7 @@ int do_report(const Settings& s, Report report, bool json) {
   in.journal_exists = session.journal->exists();
   in.catalog = catalog ? &*catalog : nullptr;
   in.catalog_error = catalog_error;
+  if (report == Report::plan) in.warnings = release_warnings(*catalog, s.connection.engine);
   if (in.journal_exists) in.attempts = session.journal->load();
   if (report == Report::status) {
     in.schema = status_schema(*session.db, *session.journal, s.journal_schema, in.attempts);
@@ -327,9 +330,10 @@ int run_application(const Arguments& args, const Settings& settings) {
   if (args.has_separator && args.after_separator.empty())
     throw UserError(exit_usage, "nothing after --: give the application to run and its arguments");
   if (args.after_separator.empty()) {
-    std::cerr << args.help << "\n"
-              << "installer: nothing to do: give a command (migrate, status, plan, history, diff, version) or the "
-                 "application to run after --\n";
+    std::cerr
+        << args.help << "\n"
+        << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, version) or the "
+           "application to run after --\n";
     return exit_usage;
   }
   return do_run(settings, args.after_separator);
@@ -352,6 +356,7 @@ int dispatch(int argc, char** argv) {
     case Subcommand::plan: return do_report(settings, Report::plan, args->json);
     case Subcommand::history: return do_report(settings, Report::history, args->json);
     case Subcommand::diff: return do_diff(settings, args->against, args->json);
+    case Subcommand::verify: return do_verify(settings, *args);
     case Subcommand::version:
     case Subcommand::run: break;
   }

@@ -239,6 +239,10 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
     for (const auto& p : r.changed)
       blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
   }
+  std::vector<const ReleaseWarning*> warnings;  // of what is still to apply
+  for (const auto& w : in.warnings)
+    if (std::any_of(pending.begin(), pending.end(), [&](const Update* u) { return u->id == w.update; }))
+      warnings.push_back(&w);
   if (json_output) {
     json j;
     j["database"] = in.database;
@@ -259,6 +263,15 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
                               {"steps", steps}});
     }
     j["blockers"] = blockers;
+    j["warnings"] = json::array();
+    for (const auto* w : warnings)
+      j["warnings"].push_back({{"code", w->code},
+                               {"update", w->update},
+                               {"step", w->step},
+                               {"file", w->file},
+                               {"line", w->line},
+                               {"message", w->message},
+                               {"allowed_because", w->allowed_because}});
     out << j.dump(2) << "\n";
     return;
   }
@@ -276,6 +289,10 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
   if (!blockers.empty()) {
     out << "\nbefore that:\n";
     for (const auto& b : blockers) out << "  - " << b << "\n";
+  }
+  if (!warnings.empty()) {
+    out << "\nwarnings (docs/verify.md; allow one in update.toml with a reason):\n";
+    for (const auto* w : warnings) out << "  " << w->to_string() << "\n";
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/catalog/catalog.hpp"
+#include "installer/catalog/release_lint.hpp"
 #include "installer/engine/schema_drift.hpp"
 #include "installer/journal/records.hpp"
 
@@ -24,6 +25,7 @@ struct ReportInput {
   std::optional<SchemaDrift> schema;
   std::vector<std::string> config_drift;  ///< operator-changed files whose image default changed too
   std::vector<InstallRecord> installs;
+  std::vector<ReleaseWarning> warnings;  ///< plan: release_warnings() of the catalog
 };
 
 /// For status: the schema now, compared with the snapshot after the last update applied.

@@ -33,6 +33,8 @@ const std::vector<SettingKey>& setting_keys() {
       {"db-tls-ca", "INSTALLER_DB_TLS_CA", false, "CA certificate file to verify the server against"},
       {"db-admin-url", "INSTALLER_DB_ADMIN_URL", true,
        "administrator's URL (same engine and server): creates the database when it does not exist"},
+      {"verify-scratch-url", "INSTALLER_VERIFY_SCRATCH_URL", true,
+       "installer verify: servers (URLs, space-separated) where it creates and drops scratch databases"},
       {"updates", "INSTALLER_UPDATES", false, "update directories, ':'-separated (flag repeatable)"},
       {"templates", "INSTALLER_TEMPLATES", false,
        "configuration templates (${VAR}, ${VAR:-default}) rendered at start"},
@@ -277,12 +279,16 @@ void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
       throw UserError(exit_config, fmt::format("{}: the journal schema name must have 1 to 63 characters", v->origin));
     s.journal_schema = v->value;
   }
+  if (const Source* v = get("verify-scratch-url")) {
+    std::stringstream urls(v->value);
+    for (std::string url; urls >> url;) s.verify_scratch.push_back(url_of({url, v->origin}));
+  }
   if (const Source* v = get("lock-timeout")) s.lock_timeout = duration_of(*v, "lock-timeout");
   if (const Source* v = get("connect-timeout"))
     s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(duration_of(*v, "connect-timeout"));
   if (const Source* v = get("db-admin-url")) {
     s.admin = url_of(*v);
-    if (s.admin->engine != s.connection.engine)
+    if (s.has_connection && s.admin->engine != s.connection.engine)
       throw UserError(exit_config,
                       fmt::format("{}: the administrator's URL must be for the same engine as the database",
                                   v->origin));

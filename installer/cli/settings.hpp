@@ -25,7 +25,8 @@ struct Settings {
   std::string log_format = "human";
 
   // Install phase
-  std::optional<ConnectionSpec> admin;  ///< creates the database when it is missing
+  std::optional<ConnectionSpec> admin;         ///< creates the database when it is missing
+  std::vector<ConnectionSpec> verify_scratch;  ///< installer verify's servers (default: admin)
   std::string templates_dir, config_dir, defaults_dir, hooks_dir;
 
   // Running the application (PID 1)

@@ -182,6 +182,13 @@ class Database {
   /// starting together may race here: one that finds it made by another meanwhile is fine.
   virtual bool create_database_if_missing(const std::string& name, const std::string& owner) = 0;
 
+  /// Whether the server has a database `name` (MariaDB: a schema).
+  virtual bool database_exists(const std::string& name) = 0;
+
+  /// Drops database `name` if it exists, ending other sessions on it where the server can
+  /// (installer verify's scratch databases).
+  virtual void drop_database(const std::string& name) = 0;
+
   /// What the exact undo of this engine's statements needs (db/undo.hpp); null where the
   /// backend has none, and every partly applied step is then reverted by its down script.
   virtual StatementUndo* statement_undo() { return nullptr; }

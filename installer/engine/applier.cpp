@@ -233,9 +233,9 @@ std::optional<StatementFailure> Applier::apply_step_alone(const Update& update, 
     record.fingerprint_before = record_schema(ctx_, current_schema(ctx_));
   journal.insert_step(attempt_id, record);
   ctx_.observe().step_started(step.name, static_cast<int>(index + 1), record.statements_total);
-  ctx_.reached("apply", update.id, step.name, "before");
   std::vector<UndoRecord> undo;  // this step's, so far
   try {
+    ctx_.reached("apply", update.id, step.name, "before");
     run_statements(
         db, step.up.statements, 0, {update.id, step.name, step.up.path.string()},
         [&](int done) {

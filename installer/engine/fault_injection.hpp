@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/db/database.hpp"
+#include "installer/engine/statement_runner.hpp"
 
 #include <optional>
 #include <string>
@@ -17,10 +18,15 @@ namespace installer {
 ///   ACTION  kill (SIGKILL the installer; the default) | kill-session (the server
 ///           terminates the installer's session; COMMIT then finds it gone: in doubt) |
 ///           stall (the installer pauses there for 300 ms, as a loaded machine may: the
-///           session sits idle in the middle of the step's transaction)
+///           session sits idle in the middle of the step's transaction) | fail (the next
+///           statement fails as if the server refused it: before = the step's first,
+///           statement=N = statement N+1; installer verify's partial failures)
 /// Never set it in production: it exists for the test suites and docs/reliability.md.
 struct FaultSpec {
   std::string phase, update, step, point, action = "kill";
+  /// fail: what the failing statement is reported as (installer verify names the file
+  /// and line); the update, step and statement number are filled in when empty.
+  StatementFailure failure;
   static std::optional<FaultSpec> parse(const std::string& text);
 };
 
@@ -32,6 +38,8 @@ class FaultPoint {
                const std::string& point);
 
  private:
+  StatementFailure injected_failure(const std::string& update, const std::string& step, const std::string& point) const;
+
   FaultSpec spec_;
   bool fired_ = false;
 };

@@ -205,6 +205,12 @@ class MariaDatabase : public SqlSession {
     return true;
   }
 
+  bool database_exists(const std::string& name) override {
+    return !query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", {name}).empty();
+  }
+
+  void drop_database(const std::string& name) override { execute("DROP DATABASE IF EXISTS " + quote_identifier(name)); }
+
   bool column_exists(const std::string& schema, const std::string& table, const std::string& column) override {
     return !query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = coalesce(nullif(?, ''), DATABASE()) "
                   "AND TABLE_NAME = ? AND COLUMN_NAME = ?",

@@ -227,6 +227,15 @@ class PgDatabase : public SqlSession {
     return postgres_create_database_if_missing(*this, name, owner);
   }
 
+  bool database_exists(const std::string& name) override {
+    return !query("SELECT 1 FROM pg_database WHERE datname = ?", {name}).empty();
+  }
+
+  void drop_database(const std::string& name) override {
+    // FORCE (PostgreSQL 13+): a session left behind by a killed check must not keep it.
+    execute("DROP DATABASE IF EXISTS " + quote_identifier(name) + " WITH (FORCE)");
+  }
+
   std::optional<std::string> check_session_after_script() override {
     // RESET ALL leaves the role, the session user and the transaction's read-only mode
     // alone (PostgreSQL exempts them), which the same round trip then reads.

@@ -9,6 +9,8 @@
 
 #include <boost/filesystem.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include <signal.h>
@@ -45,19 +47,26 @@ std::string shell_literal(const std::string& s) {
 /// A user of the scratch database whose password is kPassword, dropped at the end.
 class SecretUser {
  public:
-  explicit SecretUser(const ScratchDatabase& db) : name_("adv_secret_" + db.name().substr(3)) {
+  /// With `creates_databases`, the user may also create and drop databases (installer
+  /// verify's scratch server).
+  explicit SecretUser(const ScratchDatabase& db, bool creates_databases = false)
+      : name_("adv_secret_" + db.name().substr(3)) {
     auto admin = testing::open_database(testing::admin_session_url_for_tests());
     if (testing::on_postgres()) {
-      admin->execute(fmt::format("CREATE ROLE {} LOGIN PASSWORD {}", name_, sql_literal(kPassword)));
+      admin->execute(fmt::format("CREATE ROLE {} LOGIN {} PASSWORD {}", name_, creates_databases ? "CREATEDB" : "",
+                                 sql_literal(kPassword)));
       admin->execute(fmt::format("ALTER DATABASE {} OWNER TO {}", db.name(), name_));
       db.execute(fmt::format("ALTER SCHEMA public OWNER TO {}", name_));
     } else {
       admin->execute(fmt::format("CREATE USER '{}'@'%' IDENTIFIED BY {}", name_, sql_literal(kPassword)));
       admin->execute(fmt::format("GRANT ALL ON `{}`.* TO '{}'@'%'", db.name(), name_));
+      if (creates_databases) admin->execute(fmt::format("GRANT ALL ON `installer\\_verify%`.* TO '{}'@'%'", name_));
     }
     auto admin_url = parse_connection_url(db.url());
     url_ = fmt::format("{}://{}:{}@{}:{}/{}", testing::url_scheme(), name_, percent_encoded(kPassword), admin_url.host,
                        admin_url.effective_port(), db.name());
+    server_url_ = fmt::format("{}://{}:{}@{}:{}/", testing::url_scheme(), name_, percent_encoded(kPassword),
+                              admin_url.host, admin_url.effective_port());
   }
   ~SecretUser() {
     try {
@@ -68,9 +77,11 @@ class SecretUser {
     }
   }
   const std::string& url() const { return url_; }
+  /// The server's URL, naming no database.
+  const std::string& server_url() const { return server_url_; }
 
  private:
-  std::string name_, url_;
+  std::string name_, url_, server_url_;
 };
 
 /// Every form the password may take on its way out.
@@ -162,4 +173,38 @@ TEST_CASE("a password with every special character reaches no log, report, dry r
   check_nothing_shows("/status", status.body);
   kill(run.pid(), SIGTERM);
   CHECK(run.wait(std::chrono::seconds(30)).exit_code == 143);
+}
+
+TEST_CASE("installer verify on a scratch server whose password has every special character: no report holds it") {
+  ScratchDatabase db;
+  SecretUser user(db, /*creates_databases=*/true);
+  UpdateTree tree;
+  write_base_update(tree, "1.0");
+  // A down that leaves the table behind, and an up whose error echoes the password.
+  tree.write("1.5/001_keep.up.sql", "CREATE TABLE adv_kept (id INT);\n");
+  tree.write("1.5/001_keep.down.sql", "SELECT " + sql_literal(kPassword) + ";\n");
+  tree.write("2.0/001_fail.up.sql",
+             testing::on_postgres() ? "SELECT " + sql_literal(kPassword) + "::int;\n"
+                                    : "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + sql_literal(kPassword) + ";\n");
+  tree.write("2.0/001_fail.down.sql", "SELECT 1;\n");
+  std::string junit = (tree.root() / "verify.xml").string();
+  for (std::vector<std::string> args : {std::vector<std::string>{}, {"--json"}, {"--log-format", "json"}}) {
+    std::vector<std::string> command{"verify",  "--updates", tree.root().string(), "--scratch-url", user.server_url(),
+                                     "--junit", junit};
+    command.insert(command.end(), args.begin(), args.end());
+    auto r = testing::run_installer(command);
+    INFO(r.all());
+    CHECK(r.exit_code == 1);
+    CHECK(r.all().find("adv_kept") != std::string::npos);
+    check_nothing_shows(fmt::format("verify {}", fmt::join(args, " ")), r.all());
+    std::ifstream in(junit);
+    std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(xml.find("<failure") != std::string::npos);
+    check_nothing_shows("verify --junit", xml);
+  }
+  // Given through the environment instead, the same.
+  auto r = testing::run_installer({"verify", "--updates", tree.root().string()},
+                                  {{"INSTALLER_VERIFY_SCRATCH_URL", user.server_url()}});
+  CHECK(r.exit_code == 1);
+  check_nothing_shows("verify, INSTALLER_VERIFY_SCRATCH_URL", r.all());
 }

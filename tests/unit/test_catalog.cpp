@@ -345,7 +345,7 @@ TEST_CASE("catalog problem: unknown keys in update.toml, with their lines") {
   Problem step = problem_with(problems, "unknown key 'retries' in [steps.001_t]");
   CHECK(step.file == manifest);
   CHECK(step.line == 7);
-  CHECK(step.to_string() == manifest + ":7: unknown key 'retries' in [steps.001_t] (known: transaction)");
+  CHECK(step.to_string() == manifest + ":7: unknown key 'retries' in [steps.001_t] (known: transaction, allow)");
 }
 
 TEST_CASE("catalog problem: values of the wrong type in update.toml, with their lines") {

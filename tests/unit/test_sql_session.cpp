@@ -34,6 +34,8 @@ class GateProbe : public SqlSession {
   bool column_exists(const std::string&, const std::string&, const std::string&) override { return false; }
   std::vector<std::string> tables_in_schema(const std::string&) override { return {}; }
   bool create_database_if_missing(const std::string&, const std::string&) override { return false; }
+  bool database_exists(const std::string&) override { return false; }
+  void drop_database(const std::string&) override {}
   const ServerDialect& dialect() const override {
     static const ServerDialect dialect;
     return dialect;
