@@ -223,21 +223,64 @@ void print_status(std::ostream& out, const ReportInput& in, bool json_output) {
   else print_status_text(out, in, view);
 }
 
+namespace {
+
+/// What migrate does before it applies anything, for plan.
+std::vector<std::string> plan_blockers(const Reconciliation& r) {
+  std::vector<std::string> blockers;
+  for (const auto* a : r.unfinished)
+    blockers.push_back(fmt::format("update {} is {}: it is reverted first", a->update_id, to_string(a->state)));
+  for (const auto* a : r.unknown)
+    blockers.push_back(
+        fmt::format("update {} is applied but in no update directory: migrate refuses to start "
+                    "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
+                    a->update_id, shell_quote(a->update_id)));
+  for (const auto& p : r.changed) blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
+  return blockers;
+}
+
+json pending_json(const std::vector<const Update*>& pending) {
+  json list = json::array();
+  for (const auto* u : pending) {
+    json steps = json::array();
+    for (const auto& s : u->steps)
+      steps.push_back({{"name", s.name},
+                       {"file", s.up.path.string()},
+                       {"statements", s.up.statements.size()},
+                       {"transaction", s.transactional},
+                       {"checksum", s.up.checksum}});
+    list.push_back({{"id", u->id},
+                    {"version", u->version},
+                    {"requires", u->required},
+                    {"description", u->description},
+                    {"checksum", u->checksum},
+                    {"steps", steps}});
+  }
+  return list;
+}
+
+json warnings_json(const std::vector<const ReleaseWarning*>& warnings) {
+  json list = json::array();
+  for (const auto* w : warnings)
+    list.push_back({{"code", w->code},
+                    {"update", w->update},
+                    {"step", w->step},
+                    {"file", w->file},
+                    {"line", w->line},
+                    {"message", w->message},
+                    {"allowed_because", w->allowed_because}});
+  return list;
+}
+
+}  // namespace
+
 void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
   std::vector<const Update*> pending;
   std::vector<std::string> blockers;
   if (in.catalog) {
     Reconciliation r = reconcile(*in.catalog, in.attempts);
     pending = r.pending;
-    for (const auto* a : r.unfinished)
-      blockers.push_back(fmt::format("update {} is {}: it is reverted first", a->update_id, to_string(a->state)));
-    for (const auto* a : r.unknown)
-      blockers.push_back(
-          fmt::format("update {} is applied but in no update directory: migrate refuses to start "
-                      "unless it is removed (installer --remove-update {}) or --auto-remove-unknown is set",
-                      a->update_id, shell_quote(a->update_id)));
-    for (const auto& p : r.changed)
-      blockers.push_back("changed after it was applied, migrate refuses: " + p.to_string());
+    blockers = plan_blockers(r);
   }
   std::vector<const ReleaseWarning*> warnings;  // of what is still to apply
   for (const auto& w : in.warnings)
@@ -246,32 +289,9 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
   if (json_output) {
     json j;
     j["database"] = in.database;
-    j["pending"] = json::array();
-    for (const auto* u : pending) {
-      json steps = json::array();
-      for (const auto& s : u->steps)
-        steps.push_back({{"name", s.name},
-                         {"file", s.up.path.string()},
-                         {"statements", s.up.statements.size()},
-                         {"transaction", s.transactional},
-                         {"checksum", s.up.checksum}});
-      j["pending"].push_back({{"id", u->id},
-                              {"version", u->version},
-                              {"requires", u->required},
-                              {"description", u->description},
-                              {"checksum", u->checksum},
-                              {"steps", steps}});
-    }
+    j["pending"] = pending_json(pending);
     j["blockers"] = blockers;
-    j["warnings"] = json::array();
-    for (const auto* w : warnings)
-      j["warnings"].push_back({{"code", w->code},
-                               {"update", w->update},
-                               {"step", w->step},
-                               {"file", w->file},
-                               {"line", w->line},
-                               {"message", w->message},
-                               {"allowed_because", w->allowed_because}});
+    j["warnings"] = warnings_json(warnings);
     out << j.dump(2) << "\n";
     return;
   }
