@@ -105,6 +105,15 @@ void check_nothing_shows(const std::string& channel, const std::string& text) {
   for (const auto& form : forms_of_the_password()) CHECK(text.find(form) == std::string::npos);
 }
 
+/// An update whose failing statement's error echoes the password, and whose text holds it
+/// escaped.
+void write_failure_echoing_password(UpdateTree& tree, const std::string& folder) {
+  tree.write(folder + "/001_fail.up.sql",
+             testing::on_postgres() ? "SELECT " + sql_literal(kPassword) + "::int;\n"
+                                    : "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + sql_literal(kPassword) + ";\n");
+  tree.write(folder + "/001_fail.down.sql", "SELECT 1;\n");
+}
+
 }  // namespace
 
 TEST_CASE("a password with every special character reaches no log, report, dry run, hook output or journal text") {
@@ -115,11 +124,7 @@ TEST_CASE("a password with every special character reaches no log, report, dry r
   // A down script that quotes the password, for the dry run's output.
   tree.write("updates/1.5/001_quote.up.sql", "SELECT 1;\n");
   tree.write("updates/1.5/001_quote.down.sql", "SELECT " + sql_literal(kPassword) + ";\n");
-  // A failing statement whose error echoes the password, and whose text holds it escaped.
-  tree.write("updates/2.0/001_fail.up.sql",
-             testing::on_postgres() ? "SELECT " + sql_literal(kPassword) + "::int;\n"
-                                    : "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + sql_literal(kPassword) + ";\n");
-  tree.write("updates/2.0/001_fail.down.sql", "SELECT 1;\n");
+  write_failure_echoing_password(tree, "updates/2.0");
   // An install hook that prints it.
   tree.write("hooks/010_print.sh", "#!/bin/sh\nprintf '%s\\n' " + shell_literal(kPassword) + "\n");
   boost::filesystem::permissions(tree.root() / "hooks/010_print.sh", boost::filesystem::perms(0755));
@@ -183,10 +188,7 @@ TEST_CASE("installer verify on a scratch server whose password has every special
   // A down that leaves the table behind, and an up whose error echoes the password.
   tree.write("1.5/001_keep.up.sql", "CREATE TABLE adv_kept (id INT);\n");
   tree.write("1.5/001_keep.down.sql", "SELECT " + sql_literal(kPassword) + ";\n");
-  tree.write("2.0/001_fail.up.sql",
-             testing::on_postgres() ? "SELECT " + sql_literal(kPassword) + "::int;\n"
-                                    : "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + sql_literal(kPassword) + ";\n");
-  tree.write("2.0/001_fail.down.sql", "SELECT 1;\n");
+  write_failure_echoing_password(tree, "2.0");
   std::string junit = (tree.root() / "verify.xml").string();
   for (std::vector<std::string> args : {std::vector<std::string>{}, {"--json"}, {"--log-format", "json"}}) {
     std::vector<std::string> command{"verify",  "--updates", tree.root().string(), "--scratch-url", user.server_url(),
