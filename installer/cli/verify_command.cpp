@@ -155,8 +155,7 @@ void verify_on(const Settings& s, const Arguments& args, ConnectionSpec server, 
   Catalog catalog = load_catalog(dirs, engine);
   std::optional<Catalog> previous;
   if (!args.from_dirs.empty()) previous = load_catalog({args.from_dirs.begin(), args.from_dirs.end()}, engine);
-  const char* engine_word = engine == Engine::postgres ? "postgres" : "mariadb";
-  for (auto& w : release_warnings(catalog, engine)) report.warnings.emplace_back(engine_word, std::move(w));
+  for (auto& w : release_warnings(catalog, engine)) report.warnings.emplace_back(engine_name(engine), std::move(w));
 
   CliScratchServer scratch(s, std::move(server), &watcher.stop_signal());
   scratch.refuse_foreign_database(named);

@@ -23,8 +23,6 @@ long long ms_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-const char* engine_word(Engine engine) { return engine == Engine::postgres ? "postgres" : "mariadb"; }
-
 void migrate_to(ScratchSession& db, const Catalog& catalog) {
   Migrator migrator(db.ctx(), catalog);
   migrator.migrate(MigrateOptions{});
@@ -97,7 +95,7 @@ Verifier::Verifier(ScratchPool& pool, const Catalog& catalog, VerifyOptions opti
       catalog_(catalog),
       options_(std::move(options)),
       report_(report),
-      engine_(engine_word(pool.server().engine())) {}
+      engine_(engine_name(pool.server().engine())) {}
 
 void Verifier::run() {
   auto db = pool_.fresh();
