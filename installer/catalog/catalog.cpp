@@ -1,5 +1,6 @@
 #include "installer/catalog/catalog.hpp"
 
+#include "installer/catalog/foreign_updates.hpp"
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/update_loader.hpp"
 #include "installer/util/version_order.hpp"
@@ -22,6 +23,10 @@ const Update* Catalog::find(const std::string& id) const {
   for (const auto& u : updates)
     if (u.id == id) return &u;
   return nullptr;
+}
+
+bool Update::removable() const {
+  return std::all_of(steps.begin(), steps.end(), [](const Step& s) { return s.has_down; });
 }
 
 SqlDialect dialect_for(Engine engine) {
@@ -152,16 +157,48 @@ void check_requirements(const std::vector<Update>& updates, const std::set<std::
   }
 }
 
+/// Each root in its format: the installer's own roots' update directories are loaded by
+/// the caller (on several threads), other tools' folders here.
+struct SortedRoots {
+  std::vector<fs::path> native;
+  std::vector<LoadedUpdate> foreign;
+};
+
+SortedRoots sort_roots(const std::vector<fs::path>& roots, Engine engine, const FormatChoice& formats,
+                       std::vector<Problem>& problems) {
+  SortedRoots sorted;
+  for (const auto& root : roots) {
+    boost::system::error_code ec;
+    std::optional<UpdatesFormat> format = formats.for_directory(root);
+    if (!format && fs::is_directory(root, ec)) format = detect_updates_format(root, problems);
+    if (!format && fs::is_directory(root, ec)) continue;  // ambiguous: reported
+    if (!format || *format == UpdatesFormat::installer) {
+      sorted.native.push_back(root);  // a missing root is reported with the others
+      continue;
+    }
+    if (!fs::is_directory(root, ec)) {
+      problems.push_back({root.string(), 0, "update directory does not exist"});
+      continue;
+    }
+    for (auto& loaded : load_foreign_updates(root, *format, engine, problems))
+      sorted.foreign.push_back(std::move(loaded));
+  }
+  return sorted;
+}
+
 }  // namespace
 
-Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine) {
+Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, const FormatChoice& formats) {
   if (directories.empty())
     throw CatalogError({{"(configuration)", 0, "no update directory given: use --updates DIR or INSTALLER_UPDATES"}});
   std::vector<Problem> problems;
-  std::vector<fs::path> update_dirs = find_update_dirs(directories, problems);
+  SortedRoots roots = sort_roots(directories, engine, formats, problems);
+  std::vector<fs::path> update_dirs = find_update_dirs(roots.native, problems);
+  std::vector<LoadedUpdate> all = load_updates(update_dirs, engine);
+  for (auto& loaded : roots.foreign) all.push_back(std::move(loaded));
   std::vector<Update> updates;
   std::set<std::string> invalid_ids;
-  for (auto& loaded : load_updates(update_dirs, engine)) {
+  for (auto& loaded : all) {
     problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());
     if (loaded.valid) updates.push_back(std::move(loaded.update));
     else invalid_ids.insert(loaded.update.id);

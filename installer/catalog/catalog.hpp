@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/catalog/sql_splitter.hpp"
+#include "installer/catalog/updates_format.hpp"
 #include "installer/db/database.hpp"
 
 #include <boost/filesystem/path.hpp>
@@ -22,9 +23,20 @@ struct Step {
   std::string name;  ///< file name without engine and direction, e.g. "001_create_users"
   ScriptFile up;
   ScriptFile down;
+  /// false: the tool the update comes from has no down for it (docs/adopt.md); `down` is
+  /// empty, its checksum "", and the update cannot be removed.
+  bool has_down = true;
   bool transactional = true;
   std::map<std::string, std::string> allowed;  ///< release warnings accepted: code -> reason (update.toml)
   int manifest_line = 0;                       ///< where update.toml's [steps.NAME] starts, or 0
+};
+
+/// Where an update read from another tool's folder comes from, and what that tool's
+/// history table calls it (catalog/foreign_migrations.hpp).
+struct ForeignOrigin {
+  UpdatesFormat format = UpdatesFormat::installer;
+  std::string key;      ///< "20230101120000", "1.1", a Sqitch change's name
+  std::string project;  ///< Sqitch's %project
 };
 
 struct Update {
@@ -36,6 +48,9 @@ struct Update {
   std::vector<Step> steps;         ///< in file-name order
   std::string checksum;            ///< over step names and up-script checksums: what integrity checks
   std::string content_checksum;    ///< over the manifest and every file: tells copies apart
+  ForeignOrigin origin;            ///< format installer: one of the installer's own
+  /// Whether every step has a down script: only then can --remove-update undo it.
+  bool removable() const;
 };
 
 /// All updates found in the update directories, valid and in version order.
@@ -46,8 +61,10 @@ struct Catalog {
 
 SqlDialect dialect_for(Engine engine);
 
-/// Scans the update directories for `engine`. Throws CatalogError listing every
-/// problem found; never touches a database.
-Catalog load_catalog(const std::vector<boost::filesystem::path>& directories, Engine engine);
+/// Scans the update directories for `engine`, each in its format (detected from its files
+/// unless `formats` names it). Throws CatalogError listing every problem found; never
+/// touches a database.
+Catalog load_catalog(const std::vector<boost::filesystem::path>& directories, Engine engine,
+                     const FormatChoice& formats = {});
 
 }  // namespace installer

@@ -43,6 +43,8 @@ std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>&
   return text;
 }
 
+}  // namespace
+
 /// Ids are printed in commands for the operator to paste (installer --remove-update ID) and
 /// written to logs and the journal, so they hold only characters that mean nothing to a shell
 /// or a terminal. The journal's column holds 255 characters.
@@ -68,6 +70,8 @@ std::optional<std::string> invalid_update_id(const std::string& id) {
       "update id '{}' has the character '{}' at position {}: ids are letters, digits and . _ - + @ : ~ , =", shown,
       show(*bad), bad - id.begin() + 1);
 }
+
+namespace {
 
 /// The manifest's texts fit the journal's columns (MariaDB's TEXT holds 65535 bytes) and
 /// hold no control characters, which would rewrite the operator's terminal when printed.
@@ -150,21 +154,8 @@ std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, 
                                       std::map<fs::path, std::string>& checksums) {
   auto text = read_file(path, problems);
   if (!text) return std::nullopt;
-  if (auto problem = check_script_text(*text, path.string())) {
-    problems.push_back(std::move(*problem));
-    return std::nullopt;
-  }
-  ScriptFile script;
-  script.path = path;
-  script.checksum = sha256_hex(*text);
-  checksums[path] = script.checksum;
-  try {
-    script.statements = split_sql(*text, dialect);
-  } catch (const SqlSplitError& e) {
-    problems.push_back({path.string(), e.line(), e.what()});
-    return std::nullopt;
-  }
-  script.text = std::move(*text);
+  auto script = script_from_text(path, std::move(*text), dialect, problems);
+  if (script) checksums[path] = script->checksum;
   return script;
 }
 
@@ -358,6 +349,25 @@ std::string content_checksum(const ManifestFile& file, const StepFileMap& files,
 }
 
 }  // namespace
+
+std::optional<ScriptFile> script_from_text(const fs::path& path, std::string text, SqlDialect dialect,
+                                           std::vector<Problem>& problems) {
+  if (auto problem = check_script_text(text, path.string())) {
+    problems.push_back(std::move(*problem));
+    return std::nullopt;
+  }
+  ScriptFile script;
+  script.path = path;
+  script.checksum = sha256_hex(text);
+  try {
+    script.statements = split_sql(text, dialect);
+  } catch (const SqlSplitError& e) {
+    problems.push_back({path.string(), e.line(), e.what()});
+    return std::nullopt;
+  }
+  script.text = std::move(text);
+  return script;
+}
 
 /// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
 /// nothing: such an update directory or update.toml is an error, never skipped quietly.

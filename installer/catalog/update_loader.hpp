@@ -20,6 +20,14 @@ struct LoadedUpdate {
 
 LoadedUpdate load_update(const boost::filesystem::path& dir, Engine engine);
 
+/// A script's text checked (no NUL, UTF-8), hashed and split; problems name `path`.
+std::optional<ScriptFile> script_from_text(const boost::filesystem::path& path, std::string text, SqlDialect dialect,
+                                           std::vector<Problem>& problems);
+
+/// Why `id` cannot be an update's id (empty, too long, a character that means something
+/// to a shell or a terminal), or nothing.
+std::optional<std::string> invalid_update_id(const std::string& id);
+
 /// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
 /// nothing: such an update directory or update.toml is an error, never skipped quietly.
 std::optional<std::string> broken_link(const boost::filesystem::path& path);

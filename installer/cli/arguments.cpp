@@ -22,6 +22,7 @@ const char* const kDescription =
 const char* value_name_for(const std::string& name) {
   auto has = [&name](const char* part) { return name.find(part) != std::string::npos; };
   if (has("url")) return "URL";
+  if (has("format")) return "FORMAT";
   if (has("dir") || has("templates") || has("defaults") || has("hooks")) return "DIR";
   if (has("timeout") || has("grace") || has("delay") || has("interval")) return "DURATION";
   if (has("port")) return "PORT";
@@ -36,6 +37,7 @@ struct Parsed {
   std::vector<std::string> updates;
   std::vector<std::string> scratch_urls;
   bool auto_remove = false;
+  bool adopt = false;
   bool process_group = false;
   std::vector<std::string> command, run_command;
   std::map<Subcommand, CLI::App*> subcommands;
@@ -47,7 +49,7 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
       ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "process-group" ||
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "adopt" || name == "process-group" ||
         name == "verify-scratch-url")
       continue;
     app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
@@ -57,6 +59,9 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
       ->type_name("FILE");
   app.add_flag("--auto-remove-unknown", parsed.auto_remove,
                "remove applied updates that no update directory contains (INSTALLER_AUTO_REMOVE_UNKNOWN)");
+  app.add_flag("--adopt", parsed.adopt,
+               "adopt a database that has tables but no journal: from another tool's history table, or by its "
+               "schema (INSTALLER_ADOPT)");
   app.add_flag("--process-group", parsed.process_group,
                "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
 }
@@ -115,6 +120,7 @@ CliValues setting_values(const Parsed& parsed) {
     cli["verify-scratch-url"] = joined;
   }
   if (parsed.auto_remove) cli["auto-remove-unknown"] = "true";
+  if (parsed.adopt) cli["adopt"] = "true";
   if (parsed.process_group) cli["process-group"] = "true";
   return cli;
 }

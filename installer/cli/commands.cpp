@@ -1,5 +1,6 @@
 #include "installer/cli/commands.hpp"
 
+#include "installer/adopt/adoption.hpp"
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/release_lint.hpp"
@@ -111,6 +112,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     log::info("the journal says the commit of update {} {}", commit_in_doubt,
               describe(commit_in_doubt_verdict(attempts, commit_in_doubt)));
   }
+  prepare_unjournaled(*session.ctx, catalog, s.adopt);
   session.journal->ensure();
   run_install_phase(s, *session.ctx);
   Migrator migrator(*session.ctx, catalog);
@@ -128,7 +130,7 @@ bool session_lost(const std::exception& e) {
 
 int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
-  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine);
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
   log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"));
   const int attempts = 3;
@@ -263,7 +265,7 @@ int do_report(const Settings& s, Report report, bool json) {
   std::string catalog_error;
   if (!s.update_dirs.empty() || report == Report::plan) {
     try {
-      catalog = load_catalog(dirs_of(s), s.connection.engine);
+      catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
     } catch (const CatalogError& e) {
       if (report == Report::plan) throw;
       catalog_error = e.what();

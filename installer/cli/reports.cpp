@@ -45,7 +45,7 @@ void add_catalog_rows(const ReportInput& in, const LatestAttempts& latest, Statu
       const AttemptRecord& a = *it->second;
       row.attempt = a.attempt_id;
       row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
-      if (a.state == UpdateState::applied) row.state = "applied";
+      if (in_effect(a.state)) row.state = to_string(a.state);
       else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
       else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
       else row.state = to_string(a.state);
@@ -69,7 +69,7 @@ void add_journal_only_rows(const ReportInput& in, const LatestAttempts& latest, 
             "",
             a->steps.size(),
             a->attempt_id};
-    if (in.catalog && a->state == UpdateState::applied) {
+    if (in.catalog && in_effect(a->state)) {
       row.state = "unknown";
       row.note = "applied, but in no update directory";
       view.attention.push_back(fmt::format(
@@ -144,7 +144,7 @@ struct StatusCounts {
 StatusCounts count_rows(const StatusView& view) {
   StatusCounts counts;
   for (const auto& r : view.rows) {
-    if (r.state == "applied") ++counts.applied;
+    if (r.state == "applied" || r.state == "adopted") ++counts.applied;
     if (r.state == "pending") ++counts.pending;
   }
   return counts;

@@ -36,6 +36,11 @@ const std::vector<SettingKey>& setting_keys() {
       {"verify-scratch-url", "INSTALLER_VERIFY_SCRATCH_URL", true,
        "installer verify: servers (URLs, space-separated) where it creates and drops scratch databases"},
       {"updates", "INSTALLER_UPDATES", false, "update directories, ':'-separated (flag repeatable)"},
+      {"updates-format", "INSTALLER_UPDATES_FORMAT", false,
+       "the update directories' format, when not detected: FORMAT, or DIR=FORMAT (space-separated); installer, "
+       "golang-migrate, dbmate, goose, flyway or sqitch"},
+      {"adopt", "INSTALLER_ADOPT", false,
+       "adopt a database that has tables but no journal: from another tool's history table, or by its schema"},
       {"templates", "INSTALLER_TEMPLATES", false,
        "configuration templates (${VAR}, ${VAR:-default}) rendered at start"},
       {"config-dir", "INSTALLER_CONFIG_DIR", false, "where rendered templates and default configuration files go"},
@@ -266,6 +271,23 @@ void resolve_connection(const Chosen& chosen, Settings& s) {
   if (const Source* v = get("db-tls-ca")) s.connection.tls_ca_file = v->value;
 }
 
+/// FORMAT for every directory, DIR=FORMAT for one; several separated by spaces.
+FormatChoice formats_of(const Source& v) {
+  FormatChoice choice;
+  std::stringstream words(v.value);
+  for (std::string word; words >> word;) {
+    size_t eq = word.rfind('=');
+    std::string name = eq == std::string::npos ? word : word.substr(eq + 1);
+    auto format = parse_updates_format(name);
+    if (!format)
+      throw UserError(exit_config, fmt::format("{}: unknown updates format '{}' (known: {})", v.origin, name,
+                                               updates_format_names()));
+    if (eq == std::string::npos) choice.all = *format;
+    else choice.by_directory[word.substr(0, eq)] = *format;
+  }
+  return choice;
+}
+
 void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
   auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("updates")) {
@@ -274,6 +296,7 @@ void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
     while (std::getline(parts, dir, ':'))
       if (!dir.empty()) s.update_dirs.push_back(dir);
   }
+  if (const Source* v = get("updates-format")) s.update_formats = formats_of(*v);
   if (const Source* v = get("journal-schema")) {
     if (v->value.empty() || v->value.size() > 63)
       throw UserError(exit_config, fmt::format("{}: the journal schema name must have 1 to 63 characters", v->origin));
@@ -310,6 +333,7 @@ void resolve_migrate_options(const Chosen& chosen, Settings& s) {
   auto get = [&](const char* name) { return find_source(chosen, name); };
   if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
+  if (const Source* v = get("adopt")) s.adopt = parse_bool(*v, "adopt");
   if (const Source* v = get("fingerprint-limit")) s.fingerprint_limit = fingerprint_limit_of(*v);
 }
 

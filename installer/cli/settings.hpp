@@ -1,4 +1,5 @@
 #pragma once
+#include "installer/catalog/updates_format.hpp"
 #include "installer/db/connection_url.hpp"
 
 #include <chrono>
@@ -15,6 +16,8 @@ struct Settings {
   ConnectionSpec connection;
   bool has_connection = false;  ///< a URL or at least a host/database was configured
   std::vector<std::string> update_dirs;
+  FormatChoice update_formats;  ///< --updates-format; detected per directory by default
+  bool adopt = false;           ///< --adopt: a database without a journal is adopted (docs/adopt.md)
   std::string journal_schema = "installer";
   std::chrono::milliseconds lock_timeout = std::chrono::minutes(10);
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);

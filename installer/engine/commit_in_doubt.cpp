@@ -9,7 +9,8 @@ InDoubtVerdict commit_in_doubt_verdict(const std::vector<AttemptRecord>& attempt
   auto it = latest.find(update_id);
   if (it == latest.end()) return InDoubtVerdict::not_committed;
   switch (it->second->state) {
-    case UpdateState::applied: return InDoubtVerdict::committed;
+    case UpdateState::applied:
+    case UpdateState::adopted: return InDoubtVerdict::committed;
     case UpdateState::applying:
     case UpdateState::reverting: return InDoubtVerdict::reverting_committed;
     case UpdateState::revert_failed: return InDoubtVerdict::revert_failed;

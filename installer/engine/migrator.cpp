@@ -278,6 +278,24 @@ MigrateSummary Migrator::migrate(const MigrateOptions& options) {
   return summary;
 }
 
+namespace {
+
+/// An update adopted from a tool's folder that has no down for it cannot be removed: the
+/// installer would mark it removed and leave its changes in place.
+void refuse_without_downs(const AttemptRecord& attempt) {
+  std::string steps;
+  for (const auto& step : attempt.steps)
+    if (step.down_checksum.empty() && step.state != StepState::rolled_back)
+      steps += (steps.empty() ? "" : ", ") + step.name;
+  if (steps.empty()) return;
+  throw UserError(exit_data,
+                  fmt::format("cannot remove update {}: its step {} has no down script (the folder it was read from "
+                              "has none), so nothing could undo it. Restore a backup taken before it instead (docs/adopt.md)",
+                              attempt.update_id, steps));
+}
+
+}  // namespace
+
 void Migrator::remove_update(const std::string& update_id, bool dry_run, std::ostream& out) {
   if (!ctx_.journal.exists())
     throw UserError(exit_data, fmt::format("update {} is not applied: the database has no journal yet", update_id));
@@ -289,9 +307,10 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   const AttemptRecord& attempt = *it->second;
   bool unfinished = attempt.state == UpdateState::applying || attempt.state == UpdateState::reverting ||
                     attempt.state == UpdateState::revert_failed;
-  if (attempt.state != UpdateState::applied && !unfinished)
+  if (!in_effect(attempt.state) && !unfinished)
     throw UserError(exit_data, fmt::format("update {} is not applied (its last attempt, {}, is {})", update_id,
                                            attempt.attempt_id, to_string(attempt.state)));
+  refuse_without_downs(attempt);
   auto dependents = applied_dependents(attempts, update_id);
   if (!dependents.empty()) {
     std::string names, commands;

@@ -52,7 +52,7 @@ Reconciliation reconcile(const Catalog& catalog, const std::vector<AttemptRecord
     const AttemptRecord* last = it == latest.end() ? nullptr : it->second;
     if (!last || last->state == UpdateState::failed || last->state == UpdateState::removed) {
       r.pending.push_back(&update);
-    } else if (last->state == UpdateState::applied) {
+    } else if (in_effect(last->state)) {
       r.applied.push_back(last);
       check_unchanged(update, *last, r.changed);
     }
@@ -61,7 +61,7 @@ Reconciliation reconcile(const Catalog& catalog, const std::vector<AttemptRecord
     if (last->state == UpdateState::applying || last->state == UpdateState::reverting ||
         last->state == UpdateState::revert_failed)
       r.unfinished.push_back(last);
-    else if (last->state == UpdateState::applied && !catalog.find(id)) r.unknown.push_back(last);
+    else if (in_effect(last->state) && !catalog.find(id)) r.unknown.push_back(last);
   }
   auto newest_first = [](const AttemptRecord* a, const AttemptRecord* b) { return a->attempt_id > b->attempt_id; };
   std::sort(r.unknown.begin(), r.unknown.end(), newest_first);
@@ -73,7 +73,7 @@ std::vector<const AttemptRecord*> applied_dependents(const std::vector<AttemptRe
                                                      const std::string& update_id) {
   std::vector<const AttemptRecord*> out;
   for (const auto& [id, last] : latest_attempts(attempts)) {
-    if (last->state != UpdateState::applied || id == update_id) continue;
+    if (!in_effect(last->state) || id == update_id) continue;
     if (std::find(last->required.begin(), last->required.end(), update_id) != last->required.end()) out.push_back(last);
   }
   return out;

@@ -11,7 +11,7 @@ namespace installer {
 const AttemptRecord* last_applied_attempt(const std::vector<AttemptRecord>& attempts) {
   const AttemptRecord* last = nullptr;
   for (const auto& [id, a] : latest_attempts(attempts))
-    if (a->state == UpdateState::applied && (!last || a->attempt_id > last->attempt_id)) last = a;
+    if (in_effect(a->state) && (!last || a->attempt_id > last->attempt_id)) last = a;
   return last;
 }
 
@@ -26,7 +26,7 @@ const AttemptRecord& drift_base(const std::vector<AttemptRecord>& attempts, cons
     auto it = latest.find(update_id);
     if (it == latest.end())
       throw UserError(exit_data, fmt::format("update {} was never applied to this database", update_id));
-    if (it->second->state != UpdateState::applied)
+    if (!in_effect(it->second->state))
       throw UserError(exit_data, fmt::format("update {} is not applied (its last attempt, {}, is {})", update_id,
                                              it->second->attempt_id, to_string(it->second->state)));
     base = it->second;

@@ -64,6 +64,8 @@ class Journal {
 /// statement) and the steps' revert_method, undo_done and revert_note. 4: adds
 /// schema_snapshots (the schema before and after each update and step, which their
 /// fingerprint columns name as "snapshot:<digest>"; older rows keep per-kind digests).
-constexpr int kJournalFormat = 4;
+/// 5: the update state adopted, and steps without a down script (down_checksum ""); no
+/// table changes, but an older installer would misread such rows.
+constexpr int kJournalFormat = 5;
 
 }  // namespace installer

@@ -12,6 +12,7 @@ const char* to_string(UpdateState state) {
     case UpdateState::reverting: return "reverting";
     case UpdateState::removed: return "removed";
     case UpdateState::revert_failed: return "revert_failed";
+    case UpdateState::adopted: return "adopted";
   }
   return "applying";
 }
@@ -34,6 +35,7 @@ const char* to_string(Actor actor) {
     case Actor::revert: return "revert";
     case Actor::recovery: return "recovery";
     case Actor::remove_update: return "remove-update";
+    case Actor::adopt: return "adopt";
   }
   return "apply";
 }
@@ -58,7 +60,9 @@ const Transition<UpdateState> kUpdateTransitions[] = {
     {std::nullopt, UpdateState::failed, kApply},    // after the rollback of that transaction
     {UpdateState::applying, UpdateState::applied, kApply},
     {UpdateState::applying, UpdateState::reverting, kAnyRevert},
+    {std::nullopt, UpdateState::adopted, bit(Actor::adopt)},  // with its steps, by adoption or a baseline
     {UpdateState::applied, UpdateState::reverting, bit(Actor::remove_update)},
+    {UpdateState::adopted, UpdateState::reverting, bit(Actor::remove_update)},
     {UpdateState::revert_failed, UpdateState::reverting, bit(Actor::recovery) | bit(Actor::remove_update)},
     {UpdateState::reverting, UpdateState::failed, bit(Actor::revert) | bit(Actor::recovery)},
     {UpdateState::reverting, UpdateState::removed, bit(Actor::remove_update)},
@@ -67,7 +71,7 @@ const Transition<UpdateState> kUpdateTransitions[] = {
 
 const Transition<StepState> kStepTransitions[] = {
     {std::nullopt, StepState::applying, kApply},     // a step outside a transaction, before its first statement
-    {std::nullopt, StepState::applied, kApply},      // a step in a transaction, journaled in it
+    {std::nullopt, StepState::applied, kApply | bit(Actor::adopt)},  // in a transaction, or adopted
     {std::nullopt, StepState::failed, kApply},       // the step whose statement failed in a transaction
     {std::nullopt, StepState::rolled_back, kApply},  // steps of a transaction that rolled back
     {StepState::applying, StepState::applied, kApply},
@@ -113,7 +117,7 @@ void check_transition(std::optional<StepState> from, StepState to, Actor actor) 
 
 UpdateState parse_update_state(const std::string& text) {
   for (auto s : {UpdateState::applying, UpdateState::applied, UpdateState::failed, UpdateState::reverting,
-                 UpdateState::removed, UpdateState::revert_failed})
+                 UpdateState::removed, UpdateState::revert_failed, UpdateState::adopted})
     if (text == to_string(s)) return s;
   throw std::runtime_error("journal: unknown update state '" + text + "'");
 }

@@ -14,7 +14,12 @@ namespace installer {
 /// recovers them (applying and reverting are only ever seen after a crash or while the
 /// installer runs; revert_failed needs attention first). finished_at is written with
 /// every state but applying and reverting.
-enum class UpdateState { applying, applied, failed, reverting, removed, revert_failed };
+/// adopted is applied by another tool, or by hand, and journaled by adoption or a baseline
+/// (docs/adopt.md): in effect as applied is, and likewise left only by a removal.
+enum class UpdateState { applying, applied, failed, reverting, removed, revert_failed, adopted };
+
+/// Whether the update's changes are in the database: applied or adopted.
+inline bool in_effect(UpdateState state) { return state == UpdateState::applied || state == UpdateState::adopted; }
 
 /// Lifecycle of one step within an attempt.
 enum class StepState {
@@ -28,8 +33,9 @@ enum class StepState {
 
 /// Who changes a state. The three revert actors run the same revert path: after a failed
 /// apply (revert), at the next start for an unfinished attempt (recovery), and for
-/// --remove-update or --auto-remove-unknown (remove_update).
-enum class Actor { apply, revert, recovery, remove_update };
+/// --remove-update or --auto-remove-unknown (remove_update). adopt journals what another
+/// tool or a baseline says is applied.
+enum class Actor { apply, revert, recovery, remove_update, adopt };
 
 /// Whether `actor` may move a journaled attempt or step from `from` to `to`; with no
 /// `from`, whether it may write a new record in state `to`. Rewriting a record in its own
@@ -52,7 +58,7 @@ struct StepRecord {
   int position = 0;  ///< 1-based order within the update
   std::string name;
   std::string up_checksum;
-  std::string down_checksum;
+  std::string down_checksum;  ///< "": the step has no down script (docs/adopt.md)
   std::string down_script;  ///< the down script itself: reverts never read update files
   bool transactional = true;
   StepState state = StepState::applying;

@@ -44,7 +44,7 @@ std::vector<std::string> split_lines(const std::string& s) {
 }
 
 bool is_terminal(UpdateState s) {
-  return s == UpdateState::applied || s == UpdateState::failed || s == UpdateState::removed ||
+  return in_effect(s) || s == UpdateState::failed || s == UpdateState::removed ||
          s == UpdateState::revert_failed;
 }
 

@@ -49,7 +49,9 @@ bool postgres_acquire_lock(Database& db, long long id, std::chrono::milliseconds
 }
 
 bool postgres_table_exists(Database& db, const std::string& schema, const std::string& table) {
-  auto rows = db.query("SELECT to_regclass(quote_ident(?) || '.' || quote_ident(?)) IS NOT NULL", {schema, table});
+  auto rows = db.query(
+      "SELECT to_regclass(quote_ident(coalesce(nullif(?, ''), current_schema())) || '.' || quote_ident(?)) IS NOT NULL",
+      {schema, table});
   return rows[0][0] == std::string("t");
 }
 

@@ -1,0 +1,28 @@
+#pragma once
+#include "installer/catalog/catalog.hpp"
+#include "installer/db/database.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+/// What another migration tool's own history table says is applied (docs/adopt.md).
+struct ForeignHistory {
+  UpdatesFormat format = UpdatesFormat::installer;
+  std::string table;  ///< as the operator would look for it: "schema_migrations", "sqitch.changes"
+  /// The updates of the catalog it marks applied, in version order.
+  std::vector<const Update*> applied;
+};
+
+/// Reads the history table of the tool `format` names, if the database has one, and maps
+/// its rows onto the catalog's updates of that format. Throws UserError(exit_data) naming
+/// the row for what makes adoption unsafe: a dirty or failed migration, or one applied
+/// that the folder does not have.
+std::optional<ForeignHistory> read_foreign_history(Database& db, UpdatesFormat format, const Catalog& catalog);
+
+/// The other tools' history tables this database has, by name, for messages.
+std::vector<std::string> foreign_history_tables(Database& db);
+
+}  // namespace installer

@@ -1,0 +1,45 @@
+#include "installer/catalog/foreign_files.hpp"
+
+#include "installer/catalog/script_text.hpp"
+#include "installer/util/file_reading.hpp"
+
+#include <fmt/format.h>
+#include <boost/filesystem.hpp>
+
+#include <algorithm>
+
+namespace fs = boost::filesystem;
+
+namespace installer {
+
+std::vector<fs::path> files_in(const fs::path& dir, std::vector<Problem>& problems) {
+  boost::system::error_code ec;
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] != '.' && fs::is_regular_file(it->path(), ec)) files.push_back(it->path());
+  }
+  if (ec) problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::optional<std::string> read_script_text(const fs::path& path, std::vector<Problem>& problems) {
+  std::string why;
+  auto text = read_regular_file(path.string(), kMaxScriptBytes, why);
+  if (!text) problems.push_back({path.string(), 0, "cannot read: " + why});
+  return text;
+}
+
+std::optional<ForeignScript> read_foreign_script(const fs::path& path, std::vector<Problem>& problems) {
+  auto text = read_script_text(path, problems);
+  if (!text) return std::nullopt;
+  return ForeignScript{path, std::move(*text), std::nullopt};
+}
+
+std::string as_integer(const std::string& digits) {
+  size_t first = digits.find_first_not_of('0');
+  return first == std::string::npos ? "0" : digits.substr(first);
+}
+
+}  // namespace installer

@@ -1,0 +1,20 @@
+#pragma once
+#include "installer/catalog/foreign_migrations.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace installer {
+
+/// The regular files of `dir` that are not hidden, by name.
+std::vector<boost::filesystem::path> files_in(const boost::filesystem::path& dir, std::vector<Problem>& problems);
+std::optional<std::string> read_script_text(const boost::filesystem::path& path, std::vector<Problem>& problems);
+std::optional<ForeignScript> read_foreign_script(const boost::filesystem::path& path, std::vector<Problem>& problems);
+/// Numbers as the tools that keep them as integers store them: no leading zeros.
+std::string as_integer(const std::string& digits);
+
+std::vector<ForeignMigration> read_flyway(const boost::filesystem::path& dir, std::vector<Problem>& problems);
+std::vector<ForeignMigration> read_sqitch(const boost::filesystem::path& dir, std::vector<Problem>& problems);
+
+}  // namespace installer
