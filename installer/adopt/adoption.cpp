@@ -72,15 +72,17 @@ std::string describe_application_objects(EngineContext& ctx) {
   size_t count = 0;
   Snapshot schema = current_schema(ctx);
   for (const auto& o : schema.objects()) {
-    if (o.kind == "schema" || o.kind == "extension") continue;
+    // Tables are what a first update would collide with and what holds data; routines
+    // and types a DBA made beforehand are left to the updates to meet.
+    if (o.kind != "table" && o.kind != "view") continue;
     ++count;
-    if ((o.kind == "table" || o.kind == "view" || o.kind == "function" || o.kind == "procedure") && names.size() < 5)
-      names.push_back(o.kind + " " + o.name);
+    if (names.size() < 5) names.push_back(o.kind + " " + o.name);
   }
   if (count == 0) return "";
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return fmt::format("{} object{} ({}{})", count, count == 1 ? "" : "s", list, count > names.size() ? ", ..." : "");
+  return fmt::format("{} table{} and view{} ({}{})", count, count == 1 ? "" : "s", count == 1 ? "" : "s", list,
+                     count > names.size() ? ", ..." : "");
 }
 
 std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Catalog& catalog, bool adopt) {
@@ -89,11 +91,13 @@ std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Cat
   if (found.empty()) return std::nullopt;
   if (!adopt) {
     std::string tables;
-    for (const auto& t : foreign_history_tables(ctx.db)) tables += (tables.empty() ? "" : ", ") + t;
+    for (const auto& t : foreign_history_tables(ctx.db, formats_in(catalog)))
+      tables += (tables.empty() ? "" : ", ") + t;
     throw UserError(exit_data,
                     fmt::format("the database has {}{} but no installer journal: applying the first update to it would "
                                 "fail or do harm, so nothing was changed. {}",
-                                found, tables.empty() ? "" : ", among them the history table " + tables, ways_on()));
+                                found, tables.empty() ? "" : ", among them the history table " + tables + ",",
+                                ways_on()));
   }
   for (UpdatesFormat format : formats_in(catalog)) {
     auto history = read_foreign_history(ctx.db, format, catalog);

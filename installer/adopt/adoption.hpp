@@ -20,9 +20,8 @@ struct AdoptionOutcome {
 /// are journaled as adopted, in one transaction, with the schema now as the last one's.
 std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Catalog& catalog, bool adopt);
 
-/// The application's tables and other objects outside the journal, described for the
-/// operator ("12 objects: table public.users, ..."), or "" when there are none (schemas
-/// and extensions alone are a new database).
+/// The application's tables and views outside the journal, described for the operator
+/// ("12 tables and views (table public.users, ...)"), or "" when there are none.
 std::string describe_application_objects(EngineContext& ctx);
 
 }  // namespace installer

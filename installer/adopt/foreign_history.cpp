@@ -21,8 +21,10 @@ struct Table {
   const char* name;
 };
 constexpr Table kTables[] = {
-    {UpdatesFormat::golang_migrate, "", "schema_migrations"}, {UpdatesFormat::dbmate, "", "schema_migrations"},
-    {UpdatesFormat::goose, "", "goose_db_version"},           {UpdatesFormat::flyway, "", "flyway_schema_history"},
+    {UpdatesFormat::golang_migrate, "", "schema_migrations"},
+    {UpdatesFormat::dbmate, "", "schema_migrations"},
+    {UpdatesFormat::goose, "", "goose_db_version"},
+    {UpdatesFormat::flyway, "", "flyway_schema_history"},
     {UpdatesFormat::sqitch, "sqitch", "changes"},
 };
 
@@ -46,11 +48,12 @@ Marks golang_migrate_marks(Database& db) {
   Marks marks;
   for (const auto& row : db.query("SELECT version, dirty FROM schema_migrations")) {
     if (truthy(row[1]))
-      throw UserError(exit_data,
-                      fmt::format("golang-migrate's schema_migrations has version {} dirty: migration {} failed half-way "
-                                  "and golang-migrate does not know what it left. Put the schema right by hand, clear "
-                                  "the flag with `migrate force VERSION`, then adopt (docs/adopt.md)",
-                                  text(row[0]), text(row[0])));
+      throw UserError(
+          exit_data,
+          fmt::format("golang-migrate's schema_migrations has version {} dirty: migration {} failed half-way "
+                      "and golang-migrate does not know what it left. Put the schema right by hand, clear "
+                      "the flag with `migrate force VERSION`, then adopt (docs/adopt.md)",
+                      text(row[0]), text(row[0])));
     marks.up_to = text(row[0]);
   }
   return marks;
@@ -88,8 +91,9 @@ Marks flyway_marks(Database& db) {
 
 Marks sqitch_marks(Database& db, const std::string& project) {
   Marks marks;
-  for (const auto& row : db.query(fmt::format("SELECT {} FROM sqitch.changes WHERE project = ?", db.quote_identifier("change")),
-                                  {project}))
+  for (const auto& row :
+       db.query(fmt::format("SELECT {} FROM sqitch.changes WHERE project = ?", db.quote_identifier("change")),
+                {project}))
     marks.keys.insert(text(row[0]));
   return marks;
 }
@@ -154,10 +158,11 @@ std::optional<ForeignHistory> read_foreign_history(Database& db, UpdatesFormat f
   return history;
 }
 
-std::vector<std::string> foreign_history_tables(Database& db) {
+std::vector<std::string> foreign_history_tables(Database& db, const std::set<UpdatesFormat>& catalog_formats) {
   std::vector<std::string> found;
   for (const auto& t : kTables)
-    if (is_tools_table(db, t)) found.push_back(fmt::format("{} ({}'s)", table_name(t), to_string(t.format)));
+    if ((t.format != UpdatesFormat::sqitch || catalog_formats.count(t.format)) && is_tools_table(db, t))
+      found.push_back(fmt::format("{} ({}'s)", table_name(t), to_string(t.format)));
   return found;
 }
 

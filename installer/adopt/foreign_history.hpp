@@ -3,6 +3,7 @@
 #include "installer/db/database.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ struct ForeignHistory {
 /// that the folder does not have.
 std::optional<ForeignHistory> read_foreign_history(Database& db, UpdatesFormat format, const Catalog& catalog);
 
-/// The other tools' history tables this database has, by name, for messages.
-std::vector<std::string> foreign_history_tables(Database& db);
+/// The other tools' history tables this database has, by name, for messages. Sqitch's
+/// only for a catalog that has its changes: on MariaDB its registry is a database of the
+/// server's, not this database's.
+std::vector<std::string> foreign_history_tables(Database& db, const std::set<UpdatesFormat>& catalog_formats);
 
 }  // namespace installer

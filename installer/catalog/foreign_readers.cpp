@@ -36,9 +36,9 @@ std::vector<ForeignMigration> read_golang_migrate(const fs::path& dir, std::vect
     ForeignMigration& migration = by_key[key];
     std::string stem = m[1].str() + "_" + m[2].str();
     if (!migration.name.empty() && migration.name != stem)
-      problems.push_back({path.string(), 0,
-                          fmt::format("version {} is also {}: golang-migrate needs one migration per version", key,
-                                      migration.name)});
+      problems.push_back(
+          {path.string(), 0,
+           fmt::format("version {} is also {}: golang-migrate needs one migration per version", key, migration.name)});
     migration.key = key;
     migration.name = stem;
     migration.version = key;
@@ -68,8 +68,9 @@ std::vector<ForeignMigration> read_sectioned(const fs::path& dir, UpdatesFormat 
     std::string file = path.filename().string();
     if (!std::regex_match(file, m, goose ? goose_name : dbmate_name)) {
       if (is_sql(path))
-        problems.push_back({path.string(), 0,
-                            goose ? "not a goose file name: VERSION_NAME.sql" : "not a dbmate file name: VERSION_NAME.sql"});
+        problems.push_back(
+            {path.string(), 0,
+             goose ? "not a goose file name: VERSION_NAME.sql" : "not a dbmate file name: VERSION_NAME.sql"});
       continue;
     }
     if (goose && m[3] == "go") {
@@ -78,8 +79,8 @@ std::vector<ForeignMigration> read_sectioned(const fs::path& dir, UpdatesFormat 
     }
     auto text = read_script_text(path, problems);
     if (!text) continue;
-    ForeignMigration migration =
-        goose ? read_goose_file(path, *text, dialect, problems) : read_dbmate_file(path, *text, problems);
+    ForeignMigration migration = goose ? read_goose_file(path, *text, dialect, problems)
+                                       : read_dbmate_file(path, *text, problems);
     // dbmate keeps the version as the text it is; goose as an integer.
     migration.key = goose ? as_integer(m[1]) : m[1].str();
     migration.name = path.stem().string();

@@ -103,7 +103,8 @@ void set_goose_statements(ForeignScript& script, const std::string& outside, std
     problems.push_back({script.path.string(), e.line(), e.what()});
     return;
   }
-  std::stable_sort(blocks.begin(), blocks.end(), [](const Statement& a, const Statement& b) { return a.line < b.line; });
+  std::stable_sort(blocks.begin(), blocks.end(),
+                   [](const Statement& a, const Statement& b) { return a.line < b.line; });
   script.statements = std::move(blocks);
 }
 
@@ -144,7 +145,6 @@ ForeignMigration read_dbmate_file(const fs::path& path, const std::string& text,
   migration.transactional = transactional;
   return migration;
 }
-
 
 ForeignMigration read_goose_file(const fs::path& path, const std::string& text, SqlDialect dialect,
                                  std::vector<Problem>& problems) {

@@ -49,8 +49,8 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
       ->allow_extra_args(false);  // one directory per --updates: a word after it is not another directory
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
-    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "adopt" || name == "process-group" ||
-        name == "verify-scratch-url")
+    if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "adopt" ||
+        name == "process-group" || name == "verify-scratch-url")
       continue;
     app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
         ->type_name(value_name_for(name));

@@ -288,10 +288,11 @@ void refuse_without_downs(const AttemptRecord& attempt) {
     if (step.down_checksum.empty() && step.state != StepState::rolled_back)
       steps += (steps.empty() ? "" : ", ") + step.name;
   if (steps.empty()) return;
-  throw UserError(exit_data,
-                  fmt::format("cannot remove update {}: its step {} has no down script (the folder it was read from "
-                              "has none), so nothing could undo it. Restore a backup taken before it instead (docs/adopt.md)",
-                              attempt.update_id, steps));
+  throw UserError(
+      exit_data,
+      fmt::format("cannot remove update {}: its step {} has no down script (the folder it was read from "
+                  "has none), so nothing could undo it. Restore a backup taken before it instead (docs/adopt.md)",
+                  attempt.update_id, steps));
 }
 
 }  // namespace

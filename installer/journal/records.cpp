@@ -70,10 +70,10 @@ const Transition<UpdateState> kUpdateTransitions[] = {
 };
 
 const Transition<StepState> kStepTransitions[] = {
-    {std::nullopt, StepState::applying, kApply},     // a step outside a transaction, before its first statement
+    {std::nullopt, StepState::applying, kApply},  // a step outside a transaction, before its first statement
     {std::nullopt, StepState::applied, kApply | bit(Actor::adopt)},  // in a transaction, or adopted
-    {std::nullopt, StepState::failed, kApply},       // the step whose statement failed in a transaction
-    {std::nullopt, StepState::rolled_back, kApply},  // steps of a transaction that rolled back
+    {std::nullopt, StepState::failed, kApply},                       // the step whose statement failed in a transaction
+    {std::nullopt, StepState::rolled_back, kApply},                  // steps of a transaction that rolled back
     {StepState::applying, StepState::applied, kApply},
     {StepState::applying, StepState::rolled_back, kAnyRevert},  // nothing of it reached the database
     {StepState::applying, StepState::reverting, kAnyRevert},    // partly applied

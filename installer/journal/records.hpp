@@ -59,7 +59,7 @@ struct StepRecord {
   std::string name;
   std::string up_checksum;
   std::string down_checksum;  ///< "": the step has no down script (docs/adopt.md)
-  std::string down_script;  ///< the down script itself: reverts never read update files
+  std::string down_script;    ///< the down script itself: reverts never read update files
   bool transactional = true;
   StepState state = StepState::applying;
   int statements_total = 0;

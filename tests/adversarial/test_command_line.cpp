@@ -26,6 +26,7 @@ std::map<std::string, std::vector<std::string>> harmless_values(const ScratchDat
       {"db-tls", {"prefer"}},
       {"db-admin-url", {db.url()}},
       {"updates", {dir + "/updates"}},
+      {"updates-format", {"installer"}},
       {"templates", {dir + "/empty"}},
       {"config-dir", {dir + "/config"}},
       {"defaults", {dir + "/empty"}},
@@ -44,6 +45,7 @@ std::map<std::string, std::vector<std::string>> harmless_values(const ScratchDat
       {"health-listen", {"127.0.0.1:0"}},
       {"config", {dir + "/empty.conf"}},
       {"auto-remove-unknown", {}},  // flags: no value
+      {"adopt", {}},
       {"process-group", {}},
   };
 }
