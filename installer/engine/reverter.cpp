@@ -49,8 +49,7 @@ bool partly_applied(const StepRecord& step) {
 
 bool later_update_applied(const std::vector<AttemptRecord>& all, const AttemptRecord& attempt) {
   for (const auto& [id, last] : latest_attempts(all))
-    if (id != attempt.update_id && in_effect(last->state) && last->attempt_id > attempt.attempt_id)
-      return true;
+    if (id != attempt.update_id && in_effect(last->state) && last->attempt_id > attempt.attempt_id) return true;
   return false;
 }
 

@@ -44,8 +44,7 @@ std::vector<std::string> split_lines(const std::string& s) {
 }
 
 bool is_terminal(UpdateState s) {
-  return in_effect(s) || s == UpdateState::failed || s == UpdateState::removed ||
-         s == UpdateState::revert_failed;
+  return in_effect(s) || s == UpdateState::failed || s == UpdateState::removed || s == UpdateState::revert_failed;
 }
 
 nlohmann::json name_json(const ObjectName& n) { return nlohmann::json::array({n.schema, n.name}); }
