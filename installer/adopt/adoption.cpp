@@ -15,14 +15,7 @@ namespace {
 
 /// What the tool's history says is applied, as the journal's rows of state adopted.
 AttemptRecord adopted_record(const EngineContext& ctx, const Update& u, const std::string& source) {
-  AttemptRecord a;
-  a.update_id = u.id;
-  a.version = u.version;
-  a.checksum = u.checksum;
-  a.description = u.description;
-  a.required = u.required;
-  a.host = ctx.host;
-  a.installer_version = ctx.installer_version;
+  AttemptRecord a = attempt_record(ctx, u);
   a.reason = "adopted: " + source;
   create_in(a, UpdateState::adopted, Actor::adopt);
   for (size_t i = 0; i < u.steps.size(); ++i) {

@@ -47,15 +47,20 @@ StepRecord step_record(const Step& step, int position) {
   return r;
 }
 
-ApplyOutcome Applier::apply(const Update& update, const std::optional<RecordedSchema>& before, bool snapshot_after) {
+AttemptRecord attempt_record(const EngineContext& ctx, const Update& update) {
   AttemptRecord attempt;
   attempt.update_id = update.id;
   attempt.version = update.version;
   attempt.checksum = update.checksum;
   attempt.description = update.description;
   attempt.required = update.required;
-  attempt.host = ctx_.host;
-  attempt.installer_version = ctx_.installer_version;
+  attempt.host = ctx.host;
+  attempt.installer_version = ctx.installer_version;
+  return attempt;
+}
+
+ApplyOutcome Applier::apply(const Update& update, const std::optional<RecordedSchema>& before, bool snapshot_after) {
+  AttemptRecord attempt = attempt_record(ctx_, update);
   if (before) attempt.fingerprint_before = before->record;
   before_ = before ? &*before : nullptr;
 

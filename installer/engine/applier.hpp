@@ -82,5 +82,7 @@ StatementFailure interruption(const Update& update, const Step& step, const Inte
 
 /// The journal's view of a step as it starts.
 StepRecord step_record(const Step& step, int position);
+/// A new attempt's record of `update`, by this host and installer, before any state.
+AttemptRecord attempt_record(const EngineContext& ctx, const Update& update);
 
 }  // namespace installer
