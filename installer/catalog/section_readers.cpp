@@ -68,6 +68,20 @@ struct SectionBuilder {
   }
 };
 
+/// Calls on_marker(match, number) for each line `marker` matches (line ends left out),
+/// on_text(line, number) for the others.
+template <typename OnMarker, typename OnText>
+void for_each_line(const std::string& text, const std::regex& marker, OnMarker on_marker, OnText on_text) {
+  int number = 0;
+  for (const auto& line : lines_of(text)) {
+    ++number;
+    std::smatch m;
+    std::string bare = line.substr(0, line.find_last_not_of("\r\n") + 1);
+    if (std::regex_match(bare, m, marker)) on_marker(m, number);
+    else on_text(line, number);
+  }
+}
+
 std::string trimmed(const std::string& s) {
   size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
@@ -126,21 +140,13 @@ ForeignMigration read_dbmate_file(const fs::path& path, const std::string& text,
   static const std::regex marker(R"(^[ \t]*--[ \t]*migrate:(up|down)\b(.*?)\s*$)");
   SectionBuilder b{path, problems, {}, {}};
   bool transactional = true;
-  int number = 0;
-  for (const auto& line : lines_of(text)) {
-    ++number;
-    std::smatch m;
-    std::string bare = line.substr(0, line.find_last_not_of("\r\n") + 1);
-    if (!std::regex_match(bare, m, marker)) {
-      b.text_line(line, number);
-      continue;
-    }
+  auto on_marker = [&](const std::smatch& m, int number) {
     b.marker_line();
     bool up = m[1] == "up";
     b.start(up ? SectionBuilder::In::up : SectionBuilder::In::down, number, up ? "-- migrate:up" : "-- migrate:down");
-    std::string options = trimmed(m[2]);
-    if (up && options.find("transaction:false") != std::string::npos) transactional = false;
-  }
+    if (up && trimmed(m[2]).find("transaction:false") != std::string::npos) transactional = false;
+  };
+  for_each_line(text, marker, on_marker, [&](const std::string& line, int number) { b.text_line(line, number); });
   ForeignMigration migration = b.finish("-- migrate:up");
   migration.transactional = transactional;
   return migration;
@@ -155,18 +161,13 @@ ForeignMigration read_goose_file(const fs::path& path, const std::string& text, 
   int open_at = 0;
   std::vector<Statement> up_blocks, down_blocks;
   std::string up_outside, down_outside;
-  int number = 0;
-  for (const auto& line : lines_of(text)) {
-    ++number;
-    std::smatch m;
-    std::string bare = line.substr(0, line.find_last_not_of("\r\n") + 1);
-    if (!std::regex_match(bare, m, marker)) {
-      b.text_line(line, number);
-      if (open) open->add(line, number);
-      up_outside += !open && b.in == SectionBuilder::In::up ? line : "\n";
-      down_outside += !open && b.in == SectionBuilder::In::down ? line : "\n";
-      continue;
-    }
+  auto on_text = [&](const std::string& line, int number) {
+    b.text_line(line, number);
+    if (open) open->add(line, number);
+    up_outside += !open && b.in == SectionBuilder::In::up ? line : "\n";
+    down_outside += !open && b.in == SectionBuilder::In::down ? line : "\n";
+  };
+  auto on_marker = [&](const std::smatch& m, int number) {
     b.marker_line();
     up_outside += "\n";
     down_outside += "\n";
@@ -182,10 +183,7 @@ ForeignMigration read_goose_file(const fs::path& path, const std::string& text, 
       open.emplace();
       open_at = number;
     } else if (word == "statementend") {
-      if (!open) {
-        problem("StatementEnd without a StatementBegin");
-        continue;
-      }
+      if (!open) return problem("StatementEnd without a StatementBegin");
       if (auto statement = open->statement())
         (b.in == SectionBuilder::In::up ? up_blocks : down_blocks).push_back(std::move(*statement));
       open.reset();
@@ -196,7 +194,8 @@ ForeignMigration read_goose_file(const fs::path& path, const std::string& text, 
     } else {
       problem(fmt::format("unknown goose annotation '-- +goose {}'", m[1].str()));
     }
-  }
+  };
+  for_each_line(text, marker, on_marker, on_text);
   if (open)
     problems.push_back({path.string(), open_at, "StatementBegin without a StatementEnd before the end of the file"});
   ForeignMigration migration = b.finish("-- +goose Up");

@@ -1,5 +1,6 @@
 #include "installer/catalog/updates_format.hpp"
 
+#include "installer/catalog/foreign_files.hpp"
 #include "installer/catalog/script_text.hpp"
 #include "installer/util/file_reading.hpp"
 
@@ -77,11 +78,8 @@ std::optional<UpdatesFormat> detect_updates_format(const fs::path& dir, std::vec
   boost::system::error_code ec;
   if (fs::is_regular_file(dir / "sqitch.plan", ec)) return UpdatesFormat::sqitch;
   std::set<UpdatesFormat> found;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().filename().string()[0] != '.' && fs::is_regular_file(it->path(), ec)) files.push_back(it->path());
-  std::sort(files.begin(), files.end());
-  for (const auto& file : files)
+  std::vector<Problem> reported_by_the_reader;  // a listing that fails is reported when the folder is read
+  for (const auto& file : files_in(dir, reported_by_the_reader))
     if (auto format = format_of_file(file)) found.insert(*format);
   if (found.empty()) return UpdatesFormat::installer;
   if (found.size() == 1) return *found.begin();
