@@ -1,6 +1,7 @@
 #include "installer/adopt/adoption.hpp"
 
 #include "installer/adopt/foreign_history.hpp"
+#include "installer/adopt/release_snapshots.hpp"
 #include "installer/engine/applier.hpp"
 #include "installer/engine/schema_compare.hpp"
 #include "installer/util/error.hpp"
@@ -53,9 +54,9 @@ std::set<UpdatesFormat> formats_in(const Catalog& catalog) {
 }
 
 std::string ways_on() {
-  return "Either adopt it, if the updates' own tool migrated it (--adopt, INSTALLER_ADOPT=true: the tool's history "
-         "table says what is applied), or say by hand which update it is at (installer baseline UPDATE_ID). See "
-         "docs/adopt.md";
+  return "Either adopt it (--adopt, INSTALLER_ADOPT=true: the history table of the updates' own tool, or the "
+         "schema snapshots the release ships, say what is applied), or say by hand which update it is at (installer "
+         "baseline UPDATE_ID). See docs/adopt.md";
 }
 
 }  // namespace
@@ -78,11 +79,89 @@ std::string describe_application_objects(EngineContext& ctx) {
                      count > names.size() ? ", ..." : "");
 }
 
-std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Catalog& catalog, bool adopt) {
-  if (ctx.journal.exists()) return std::nullopt;
+namespace {
+
+/// The catalog's updates up to and including `last`.
+std::vector<const Update*> updates_through(const Catalog& catalog, const std::string& last) {
+  std::vector<const Update*> out;
+  for (const auto& u : catalog.updates) {
+    out.push_back(&u);
+    if (u.id == last) break;
+  }
+  return out;
+}
+
+AdoptionOutcome journal_outcome(EngineContext& ctx, const std::vector<const Update*>& updates,
+                                const std::string& source) {
+  journal_adopted(ctx, updates, source);
+  AdoptionOutcome outcome{source, {}};
+  for (const auto* u : updates) outcome.adopted.push_back(u->id);
+  log::info("adopted the database from {}: {} update{} journaled as adopted", source, outcome.adopted.size(),
+            outcome.adopted.size() == 1 ? "" : "s");
+  return outcome;
+}
+
+/// The schema now as the release's snapshots are: without the database's name.
+struct SchemaNow {
+  Snapshot schema;
+  std::string server_version;
+  std::string release;
+};
+
+SchemaNow schema_now(EngineContext& ctx) {
+  SchemaNow now{portable_snapshot(ctx.db, current_schema(ctx)), server_version(ctx.db), {}};
+  now.release = server_release(ctx.db.engine(), now.server_version);
+  return now;
+}
+
+std::string tolerance_note(const ReleaseSnapshots& snapshots, const SnapshotMatch& match, const SchemaNow& now) {
+  if (match.tolerated == 0) return "";
+  return fmt::format(" ({} definition{} differ only as {} and {} spell them)", match.tolerated,
+                     match.tolerated == 1 ? "" : "s", snapshots.server_release, now.release);
+}
+
+std::string describe_mismatch(const ReleaseSnapshots& snapshots, const SnapshotMatch& match) {
+  std::string out;
+  if (match.closest) {
+    out = fmt::format("The closest is the schema after update {}; the database differs from it in {} object{}:",
+                      match.closest->update_id, match.differences.size(), match.differences.size() == 1 ? "" : "s");
+    for (const auto& line : describe_differences(match.differences, kDifferencesShown)) out += "\n  " + line;
+  } else {
+    out = "The file holds no snapshot of these updates.";
+  }
+  if (!match.stale_from.empty())
+    out += fmt::format("\n  (its snapshots from update {} on were taken of other content of the updates: record "
+                       "them again with installer verify --record)",
+                       match.stale_from);
+  return out + fmt::format("\n  (snapshots taken on {} {})", engine_name(snapshots.engine), snapshots.server_version);
+}
+
+std::optional<AdoptionOutcome> adopt_by_snapshot(EngineContext& ctx, const Catalog& catalog,
+                                                 const AdoptOptions& options, const std::string& found) {
+  auto snapshots = read_release_snapshots(options.update_dirs, ctx.db.engine());
+  if (!snapshots) return std::nullopt;
+  SchemaNow now = schema_now(ctx);
+  SnapshotMatch match = match_release_snapshots(*snapshots, catalog, now.schema, now.release);
+  if (!match.exact)
+    throw UserError(exit_data, fmt::format("--adopt: the database has {} and no installer journal, and its schema "
+                                           "matches none of the snapshots in {}; nothing was changed. {}\nMake the "
+                                           "schema what the release made, or, if you know which update it is at, "
+                                           "installer baseline UPDATE_ID --force (docs/adopt.md)",
+                                           found, snapshots->file, describe_mismatch(*snapshots, match)));
+  std::string source = fmt::format("the schema, which is the snapshot after {} in {}{}", match.exact->update_id,
+                                   snapshots->file, tolerance_note(*snapshots, match, now));
+  return journal_outcome(ctx, updates_through(catalog, match.exact->update_id), source);
+}
+
+}  // namespace
+
+std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Catalog& catalog,
+                                                   const AdoptOptions& options) {
+  // A journal that records nothing is what a failed adoption leaves: still unjournaled.
+  if (ctx.journal.exists() && ctx.journal.records_anything()) return std::nullopt;
   std::string found = describe_application_objects(ctx);
   if (found.empty()) return std::nullopt;
-  if (!adopt) {
+  if (!options.adopt) {
     std::string tables;
     for (const auto& t : foreign_history_tables(ctx.db, formats_in(catalog)))
       tables += (tables.empty() ? "" : ", ") + t;
@@ -95,23 +174,65 @@ std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Cat
   for (UpdatesFormat format : formats_in(catalog)) {
     auto history = read_foreign_history(ctx.db, format, catalog);
     if (!history) continue;
-    std::string source = fmt::format("{}'s {}", to_string(format), history->table);
-    journal_adopted(ctx, history->applied, source);
-    AdoptionOutcome outcome{source, {}};
-    for (const auto* u : history->applied) outcome.adopted.push_back(u->id);
-    log::info("adopted the database from {}: {} update{} journaled as adopted", source, outcome.adopted.size(),
-              outcome.adopted.size() == 1 ? "" : "s");
-    return outcome;
+    return journal_outcome(ctx, history->applied, fmt::format("{}'s {}", to_string(format), history->table));
   }
+  if (auto outcome = adopt_by_snapshot(ctx, catalog, options, found)) return outcome;
   std::string formats;
   for (UpdatesFormat f : formats_in(catalog)) formats += (formats.empty() ? "" : ", ") + std::string(to_string(f));
   throw UserError(exit_data,
-                  fmt::format("--adopt: the database has {} and no installer journal, and {}, so nothing says which "
-                              "updates it has; nothing was changed. Say it by hand: installer baseline UPDATE_ID "
+                  fmt::format("--adopt: the database has {} and no installer journal, {}, and the update directories "
+                              "hold no {}, so nothing says which updates it has; nothing was changed. Ship the "
+                              "snapshots (installer verify --record) or say it by hand: installer baseline UPDATE_ID "
                               "(docs/adopt.md)",
                               found,
                               formats.empty() ? "the updates are the installer's own (no other tool's history to read)"
-                                              : "no history table of " + formats + " is there"));
+                                              : "no history table of " + formats + " is there",
+                              release_snapshots_file_name(ctx.db.engine())));
+}
+
+AdoptionOutcome baseline(EngineContext& ctx, const Catalog& catalog, const AdoptOptions& options,
+                         const BaselineRequest& request) {
+  if (!catalog.find(request.update_id))
+    throw UserError(exit_data,
+                    fmt::format("installer baseline: no update '{}' in the update directories{}", request.update_id,
+                                catalog.updates.empty()
+                                    ? std::string()
+                                    : fmt::format(" (they hold {} to {})", catalog.updates.front().id,
+                                                  catalog.updates.back().id)));
+  if (ctx.journal.exists())
+    for (const auto& a : ctx.journal.load())
+      if (in_effect(a.state))
+        throw UserError(exit_data, fmt::format("installer baseline: the journal already has update {} in effect: a "
+                                               "baseline is for a database the installer has not migrated; nothing "
+                                               "was changed (installer status shows the journal)",
+                                               a.update_id));
+  std::string how = "installer baseline " + request.update_id + " by " + request.operator_id;
+  auto snapshots = read_release_snapshots(options.update_dirs, ctx.db.engine());
+  if (!snapshots) {
+    if (!request.force)
+      throw UserError(exit_data, fmt::format("installer baseline: the update directories hold no {} to check the "
+                                             "schema against; nothing was changed. Ship it (installer verify "
+                                             "--record), or take the responsibility: --force",
+                                             release_snapshots_file_name(ctx.db.engine())));
+    how += ", with --force and no snapshot to check";
+  } else {
+    SchemaNow now = schema_now(ctx);
+    SnapshotMatch match = match_at(*snapshots, catalog, request.update_id, now.schema, now.release);
+    if (!match.exact && !request.force)
+      throw UserError(exit_data,
+                      fmt::format("installer baseline: the schema is not the one after update {} in {}; nothing was "
+                                  "changed. {}\nWith --force the journal says so and records it anyway",
+                                  request.update_id, snapshots->file, describe_mismatch(*snapshots, match)));
+    if (!match.exact) {
+      how += fmt::format(", with --force: the schema differs from the snapshot in {} object{}",
+                         match.differences.size(), match.differences.size() == 1 ? "" : "s");
+      for (const auto& line : describe_differences(match.differences, kDifferencesShown))
+        log::warn("baseline --force: {}", line);
+    } else {
+      how += ", the schema matching the snapshot after it" + tolerance_note(*snapshots, match, now);
+    }
+  }
+  return journal_outcome(ctx, updates_through(catalog, request.update_id), how);
 }
 
 }  // namespace installer

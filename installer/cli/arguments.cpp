@@ -82,6 +82,20 @@ void add_verify(CLI::App& app, Parsed& parsed, Arguments& args) {
       ->allow_extra_args(false);
   verify->add_option("--junit", args.junit_file, "also write the results as JUnit XML")->type_name("FILE");
   verify->add_flag("--strict", args.strict, "warnings fail the run too");
+  verify->add_flag("--record", args.record,
+                   "when every check passes, write the schema after each update beside the updates, per engine "
+                   "(installer-snapshots.ENGINE.json in the first --updates directory): what --adopt recognises a "
+                   "database by");
+}
+
+void add_baseline(CLI::App& app, Parsed& parsed, Arguments& args) {
+  CLI::App* baseline = parsed.subcommands[Subcommand::baseline] = app.add_subcommand(
+      "baseline", "journal a database without a journal as being at UPDATE_ID, once its schema matches the snapshot "
+                  "recorded after it");
+  baseline->add_option("update", args.baseline_id, "the update the database is at")->type_name("UPDATE_ID")->required();
+  baseline->add_flag("--force", args.force,
+                     "journal it even when the schema differs from the snapshot or none was shipped (the journal "
+                     "says so)");
 }
 
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
@@ -97,6 +111,7 @@ void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
       ->add_option("--against", args.against, "compare with the snapshot recorded after this update instead")
       ->type_name("UPDATE_ID");
   add_verify(app, parsed, args);
+  add_baseline(app, parsed, args);
   for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff, Subcommand::verify})
     sub[report]->add_flag("--json", args.json, "machine-readable output");
   sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");

@@ -7,7 +7,7 @@
 
 namespace installer {
 
-enum class Subcommand { migrate, status, plan, history, diff, verify, version, run };
+enum class Subcommand { migrate, status, plan, history, diff, verify, baseline, version, run };
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
@@ -20,6 +20,9 @@ struct Arguments {
   std::vector<std::string> from_dirs;        ///< verify --from DIR: the previous release's updates
   std::string junit_file;                    ///< verify --junit FILE
   bool strict = false;                       ///< verify --strict: warnings fail
+  bool record = false;                       ///< verify --record: write the schema snapshots
+  std::string baseline_id;                   ///< baseline UPDATE_ID
+  bool force = false;                        ///< baseline --force
   bool has_separator = false;                ///< "--" was given
   std::vector<std::string> after_separator;  ///< the application and its arguments
   std::vector<std::string> stray;            ///< words before "--", which belong after it

@@ -35,6 +35,9 @@
 
 #include <fmt/format.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -112,7 +115,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     log::info("the journal says the commit of update {} {}", commit_in_doubt,
               describe(commit_in_doubt_verdict(attempts, commit_in_doubt)));
   }
-  prepare_unjournaled(*session.ctx, catalog, s.adopt);
+  prepare_unjournaled(*session.ctx, catalog, AdoptOptions{s.adopt, dirs_of(s)});
   session.journal->ensure();
   run_install_phase(s, *session.ctx);
   Migrator migrator(*session.ctx, catalog);
@@ -258,6 +261,30 @@ int do_remove(const Settings& s, const std::string& id, bool dry_run) {
   return exit_ok;
 }
 
+/// Who ran installer baseline, for the journal.
+std::string operator_identity() {
+  uid_t uid = geteuid();
+  struct passwd* entry = getpwuid(uid);
+  return fmt::format("{} (uid {})", entry && entry->pw_name ? entry->pw_name : "unknown user", static_cast<long>(uid));
+}
+
+int do_baseline(const Settings& s, const std::string& id, bool force) {
+  if (s.update_dirs.empty())
+    throw UserError(exit_usage, "installer baseline: give the release's update directories with --updates DIR");
+  if (!s.has_connection) connect_database(s);
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
+  Session session = open_session(s);
+  MigrationLock lock(*session.db, s);
+  AdoptionOutcome outcome = baseline(*session.ctx, catalog, AdoptOptions{s.adopt, dirs_of(s)},
+                                     BaselineRequest{id, force, operator_identity()});
+  std::cout << redact(fmt::format("baseline: {} update{} journaled as adopted ({}); the next migrate applies what "
+                                  "follows {}\n",
+                                  outcome.adopted.size(), outcome.adopted.size() == 1 ? "" : "s",
+                                  abbreviated_list(outcome.adopted), id))
+            << std::flush;
+  return exit_ok;
+}
+
 enum class Report { status, plan, history };
 
 int do_report(const Settings& s, Report report, bool json) {
@@ -334,7 +361,7 @@ int run_application(const Arguments& args, const Settings& settings) {
   if (args.after_separator.empty()) {
     std::cerr
         << args.help << "\n"
-        << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, version) or the "
+        << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, baseline, version) or the "
            "application to run after --\n";
     return exit_usage;
   }
@@ -359,6 +386,7 @@ int dispatch(int argc, char** argv) {
     case Subcommand::history: return do_report(settings, Report::history, args->json);
     case Subcommand::diff: return do_diff(settings, args->against, args->json);
     case Subcommand::verify: return do_verify(settings, *args);
+    case Subcommand::baseline: return do_baseline(settings, args->baseline_id, args->force);
     case Subcommand::version:
     case Subcommand::run: break;
   }

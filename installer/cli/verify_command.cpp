@@ -1,5 +1,6 @@
 #include "installer/cli/verify_command.hpp"
 
+#include "installer/adopt/release_snapshots.hpp"
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/release_lint.hpp"
 #include "installer/cli/connect.hpp"
@@ -147,8 +148,13 @@ std::function<void(const std::string&)> progress_printer() {
   };
 }
 
+/// verify --record: the schema after each update, collected as the round trips pass.
+ReleaseSnapshots::Entry snapshot_entry(const Update& update, ScratchSession& db, const Snapshot& schema) {
+  return {update.id, update.checksum, portable_snapshot(db.ctx().db, schema)};
+}
+
 void verify_on(const Settings& s, const Arguments& args, ConnectionSpec server, StopWatcher& watcher,
-               VerifyReport& report) {
+               VerifyReport& report, std::vector<ReleaseSnapshots>& recorded) {
   Engine engine = server.engine;
   std::string named = server.database;
   std::vector<boost::filesystem::path> dirs(s.update_dirs.begin(), s.update_dirs.end());
@@ -171,7 +177,42 @@ void verify_on(const Settings& s, const Arguments& args, ConnectionSpec server, 
   options.previous = previous ? &*previous : nullptr;
   options.stop = &watcher.stop_signal();
   options.progress = progress_printer();
+  std::vector<std::optional<ReleaseSnapshots::Entry>> entries(catalog.updates.size());
+  std::string version;
+  if (args.record)
+    options.applied = [&](size_t index, ScratchSession& db, const Snapshot& schema) {
+      entries[index] = snapshot_entry(catalog.updates[index], db, schema);
+      if (version.empty()) version = server_version(db.ctx().db);
+    };
   Verifier(pool, catalog, options, report).run();
+  if (!args.record) return;
+  ReleaseSnapshots snapshots;
+  snapshots.engine = engine;
+  snapshots.server_version = version;
+  snapshots.server_release = server_release(engine, version);
+  snapshots.installer_version = INSTALLER_VERSION;
+  for (auto& e : entries)
+    if (e) snapshots.entries.push_back(std::move(*e));
+  // Only a release whose every update passed: a gap would make adoption guess.
+  if (snapshots.entries.size() == catalog.updates.size() && !catalog.updates.empty())
+    recorded.push_back(std::move(snapshots));
+}
+
+/// Writes what verify --record collected, only when the whole run passed.
+void write_recorded(const Settings& s, const std::vector<ReleaseSnapshots>& recorded, VerifyReport& report) {
+  if (!report.ok()) {
+    report.recorded.push_back("nothing written: the release did not pass");
+    return;
+  }
+  for (const auto& snapshots : recorded) {
+    boost::filesystem::path file = boost::filesystem::path(s.update_dirs.front()) /
+                                   release_snapshots_file_name(snapshots.engine);
+    write_release_snapshots(file, snapshots);
+    report.recorded.push_back(fmt::format("wrote {} ({} update{}, {} {})", file.string(), snapshots.entries.size(),
+                                          snapshots.entries.size() == 1 ? "" : "s", engine_name(snapshots.engine),
+                                          snapshots.server_version));
+  }
+  if (recorded.empty()) report.recorded.push_back("nothing written: no update was checked");
 }
 
 /// Before any escaping for JSON or XML: the scrubber knows a secret's escaped forms for
@@ -201,11 +242,13 @@ int do_verify(const Settings& settings, const Arguments& args) {
   // Each check applies and reverts on purpose; the engine's own lines for that would
   // bury the report.
   if (settings.log_level != "debug") log::set_level(log::Level::error);
+  std::vector<ReleaseSnapshots> recorded;
   for (auto& server : servers) {
     if (watcher.stop_signal().load() != 0) break;
-    verify_on(settings, args, server, watcher, report);
+    verify_on(settings, args, server, watcher, report, recorded);
   }
   report.stopped_by = watcher.stop_signal().load();
+  if (args.record) write_recorded(settings, recorded, report);
   scrub(report);
   std::ostringstream out;
   if (args.json) print_verify_json(out, report);

@@ -24,6 +24,9 @@ class Journal {
   virtual bool exists() = 0;
   /// Creates the tables on first use; refuses a journal written in a newer format.
   virtual void ensure() = 0;
+  /// Whether the journal records any attempt or install hook (an existing journal may
+  /// record nothing: an adoption that failed after creating it).
+  virtual bool records_anything() { return !load().empty() || !installs().empty(); }
 
   /// Every attempt in order, with steps but without their down scripts.
   virtual std::vector<AttemptRecord> load() = 0;

@@ -162,6 +162,11 @@ std::vector<std::string> journal_ddl(const ServerDialect& dialect, int from, con
   if (from < 2 && to >= 2) out.push_back(postgresql ? postgres_installs_ddl(t) : mariadb_installs_ddl(t));
   if (from < 3 && to >= 3) add(postgresql ? postgres_format3_ddl(t) : mariadb_format3_ddl(t));
   if (from < 4 && to >= 4) out.push_back(postgresql ? postgres_snapshots_ddl(t) : mariadb_snapshots_ddl(t));
+  // An adopted update's reason says where the installer learned of it and who said so
+  // (a path, an operator): more than MariaDB's VARCHAR(64) held. PostgreSQL's is text.
+  // MODIFY to the same type again is harmless, as every step here must be.
+  if (from < 5 && to >= 5 && !postgresql)
+    out.push_back(fmt::format("ALTER TABLE {} MODIFY COLUMN reason TEXT NOT NULL DEFAULT ''", t("updates")));
   return out;
 }
 

@@ -206,6 +206,13 @@ std::optional<int> SqlJournal::format() {
 
 bool SqlJournal::exists() { return format().has_value(); }
 
+bool SqlJournal::records_anything() {
+  if (!exists()) return false;
+  if (!db_.query(fmt::format("SELECT 1 FROM {} LIMIT 1", table("updates"))).empty()) return true;
+  auto [schema, t] = location("installs");
+  return db_.table_exists(schema, t) && !db_.query(fmt::format("SELECT 1 FROM {} LIMIT 1", table("installs"))).empty();
+}
+
 void SqlJournal::ensure() {
   if (ensured_) return;  // one check per session is enough: we hold the lock
   std::optional<int> current = format();

@@ -18,6 +18,7 @@ class SqlJournal : public Journal {
   SqlJournal(Database& db, std::string schema);
 
   bool exists() override;
+  bool records_anything() override;
   void ensure() override;
   std::vector<AttemptRecord> load() override;
   AttemptRecord load_attempt(long long attempt_id) override;

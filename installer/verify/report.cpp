@@ -60,6 +60,7 @@ void print_verify_text(std::ostream& out, const VerifyReport& report) {
                      report.open_warnings() == 1 ? "" : "s", allowed ? fmt::format(" ({} allowed)", allowed) : "",
                      report.strict && report.open_warnings() ? " (--strict: they fail the run)" : "");
   if (report.stopped_by) out << fmt::format("verify: stopped by signal {} before every check ran\n", report.stopped_by);
+  for (const auto& line : report.recorded) out << "verify --record: " << line << "\n";
 }
 
 void print_verify_json(std::ostream& out, const VerifyReport& report) {
@@ -92,6 +93,7 @@ void print_verify_json(std::ostream& out, const VerifyReport& report) {
                   {"warnings", report.open_warnings()},
                   {"allowed_warnings", report.warnings.size() - report.open_warnings()}};
   if (report.stopped_by) j["stopped_by_signal"] = report.stopped_by;
+  if (!report.recorded.empty()) j["recorded"] = report.recorded;
   out << j.dump(2) << "\n";
 }
 

@@ -24,6 +24,8 @@ struct VerifyReport {
   std::vector<CheckResult> checks;
   bool strict = false;  ///< warnings fail the run
   int stopped_by = 0;   ///< the signal that cut the run short, or 0
+  /// With --record: a line per file written, or why none was.
+  std::vector<std::string> recorded;
 
   size_t failures() const;
   size_t open_warnings() const;  ///< warnings not allowed in update.toml

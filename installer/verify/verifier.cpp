@@ -186,9 +186,10 @@ Verifier::RoundTrip Verifier::round_trip(size_t index, const Snapshot& before, S
   auto started = Clock::now();
   CheckResult result{engine_, "round-trip", update.id, {}, update.id + " round trip", {}, 0};
   std::string stage = "apply";
+  Snapshot applied;
   try {
     migrate_to(db, through);
-    Snapshot applied = current_schema(db.ctx());
+    applied = current_schema(db.ctx());
     stage = "revert (installer --remove-update)";
     std::string revert_error;
     try {
@@ -218,6 +219,7 @@ Verifier::RoundTrip Verifier::round_trip(size_t index, const Snapshot& before, S
                       : stage == "apply" ? RoundTrip::not_applied
                                          : RoundTrip::failed;
   record(std::move(result));
+  if (outcome == RoundTrip::passed && options_.applied) options_.applied(index, db, applied);
   return outcome;
 }
 

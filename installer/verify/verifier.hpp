@@ -17,6 +17,9 @@ struct VerifyOptions {
   const std::atomic<int>* stop = nullptr;
   /// A line per update on long runs.
   std::function<void(const std::string&)> progress;
+  /// Called for each update whose round trip passed, with the schema it left (what
+  /// verify --record ships), in update order.
+  std::function<void(size_t index, ScratchSession& db, const Snapshot& schema)> applied;
 };
 
 /// installer verify's checks on one engine, each on scratch databases of `pool`: per
