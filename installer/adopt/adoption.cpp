@@ -63,20 +63,23 @@ std::string ways_on() {
 
 std::string describe_application_objects(EngineContext& ctx) {
   std::vector<std::string> names;
-  size_t count = 0;
+  size_t tables = 0, views = 0;
   Snapshot schema = current_schema(ctx);
   for (const auto& o : schema.objects()) {
     // Tables are what a first update would collide with and what holds data; routines
     // and types a DBA made beforehand are left to the updates to meet.
     if (o.kind != "table" && o.kind != "view") continue;
-    ++count;
+    ++(o.kind == "table" ? tables : views);
     if (names.size() < 5) names.push_back(o.kind + " " + o.name);
   }
-  if (count == 0) return "";
+  if (tables + views == 0) return "";
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return fmt::format("{} table{} and view{} ({}{})", count, count == 1 ? "" : "s", count == 1 ? "" : "s", list,
-                     count > names.size() ? ", ..." : "");
+  auto counted = [](size_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
+  std::string what = tables && views ? counted(tables, "table") + " and " + counted(views, "view")
+                     : tables        ? counted(tables, "table")
+                                     : counted(views, "view");
+  return fmt::format("{} ({}{})", what, list, tables + views > names.size() ? ", ..." : "");
 }
 
 namespace {

@@ -44,7 +44,7 @@ AdoptionOutcome baseline(EngineContext& ctx, const Catalog& catalog, const Adopt
                          const BaselineRequest& request);
 
 /// The application's tables and views outside the journal, described for the operator
-/// ("12 tables and views (table public.users, ...)"), or "" when there are none.
+/// ("4 tables and 1 view (table public.orders, ...)"), or "" when there are none.
 std::string describe_application_objects(EngineContext& ctx);
 
 }  // namespace installer

@@ -308,6 +308,8 @@ int do_report(const Settings& s, Report report, bool json) {
   in.catalog_error = catalog_error;
   if (report == Report::plan) in.warnings = release_warnings(*catalog, s.connection.engine);
   if (in.journal_exists) in.attempts = session.journal->load();
+  if (report != Report::history && !(in.journal_exists && session.journal->records_anything()))
+    in.unjournaled = describe_application_objects(*session.ctx);
   if (report == Report::status) {
     in.schema = status_schema(*session.db, *session.journal, s.journal_schema, in.attempts);
     if (!s.defaults_dir.empty() && !s.config_dir.empty()) {

@@ -121,6 +121,12 @@ void add_schema_attention(const ReportInput& in, StatusView& view) {
   view.attention.push_back(text);
 }
 
+std::string unjournaled_note(const std::string& found) {
+  return fmt::format("the database has {} but no installer journal: migrate refuses it (exit 65) unless it is adopted "
+                     "(--adopt) or given a baseline (installer baseline UPDATE_ID); see docs/adopt.md",
+                     found);
+}
+
 StatusView build_status(const ReportInput& in) {
   StatusView view;
   auto latest = latest_attempts(in.attempts);
@@ -132,6 +138,7 @@ StatusView build_status(const ReportInput& in) {
   std::stable_sort(view.rows.begin(), view.rows.end(),
                    [](const Row& a, const Row& b) { return compare_versions(a.version, b.version) < 0; });
   add_schema_attention(in, view);
+  if (!in.unjournaled.empty()) view.attention.push_back(unjournaled_note(in.unjournaled));
   return view;
 }
 
@@ -282,6 +289,7 @@ void print_plan(std::ostream& out, const ReportInput& in, bool json_output) {
     pending = r.pending;
     blockers = plan_blockers(r);
   }
+  if (!in.unjournaled.empty()) blockers.insert(blockers.begin(), unjournaled_note(in.unjournaled));
   std::vector<const ReleaseWarning*> warnings;  // of what is still to apply
   for (const auto& w : in.warnings)
     if (std::any_of(pending.begin(), pending.end(), [&](const Update* u) { return u->id == w.update; }))

@@ -26,6 +26,9 @@ struct ReportInput {
   std::vector<std::string> config_drift;  ///< operator-changed files whose image default changed too
   std::vector<InstallRecord> installs;
   std::vector<ReleaseWarning> warnings;  ///< plan: release_warnings() of the catalog
+  /// The application's tables and views, when the journal records nothing: what migrate
+  /// refuses without --adopt (adopt/adoption.hpp).
+  std::string unjournaled;
 };
 
 /// For status: the schema now, compared with the snapshot after the last update applied.

@@ -229,3 +229,33 @@ TEST_CASE("a folder without downs is adopted and applied, and its updates say th
   }
   CHECK(db.table_exists("ad_orders"));
 }
+
+TEST_CASE("status and plan say that migrate would refuse a database with tables and no journal") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_case(tree, golang_migrate());
+  db.execute(kUsers);
+  auto env = env_for(db, tree);
+  for (const char* report : {"status", "plan"}) {
+    CAPTURE(report);
+    RunResult r = run_installer({report}, env);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("the database has 1 table (table " + by_engine("public.", "") +
+                     "ad_users) but no installer journal: migrate refuses it (exit 65)") != std::string::npos);
+  }
+  CHECK(!db.journal_exists());
+}
+
+TEST_CASE("a journal that records nothing is no journal: tables made after it are still refused") {
+  ScratchDatabase db;
+  UpdateTree empty, tree;
+  write_case(tree, golang_migrate());
+  // A migrate with nothing to apply creates the journal and writes no attempt.
+  REQUIRE(run_installer({"migrate"}, env_for(db, empty)).exit_code == 0);
+  REQUIRE(db.journal_exists());
+  db.execute(kUsers);
+  RunResult r = run_installer({"migrate"}, env_for(db, tree));
+  CHECK(r.exit_code == 65);
+  CHECK(r.err.find("no installer journal") != std::string::npos);
+  CHECK(db.journal_attempts() == 0);
+}

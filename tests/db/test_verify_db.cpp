@@ -28,18 +28,30 @@ bool made_by_running_process(const std::string& name) {
   return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
 }
 
-/// The databases an installer verify that has ended made on the server and did not drop.
-std::vector<std::string> scratch_databases() {
+/// The databases installer verify made on the server and has not dropped (yet).
+std::vector<std::string> all_scratch_databases() {
   auto admin = open_database(admin_session_url_for_tests());
   std::vector<std::string> names;
   const char* sql = on_postgres() ? "SELECT datname FROM pg_database WHERE datname LIKE 'installer\\_verify%'"
                                   : "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
                                     "'installer\\_verify%'";
-  for (const auto& row : admin->query(sql)) {
-    std::string name = row[0].value_or("");
-    if (!made_by_running_process(name)) names.push_back(name);
-  }
+  for (const auto& row : admin->query(sql)) names.push_back(row[0].value_or(""));
   return names;
+}
+
+/// The databases an installer verify that has ended made on the server and did not drop.
+std::vector<std::string> scratch_databases() {
+  std::vector<std::string> left;
+  for (auto& name : all_scratch_databases())
+    if (!made_by_running_process(name)) left.push_back(std::move(name));
+  return left;
+}
+
+bool has_scratch_database_of(int pid) {
+  const std::string prefix = fmt::format("installer_verify_{}_", pid);
+  for (const auto& name : all_scratch_databases())
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 std::string read_file(const std::string& path) {
@@ -220,7 +232,7 @@ TEST_CASE("SIGTERM in the middle of a check: exit 143 at once, every scratch dat
   tree.write("2025.01.0/001_s.down.sql", "DROP TABLE IF EXISTS vs;\n");
   Background run({"verify", "--scratch-url", server().admin_url, "--updates", tree.root().string()}, {});
   // The sleep runs once a scratch database holds the table.
-  REQUIRE(wait_until([] { return !scratch_databases().empty(); }, std::chrono::seconds(20)));
+  REQUIRE(wait_until([&run] { return has_scratch_database_of(run.pid()); }, std::chrono::seconds(20)));
   kill(run.pid(), SIGTERM);
   RunResult r = run.wait(std::chrono::seconds(20));
   INFO(r.all());
