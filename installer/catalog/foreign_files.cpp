@@ -17,7 +17,10 @@ std::vector<fs::path> files_in(const fs::path& dir, std::vector<Problem>& proble
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (!name.empty() && name[0] != '.' && fs::is_regular_file(it->path(), ec)) files.push_back(it->path());
+    // Not only regular files: a FIFO, a device or a broken link named as a migration is
+    // refused when read, never skipped as if the migration were not there.
+    boost::system::error_code status_error;
+    if (!name.empty() && name[0] != '.' && !fs::is_directory(it->path(), status_error)) files.push_back(it->path());
   }
   if (ec) problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
   std::sort(files.begin(), files.end());

@@ -7,7 +7,8 @@
 
 namespace installer {
 
-/// The regular files of `dir` that are not hidden, by name.
+/// The entries of `dir` that are not hidden and not directories, by name (FIFOs, devices
+/// and broken links too: reading one is a problem that names it).
 std::vector<boost::filesystem::path> files_in(const boost::filesystem::path& dir, std::vector<Problem>& problems);
 std::optional<std::string> read_script_text(const boost::filesystem::path& path, std::vector<Problem>& problems);
 std::optional<ForeignScript> read_foreign_script(const boost::filesystem::path& path, std::vector<Problem>& problems);

@@ -118,6 +118,19 @@ std::vector<ForeignMigration> read_flyway(const fs::path& dir, std::vector<Probl
   return out;
 }
 
+namespace {
+
+/// Whether a change name, as a path below deploy/, would lead out of it ("../x", "/x"):
+/// a plan must not make the installer read and run a file from elsewhere.
+bool leaves_its_directory(const std::string& name) {
+  if (name.empty() || name[0] == '/') return true;
+  for (const auto& part : fs::path(name))
+    if (part == "..") return true;
+  return false;
+}
+
+}  // namespace
+
 std::vector<ForeignMigration> read_sqitch(const fs::path& dir, std::vector<Problem>& problems) {
   fs::path plan = dir / "sqitch.plan";
   auto text = read_script_text(plan, problems);
@@ -155,6 +168,11 @@ std::vector<ForeignMigration> read_sqitch(const fs::path& dir, std::vector<Probl
       continue;
     }
     seen[name] = number;
+    if (leaves_its_directory(name)) {
+      problems.push_back({plan.string(), number,
+                          fmt::format("change '{}' names a script outside deploy/ and revert/: refused", name)});
+      continue;
+    }
     auto deploy = read_foreign_script(dir / "deploy" / (name + ".sql"), problems);
     if (!deploy) continue;
     unwrap_transaction(deploy->text);
