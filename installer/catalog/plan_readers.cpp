@@ -129,6 +129,29 @@ bool leaves_its_directory(const std::string& name) {
   return false;
 }
 
+/// One change of the plan: its deploy script, and its revert script where there is one.
+std::optional<ForeignMigration> read_sqitch_change(const fs::path& dir, const std::string& name,
+                                                   const std::string& project, size_t position,
+                                                   std::vector<Problem>& problems) {
+  auto deploy = read_foreign_script(dir / "deploy" / (name + ".sql"), problems);
+  if (!deploy) return std::nullopt;
+  unwrap_transaction(deploy->text);
+  ForeignMigration migration;
+  migration.key = migration.name = name;
+  migration.version = std::to_string(position);
+  migration.description = name;
+  migration.project = project;
+  migration.up = std::move(*deploy);
+  boost::system::error_code ec;
+  fs::path revert = dir / "revert" / (name + ".sql");
+  if (fs::exists(revert, ec))
+    if (auto script = read_foreign_script(revert, problems)) {
+      unwrap_transaction(script->text);
+      migration.down = std::move(*script);
+    }
+  return migration;
+}
+
 }  // namespace
 
 std::vector<ForeignMigration> read_sqitch(const fs::path& dir, std::vector<Problem>& problems) {
@@ -173,23 +196,9 @@ std::vector<ForeignMigration> read_sqitch(const fs::path& dir, std::vector<Probl
                           fmt::format("change '{}' names a script outside deploy/ and revert/: refused", name)});
       continue;
     }
-    auto deploy = read_foreign_script(dir / "deploy" / (name + ".sql"), problems);
-    if (!deploy) continue;
-    unwrap_transaction(deploy->text);
-    ForeignMigration migration;
-    migration.key = migration.name = name;
-    migration.version = std::to_string(out.size() + 1);
-    migration.description = name;
-    migration.project = project;
-    migration.up = std::move(*deploy);
-    boost::system::error_code ec;
-    fs::path revert = dir / "revert" / (name + ".sql");
-    if (fs::exists(revert, ec))
-      if (auto script = read_foreign_script(revert, problems)) {
-        unwrap_transaction(script->text);
-        migration.down = std::move(*script);
-      }
-    out.push_back(std::move(migration));
+    auto migration = read_sqitch_change(dir, name, project, out.size() + 1, problems);
+    if (!migration) continue;
+    out.push_back(std::move(*migration));
   }
   return out;
 }
