@@ -75,15 +75,7 @@ uses() { [[ " $tools " == *" $1 "* ]]; }
 log "ensuring packages"
 ensure_packages "${INSTALLER_PACKAGES[@]}" time sqitch libdbd-pg-perl libdbd-mysql-perl
 if uses dbmate; then
-    command -v npm >/dev/null || ensure_packages npm
-    dbmate="$cache/node_modules/@dbmate/linux-x64/bin/dbmate"
-    if [[ ! -x "$dbmate" ]]; then
-        log "installing dbmate from the npm registry into $cache"
-        mkdir -p "$cache"
-        npm install --prefix "$cache" --no-audit --no-fund --loglevel=error dbmate >/dev/null
-        dbmate="$(find "$cache/node_modules" -path '*/bin/dbmate' -type f | head -n1)"
-    fi
-    [[ -x "$dbmate" ]] || { echo "bench/run.sh: dbmate was not installed" >&2; exit 69; }
+    dbmate="$(ensure_dbmate "$cache")" || { echo "bench/run.sh: dbmate was not installed" >&2; exit 69; }
 fi
 build_installer "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 

@@ -55,6 +55,10 @@ INSTALLER_PACKAGES=(
     tini
     dumb-init
     python3
+    # tests/tools/real_tools.sh: databases the real Sqitch migrated (dbmate comes from npm)
+    sqitch
+    libdbd-pg-perl
+    libdbd-mysql-perl
     # scripts/lint.sh (scripts/test.sh runs it) and scripts/package.sh's check of the .deb
     clang-format
     clang-tidy
@@ -128,6 +132,27 @@ ensure_packages() {
             return 1
         fi
     done
+}
+
+# ensure_dbmate DIR: dbmate from the npm registry into DIR (npm install --prefix), for
+# tests/tools/real_tools.sh and bench/run.sh; prints the path of its native binary (not
+# npm's Node.js wrapper, which would add Node's start to every call). npm comes from
+# Debian when no Node.js is installed yet (one that is, say NodeSource's, has its own).
+ensure_dbmate() {
+    local dir="${1:?usage: ensure_dbmate DIR}" bin
+    bin="$(find "$dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -n 1)"
+    if [[ -z "$bin" ]]; then
+        command -v npm >/dev/null || ensure_packages npm || return 1
+        log "installing dbmate from the npm registry into $dir"
+        mkdir -p "$dir"
+        _quiet timeout 600 npm install --prefix "$dir" --no-audit --no-fund --loglevel=error dbmate || return 1
+        bin="$(find "$dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -n 1)"
+    fi
+    if [[ -z "$bin" ]] || ! "$bin" --version >/dev/null 2>&1; then
+        log "dbmate from npm does not run (${bin:-no binary under $dir/node_modules/@dbmate})"
+        return 1
+    fi
+    printf '%s\n' "$bin"
 }
 
 # build_installer BUILD_DIR [extra cmake args...]

@@ -105,6 +105,16 @@ skip_asan="${INSTALLER_SKIP_ASAN:-0}"
 
 log "ensuring packages"
 ensure_packages "${INSTALLER_PACKAGES[@]}"
+# The real dbmate for the real-tools test; without it that test runs Sqitch's cases only,
+# but in CI a missing dbmate is a failure, not a quiet gap.
+if DBMATE="$(ensure_dbmate "$ROOT/build/tools")"; then
+    export DBMATE
+elif [[ "${CI:-}" == true ]]; then
+    log "FAILED: could not install dbmate from npm (the real-tools test needs it)"
+    exit 1
+else
+    log "dbmate could not be installed from npm: the real-tools test skips its cases"
+fi
 
 build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINSTALLER_WERROR=ON
 lint_pid=""

@@ -166,8 +166,7 @@ std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Cat
   if (found.empty()) return std::nullopt;
   if (!options.adopt) {
     std::string tables;
-    for (const auto& t : foreign_history_tables(ctx.db, formats_in(catalog)))
-      tables += (tables.empty() ? "" : ", ") + t;
+    for (const auto& t : foreign_history_tables(ctx.db, catalog)) tables += (tables.empty() ? "" : ", ") + t;
     throw UserError(exit_data,
                     fmt::format("the database has {}{} but no installer journal: applying the first update to it would "
                                 "fail or do harm, so nothing was changed. {}",

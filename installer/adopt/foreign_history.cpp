@@ -124,12 +124,26 @@ bool same_key(UpdatesFormat format, const std::string& a, const std::string& b) 
   return compare_versions(a, b) == 0;
 }
 
+bool says_nothing(const Marks& marks) { return marks.keys.empty() && !marks.up_to; }
+
+/// Whether the table records anything of this catalog's. Sqitch's registry holds every
+/// project's changes (on MariaDB, of every database on the server): only this project's count.
+bool records_something(Database& db, const Table& t, const Catalog& catalog) {
+  try {
+    return !says_nothing(marks_of(db, t.format, catalog));
+  } catch (const UserError&) {
+    return true;  // a dirty or failed row: it records that much
+  }
+}
+
 }  // namespace
 
 std::optional<ForeignHistory> read_foreign_history(Database& db, UpdatesFormat format, const Catalog& catalog) {
   auto t = std::find_if(std::begin(kTables), std::end(kTables), [&](const Table& t) { return t.format == format; });
   if (t == std::end(kTables) || !is_tools_table(db, *t)) return std::nullopt;
   Marks marks = marks_of(db, format, catalog);
+  // An empty history says nothing about the objects the database has: the snapshots may.
+  if (says_nothing(marks)) return std::nullopt;
   ForeignHistory history{format, table_name(*t), {}};
   std::vector<const Update*> of_format;
   for (const auto& u : catalog.updates)
@@ -158,10 +172,10 @@ std::optional<ForeignHistory> read_foreign_history(Database& db, UpdatesFormat f
   return history;
 }
 
-std::vector<std::string> foreign_history_tables(Database& db, const std::set<UpdatesFormat>& catalog_formats) {
+std::vector<std::string> foreign_history_tables(Database& db, const Catalog& catalog) {
   std::vector<std::string> found;
   for (const auto& t : kTables)
-    if ((t.format != UpdatesFormat::sqitch || catalog_formats.count(t.format)) && is_tools_table(db, t))
+    if (is_tools_table(db, t) && records_something(db, t, catalog))
       found.push_back(fmt::format("{} ({}'s)", table_name(t), to_string(t.format)));
   return found;
 }

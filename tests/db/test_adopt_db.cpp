@@ -120,10 +120,31 @@ std::map<std::string, std::string> env_for(const ScratchDatabase& db, const Upda
   return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
 }
 
+/// On MariaDB, Sqitch's registry is the server's database `sqitch`, shared with the real
+/// Sqitch of the real-tools test (which takes turns with this suite: RESOURCE_LOCK): the
+/// one a case makes goes again. On PostgreSQL it is a schema of the scratch database.
+class SqitchRegistry {
+ public:
+  explicit SqitchRegistry(const ScratchDatabase& db)
+      : db_(db),
+        made_(!on_postgres() && db.count("SELECT COUNT(*) FROM information_schema.schemata "
+                                         "WHERE schema_name = 'sqitch'") == 0) {}
+  ~SqitchRegistry() {
+    if (made_) db_.execute("DROP DATABASE IF EXISTS sqitch");
+  }
+  SqitchRegistry(const SqitchRegistry&) = delete;
+  SqitchRegistry& operator=(const SqitchRegistry&) = delete;
+
+ private:
+  const ScratchDatabase& db_;
+  bool made_;
+};
+
 }  // namespace
 
 TEST_CASE("migrate --adopt adopts a database each tool migrated, applies the newer, removes the newer") {
   ScratchDatabase db;
+  SqitchRegistry registry(db);
   for (const auto& c : {golang_migrate(), dbmate(), goose(), flyway(), sqitch(db.name())}) {
     CAPTURE(c.tool);
     ScratchDatabase target;
@@ -195,6 +216,31 @@ TEST_CASE("adoption refuses what is not safe, naming it, with the database uncha
   }
   CHECK(!db.journal_exists());
   CHECK(!db.table_exists("ad_orders"));
+}
+
+TEST_CASE("a Sqitch registry without the project's changes is no history: the database is refused, not migrated") {
+  ScratchDatabase db;
+  SqitchRegistry registry(db);
+  UpdateTree tree;
+  write_case(tree, sqitch(db.name()));
+  db.execute(kUsers);
+  // Another project's changes, as another database on the same server would have them.
+  for (const auto& sql : sqitch("other_" + db.name()).history) db.execute(sql);
+  auto env = env_for(db, tree);
+  for (const char* flag : {"", "--adopt"}) {
+    CAPTURE(flag);
+    RunResult r = run_installer(*flag ? std::vector<std::string>{"migrate", flag} : std::vector<std::string>{"migrate"},
+                                env);
+    INFO(r.err);
+    CHECK(r.exit_code == 65);
+    CHECK(r.err.find("among them the history table") == std::string::npos);
+    CHECK(r.err.find("journaled as adopted") == std::string::npos);
+  }
+  RunResult adopt = run_installer({"migrate", "--adopt"}, env);
+  CHECK(adopt.err.find("no history table of sqitch") != std::string::npos);
+  CHECK(!db.journal_exists());
+  CHECK(!db.table_exists("ad_orders"));
+  if (!on_postgres()) db.execute(fmt::format("DELETE FROM sqitch.changes WHERE project = 'other_{}'", db.name()));
 }
 
 TEST_CASE("a failed Flyway row is refused with exit 65, naming the row") {
