@@ -152,7 +152,8 @@ ensure_dbmate() {
         log "dbmate from npm does not run (${bin:-no binary under $dir/node_modules/@dbmate})"
         return 1
     fi
-    printf '%s\n' "$bin"
+    # Absolute: the caller may run it from another directory (ctest runs in the build's).
+    printf '%s\n' "$(realpath "$bin")"
 }
 
 # build_installer BUILD_DIR [extra cmake args...]
