@@ -42,6 +42,7 @@ INSTALLER_PACKAGES=(
     libboost-filesystem-dev
     libmariadb-dev
     libssl-dev
+    libarchive-dev
     zlib1g-dev
     postgresql
     postgresql-client

@@ -1,5 +1,6 @@
 #include "installer/catalog/catalog.hpp"
 
+#include "installer/catalog/bundle_reader.hpp"
 #include "installer/catalog/foreign_updates.hpp"
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/update_loader.hpp"
@@ -35,17 +36,35 @@ SqlDialect dialect_for(Engine engine) {
 
 namespace {
 
-/// Loads each directory on one of a few threads, results in the directories' order: a
+/// Where one update is: a directory, or a bundle file.
+struct UpdateLocation {
+  fs::path path;
+  bool bundle = false;
+};
+
+LoadedUpdate load_location(const UpdateLocation& where, Engine engine, const TrustedKeys& trusted) {
+  if (!where.bundle) return load_update(DirectoryFiles(where.path), engine, trusted);
+  LoadedUpdate loaded;
+  auto tree = read_bundle(where.path, loaded.problems);
+  if (!tree) {
+    loaded.update.source = where.path;
+    return loaded;
+  }
+  return load_update(*tree, engine, trusted);
+}
+
+/// Loads each update on one of a few threads, results in the directories' order: a
 /// long history is thousands of small files, and a start spends most of its time in
 /// opening and reading them.
-std::vector<LoadedUpdate> load_updates(const std::vector<fs::path>& dirs, Engine engine) {
+std::vector<LoadedUpdate> load_updates(const std::vector<UpdateLocation>& dirs, Engine engine,
+                                       const TrustedKeys& trusted) {
   std::vector<LoadedUpdate> loaded(dirs.size());
   std::vector<std::exception_ptr> errors(dirs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < dirs.size(); i = next++) {
       try {
-        loaded[i] = load_update(dirs[i], engine);
+        loaded[i] = load_location(dirs[i], engine, trusted);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -63,10 +82,10 @@ std::vector<LoadedUpdate> load_updates(const std::vector<fs::path>& dirs, Engine
   return loaded;
 }
 
-/// The update directories in each root, in name order; a stray archive or a broken link
-/// among them is a problem.
-std::vector<fs::path> find_update_dirs(const std::vector<fs::path>& roots, std::vector<Problem>& problems) {
-  std::vector<fs::path> update_dirs;
+/// The update directories and bundles in each root, in name order; a broken link among
+/// them is a problem.
+std::vector<UpdateLocation> find_updates(const std::vector<fs::path>& roots, std::vector<Problem>& problems) {
+  std::vector<UpdateLocation> update_dirs;
   for (const auto& root : roots) {
     boost::system::error_code ec;
     if (!fs::is_directory(root, ec)) {
@@ -85,13 +104,11 @@ std::vector<fs::path> find_update_dirs(const std::vector<fs::path>& roots, std::
       std::string name = entry.filename().string();
       if (name.empty() || name[0] == '.') continue;
       if (fs::is_directory(entry, ec)) {
-        update_dirs.push_back(entry);
+        update_dirs.push_back({entry, false});
       } else if (auto why = broken_link(entry)) {
         problems.push_back({entry.string(), 0, *why});
-      } else if (name.size() > 4 &&
-                 (name.rfind(".tar") == name.size() - 4 || name.rfind(".tar.gz") == name.size() - 7 ||
-                  name.rfind(".tgz") == name.size() - 4)) {
-        problems.push_back({entry.string(), 0, "update archives are not supported yet: unpack it into a directory"});
+      } else if (is_bundle_name(name)) {
+        update_dirs.push_back({entry, true});
       }
     }
   }
@@ -165,7 +182,7 @@ struct SortedRoots {
 };
 
 SortedRoots sort_roots(const std::vector<fs::path>& roots, Engine engine, const FormatChoice& formats,
-                       std::vector<Problem>& problems) {
+                       const TrustedKeys& trusted, std::vector<Problem>& problems) {
   SortedRoots sorted;
   for (const auto& root : roots) {
     boost::system::error_code ec;
@@ -180,6 +197,14 @@ SortedRoots sort_roots(const std::vector<fs::path>& roots, Engine engine, const 
       problems.push_back({root.string(), 0, "update directory does not exist"});
       continue;
     }
+    if (!trusted.empty()) {
+      problems.push_back({root.string(), 0,
+                          fmt::format("refused: a {} folder cannot carry the installer's signatures, and trusted keys "
+                                      "are configured ({}): only the installer's own update directories and bundles "
+                                      "can be verified",
+                                      to_string(*format), trusted.source)});
+      continue;
+    }
     for (auto& loaded : load_foreign_updates(root, *format, engine, problems))
       sorted.foreign.push_back(std::move(loaded));
   }
@@ -188,13 +213,14 @@ SortedRoots sort_roots(const std::vector<fs::path>& roots, Engine engine, const 
 
 }  // namespace
 
-Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, const FormatChoice& formats) {
+Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, const FormatChoice& formats,
+                     const TrustedKeys& trusted) {
   if (directories.empty())
     throw CatalogError({{"(configuration)", 0, "no update directory given: use --updates DIR or INSTALLER_UPDATES"}});
   std::vector<Problem> problems;
-  SortedRoots roots = sort_roots(directories, engine, formats, problems);
-  std::vector<fs::path> update_dirs = find_update_dirs(roots.native, problems);
-  std::vector<LoadedUpdate> all = load_updates(update_dirs, engine);
+  SortedRoots roots = sort_roots(directories, engine, formats, trusted, problems);
+  std::vector<UpdateLocation> locations = find_updates(roots.native, problems);
+  std::vector<LoadedUpdate> all = load_updates(locations, engine, trusted);
   for (auto& loaded : roots.foreign) all.push_back(std::move(loaded));
   std::vector<Update> updates;
   std::set<std::string> invalid_ids;

@@ -2,6 +2,7 @@
 #include "installer/catalog/sql_splitter.hpp"
 #include "installer/catalog/updates_format.hpp"
 #include "installer/db/database.hpp"
+#include "installer/signing/key_files.hpp"
 
 #include <boost/filesystem/path.hpp>
 
@@ -49,6 +50,7 @@ struct Update {
   std::string checksum;            ///< over step names and up-script checksums: what integrity checks
   std::string content_checksum;    ///< over the manifest and every file: tells copies apart
   ForeignOrigin origin;            ///< format installer: one of the installer's own
+  std::string signed_by;           ///< the trusted key that signed it, when keys are configured
   /// Whether every step has a down script: only then can --remove-update undo it.
   bool removable() const;
 };
@@ -63,8 +65,9 @@ SqlDialect dialect_for(Engine engine);
 
 /// Scans the update directories for `engine`, each in its format (detected from its files
 /// unless `formats` names it). Throws CatalogError listing every problem found; never
-/// touches a database.
+/// touches a database. With `trusted` keys, every update must carry a valid signature by
+/// one of them (docs/update-format.md).
 Catalog load_catalog(const std::vector<boost::filesystem::path>& directories, Engine engine,
-                     const FormatChoice& formats = {});
+                     const FormatChoice& formats = {}, const TrustedKeys& trusted = {});
 
 }  // namespace installer

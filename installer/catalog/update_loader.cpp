@@ -3,6 +3,7 @@
 #include "installer/catalog/manifest.hpp"
 #include "installer/catalog/script_lint.hpp"
 #include "installer/catalog/script_text.hpp"
+#include "installer/catalog/update_signing.hpp"
 #include "installer/util/file_reading.hpp"
 #include "installer/util/sha256.hpp"
 #include "installer/util/version_order.hpp"
@@ -32,15 +33,6 @@ std::vector<std::string> preference_for(Engine engine) {
     case Engine::mysql: return {"mysql", "mariadb", ""};
   }
   return {""};
-}
-
-/// One open, one fstat and (for the usual small script) one read: a long history has
-/// thousands of files, and system calls are most of the time it takes to read them.
-std::optional<std::string> read_file(const fs::path& path, std::vector<Problem>& problems) {
-  std::string why;
-  auto text = read_regular_file(path.string(), kMaxScriptBytes, why);
-  if (!text) problems.push_back({path.string(), 0, "cannot read: " + why});
-  return text;
 }
 
 }  // namespace
@@ -144,18 +136,18 @@ std::optional<StepFileName> parse_step_file_name(const std::string& name) {
 }
 
 struct StepFiles {
-  // engine word ("" for generic) -> path, per direction
-  std::map<std::string, fs::path> up, down;
+  // engine word ("" for generic) -> file name, per direction
+  std::map<std::string, std::string> up, down;
 };
 
 std::string describe_variant(const std::string& engine) { return engine.empty() ? "generic" : engine; }
 
-std::optional<ScriptFile> load_script(const fs::path& path, SqlDialect dialect, std::vector<Problem>& problems,
-                                      std::map<fs::path, std::string>& checksums) {
-  auto text = read_file(path, problems);
+std::optional<ScriptFile> load_script(const UpdateFiles& tree, const std::string& name, SqlDialect dialect,
+                                      std::vector<Problem>& problems, std::map<std::string, std::string>& checksums) {
+  auto text = tree.read(name, problems);
   if (!text) return std::nullopt;
-  auto script = script_from_text(path, std::move(*text), dialect, problems);
-  if (script) checksums[path] = script->checksum;
+  auto script = script_from_text(tree.path_of(name), std::move(*text), dialect, problems);
+  if (script) checksums[name] = script->checksum;
   return script;
 }
 
@@ -165,13 +157,12 @@ struct ManifestFile {
   Manifest manifest;
 };
 
-ManifestFile read_manifest(const fs::path& dir, std::vector<Problem>& problems) {
+ManifestFile read_manifest(const UpdateFiles& tree, std::vector<Problem>& problems) {
   ManifestFile file;
-  file.path = dir / "update.toml";
-  boost::system::error_code ec;
-  if (auto why = broken_link(file.path)) problems.push_back({file.path.string(), 0, *why});
-  if (fs::exists(file.path, ec)) {
-    if (auto text = read_file(file.path, problems)) {
+  file.path = tree.path_of("update.toml");
+  if (auto why = tree.broken_link("update.toml")) problems.push_back({file.path.string(), 0, *why});
+  if (tree.has("update.toml")) {
+    if (auto text = tree.read("update.toml", problems)) {
       file.text = *text;
       file.manifest = parse_manifest(*text, file.path.string(), problems);
     }
@@ -180,9 +171,11 @@ ManifestFile read_manifest(const fs::path& dir, std::vector<Problem>& problems) 
 }
 
 /// Id and version from the manifest, or else the folder's name; checked either way.
-void identify_update(Update& update, const fs::path& dir, const ManifestFile& file, std::vector<Problem>& problems) {
+void identify_update(Update& update, const UpdateFiles& tree, const ManifestFile& file,
+                     std::vector<Problem>& problems) {
   const Manifest& manifest = file.manifest;
-  std::string folder = dir.filename().string();
+  std::string folder = tree.folder();
+  const fs::path& dir = tree.root();
   std::string manifest_path = file.path.string();
   update.id = manifest.id.value_or(folder);
   update.version = manifest.version.value_or(folder);
@@ -206,18 +199,12 @@ void identify_update(Update& update, const fs::path& dir, const ManifestFile& fi
 using StepFileMap = std::map<std::string, StepFiles>;  ///< by step name
 
 /// The step files of `dir` by step and variant; std::nullopt when it cannot be listed.
-std::optional<StepFileMap> find_step_files(const fs::path& dir, std::vector<Problem>& problems) {
-  boost::system::error_code ec;
-  std::vector<fs::path> entries;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
-  if (ec) {
-    problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
-    return std::nullopt;
-  }
-  std::sort(entries.begin(), entries.end());
+std::optional<StepFileMap> find_step_files(const UpdateFiles& tree, std::vector<Problem>& problems) {
+  auto names = tree.top_level(problems);
+  if (!names) return std::nullopt;
   StepFileMap files;
-  for (const auto& path : entries) {
-    std::string name = path.filename().string();
+  for (const auto& name : *names) {
+    fs::path path = tree.path_of(name);
     if (name.empty() || name[0] == '.' || name == "update.toml") continue;
     std::string extension = path.extension().string();
     for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -239,7 +226,7 @@ std::optional<StepFileMap> find_step_files(const fs::path& dir, std::vector<Prob
       continue;
     }
     auto& step = files[parsed->step];
-    (parsed->up ? step.up : step.down)[variant] = path;
+    (parsed->up ? step.up : step.down)[variant] = name;
   }
   return files;
 }
@@ -259,23 +246,23 @@ bool engine_downs_cover_generic_up(const StepFiles& step) {
 
 /// Pairing is checked for every variant, not only the engine in use, so a vendor
 /// testing on PostgreSQL learns about a missing MariaDB down script too.
-void check_pairing(const StepFileMap& files, std::vector<Problem>& problems) {
+void check_pairing(const UpdateFiles& tree, const StepFileMap& files, std::vector<Problem>& problems) {
   for (const auto& [name, step] : files) {
-    for (const auto& [variant, path] : step.up) {
+    for (const auto& [variant, file] : step.up) {
       bool has_down = step.down.count(variant) || step.down.count("");
       if (!has_down && variant.empty()) has_down = engine_downs_cover_generic_up(step);
       if (!has_down)
         problems.push_back(
-            {path.string(), 0,
+            {tree.path_of(file).string(), 0,
              fmt::format("step '{}' has no down script: add {}.{}down.sql (every step must be reversible)", name, name,
                          variant.empty() ? "" : variant + ".")});
     }
-    for (const auto& [variant, path] : step.down) {
+    for (const auto& [variant, file] : step.down) {
       // A generic down may serve engine-specific ups; a specific down needs its own up.
       bool has_up = variant.empty() ? !step.up.empty() : (step.up.count(variant) || step.up.count(""));
       if (!has_up)
         problems.push_back(
-            {path.string(), 0,
+            {tree.path_of(file).string(), 0,
              fmt::format("down script without an up script for step '{}' ({})", name, describe_variant(variant))});
     }
   }
@@ -297,10 +284,10 @@ void check_manifest_steps(const ManifestFile& file, const StepFileMap& files, st
 
 /// The steps `engine` runs, their scripts read, split and linted; `checksums` gets every
 /// file read, so no file is read twice.
-std::vector<Step> load_steps(const StepFileMap& files, const Manifest& manifest, Engine engine,
-                             std::vector<Problem>& problems, std::map<fs::path, std::string>& checksums) {
+std::vector<Step> load_steps(const UpdateFiles& tree, const StepFileMap& files, const Manifest& manifest, Engine engine,
+                             std::vector<Problem>& problems, std::map<std::string, std::string>& checksums) {
   SqlDialect dialect = dialect_for(engine);
-  auto pick = [&](const std::map<std::string, fs::path>& variants) -> std::optional<fs::path> {
+  auto pick = [&](const std::map<std::string, std::string>& variants) -> std::optional<std::string> {
     for (const auto& v : preference_for(engine))
       if (auto it = variants.find(v); it != variants.end()) return it->second;
     return std::nullopt;
@@ -318,8 +305,8 @@ std::vector<Step> load_steps(const StepFileMap& files, const Manifest& manifest,
       step.allowed = it->second.allowed;
       step.manifest_line = it->second.line;
     }
-    auto up = load_script(*up_path, dialect, problems, checksums);
-    auto down = load_script(*down_path, dialect, problems, checksums);
+    auto up = load_script(tree, *up_path, dialect, problems, checksums);
+    auto down = load_script(tree, *down_path, dialect, problems, checksums);
     if (!up || !down) continue;
     // An up script of comments only is a valid step that runs nothing: real histories
     // keep such placeholders where one engine needs no change.
@@ -334,17 +321,17 @@ std::vector<Step> load_steps(const StepFileMap& files, const Manifest& manifest,
 
 /// Every file of every engine, and the manifest: two copies of an update are the same
 /// only if all of it is.
-std::string content_checksum(const ManifestFile& file, const StepFileMap& files,
-                             const std::map<fs::path, std::string>& checksums) {
+std::string content_checksum(const UpdateFiles& tree, const ManifestFile& file, const StepFileMap& files,
+                             const std::map<std::string, std::string>& checksums) {
   std::string content = file.text;
   std::vector<Problem> already_reported;
   for (const auto& [name, step_files] : files)
     for (const auto* variants : {&step_files.up, &step_files.down})
-      for (const auto& [variant, path] : *variants)
-        if (auto known = checksums.find(path); known != checksums.end())
-          content += path.filename().string() + "\n" + known->second + "\n";
-        else if (auto text = read_file(path, already_reported))
-          content += path.filename().string() + "\n" + sha256_hex(*text) + "\n";
+      for (const auto& [variant, file_name] : *variants)
+        if (auto known = checksums.find(file_name); known != checksums.end())
+          content += file_name + "\n" + known->second + "\n";
+        else if (auto text = tree.read(file_name, already_reported))
+          content += file_name + "\n" + sha256_hex(*text) + "\n";
   return sha256_hex(content);
 }
 
@@ -369,39 +356,31 @@ std::optional<ScriptFile> script_from_text(const fs::path& path, std::string tex
   return script;
 }
 
-/// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
-/// nothing: such an update directory or update.toml is an error, never skipped quietly.
-std::optional<std::string> broken_link(const fs::path& path) {
-  boost::system::error_code ec;
-  if (fs::symlink_status(path, ec).type() != fs::symlink_file) return std::nullopt;
-  fs::status(path, ec);
-  if (!ec) return std::nullopt;
-  std::string why = ec.message();
-  std::string target = fs::read_symlink(path, ec).string();
-  return fmt::format("is a symbolic link to '{}', which cannot be followed: {}", target, why);
-}
-
-LoadedUpdate load_update(const fs::path& dir, Engine engine) {
+LoadedUpdate load_update(const UpdateFiles& tree, Engine engine, const TrustedKeys& trusted) {
   LoadedUpdate loaded;
   std::vector<Problem>& problems = loaded.problems;
   Update& update = loaded.update;
-  update.source = dir;
-  ManifestFile manifest = read_manifest(dir, problems);
-  identify_update(update, dir, manifest, problems);
-  std::optional<StepFileMap> files = find_step_files(dir, problems);
+  update.source = tree.root();
+  ManifestFile manifest = read_manifest(tree, problems);
+  identify_update(update, tree, manifest, problems);
+  std::optional<StepFileMap> files = find_step_files(tree, problems);
   if (!files) return loaded;
-  check_pairing(*files, problems);
+  check_pairing(tree, *files, problems);
   check_manifest_steps(manifest, *files, problems);
-  std::map<fs::path, std::string> checksums;
-  update.steps = load_steps(*files, manifest.manifest, engine, problems, checksums);
+  std::map<std::string, std::string> checksums;
+  update.steps = load_steps(tree, *files, manifest.manifest, engine, problems, checksums);
   if (files->empty())
-    problems.push_back({dir.string(), 0, "no steps: an update needs at least one NAME.up.sql with its NAME.down.sql"});
+    problems.push_back(
+        {tree.root().string(), 0, "no steps: an update needs at least one NAME.up.sql with its NAME.down.sql"});
   std::string summary;
   for (const auto& step : update.steps) summary += step.name + "\n" + step.up.checksum + "\n";
   update.checksum = sha256_hex(summary);
-  update.content_checksum = content_checksum(manifest, *files, checksums);
+  update.content_checksum = content_checksum(tree, manifest, *files, checksums);
+  if (!trusted.empty()) update.signed_by = verified_signer(tree, update, trusted, problems);
   loaded.valid = problems.empty();
   return loaded;
 }
+
+LoadedUpdate load_update(const fs::path& dir, Engine engine) { return load_update(DirectoryFiles(dir), engine, {}); }
 
 }  // namespace installer

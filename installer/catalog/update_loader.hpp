@@ -1,6 +1,8 @@
 #pragma once
 #include "installer/catalog/catalog.hpp"
 #include "installer/catalog/problems.hpp"
+#include "installer/catalog/update_files.hpp"
+#include "installer/signing/key_files.hpp"
 
 #include <boost/filesystem/path.hpp>
 
@@ -18,6 +20,9 @@ struct LoadedUpdate {
   std::vector<Problem> problems;
 };
 
+/// The update in `tree`; with trusted keys, it must carry a valid signature by one of them
+/// (update.sig), and Update::signed_by names the key.
+LoadedUpdate load_update(const UpdateFiles& tree, Engine engine, const TrustedKeys& trusted);
 LoadedUpdate load_update(const boost::filesystem::path& dir, Engine engine);
 
 /// A script's text checked (no NUL, UTF-8), hashed and split; problems name `path`.
@@ -27,9 +32,5 @@ std::optional<ScriptFile> script_from_text(const boost::filesystem::path& path, 
 /// Why `id` cannot be an update's id (empty, too long, a character that means something
 /// to a shell or a terminal), or nothing.
 std::optional<std::string> invalid_update_id(const std::string& id);
-
-/// Why `path` is a symbolic link that leads nowhere (to nothing, or round in a loop), or
-/// nothing: such an update directory or update.toml is an error, never skipped quietly.
-std::optional<std::string> broken_link(const boost::filesystem::path& path);
 
 }  // namespace installer

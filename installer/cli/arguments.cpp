@@ -15,14 +15,15 @@ namespace {
 const char* const kDescription =
     "installer: installs and updates a product's database schema, then runs the product.\n"
     "Docs: docs/cli.md. Exit codes: 0 ok, 64 usage, 65 invalid updates or refused, 69 database unreachable,\n"
-    "70 update failed and reverted, 71 unexpected error, 72 install hook failed or refused, 75 lock timeout,\n"
-    "77 credentials refused, 78 configuration, 79 revert failed, 126/127 application not executable / not found,\n"
-    "128+N stopped by signal N.";
+    "70 update failed and reverted, 71 unexpected error, 72 install hook failed or refused, 73 cannot write a file,\n"
+    "75 lock timeout, 77 credentials refused, 78 configuration, 79 revert failed, 126/127 application not executable /\n"
+    "not found, 128+N stopped by signal N.";
 
 const char* value_name_for(const std::string& name) {
   auto has = [&name](const char* part) { return name.find(part) != std::string::npos; };
   if (has("url")) return "URL";
   if (has("format")) return "FORMAT";
+  if (has("keys")) return "FILE|DIR";
   if (has("dir") || has("templates") || has("defaults") || has("hooks")) return "DIR";
   if (has("timeout") || has("grace") || has("delay") || has("interval")) return "DURATION";
   if (has("port")) return "PORT";
@@ -98,6 +99,22 @@ void add_baseline(CLI::App& app, Parsed& parsed, Arguments& args) {
                      "says so)");
 }
 
+void add_signing(CLI::App& app, Parsed& parsed, Arguments& args) {
+  CLI::App* keygen = parsed.subcommands[Subcommand::keygen] = app.add_subcommand(
+      "keygen", "write a new Ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub (for --trusted-keys)");
+  keygen->add_option("-o,--output", args.output, "where to write the two files")->type_name("PREFIX")->required();
+  CLI::App* sign = parsed.subcommands[Subcommand::sign] =
+      app.add_subcommand("sign", "sign an update directory: writes DIR/update.sig over every file of it");
+  sign->add_option("update", args.update_dir, "the update directory")->type_name("DIR")->required();
+  sign->add_option("--key", args.key_file, "the private key (from installer keygen)")->type_name("FILE")->required();
+  CLI::App* bundle = parsed.subcommands[Subcommand::bundle] = app.add_subcommand(
+      "bundle", "write an update directory as one file (.tar, .tar.gz, .tar.zst), the same bytes every time");
+  bundle->add_option("update", args.update_dir, "the update directory")->type_name("DIR")->required();
+  bundle->add_option("-o,--output", args.output, "the bundle to write")->type_name("FILE")->required();
+  bundle->add_option("--sign", args.key_file, "sign it with this private key (update.sig inside the bundle)")
+      ->type_name("KEY");
+}
+
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   auto& sub = parsed.subcommands;
   sub[Subcommand::migrate] = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
@@ -112,6 +129,7 @@ void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
       ->type_name("UPDATE_ID");
   add_verify(app, parsed, args);
   add_baseline(app, parsed, args);
+  add_signing(app, parsed, args);
   for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff, Subcommand::verify})
     sub[report]->add_flag("--json", args.json, "machine-readable output");
   sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");

@@ -7,7 +7,7 @@
 
 namespace installer {
 
-enum class Subcommand { migrate, status, plan, history, diff, verify, baseline, version, run };
+enum class Subcommand { migrate, status, plan, history, diff, verify, baseline, keygen, sign, bundle, version, run };
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
@@ -23,6 +23,9 @@ struct Arguments {
   bool record = false;                       ///< verify --record: write the schema snapshots
   std::string baseline_id;                   ///< baseline UPDATE_ID
   bool force = false;                        ///< baseline --force
+  std::string update_dir;                    ///< sign DIR, bundle DIR
+  std::string output;                        ///< keygen -o PREFIX, bundle -o FILE
+  std::string key_file;                      ///< sign --key FILE, bundle --sign FILE
   bool has_separator = false;                ///< "--" was given
   std::vector<std::string> after_separator;  ///< the application and its arguments
   std::vector<std::string> stray;            ///< words before "--", which belong after it

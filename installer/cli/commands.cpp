@@ -11,6 +11,7 @@
 #include "installer/cli/schema_report.hpp"
 #include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
+#include "installer/cli/signing_commands.hpp"
 #include "installer/cli/verify_command.hpp"
 #include "installer/db/db_error.hpp"
 #include "installer/engine/commit_in_doubt.hpp"
@@ -133,7 +134,7 @@ bool session_lost(const std::exception& e) {
 
 int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
-  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
   log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"));
   const int attempts = 3;
@@ -272,7 +273,7 @@ int do_baseline(const Settings& s, const std::string& id, bool force) {
   if (s.update_dirs.empty())
     throw UserError(exit_usage, "installer baseline: give the release's update directories with --updates DIR");
   if (!s.has_connection) connect_database(s);
-  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
   Session session = open_session(s);
   MigrationLock lock(*session.db, s);
   AdoptionOutcome outcome = baseline(*session.ctx, catalog, AdoptOptions{s.adopt, dirs_of(s)},
@@ -292,7 +293,7 @@ int do_report(const Settings& s, Report report, bool json) {
   std::string catalog_error;
   if (!s.update_dirs.empty() || report == Report::plan) {
     try {
-      catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats);
+      catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
     } catch (const CatalogError& e) {
       if (report == Report::plan) throw;
       catalog_error = e.what();
@@ -363,7 +364,8 @@ int run_application(const Arguments& args, const Settings& settings) {
   if (args.after_separator.empty()) {
     std::cerr
         << args.help << "\n"
-        << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, baseline, version) or the "
+        << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, baseline, keygen, sign, "
+           "bundle, version) or the "
            "application to run after --\n";
     return exit_usage;
   }
@@ -389,6 +391,9 @@ int dispatch(int argc, char** argv) {
     case Subcommand::diff: return do_diff(settings, args->against, args->json);
     case Subcommand::verify: return do_verify(settings, *args);
     case Subcommand::baseline: return do_baseline(settings, args->baseline_id, args->force);
+    case Subcommand::keygen: return do_keygen(args->output);
+    case Subcommand::sign: return do_sign(args->update_dir, args->key_file);
+    case Subcommand::bundle: return do_bundle(args->update_dir, args->output, args->key_file);
     case Subcommand::version:
     case Subcommand::run: break;
   }

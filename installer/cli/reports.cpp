@@ -21,6 +21,7 @@ struct Row {
   std::string id, version, state, when, description, note;
   size_t steps = 0;
   long long attempt = 0;
+  std::string signed_by;  ///< the key that signed what was applied
 };
 
 struct StatusView {
@@ -40,11 +41,12 @@ void add_catalog_rows(const ReportInput& in, const LatestAttempts& latest, Statu
   }
   Reconciliation r = reconcile(*in.catalog, in.attempts);
   for (const auto& u : in.catalog->updates) {
-    Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0};
+    Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0, ""};
     if (auto it = latest.find(u.id); it != latest.end()) {
       const AttemptRecord& a = *it->second;
       row.attempt = a.attempt_id;
       row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
+      row.signed_by = a.signed_by;
       if (in_effect(a.state)) row.state = to_string(a.state);
       else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
       else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
@@ -68,7 +70,8 @@ void add_journal_only_rows(const ReportInput& in, const LatestAttempts& latest, 
             a->description,
             "",
             a->steps.size(),
-            a->attempt_id};
+            a->attempt_id,
+            a->signed_by};
     if (in.catalog && in_effect(a->state)) {
       row.state = "unknown";
       row.note = "applied, but in no update directory";
@@ -174,6 +177,7 @@ json status_json(const ReportInput& in, const StatusView& view) {
                             {"attempt", r.attempt},
                             {"when", r.when},
                             {"description", r.description},
+                            {"signed_by", r.signed_by},
                             {"note", r.note}});
   if (in.schema) {
     j["schema"] = {{"fingerprint", in.schema->now_digest}};
@@ -212,6 +216,7 @@ void print_status_text(std::ostream& out, const ReportInput& in, const StatusVie
     for (const auto& r : view.rows) {
       std::string description = r.description;
       if (!r.note.empty()) description += (description.empty() ? "" : " ") + std::string("[") + r.note + "]";
+      if (!r.signed_by.empty()) description += std::string(description.empty() ? "" : " ") + "[signed by " + r.signed_by + "]";
       out << fmt::format("  {:<14} {:<22} {:<13} {:<21} {:>5}  {}\n", r.version, r.id, r.state, dash(r.when), r.steps,
                          description);
     }
@@ -354,6 +359,7 @@ json history_json(const ReportInput& in) {
                  {"finished_at", a.finished_at},
                  {"host", a.host},
                  {"installer_version", a.installer_version},
+                 {"signed_by", a.signed_by},
                  {"checksum", a.checksum},
                  {"fingerprint_before", schema_record_digest(a.fingerprint_before)},
                  {"fingerprint_after", schema_record_digest(a.fingerprint_after)},
@@ -381,7 +387,8 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
   for (const auto& a : in.attempts) {
     out << fmt::format("  {:>7}  {:<14} {:<22} {:<13} {:<21} {:<21} {}{}\n", a.attempt_id, a.version, a.update_id,
                        to_string(a.state), dash(a.started_at), dash(a.finished_at), a.host,
-                       a.reason.empty() ? "" : " / " + a.reason);
+                       (a.reason.empty() ? "" : " / " + a.reason) +
+                           (a.signed_by.empty() ? "" : " / signed by " + a.signed_by));
     if (!a.error.empty()) {
       std::string indented;
       for (char c : a.error) indented += c == '\n' ? std::string("\n           ") : std::string(1, c);

@@ -39,6 +39,8 @@ const std::vector<SettingKey>& setting_keys() {
       {"updates-format", "INSTALLER_UPDATES_FORMAT", false,
        "the update directories' format, when not detected: FORMAT, or DIR=FORMAT (space-separated); installer, "
        "golang-migrate, dbmate, goose, flyway or sqitch"},
+      {"trusted-keys", "INSTALLER_TRUSTED_KEYS", false,
+       "public keys (a file, or a directory of *.pub files): every update must be signed by one of them"},
       {"adopt", "INSTALLER_ADOPT", false,
        "adopt a database that has tables but no journal: from another tool's history table, or by its schema"},
       {"templates", "INSTALLER_TEMPLATES", false,
@@ -297,6 +299,13 @@ void resolve_updates_and_journal(const Chosen& chosen, Settings& s) {
       if (!dir.empty()) s.update_dirs.push_back(dir);
   }
   if (const Source* v = get("updates-format")) s.update_formats = formats_of(*v);
+  if (const Source* v = get("trusted-keys"); v && !v->value.empty()) {
+    try {
+      s.trusted_keys = load_trusted_keys(v->value);
+    } catch (const SigningError& e) {
+      throw UserError(exit_config, fmt::format("{}: {}", v->origin, e.what()));
+    }
+  }
   if (const Source* v = get("journal-schema")) {
     if (v->value.empty() || v->value.size() > 63)
       throw UserError(exit_config, fmt::format("{}: the journal schema name must have 1 to 63 characters", v->origin));

@@ -1,6 +1,7 @@
 #pragma once
 #include "installer/catalog/updates_format.hpp"
 #include "installer/db/connection_url.hpp"
+#include "installer/signing/key_files.hpp"
 
 #include <chrono>
 #include <map>
@@ -18,6 +19,7 @@ struct Settings {
   std::vector<std::string> update_dirs;
   FormatChoice update_formats;  ///< --updates-format; detected per directory by default
   bool adopt = false;           ///< --adopt: a database without a journal is adopted (docs/adopt.md)
+  TrustedKeys trusted_keys;     ///< --trusted-keys: every update must be signed by one (docs/update-format.md)
   std::string journal_schema = "installer";
   std::chrono::milliseconds lock_timeout = std::chrono::minutes(10);
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);

@@ -158,10 +158,10 @@ void verify_on(const Settings& s, const Arguments& args, ConnectionSpec server, 
   Engine engine = server.engine;
   std::string named = server.database;
   std::vector<boost::filesystem::path> dirs(s.update_dirs.begin(), s.update_dirs.end());
-  Catalog catalog = load_catalog(dirs, engine, s.update_formats);
+  Catalog catalog = load_catalog(dirs, engine, s.update_formats, s.trusted_keys);
   std::optional<Catalog> previous;
   if (!args.from_dirs.empty())
-    previous = load_catalog({args.from_dirs.begin(), args.from_dirs.end()}, engine, s.update_formats);
+    previous = load_catalog({args.from_dirs.begin(), args.from_dirs.end()}, engine, s.update_formats, s.trusted_keys);
   for (auto& w : release_warnings(catalog, engine)) report.warnings.emplace_back(engine_name(engine), std::move(w));
 
   CliScratchServer scratch(s, std::move(server), &watcher.stop_signal());

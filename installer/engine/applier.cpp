@@ -56,6 +56,7 @@ AttemptRecord attempt_record(const EngineContext& ctx, const Update& update) {
   attempt.required = update.required;
   attempt.host = ctx.host;
   attempt.installer_version = ctx.installer_version;
+  attempt.signed_by = update.signed_by;
   return attempt;
 }
 

@@ -69,6 +69,6 @@ class Journal {
 /// fingerprint columns name as "snapshot:<digest>"; older rows keep per-kind digests).
 /// 5: the update state adopted, and steps without a down script (down_checksum ""); no
 /// table changes, but an older installer would misread such rows.
-constexpr int kJournalFormat = 5;
+constexpr int kJournalFormat = 6;
 
 }  // namespace installer

@@ -19,7 +19,7 @@ namespace {
 const char* const kUpdateColumns =
     "attempt_id, update_id, version, checksum, description, requires, state, host, installer_version, "
     "{started}, {finished}, fingerprint_before, fingerprint_after, error, error_step, error_statement, "
-    "error_sqlstate, reason";
+    "error_sqlstate, reason, {signed_by}";
 
 std::string text(const SqlValue& v) { return v.value_or(""); }
 long long number(const SqlValue& v) { return v ? std::stoll(*v) : 0; }
@@ -297,6 +297,7 @@ AttemptRecord attempt_from_row(const SqlRow& r) {
   a.error_statement = text(r[15]);
   a.error_sqlstate = text(r[16]);
   a.reason = text(r[17]);
+  a.signed_by = text(r[18]);
   return a;
 }
 
@@ -324,7 +325,8 @@ StepRecord step_from_row(const SqlRow& r) {
 
 std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, const std::vector<SqlValue>& params) {
   std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
-                                    fmt::arg("finished", timestamp("finished_at")));
+                                    fmt::arg("finished", timestamp("finished_at")),
+                                    fmt::arg("signed_by", known_format() >= 6 ? "signed_by" : "''"));
   auto rows = db_.query(fmt::format("SELECT {} FROM {} {} ORDER BY attempt_id", columns, table("updates"), where),
                         params);
   std::vector<AttemptRecord> attempts;
@@ -415,7 +417,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
   std::string insert = fmt::format(
       "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
       "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason, "
-      "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
+      "signed_by, started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
       table("updates"), is_terminal(a.state) ? ", finished_at" : "", now(),
       is_terminal(a.state) ? ", " + finished_now() : "");
   std::vector<SqlValue> params{a.update_id,
@@ -432,7 +434,8 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
                                a.error_step,
                                redact(a.error_statement),
                                a.error_sqlstate,
-                               a.reason};
+                               a.reason,
+                               a.signed_by};
   if (db_.dialect().data_modifying_ctes && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;

@@ -11,6 +11,7 @@ enum ExitCode : int {
   exit_update_failed = 70,   ///< an update failed; it was reverted and verified
   exit_internal = 71,        ///< an unexpected error stopped the run; the next start recovers from the journal
   exit_install_failed = 72,  ///< an install hook failed; its output is shown; it runs again at the next start
+  exit_cantcreat = 73,       ///< an output file (a key, a bundle) could not be written
   exit_tempfail = 75,        ///< lock not obtained in time
   exit_noperm = 77,          ///< authentication refused
   exit_config = 78,          ///< configuration error

@@ -673,7 +673,7 @@ TEST_CASE("catalog problem: other statements PostgreSQL refuses in a transaction
   for (const auto& p : problems) CHECK(p.message.find("cannot run inside a transaction") != std::string::npos);
 }
 
-TEST_CASE("catalog problem: update archives are refused, hidden entries ignored") {
+TEST_CASE("catalog problem: a file named like a bundle that is not one is refused, hidden entries ignored") {
   TempDir tmp;
   tmp.step("u/1.0", "001_a", "CREATE TABLE t (a int);\n", "DROP TABLE t;\n");
   tmp.write("u/2.0.tar.gz", "not really");
@@ -682,7 +682,7 @@ TEST_CASE("catalog problem: update archives are refused, hidden entries ignored"
   auto problems = problems_of({tmp / "u"});
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].file == (tmp / "u/2.0.tar.gz").string());
-  CHECK(problems[0].message.find("archives are not supported") != std::string::npos);
+  CHECK(problems[0].message.find("bundle refused: not a tar archive") != std::string::npos);
 }
 
 TEST_CASE("catalog problem: every problem is reported in one error") {
