@@ -60,7 +60,8 @@ std::optional<std::string> name_problem(const std::string& name, const BundleLim
 
 /// Why an entry of this type cannot be in a bundle, or nothing (files and folders).
 std::optional<std::string> type_problem(archive_entry* entry) {
-  if (archive_entry_hardlink(entry)) return fmt::format("a hard link (to '{}')", printable(archive_entry_hardlink(entry)));
+  if (archive_entry_hardlink(entry))
+    return fmt::format("a hard link (to '{}')", printable(archive_entry_hardlink(entry)));
   switch (archive_entry_filetype(entry)) {
     case AE_IFREG:
     case AE_IFDIR: return std::nullopt;
@@ -162,7 +163,8 @@ std::optional<std::string> take_entry(archive* a, archive_entry* entry, const st
   while (path.compare(0, 2, "./") == 0) path.erase(0, 2);
   while (!path.empty() && path.back() == '/') path.pop_back();
   bool directory = archive_entry_filetype(entry) == AE_IFDIR;
-  if (path.empty() || path == ".") return directory ? std::nullopt : std::optional<std::string>("a file without a name");
+  if (path.empty() || path == ".")
+    return directory ? std::nullopt : std::optional<std::string>("a file without a name");
   size_t slash = path.find('/');
   std::string top = path.substr(0, slash), relative = slash == std::string::npos ? "" : path.substr(slash + 1);
   if (auto problem = contents.place(top, relative, directory)) return problem;
@@ -178,7 +180,7 @@ bool is_bundle_name(const std::string& name) {
 }
 
 std::optional<MemoryFiles> read_bundle(const fs::path& file, std::vector<Problem>& problems,
-                                      const BundleLimits& limits) {
+                                       const BundleLimits& limits) {
   auto fail = [&](const std::string& entry, const std::string& why) {
     problems.push_back({file.string(), 0,
                         entry.empty() ? "bundle refused: " + why

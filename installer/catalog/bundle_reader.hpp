@@ -28,6 +28,6 @@ bool is_bundle_name(const std::string& name);
 /// FIFOs, duplicate entries, entries outside the one top folder, the limits exceeded,
 /// and anything that is not a tar archive (plain, gzip or zstd).
 std::optional<MemoryFiles> read_bundle(const boost::filesystem::path& file, std::vector<Problem>& problems,
-                                      const BundleLimits& limits = {});
+                                       const BundleLimits& limits = {});
 
 }  // namespace installer

@@ -51,7 +51,7 @@ void set_compression(archive* a, const fs::path& out) {
 /// Every entry's name, folders with a trailing '/', in byte order: a folder comes before
 /// what is in it, and the order never depends on the disk.
 std::map<std::string, const std::string*> entries_of(const std::string& folder,
-                                                    const std::map<std::string, std::string>& files) {
+                                                     const std::map<std::string, std::string>& files) {
   std::map<std::string, const std::string*> entries{{folder + "/", nullptr}};
   for (const auto& [path, bytes] : files) {
     for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))

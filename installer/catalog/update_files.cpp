@@ -59,7 +59,8 @@ std::optional<std::vector<std::string>> DirectoryFiles::all_files(std::vector<Pr
   std::vector<std::string> files;
   for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     if (fs::is_directory(it->path(), ec)) continue;
-    files.push_back(fs::relative(it->path(), dir_, ec).generic_string());
+    // Lexically: fs::relative would follow a link and name what it points at instead.
+    files.push_back(it->path().lexically_relative(dir_).generic_string());
   }
   if (ec) {
     problems.push_back({dir_.string(), 0, fmt::format("cannot list: {}", ec.message())});

@@ -53,7 +53,7 @@ class DirectoryFiles : public UpdateFiles {
 class MemoryFiles : public UpdateFiles {
  public:
   MemoryFiles(boost::filesystem::path root, std::string folder, std::map<std::string, std::string> files,
-             std::set<std::string> directories)
+              std::set<std::string> directories)
       : root_(std::move(root)),
         folder_(std::move(folder)),
         files_(std::move(files)),
@@ -65,6 +65,8 @@ class MemoryFiles : public UpdateFiles {
   std::optional<std::string> broken_link(const std::string&) const override { return std::nullopt; }
   std::optional<std::string> read(const std::string& name, std::vector<Problem>& problems) const override;
   std::optional<std::vector<std::string>> all_files(std::vector<Problem>& problems) const override;
+  /// Every file's bytes by relative path.
+  const std::map<std::string, std::string>& files() const { return files_; }
 
  private:
   boost::filesystem::path root_;

@@ -103,8 +103,8 @@ void add_signing(CLI::App& app, Parsed& parsed, Arguments& args) {
   CLI::App* keygen = parsed.subcommands[Subcommand::keygen] = app.add_subcommand(
       "keygen", "write a new Ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub (for --trusted-keys)");
   keygen->add_option("-o,--output", args.output, "where to write the two files")->type_name("PREFIX")->required();
-  CLI::App* sign = parsed.subcommands[Subcommand::sign] =
-      app.add_subcommand("sign", "sign an update directory: writes DIR/update.sig over every file of it");
+  CLI::App* sign = parsed.subcommands[Subcommand::sign] = app.add_subcommand(
+      "sign", "sign an update directory: writes DIR/update.sig over every file of it");
   sign->add_option("update", args.update_dir, "the update directory")->type_name("DIR")->required();
   sign->add_option("--key", args.key_file, "the private key (from installer keygen)")->type_name("FILE")->required();
   CLI::App* bundle = parsed.subcommands[Subcommand::bundle] = app.add_subcommand(

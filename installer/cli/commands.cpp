@@ -135,8 +135,9 @@ bool session_lost(const std::exception& e) {
 int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
   Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
-  log::info("found {} update{} in {}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
-            fmt::join(s.update_dirs, ":"));
+  log::info("found {} update{} in {}{}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
+            fmt::join(s.update_dirs, ":"),
+            s.trusted_keys.empty() ? "" : fmt::format(", each signed by a trusted key ({})", s.trusted_keys.source));
   const int attempts = 3;
   std::string in_doubt;
   for (int attempt = 1;; ++attempt) {

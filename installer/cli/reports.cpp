@@ -216,7 +216,8 @@ void print_status_text(std::ostream& out, const ReportInput& in, const StatusVie
     for (const auto& r : view.rows) {
       std::string description = r.description;
       if (!r.note.empty()) description += (description.empty() ? "" : " ") + std::string("[") + r.note + "]";
-      if (!r.signed_by.empty()) description += std::string(description.empty() ? "" : " ") + "[signed by " + r.signed_by + "]";
+      if (!r.signed_by.empty())
+        description += std::string(description.empty() ? "" : " ") + "[signed by " + r.signed_by + "]";
       out << fmt::format("  {:<14} {:<22} {:<13} {:<21} {:>5}  {}\n", r.version, r.id, r.state, dash(r.when), r.steps,
                          description);
     }

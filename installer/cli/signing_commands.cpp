@@ -66,8 +66,7 @@ std::string signature_for(const UpdateFiles& tree, const Update& update, const S
 void write_file_atomically(const std::string& path, const std::string& text) {
   std::string temporary = path + ".partial";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   int saved = errno;
   if (fd >= 0) ::close(fd);
   if (ok && std::rename(temporary.c_str(), path.c_str()) == 0) return;
@@ -76,13 +75,20 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   throw UserError(exit_cantcreat, fmt::format("cannot write {}: {}", path, std::strerror(saved)));
 }
 
-/// Every file of the update by relative path, read: what goes into its bundle.
+/// Every file of the update by relative path, read: what goes into its bundle. A link is
+/// refused: it would put the bytes of whatever it points at (outside the update, maybe)
+/// into a file that ships.
 std::map<std::string, std::string> files_of(const DirectoryFiles& tree) {
   std::vector<Problem> problems;
   std::map<std::string, std::string> files;
-  if (auto names = tree.all_files(problems))
-    for (const auto& name : *names)
-      if (auto bytes = tree.read(name, problems)) files.emplace(name, std::move(*bytes));
+  boost::system::error_code ec;
+  auto names = tree.all_files(problems);
+  for (const auto& name : names.value_or(std::vector<std::string>{})) {
+    if (fs::is_symlink(tree.path_of(name), ec))
+      problems.push_back({tree.path_of(name).string(), 0,
+                          "is a symbolic link: a bundle holds files only; copy the file into the update instead"});
+    else if (auto bytes = tree.read(name, problems)) files.emplace(name, std::move(*bytes));
+  }
   if (!problems.empty()) throw CatalogError(std::move(problems));
   return files;
 }
@@ -118,7 +124,8 @@ int do_bundle(const std::string& update_dir, const std::string& output, const st
   std::optional<SecretKey> key;
   if (!key_file.empty()) key = secret_key_from(key_file);
   if (!is_bundle_name(fs::path(output).filename().string()))
-    throw UserError(exit_usage, fmt::format("{}: a bundle's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst", output));
+    throw UserError(exit_usage,
+                    fmt::format("{}: a bundle's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst", output));
   Update update = checked_update(update_dir);
   DirectoryFiles tree(update_dir);
   std::map<std::string, std::string> files = files_of(tree);
@@ -130,7 +137,10 @@ int do_bundle(const std::string& update_dir, const std::string& output, const st
   }
   // Read back as a start would: a bundle over the limits is refused here, not on a customer's volume.
   std::vector<Problem> problems;
-  if (!read_bundle(output, problems)) throw CatalogError(std::move(problems));
+  if (!read_bundle(output, problems)) {
+    std::remove(output.c_str());  // a bundle no start would take is not left behind
+    throw CatalogError(std::move(problems));
+  }
   std::string why;
   auto bytes = read_regular_file(output, std::size_t{1} << 31, why);
   std::cout << fmt::format("wrote {}: update {} (version {}), {} files{}, sha256 {}\n", output, update.id,

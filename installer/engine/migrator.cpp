@@ -230,8 +230,9 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     // last update's before is the one before it's after.
     const bool snapshot_after = snapshot_each || index + 2 >= count;
     stop_if_asked(ctx_, *update, summary);
-    log::info("applying update {} (version {}, {} step{})", update->id, update->version, update->steps.size(),
-              update->steps.size() == 1 ? "" : "s");
+    log::info("applying update {} (version {}, {} step{}{})", update->id, update->version, update->steps.size(),
+              update->steps.size() == 1 ? "" : "s",
+              update->signed_by.empty() ? "" : ", signed by " + update->signed_by);
     ApplyOutcome outcome;
     try {
       outcome = Applier(ctx_, &tracker).apply(*update, before, snapshot_after);

@@ -169,8 +169,8 @@ std::vector<std::string> journal_ddl(const ServerDialect& dialect, int from, con
     out.push_back(fmt::format("ALTER TABLE {} MODIFY COLUMN reason TEXT NOT NULL DEFAULT ''", t("updates")));
   // The trusted key that signed the update (docs/update-format.md), '' for unsigned ones.
   if (from < 6 && to >= 6)
-    out.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS signed_by {} NOT NULL DEFAULT ''",
-                              t("updates"), postgresql ? "text" : "VARCHAR(64)"));
+    out.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS signed_by {} NOT NULL DEFAULT ''", t("updates"),
+                              postgresql ? "text" : "VARCHAR(64)"));
   return out;
 }
 

@@ -110,7 +110,7 @@ struct AttemptRecord {
   std::string error_step;
   std::string error_statement;
   std::string error_sqlstate;
-  std::string reason;  ///< why it was reverted: failed, remove-update, auto-remove-unknown, recovery
+  std::string reason;     ///< why it was reverted: failed, remove-update, auto-remove-unknown, recovery
   std::string signed_by;  ///< the id of the trusted key that signed the update; "" when unsigned
   std::vector<StepRecord> steps;
 };

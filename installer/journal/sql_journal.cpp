@@ -414,12 +414,14 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) { return insert_att
 long long SqlJournal::insert_attempt_and_commit(const AttemptRecord& a) { return insert_attempt(a, true); }
 
 long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
+  // A journal older than format 6 (read before ensure() brought it forward) has no signed_by.
+  const bool has_signed_by = known_format() >= 6;
   std::string insert = fmt::format(
       "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
-      "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason, "
-      "signed_by, started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}{})",
-      table("updates"), is_terminal(a.state) ? ", finished_at" : "", now(),
-      is_terminal(a.state) ? ", " + finished_now() : "");
+      "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason{}, "
+      "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{}, {}{})",
+      table("updates"), has_signed_by ? ", signed_by" : "", is_terminal(a.state) ? ", finished_at" : "",
+      has_signed_by ? ", ?" : "", now(), is_terminal(a.state) ? ", " + finished_now() : "");
   std::vector<SqlValue> params{a.update_id,
                                a.version,
                                a.checksum,
@@ -434,8 +436,8 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
                                a.error_step,
                                redact(a.error_statement),
                                a.error_sqlstate,
-                               a.reason,
-                               a.signed_by};
+                               a.reason};
+  if (has_signed_by) params.push_back(a.signed_by);
   if (db_.dialect().data_modifying_ctes && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;

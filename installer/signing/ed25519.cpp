@@ -33,9 +33,7 @@ Pkey private_pkey(const SecretKey& key) {
 }  // namespace
 
 SecretKey::SecretKey(std::string seed) : seed_(std::move(seed)) {}
-SecretKey::SecretKey(SecretKey&& other) noexcept : seed_(std::move(other.seed_)) {
-  wipe(other.seed_);
-}
+SecretKey::SecretKey(SecretKey&& other) noexcept : seed_(std::move(other.seed_)) { wipe(other.seed_); }
 SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
   if (this != &other) {
     wipe(seed_);
@@ -66,7 +64,7 @@ std::string key_id_of(std::string_view raw_public_key) { return sha256_hex(raw_p
 SecretKey generate_secret_key() {
   EVP_PKEY* made = nullptr;
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr),
-                                                                   EVP_PKEY_CTX_free);
+                                                                  EVP_PKEY_CTX_free);
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &made) != 1)
     throw SigningError("OpenSSL cannot generate an Ed25519 key");
   Pkey pkey(made);

@@ -124,7 +124,8 @@ SecretKey load_secret_key(const std::string& path) {
   wipe(text);
   for (auto& w : words) wipe(w);
   if (said_id != key.public_key().id)
-    throw SigningError(fmt::format("{}: the key's id is {}, but the file says {}", where, key.public_key().id, said_id));
+    throw SigningError(
+        fmt::format("{}: the key's id is {}, but the file says {}", where, key.public_key().id, said_id));
   return key;
 }
 

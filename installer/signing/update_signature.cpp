@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-
 namespace installer {
 namespace {
 
@@ -81,8 +80,7 @@ void compare_files(const SignedContent& signed_content, const SignedContent& act
     auto it = signed_content.files.find(path);
     if (it == signed_content.files.end())
       problems.push_back(fmt::format("{} is not covered by the signature (added after signing)", path));
-    else if (it->second != sha)
-      problems.push_back(fmt::format("{} changed after it was signed", path));
+    else if (it->second != sha) problems.push_back(fmt::format("{} changed after it was signed", path));
   }
   for (const auto& [path, sha] : signed_content.files)
     if (!actual.files.count(path)) problems.push_back(fmt::format("{} was signed but is missing", path));
@@ -112,13 +110,13 @@ SignatureVerdict check_signature(const std::string& signature_text, const Signed
   if (!file) return verdict;
   auto key = trusted.by_id.find(file->key_id);
   if (key == trusted.by_id.end()) {
-    verdict.problems.push_back(
-        fmt::format("signed by the unknown key {}: it is not among the trusted keys ({})", file->key_id, trusted.source));
+    verdict.problems.push_back(fmt::format("signed by the unknown key {}: it is not among the trusted keys ({})",
+                                           file->key_id, trusted.source));
     return verdict;
   }
   if (!signature_is_valid(key->second, file->signed_bytes, file->signature)) {
-    verdict.problems.push_back(fmt::format(
-        "bad signature: {} was changed after signing, or was not made by key {}", kSignatureFileName, file->key_id));
+    verdict.problems.push_back(fmt::format("bad signature: {} was changed after signing, or was not made by key {}",
+                                           kSignatureFileName, file->key_id));
     return verdict;
   }
   if (file->content.update_id != actual.update_id || file->content.version != actual.version)

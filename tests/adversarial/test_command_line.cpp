@@ -27,6 +27,7 @@ std::map<std::string, std::vector<std::string>> harmless_values(const ScratchDat
       {"db-admin-url", {db.url()}},
       {"updates", {dir + "/updates"}},
       {"updates-format", {"installer"}},
+      {"trusted-keys", {dir + "/vendor.pub"}},  // the test signs the update with it
       {"templates", {dir + "/empty"}},
       {"config-dir", {dir + "/config"}},
       {"defaults", {dir + "/empty"}},
@@ -59,6 +60,10 @@ TEST_CASE("command line: after any option placed last, -- hands every following 
   tree.write("empty/.keep", "");
   tree.write("config/.keep", "");
   tree.write("empty.conf", "# nothing\n");
+  REQUIRE(testing::run_installer({"keygen", "-o", tree.root().string() + "/vendor"}).exit_code == 0);
+  REQUIRE(testing::run_installer(
+              {"sign", tree.root().string() + "/updates/1.0", "--key", tree.root().string() + "/vendor.key"})
+              .exit_code == 0);
   auto values = harmless_values(db, tree);
 
   std::vector<std::string> options{"config"};

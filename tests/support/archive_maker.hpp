@@ -13,10 +13,10 @@ namespace installer::testing {
 
 struct RawEntry {
   std::string name;
-  std::string bytes;           ///< a file's content
-  unsigned type = AE_IFREG;    ///< AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFBLK, AE_IFIFO
-  std::string link;            ///< a symbolic link's target
-  std::string hardlink;        ///< set: a hard link to this entry
+  std::string bytes;         ///< a file's content
+  unsigned type = AE_IFREG;  ///< AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFBLK, AE_IFIFO
+  std::string link;          ///< a symbolic link's target
+  std::string hardlink;      ///< set: a hard link to this entry
 };
 
 inline RawEntry folder(const std::string& name) { return {name, "", AE_IFDIR, "", ""}; }

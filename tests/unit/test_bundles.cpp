@@ -85,7 +85,8 @@ TEST_CASE("bundles: each hostile entry is refused, naming the entry") {
   std::vector<Case> cases = {
       {file("/etc/cron.d/x", "x"), "entry '/etc/cron.d/x': an absolute path"},
       {file("2.0/../../escape.sql", "x"), "entry '2.0/../../escape.sql': '..' in the path"},
-      {{"2.0/002_x.up.sql", "", AE_IFLNK, "/etc/shadow", ""}, "entry '2.0/002_x.up.sql': a symbolic link (to '/etc/shadow')"},
+      {{"2.0/002_x.up.sql", "", AE_IFLNK, "/etc/shadow", ""},
+       "entry '2.0/002_x.up.sql': a symbolic link (to '/etc/shadow')"},
       {{"2.0/002_x.up.sql", "", AE_IFREG, "", "2.0/001_sp.up.sql"}, "entry '2.0/002_x.up.sql': a hard link"},
       {{"2.0/tty", "", AE_IFCHR, "", ""}, "entry '2.0/tty': a device"},
       {{"2.0/disk", "", AE_IFBLK, "", ""}, "entry '2.0/disk': a device"},
@@ -123,6 +124,16 @@ TEST_CASE("bundles: the limits on entries, a file's size and the total are enfor
   CHECK(refusal(entries, limits)
             .find("entry '2.0/b.txt': the files reach more than 1000 bytes together, the most a bundle may hold") !=
         std::string::npos);
+}
+
+TEST_CASE("bundles: a compressed bomb stops at the default limit of 64 MiB a file") {
+  TempDir tmp;
+  make_tar(tmp / "bomb.tar.zst", good_plus(file("2.0/zeros.sql", std::string((64u << 20) + 1, '\0'))), "zstd");
+  CHECK(fs::file_size(tmp / "bomb.tar.zst") < (1u << 20));
+  std::vector<Problem> problems;
+  CHECK_FALSE(read_bundle(tmp / "bomb.tar.zst", problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].message == "bundle refused: entry '2.0/zeros.sql': larger than 64 MiB, the most a file may have");
 }
 
 TEST_CASE("bundles: what is not a tar archive, an empty one and a cut-off one are refused") {
@@ -200,9 +211,11 @@ TEST_CASE("bundles: a bundle's scripts are checked like a folder's, problems nam
   TempDir tmp;
   fs::create_directories(tmp / "volume");
   make_tar(tmp / "volume" / "sp.tar", {folder("2.0/"), file("2.0/001_sp.up.sql", "CREATE TABLE sp (id int);\n")});
-  CHECK_THROWS_WITH_AS(load_catalog({tmp / "volume"}, Engine::postgres),
-                       doctest::Contains(((tmp / "volume" / "sp.tar").string() + ":2.0/001_sp.up.sql: step '001_sp' has no down script").c_str()),
-                       CatalogError);
+  CHECK_THROWS_WITH_AS(
+      load_catalog({tmp / "volume"}, Engine::postgres),
+      doctest::Contains(
+          ((tmp / "volume" / "sp.tar").string() + ":2.0/001_sp.up.sql: step '001_sp' has no down script").c_str()),
+      CatalogError);
 }
 
 TEST_CASE("bundles: random damage to a bundle never crashes the reader or passes the limits (bounded fuzz)") {

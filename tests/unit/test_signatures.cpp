@@ -92,7 +92,8 @@ TEST_CASE("signatures: an update.sig that is not what sign writes is refused nam
   TrustedKeys keys = trust(key.public_key());
   std::string text = signature_file_text(sample_content(), key);
   CHECK(has(problems_of("", sample_content(), keys), "update.sig line 1: expected \"installer-update-signature 1\""));
-  CHECK(has(problems_of(text.substr(0, text.find("key ")), sample_content(), keys), "update.sig line 6: expected \"key KEY_ID\""));
+  CHECK(has(problems_of(text.substr(0, text.find("key ")), sample_content(), keys),
+            "update.sig line 6: expected \"key KEY_ID\""));
   CHECK(has(problems_of(text + "extra\n", sample_content(), keys), "nothing may follow the signature"));
   std::string bad64 = text.substr(0, text.rfind("signature ")) + "signature ***\n";
   CHECK(has(problems_of(bad64, sample_content(), keys), "the signature is not valid base64"));
@@ -126,8 +127,8 @@ TEST_CASE("key files: a private key others may read is refused; its content is n
   std::string prefix = (tmp / "vendor").string();
   write_key_pair(prefix);
   REQUIRE(::chmod((prefix + ".key").c_str(), 0640) == 0);
-  CHECK_THROWS_WITH_AS(load_secret_key(prefix + ".key"), doctest::Contains("may be read by others (mode 0640): chmod 600"),
-                       SigningError);
+  CHECK_THROWS_WITH_AS(load_secret_key(prefix + ".key"),
+                       doctest::Contains("may be read by others (mode 0640): chmod 600"), SigningError);
   // A damaged private key: the message names the file, not the bytes.
   tmp.write("bad.key", "installer-ed25519-secret 0123456789abcdef c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n");
   REQUIRE(::chmod((tmp / "bad.key").c_str(), 0600) == 0);
@@ -153,7 +154,9 @@ TEST_CASE("key files: trusted keys from a file or a directory of .pub files; mis
   CHECK(load_trusted_keys((tmp / "list.pub").string()).by_id.size() == 2);
   tmp.write("typo.pub", public_key_line(a) + "installer-ed25519-public 0011 !!!\n");
   CHECK_THROWS_WITH_AS(load_trusted_keys((tmp / "typo.pub").string()),
-                       doctest::Contains(((tmp / "typo.pub").string() + " line 2: the key is not valid base64").c_str()), SigningError);
+                       doctest::Contains(
+                           ((tmp / "typo.pub").string() + " line 2: the key is not valid base64").c_str()),
+                       SigningError);
   tmp.write("empty.pub", "# nothing yet\n");
   CHECK_THROWS_WITH_AS(load_trusted_keys((tmp / "empty.pub").string()), doctest::Contains("holds no public key"),
                        SigningError);
@@ -189,4 +192,17 @@ TEST_CASE("signatures: with trusted keys, an update directory loads only when si
   tmp.write("flyway/V1__init.sql", "CREATE TABLE t (id int);\n");
   CHECK_THROWS_WITH_AS(load_catalog({tmp / "flyway"}, Engine::postgres, {}, keys),
                        doctest::Contains("a flyway folder cannot carry the installer's signatures"), CatalogError);
+}
+
+TEST_CASE("signatures: a linked file is covered under its own name, with the bytes it leads to") {
+  TempDir tmp;
+  tmp.write("shared/common.sql", "SELECT 1;\n");
+  tmp.write("u/2.0/001_sp.up.sql", "CREATE TABLE sp (id int);\n");
+  fs::create_symlink(tmp / "shared" / "common.sql", tmp / "u" / "2.0" / "notes.sql");
+  std::vector<Problem> problems;
+  auto content = signed_content_of(DirectoryFiles(tmp / "u" / "2.0"), "2.0", "2.0", problems);
+  REQUIRE(content);
+  CHECK(problems.empty());
+  CHECK(content->files.count("notes.sql") == 1);
+  CHECK(content->files.size() == 2);
 }
