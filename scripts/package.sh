@@ -54,7 +54,7 @@ build_dir="${INSTALLER_PACKAGE_BUILD_DIR:-$ROOT/build-package}"
 # Packages only the tests and the demo need: a build machine (or the image's build
 # stage) does not need database servers.
 test_only=" postgresql postgresql-client mariadb-server mariadb-client tini dumb-init procps curl
-    clang-format clang-tidy shellcheck lintian "
+    sqitch libdbd-pg-perl libdbd-mysql-perl clang-format clang-tidy shellcheck lintian "
 build_packages=()
 for pkg in "${INSTALLER_PACKAGES[@]}"; do
     [[ "$test_only" == *[[:space:]]"$pkg"[[:space:]]* ]] || build_packages+=("$pkg")

@@ -19,11 +19,6 @@ namespace fs = boost::filesystem;
 namespace installer {
 namespace {
 
-bool ends_with(const std::string& s, const char* suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() > n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
 std::string size_text(size_t bytes) {
   return bytes % (1u << 20) == 0 ? fmt::format("{} MiB", bytes >> 20) : fmt::format("{} bytes", bytes);
 }
@@ -173,10 +168,17 @@ std::optional<std::string> take_entry(archive* a, archive_entry* entry, const st
 
 }  // namespace
 
-bool is_bundle_name(const std::string& name) {
-  for (const char* suffix : {".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"})
-    if (ends_with(name, suffix)) return true;
-  return false;
+std::optional<BundleCompression> bundle_compression(const std::string& name) {
+  static const std::pair<const char*, BundleCompression> kEndings[] = {{".tar", BundleCompression::none},
+                                                                       {".tar.gz", BundleCompression::gzip},
+                                                                       {".tgz", BundleCompression::gzip},
+                                                                       {".tar.zst", BundleCompression::zstd},
+                                                                       {".tzst", BundleCompression::zstd}};
+  for (const auto& [ending, compression] : kEndings) {
+    size_t n = std::strlen(ending);
+    if (name.size() > n && name.compare(name.size() - n, n, ending) == 0) return compression;
+  }
+  return std::nullopt;
 }
 
 std::optional<MemoryFiles> read_bundle(const fs::path& file, std::vector<Problem>& problems,

@@ -20,8 +20,12 @@ struct BundleLimits {
   std::size_t max_path_bytes = 1024;
 };
 
-/// Whether `name` is a bundle's: .tar, .tar.gz, .tgz, .tar.zst or .tzst.
-bool is_bundle_name(const std::string& name);
+enum class BundleCompression { none, gzip, zstd };
+
+/// How a bundle named `name` is compressed, by its ending (.tar, .tar.gz, .tgz, .tar.zst,
+/// .tzst); nothing when it is not a bundle's name.
+std::optional<BundleCompression> bundle_compression(const std::string& name);
+inline bool is_bundle_name(const std::string& name) { return bundle_compression(name).has_value(); }
 
 /// The update in the bundle at `file`, read whole into memory (never onto the disk).
 /// Refused, with one problem naming the entry: absolute paths, "..", links, devices,

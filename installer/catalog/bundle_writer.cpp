@@ -1,5 +1,7 @@
 #include "installer/catalog/bundle_writer.hpp"
 
+#include "installer/catalog/bundle_reader.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -17,11 +19,6 @@ namespace fs = boost::filesystem;
 namespace installer {
 namespace {
 
-bool ends_with(const std::string& s, const char* suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() > n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
 struct WriterFree {
   void operator()(archive* a) const { archive_write_free(a); }
 };
@@ -35,16 +32,16 @@ void check(archive* a, int rc, const char* what) {
 }
 
 void set_compression(archive* a, const fs::path& out) {
-  std::string name = out.filename().string();
-  if (ends_with(name, ".tar.gz") || ends_with(name, ".tgz")) {
+  auto compression = bundle_compression(out.filename().string());
+  if (!compression)
+    throw BundleWriteError(
+        fmt::format("{}: a bundle's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst", out.string()));
+  if (*compression == BundleCompression::gzip) {
     check(a, archive_write_add_filter_gzip(a), "compress with gzip");
     // gzip stores the time of writing unless told not to: the same input would differ.
     check(a, archive_write_set_filter_option(a, "gzip", "timestamp", nullptr), "leave the time out");
-  } else if (ends_with(name, ".tar.zst") || ends_with(name, ".tzst")) {
+  } else if (*compression == BundleCompression::zstd) {
     check(a, archive_write_add_filter_zstd(a), "compress with zstd");
-  } else if (!ends_with(name, ".tar")) {
-    throw BundleWriteError(
-        fmt::format("{}: a bundle's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst", out.string()));
   }
 }
 

@@ -230,3 +230,28 @@ TEST_CASE("bundles: installer bundle refuses a link in the folder rather than sh
   CHECK(zip.exit_code == 64);
   CHECK(zip.err.find("a bundle's name ends in .tar") != std::string::npos);
 }
+
+TEST_CASE("bundles: keys rotate: an update applied under the old key stays applied once re-signed by the new one") {
+  ScratchDatabase db;
+  SignedRelease release;
+  REQUIRE(release.migrate(db).exit_code == 0);
+  std::string old_id = bytes_of(release.keys / "vendor.pub").substr(25, 16);
+  auto before = state_of(db);
+  // The new key replaces the old one in the trust store; the image's update is signed again.
+  fs::rename(release.keys / "vendor.pub", release.tree.root() / "retired.pub");
+  fs::rename(release.keys / "vendor.key", release.tree.root() / "retired.key");
+  REQUIRE(release.run({"keygen", "-o", (release.keys / "vendor").string()}).exit_code == 0);
+  std::string new_id = bytes_of(release.keys / "vendor.pub").substr(25, 16);
+  REQUIRE(new_id != old_id);
+  // Signed only by the retired key, the image is refused now...
+  auto refused = release.migrate(db);
+  CHECK(refused.exit_code == 65);
+  CHECK(refused.err.find("signed by the unknown key " + old_id) != std::string::npos);
+  // ...and once re-signed it is the same update to the journal: nothing to do, no "changed".
+  REQUIRE(release.run({"sign", (release.image / "1.0").string(), "--key", release.key()}).exit_code == 0);
+  auto again = release.migrate(db);
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(state_of(db) == before);
+  CHECK(db.attempt_field(db.latest_attempt("1.0"), "signed_by") == old_id);  // history keeps who signed it
+}
