@@ -315,8 +315,8 @@ TEST_CASE("snapshots: 1000 small changes to a schema of 20,000 objects take a fe
   auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   MESSAGE(fmt::format("{}: {} snapshots of 20,000 objects ({} B of text): {} B of bodies ({} full, the first "
                       "{} B); storing {} ms in all, loading the last {} ms",
-                      engine_word(), kChanges, last_snapshot.serialize().size(), total, full, first_body,
-                      ms(storing), ms(loading)));
+                      engine_word(), kChanges, last_snapshot.serialize().size(), total, full, first_body, ms(storing),
+                      ms(loading)));
   CHECK(scratch.count("SELECT count(*) FROM " + table()) == kChanges);
   // A few MB for 1000: the first body, then about 4 KB a change at most.
   CHECK(total < first_body + long{kChanges} * 4000);
