@@ -39,6 +39,7 @@ struct Parsed {
   std::vector<std::string> scratch_urls;
   bool auto_remove = false;
   bool adopt = false;
+  bool backup_only_destructive = false;
   bool process_group = false;
   std::vector<std::string> command, run_command;
   std::map<Subcommand, CLI::App*> subcommands;
@@ -51,7 +52,7 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
   for (const auto& key : setting_keys()) {
     std::string name = key.name;
     if (name == "updates" || name == "db-password" || name == "auto-remove-unknown" || name == "adopt" ||
-        name == "process-group" || name == "verify-scratch-url")
+        name == "backup-only-destructive" || name == "process-group" || name == "verify-scratch-url")
       continue;
     app.add_option("--" + name, parsed.values[name], std::string(key.help) + " (" + key.env + ")")
         ->type_name(value_name_for(name));
@@ -63,6 +64,9 @@ void add_setting_options(CLI::App& app, Parsed& parsed) {
   app.add_flag("--adopt", parsed.adopt,
                "adopt a database that has tables but no journal: from another tool's history table, or by its "
                "schema (INSTALLER_ADOPT)");
+  app.add_flag("--backup-only-destructive", parsed.backup_only_destructive,
+               "with --backup-dir: back up only when an update to apply drops or rewrites something "
+               "(INSTALLER_BACKUP_ONLY_DESTRUCTIVE)");
   app.add_flag("--process-group", parsed.process_group,
                "forward signals to the application's whole process group (INSTALLER_PROCESS_GROUP)");
 }
@@ -115,6 +119,15 @@ void add_signing(CLI::App& app, Parsed& parsed, Arguments& args) {
       ->type_name("KEY");
 }
 
+void add_backups(CLI::App& app, Parsed& parsed, Arguments& args) {
+  parsed.subcommands[Subcommand::backups] = app.add_subcommand(
+      "backups", "the backups in --backup-dir, oldest first (docs/backup.md)");
+  CLI::App* restore = parsed.subcommands[Subcommand::restore] = app.add_subcommand(
+      "restore", "drop the database and recreate it from a backup of --backup-dir, its checksum checked first");
+  restore->add_option("file", args.restore_file, "the backup (.dump)")->type_name("FILE")->required();
+  restore->add_flag("--yes", args.yes, "do it: the database is dropped first");
+}
+
 void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   auto& sub = parsed.subcommands;
   sub[Subcommand::migrate] = app.add_subcommand("migrate", "install and update, then exit (init container / Job)");
@@ -130,7 +143,9 @@ void add_subcommands(CLI::App& app, Parsed& parsed, Arguments& args) {
   add_verify(app, parsed, args);
   add_baseline(app, parsed, args);
   add_signing(app, parsed, args);
-  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff, Subcommand::verify})
+  add_backups(app, parsed, args);
+  for (auto report : {Subcommand::status, Subcommand::plan, Subcommand::history, Subcommand::diff, Subcommand::verify,
+                      Subcommand::backups})
     sub[report]->add_flag("--json", args.json, "machine-readable output");
   sub[Subcommand::version] = app.add_subcommand("version", "print the version and exit");
   sub[Subcommand::run] = app.add_subcommand("run", "install and update, then run the command after -- (the default)");
@@ -154,6 +169,7 @@ CliValues setting_values(const Parsed& parsed) {
   }
   if (parsed.auto_remove) cli["auto-remove-unknown"] = "true";
   if (parsed.adopt) cli["adopt"] = "true";
+  if (parsed.backup_only_destructive) cli["backup-only-destructive"] = "true";
   if (parsed.process_group) cli["process-group"] = "true";
   return cli;
 }

@@ -7,7 +7,22 @@
 
 namespace installer {
 
-enum class Subcommand { migrate, status, plan, history, diff, verify, baseline, keygen, sign, bundle, version, run };
+enum class Subcommand {
+  migrate,
+  status,
+  plan,
+  history,
+  diff,
+  verify,
+  baseline,
+  keygen,
+  sign,
+  bundle,
+  backups,
+  restore,
+  version,
+  run
+};
 
 /// The command line, parsed but not yet checked against itself or the settings.
 struct Arguments {
@@ -26,6 +41,8 @@ struct Arguments {
   std::string update_dir;                    ///< sign DIR, bundle DIR
   std::string output;                        ///< keygen -o PREFIX, bundle -o FILE
   std::string key_file;                      ///< sign --key FILE, bundle --sign FILE
+  std::string restore_file;                  ///< restore FILE
+  bool yes = false;                          ///< restore --yes
   bool has_separator = false;                ///< "--" was given
   std::vector<std::string> after_separator;  ///< the application and its arguments
   std::vector<std::string> stray;            ///< words before "--", which belong after it

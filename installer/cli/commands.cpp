@@ -5,6 +5,8 @@
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/release_lint.hpp"
 #include "installer/cli/arguments.hpp"
+#include "installer/cli/backup_commands.hpp"
+#include "installer/cli/backup_wiring.hpp"
 #include "installer/cli/connect.hpp"
 #include "installer/cli/migration_lock.hpp"
 #include "installer/cli/reports.hpp"
@@ -118,6 +120,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   }
   prepare_unjournaled(*session.ctx, catalog, AdoptOptions{s.adopt, dirs_of(s)});
   session.journal->ensure();
+  arm_backup(s, session, stop);
   run_install_phase(s, *session.ctx);
   Migrator migrator(*session.ctx, catalog);
   MigrateOptions options;
@@ -257,17 +260,11 @@ int do_remove(const Settings& s, const std::string& id, bool dry_run) {
     migrator.remove_update(id, true, out);
   } else {
     MigrationLock lock(*session.db, s);
+    arm_backup(s, session, nullptr);
     migrator.remove_update(id, false, out);
   }
   std::cout << redact(out.str()) << std::flush;
   return exit_ok;
-}
-
-/// Who ran installer baseline, for the journal.
-std::string operator_identity() {
-  uid_t uid = geteuid();
-  struct passwd* entry = getpwuid(uid);
-  return fmt::format("{} (uid {})", entry && entry->pw_name ? entry->pw_name : "unknown user", static_cast<long>(uid));
 }
 
 int do_baseline(const Settings& s, const std::string& id, bool force) {
@@ -366,7 +363,7 @@ int run_application(const Arguments& args, const Settings& settings) {
     std::cerr
         << args.help << "\n"
         << "installer: nothing to do: give a command (migrate, status, plan, history, diff, verify, baseline, keygen, sign, "
-           "bundle, version) or the "
+           "bundle, backups, restore, version) or the "
            "application to run after --\n";
     return exit_usage;
   }
@@ -395,6 +392,8 @@ int dispatch(int argc, char** argv) {
     case Subcommand::keygen: return do_keygen(args->output);
     case Subcommand::sign: return do_sign(args->update_dir, args->key_file);
     case Subcommand::bundle: return do_bundle(args->update_dir, args->output, args->key_file);
+    case Subcommand::backups: return do_backups(settings, args->json);
+    case Subcommand::restore: return do_restore(settings, args->restore_file, args->yes);
     case Subcommand::version:
     case Subcommand::run: break;
   }

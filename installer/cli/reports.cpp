@@ -22,6 +22,7 @@ struct Row {
   size_t steps = 0;
   long long attempt = 0;
   std::string signed_by;  ///< the key that signed what was applied
+  std::string backup;     ///< the backup taken before it was applied
 };
 
 struct StatusView {
@@ -41,12 +42,13 @@ void add_catalog_rows(const ReportInput& in, const LatestAttempts& latest, Statu
   }
   Reconciliation r = reconcile(*in.catalog, in.attempts);
   for (const auto& u : in.catalog->updates) {
-    Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0, ""};
+    Row row{u.id, u.version, "pending", "", u.description, "", u.steps.size(), 0, "", ""};
     if (auto it = latest.find(u.id); it != latest.end()) {
       const AttemptRecord& a = *it->second;
       row.attempt = a.attempt_id;
       row.when = a.finished_at.empty() ? a.started_at : a.finished_at;
       row.signed_by = a.signed_by;
+      row.backup = a.backup;
       if (in_effect(a.state)) row.state = to_string(a.state);
       else if (a.state == UpdateState::failed) row.note = "last attempt failed and was reverted";
       else if (a.state == UpdateState::removed) row.note = "removed (" + a.reason + ")";
@@ -71,7 +73,8 @@ void add_journal_only_rows(const ReportInput& in, const LatestAttempts& latest, 
             "",
             a->steps.size(),
             a->attempt_id,
-            a->signed_by};
+            a->signed_by,
+            a->backup};
     if (in.catalog && in_effect(a->state)) {
       row.state = "unknown";
       row.note = "applied, but in no update directory";
@@ -178,6 +181,7 @@ json status_json(const ReportInput& in, const StatusView& view) {
                             {"when", r.when},
                             {"description", r.description},
                             {"signed_by", r.signed_by},
+                            {"backup", r.backup},
                             {"note", r.note}});
   if (in.schema) {
     j["schema"] = {{"fingerprint", in.schema->now_digest}};
@@ -361,6 +365,7 @@ json history_json(const ReportInput& in) {
                  {"host", a.host},
                  {"installer_version", a.installer_version},
                  {"signed_by", a.signed_by},
+                 {"backup", a.backup},
                  {"checksum", a.checksum},
                  {"fingerprint_before", schema_record_digest(a.fingerprint_before)},
                  {"fingerprint_after", schema_record_digest(a.fingerprint_after)},
@@ -395,6 +400,7 @@ void print_history(std::ostream& out, const ReportInput& in, bool json_output) {
       for (char c : a.error) indented += c == '\n' ? std::string("\n           ") : std::string(1, c);
       out << "           " << indented << "\n";
     }
+    if (!a.backup.empty()) out << "           backup before it: " << a.backup << "\n";
     // How a step that failed part-way was reverted: exactly, or by its down script.
     for (const auto& s : a.steps)
       if (!s.revert_note.empty()) out << fmt::format("           step {}: {}\n", s.name, s.revert_note);

@@ -3,6 +3,9 @@
 #include "installer/cli/connect.hpp"
 #include "installer/engine/exact_undo.hpp"
 
+#include <fmt/format.h>
+
+#include <pwd.h>
 #include <unistd.h>
 
 namespace installer {
@@ -15,6 +18,12 @@ std::string host_name() {
 }
 
 }  // namespace
+
+std::string operator_identity() {
+  uid_t uid = geteuid();
+  struct passwd* entry = getpwuid(uid);
+  return fmt::format("{} (uid {})", entry && entry->pw_name ? entry->pw_name : "unknown user", static_cast<long>(uid));
+}
 
 Session open_session(const Settings& s, bool wait, const std::atomic<int>* stop) {
   Session session;

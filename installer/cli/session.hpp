@@ -16,6 +16,9 @@ struct Session {
   std::unique_ptr<EngineContext> ctx;
 };
 
+/// Who runs this command (installer baseline, installer restore), for the journal.
+std::string operator_identity();
+
 /// With `wait`, retries an unreachable database up to the wait timeout (or a stop signal).
 Session open_session(const Settings& s, bool wait = false, const std::atomic<int>* stop = nullptr);
 

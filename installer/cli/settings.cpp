@@ -57,6 +57,14 @@ const std::vector<SettingKey>& setting_keys() {
        "how long migrate and run wait for an unreachable database, retrying with back-off (0: do not wait)"},
       {"auto-remove-unknown", "INSTALLER_AUTO_REMOVE_UNKNOWN", false,
        "remove applied updates missing from the update directories instead of refusing to start"},
+      {"backup-dir", "INSTALLER_BACKUP_DIR", false,
+       "dump the database here (pg_dump, mariadb-dump) before a run's first update or removal; off by default"},
+      {"backup-keep", "INSTALLER_BACKUP_KEEP", false,
+       "how many backups of the database --backup-dir keeps (default 3)"},
+      {"backup-required", "INSTALLER_BACKUP_REQUIRED", false,
+       "false: a backup that fails is a warning and the run goes on; true (default): it stops the run, exit 73"},
+      {"backup-only-destructive", "INSTALLER_BACKUP_ONLY_DESTRUCTIVE", false,
+       "back up only when an update to apply drops or rewrites something (installer verify's static checks)"},
       {"fingerprint-limit", "INSTALLER_FINGERPRINT_LIMIT", false,
        "a cost cap: a run applying more updates fingerprints the schema around its first and last only (default 0: around every update)"},
       {"log-level", "INSTALLER_LOG_LEVEL", false, "debug, info, warn or error"},
@@ -242,14 +250,14 @@ std::optional<TlsMode> tls_of(const Source& s) {
   }
 }
 
-int fingerprint_limit_of(const Source& s) {
+/// A whole number from `low` to `high`; `what` says in the message what it counts.
+int whole_number_of(const Source& s, const char* key, long low, long high, const char* what) {
   char* end = nullptr;
   errno = 0;
   long n = std::strtol(s.value.c_str(), &end, 10);
-  if (s.value.empty() || *end != '\0' || errno != 0 || n < 0 || n > 1000000)
-    throw UserError(exit_config,
-                    fmt::format("{}: fingerprint-limit must be a whole number of updates, 0 or more (got '{}')",
-                                s.origin, s.value));
+  if (s.value.empty() || *end != '\0' || errno != 0 || n < low || n > high)
+    throw UserError(exit_config, fmt::format("{}: {} must be a whole number of {} from {} to {} (got '{}')", s.origin,
+                                             key, what, low, high, s.value));
   return static_cast<int>(n);
 }
 
@@ -343,7 +351,13 @@ void resolve_migrate_options(const Chosen& chosen, Settings& s) {
   if (const Source* v = get("wait-timeout")) s.wait_timeout = duration_of(*v, "wait-timeout");
   if (const Source* v = get("auto-remove-unknown")) s.auto_remove_unknown = parse_bool(*v, "auto-remove-unknown");
   if (const Source* v = get("adopt")) s.adopt = parse_bool(*v, "adopt");
-  if (const Source* v = get("fingerprint-limit")) s.fingerprint_limit = fingerprint_limit_of(*v);
+  if (const Source* v = get("fingerprint-limit"))
+    s.fingerprint_limit = whole_number_of(*v, "fingerprint-limit", 0, 1000000, "updates");
+  if (const Source* v = get("backup-dir")) s.backup_dir = v->value;
+  if (const Source* v = get("backup-required")) s.backup_required = parse_bool(*v, "backup-required");
+  if (const Source* v = get("backup-only-destructive"))
+    s.backup_only_destructive = parse_bool(*v, "backup-only-destructive");
+  if (const Source* v = get("backup-keep")) s.backup_keep = whole_number_of(*v, "backup-keep", 1, 1000, "backups");
 }
 
 /// Logging, the health endpoint and the application's supervision.

@@ -25,7 +25,11 @@ struct Settings {
   std::chrono::seconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds wait_timeout = std::chrono::seconds(60);  ///< for the database to come up
   bool auto_remove_unknown = false;
-  int fingerprint_limit = 0;  ///< see MigrateOptions::fingerprint_limit
+  int fingerprint_limit = 0;    ///< see MigrateOptions::fingerprint_limit
+  std::string backup_dir;       ///< --backup-dir: a dump before a run's first change (docs/backup.md); "" = off
+  int backup_keep = 3;          ///< --backup-keep: backups of the database kept
+  bool backup_required = true;  ///< --backup-required=false: a failed backup is a warning, not exit 73
+  bool backup_only_destructive = false;  ///< --backup-only-destructive: only before drops and rewrites
   std::string log_level = "info";
   std::string log_format = "human";
 

@@ -57,6 +57,7 @@ AttemptRecord attempt_record(const EngineContext& ctx, const Update& update) {
   attempt.host = ctx.host;
   attempt.installer_version = ctx.installer_version;
   attempt.signed_by = update.signed_by;
+  attempt.backup = ctx.backup;
   return attempt;
 }
 

@@ -110,6 +110,7 @@ std::vector<std::string> Migrator::handle_unknown(const Reconciliation& r, const
   // that leaves something behind is named at its own update. A removal leaves the schema
   // known exactly (read whole, or re-read where its downs changed it, whether or not there
   // was a snapshot to compare it with), so the next one reads only what its downs change.
+  ctx_.about_to_change("remove-" + r.unknown.front()->update_id);
   SchemaTracker tracker(ctx_);
   std::optional<Snapshot> known;
   for (const AttemptRecord* a : r.unknown) {
@@ -220,6 +221,7 @@ void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& opti
     log::warn("{} updates to apply, more than --fingerprint-limit {}: the schema is snapshotted before the first, "
               "before the last and after the last of them only, and a failure in between cannot be verified",
               count, options.fingerprint_limit);
+  ctx_.about_to_change(r.pending.front()->id, r.pending);
   SchemaTracker tracker(ctx_);
   Snapshot start = tracker.read_all();
   std::string start_record = record_schema(ctx_, start);
@@ -340,6 +342,7 @@ void Migrator::remove_update(const std::string& update_id, bool dry_run, std::os
   }
   log::info("removing update {} (attempt {})", update_id, attempt.attempt_id);
   ctx_.journal.ensure();  // a journal of an older format gets the columns the revert writes
+  ctx_.about_to_change("remove-" + update_id);
   RevertOutcome outcome = reverter.revert(attempt.attempt_id, RevertReason::remove_update);
   if (!outcome.ok()) throw UserError(exit_revert_failed, describe_revert_failure(outcome));
   out << fmt::format("removed update {}{}\n", update_id,

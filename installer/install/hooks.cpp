@@ -5,20 +5,15 @@
 #include "installer/db/transaction.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/install/templates.hpp"
+#include "installer/os/program_run.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
 
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <boost/filesystem.hpp>
-
-#include <fcntl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,109 +23,12 @@
 #include <optional>
 #include <set>
 
-extern char** environ;
-
 namespace fs = boost::filesystem;
 
 namespace installer {
 namespace {
 
 std::string tail(const std::string& s, size_t n = 4000) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
-
-/// Starts a program in a process group of its own (so that a stop reaches whatever it
-/// starts too), its stdout and stderr into one pipe; the read end in *out.
-pid_t spawn_program(const std::vector<std::string>& argv, int* out, std::string& error) {
-  int pipe_ends[2];
-  if (pipe2(pipe_ends, O_CLOEXEC) != 0)
-    throw UserError(exit_install_failed, fmt::format("pipe: {}", std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  // The installer blocks every signal in its own threads; a hook must get them normally.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  std::vector<std::string> storage = argv;
-  std::vector<char*> args;
-  for (auto& a : storage) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(pipe_ends[1]);
-  if (rc != 0) {
-    close(pipe_ends[0]);
-    error = fmt::format("cannot run {}: {}", argv[0], std::strerror(rc));
-    return -1;
-  }
-  *out = pipe_ends[0];
-  return pid;
-}
-
-/// Keeps the last kKeptOutput bytes a hook prints: a hook that prints without end must not
-/// take the installer's memory with it.
-constexpr size_t kKeptOutput = 64 << 10;
-
-void keep_tail(std::string& output, const char* data, size_t n) {
-  output.append(data, n);
-  if (output.size() > 2 * kKeptOutput) output.erase(0, output.size() - kKeptOutput);
-}
-
-struct ProgramResult {
-  int code = 0;
-  std::string output;
-  int stopped_by = 0;  ///< the stop signal that ended it, or 0
-};
-
-/// Runs a program to its end, its output merged. A stop signal (ctx.stop_signal) is passed
-/// on to its process group at once, and after `grace` the group is killed: a hook that
-/// ignores SIGTERM cannot keep the run from ending.
-ProgramResult run_program(const std::vector<std::string>& argv, const std::atomic<int>* stop,
-                          std::chrono::milliseconds grace) {
-  ProgramResult result;
-  int out = -1;
-  pid_t pid = spawn_program(argv, &out, result.output);
-  if (pid < 0) {
-    result.code = 127;
-    return result;
-  }
-  std::optional<Clock::time_point> kill_at;
-  bool open = true;
-  char buffer[4096];
-  while (open) {
-    if (stop && stop->load() != 0 && !kill_at) {
-      result.stopped_by = stop->load();
-      ::kill(-pid, SIGTERM);
-      kill_at = Clock::now() + grace;
-    }
-    if (kill_at && Clock::now() >= *kill_at) ::kill(-pid, SIGKILL);
-    pollfd p{out, POLLIN, 0};
-    int ready = ::poll(&p, 1, 100);  // wakes to look at the stop flag
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    ssize_t n = ::read(out, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) open = false;
-    else keep_tail(result.output, buffer, static_cast<size_t>(n));
-  }
-  close(out);
-  // The pipe closes when the hook and everything it started have exited or closed it.
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (kill_at) ::kill(-pid, SIGKILL);  // what it left behind in its group
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
 
 /// A hook not yet done, read (and for SQL split) before any hook runs.
 struct PendingHook {
@@ -239,10 +137,12 @@ void run_sql_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& re
 void run_program_hook(EngineContext& ctx, const PendingHook& hook, InstallRecord& record, Clock::time_point started,
                       std::chrono::milliseconds stop_grace) {
   record.kind = "program";
-  auto [code, output, stopped_by] = run_program(hook.executable
-                                                    ? std::vector<std::string>{hook.path.string()}
-                                                    : std::vector<std::string>{"/bin/sh", hook.path.string()},
-                                                ctx.stop_signal, stop_grace);
+  ProgramRun run;
+  run.argv = hook.executable ? std::vector<std::string>{hook.path.string()}
+                             : std::vector<std::string>{"/bin/sh", hook.path.string()};
+  run.stop = ctx.stop_signal;
+  run.grace = stop_grace;
+  auto [code, output, stopped_by] = run_program(run);
   record.output = tail(output);
   record.duration_ms = elapsed_ms(started);
   record.state = code == 0 && !stopped_by ? "done" : "failed";

@@ -149,6 +149,23 @@ std::string mariadb_snapshots_ddl(const TableName& t) {
                      t("schema_snapshots"));
 }
 
+std::string postgres_restores_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " restore_id bigserial PRIMARY KEY, file text NOT NULL, sha256 text NOT NULL,"
+                     " restored_at timestamptz NOT NULL DEFAULT now(), host text NOT NULL,"
+                     " installer_version text NOT NULL, by_whom text NOT NULL)",
+                     t("restores"));
+}
+
+std::string mariadb_restores_ddl(const TableName& t) {
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                     " restore_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, file TEXT NOT NULL,"
+                     " sha256 CHAR(64) NOT NULL, restored_at DATETIME(6) NOT NULL, host VARCHAR(255) NOT NULL,"
+                     " installer_version VARCHAR(64) NOT NULL, by_whom TEXT NOT NULL)"
+                     " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                     t("restores"));
+}
+
 }  // namespace
 
 std::vector<std::string> journal_ddl(const ServerDialect& dialect, int from, const std::string& quoted_schema,
@@ -167,10 +184,14 @@ std::vector<std::string> journal_ddl(const ServerDialect& dialect, int from, con
   // MODIFY to the same type again is harmless, as every step here must be.
   if (from < 5 && to >= 5 && !postgresql)
     out.push_back(fmt::format("ALTER TABLE {} MODIFY COLUMN reason TEXT NOT NULL DEFAULT ''", t("updates")));
-  // The trusted key that signed the update (docs/update-format.md), '' for unsigned ones.
-  if (from < 6 && to >= 6)
+  // The trusted key that signed the update (docs/update-format.md), '' for unsigned ones;
+  // the backup taken before the run (docs/backup.md), '' when none was.
+  if (from < 6 && to >= 6) {
     out.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS signed_by {} NOT NULL DEFAULT ''", t("updates"),
                               postgresql ? "text" : "VARCHAR(64)"));
+    out.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS backup TEXT NOT NULL DEFAULT ''", t("updates")));
+    out.push_back(postgresql ? postgres_restores_ddl(t) : mariadb_restores_ddl(t));
+  }
   return out;
 }
 

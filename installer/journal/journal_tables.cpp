@@ -11,8 +11,8 @@ std::pair<std::string, std::string> journal_table(const ServerDialect& dialect, 
 }
 
 const std::vector<std::string>& journal_table_names() {
-  static const std::vector<std::string> names{"updates",  "steps", "journal_format",
-                                              "installs", "undo",  "schema_snapshots"};
+  static const std::vector<std::string> names{"updates",          "steps",   "journal_format", "installs", "undo",
+                                              "schema_snapshots", "restores"};
   return names;
 }
 

@@ -92,6 +92,16 @@ struct InstallRecord {
   std::string output;  ///< the end of what the hook printed
 };
 
+/// `installer restore`: which backup was restored, when and by whom (docs/backup.md).
+struct RestoreRecord {
+  std::string file;
+  std::string sha256;
+  std::string restored_at;
+  std::string host;
+  std::string installer_version;
+  std::string by_whom;
+};
+
 struct AttemptRecord {
   long long attempt_id = 0;
   std::string update_id;
@@ -112,6 +122,7 @@ struct AttemptRecord {
   std::string error_sqlstate;
   std::string reason;     ///< why it was reverted: failed, remove-update, auto-remove-unknown, recovery
   std::string signed_by;  ///< the id of the trusted key that signed the update; "" when unsigned
+  std::string backup;     ///< the backup taken before the run that made this attempt: "FILE (N bytes, sha256 X)"
   std::vector<StepRecord> steps;
 };
 

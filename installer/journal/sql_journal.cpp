@@ -19,7 +19,7 @@ namespace {
 const char* const kUpdateColumns =
     "attempt_id, update_id, version, checksum, description, requires, state, host, installer_version, "
     "{started}, {finished}, fingerprint_before, fingerprint_after, error, error_step, error_statement, "
-    "error_sqlstate, reason, {signed_by}";
+    "error_sqlstate, reason, {signed_by}, {backup}";
 
 std::string text(const SqlValue& v) { return v.value_or(""); }
 long long number(const SqlValue& v) { return v ? std::stoll(*v) : 0; }
@@ -185,7 +185,8 @@ std::vector<std::string> SqlJournal::tables_named_like_journal() {
   if (db_.table_exists(schema, format_table)) return {};
   static const std::map<std::string, std::string> key_column{
       {"updates", "attempt_id"},  {"steps", "attempt_id"},        {"undo", "attempt_id"},
-      {"installs", "install_id"}, {"schema_snapshots", "digest"}, {"journal_format", "format_version"}};
+      {"installs", "install_id"}, {"schema_snapshots", "digest"}, {"journal_format", "format_version"},
+      {"restores", "restore_id"}};
   std::vector<std::string> foreign;  // a few queries per table: this runs once, before the journal exists
   for (const auto& t : journal_table_names()) {
     auto [table_schema, name] = location(t.c_str());
@@ -273,6 +274,24 @@ void SqlJournal::record_install(const InstallRecord& record) {
              std::to_string(record.duration_ms), redact(record.output)});
 }
 
+void SqlJournal::record_restore(const RestoreRecord& record) {
+  db_.query(fmt::format("INSERT INTO {} (file, sha256, restored_at, host, installer_version, by_whom) VALUES (?, ?, "
+                        "{}, ?, ?, ?)",
+                        table("restores"), now()),
+            {record.file, record.sha256, record.host, record.installer_version, record.by_whom});
+}
+
+std::vector<RestoreRecord> SqlJournal::restores() {
+  auto [schema, t] = location("restores");
+  if (!db_.table_exists(schema, t)) return {};
+  std::vector<RestoreRecord> out;
+  for (const auto& r : db_.query(fmt::format("SELECT file, sha256, {}, host, installer_version, by_whom FROM {} "
+                                             "ORDER BY restore_id",
+                                             timestamp("restored_at"), table("restores"))))
+    out.push_back({text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4]), text(r[5])});
+  return out;
+}
+
 std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }
 
 namespace {
@@ -298,6 +317,7 @@ AttemptRecord attempt_from_row(const SqlRow& r) {
   a.error_sqlstate = text(r[16]);
   a.reason = text(r[17]);
   a.signed_by = text(r[18]);
+  a.backup = text(r[19]);
   return a;
 }
 
@@ -326,7 +346,8 @@ StepRecord step_from_row(const SqlRow& r) {
 std::vector<AttemptRecord> SqlJournal::load_where(const std::string& where, const std::vector<SqlValue>& params) {
   std::string columns = fmt::format(kUpdateColumns, fmt::arg("started", timestamp("started_at")),
                                     fmt::arg("finished", timestamp("finished_at")),
-                                    fmt::arg("signed_by", known_format() >= 6 ? "signed_by" : "''"));
+                                    fmt::arg("signed_by", known_format() >= 6 ? "signed_by" : "''"),
+                                    fmt::arg("backup", known_format() >= 6 ? "backup" : "''"));
   auto rows = db_.query(fmt::format("SELECT {} FROM {} {} ORDER BY attempt_id", columns, table("updates"), where),
                         params);
   std::vector<AttemptRecord> attempts;
@@ -414,14 +435,15 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) { return insert_att
 long long SqlJournal::insert_attempt_and_commit(const AttemptRecord& a) { return insert_attempt(a, true); }
 
 long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
-  // A journal older than format 6 (read before ensure() brought it forward) has no signed_by.
-  const bool has_signed_by = known_format() >= 6;
+  // A journal older than format 6 (read before ensure() brought it forward) has neither
+  // signed_by nor backup.
+  const bool format6 = known_format() >= 6;
   std::string insert = fmt::format(
       "INSERT INTO {} (update_id, version, checksum, description, requires, state, host, installer_version, "
       "fingerprint_before, fingerprint_after, error, error_step, error_statement, error_sqlstate, reason{}, "
       "started_at{}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{}, {}{})",
-      table("updates"), has_signed_by ? ", signed_by" : "", is_terminal(a.state) ? ", finished_at" : "",
-      has_signed_by ? ", ?" : "", now(), is_terminal(a.state) ? ", " + finished_now() : "");
+      table("updates"), format6 ? ", signed_by, backup" : "", is_terminal(a.state) ? ", finished_at" : "",
+      format6 ? ", ?, ?" : "", now(), is_terminal(a.state) ? ", " + finished_now() : "");
   std::vector<SqlValue> params{a.update_id,
                                a.version,
                                a.checksum,
@@ -437,7 +459,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
                                redact(a.error_statement),
                                a.error_sqlstate,
                                a.reason};
-  if (has_signed_by) params.push_back(a.signed_by);
+  if (format6) params.insert(params.end(), {a.signed_by, a.backup});
   if (db_.dialect().data_modifying_ctes && !a.steps.empty()) {
     // The attempt and its steps in one statement, and the commit in the same round trip.
     std::string values;

@@ -30,6 +30,9 @@ class SqlJournal : public Journal {
   void update_attempt(const AttemptRecord& attempt) override;
   std::vector<InstallRecord> installs() override;
   void record_install(const InstallRecord& record) override;
+  /// installer restore's record, in the journal the restore brought back.
+  void record_restore(const RestoreRecord& record);
+  std::vector<RestoreRecord> restores();
   std::string store_snapshot(const Snapshot& snapshot) override;
   Snapshot load_snapshot(const std::string& reference) override;
 

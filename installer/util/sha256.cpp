@@ -2,15 +2,18 @@
 
 #include <openssl/evp.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace installer {
+namespace {
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 computation failed");
+std::string hex_of(const unsigned char* digest, unsigned int length) {
   static const char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(length * 2);
@@ -19,6 +22,39 @@ std::string sha256_hex(std::string_view bytes) {
     out += hex[digest[i] & 0xf];
   }
   return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 computation failed");
+  return hex_of(digest, length);
+}
+
+std::optional<std::string> sha256_of_file(const std::string& path, std::string& why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  char buffer[1 << 16];
+  ssize_t n = 0;
+  while (ok && (n = ::read(fd, buffer, sizeof buffer)) > 0)
+    ok = EVP_DigestUpdate(ctx.get(), buffer, static_cast<size_t>(n)) == 1;
+  if (n < 0) why = std::strerror(errno);
+  ::close(fd);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!ok || n < 0 || EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
+    if (why.empty()) why = "SHA-256 computation failed";
+    return std::nullopt;
+  }
+  return hex_of(digest, length);
 }
 
 }  // namespace installer

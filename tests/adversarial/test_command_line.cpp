@@ -47,6 +47,10 @@ std::map<std::string, std::vector<std::string>> harmless_values(const ScratchDat
       {"config", {dir + "/empty.conf"}},
       {"auto-remove-unknown", {}},  // flags: no value
       {"adopt", {}},
+      {"backup-only-destructive", {}},
+      {"backup-dir", {dir + "/backups"}},
+      {"backup-keep", {"3"}},
+      {"backup-required", {"false"}},
       {"process-group", {}},
   };
 }
