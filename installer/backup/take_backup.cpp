@@ -73,7 +73,7 @@ std::function<void()> progress_logger(int fd, const BackupRequest& request, cons
     *next = Clock::now() + interval;
     struct stat st {};
     if (::fstat(fd, &st) == 0)
-      log::info("backup: {} MB written to {} so far", st.st_size / 1000000, target.filename().string());
+      log::info("backup: {} bytes written to {} so far", st.st_size, target.filename().string());
   };
 }
 

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace fs = boost::filesystem;
 
@@ -56,7 +57,9 @@ Engine engine_of_dump(const std::string& file) {
   if (fd >= 0) ::close(fd);
   std::string start(head, n > 0 ? static_cast<size_t>(n) : 0);
   if (start.compare(0, 5, "PGDMP") == 0) return Engine::postgres;
-  if (start.compare(0, 3, "-- ") == 0 || start.compare(0, 3, "/*!") == 0) return Engine::mariadb;
+  // mariadb-dump since 10.11.8 starts with its sandbox-mode comment, "/*M!999999\- …".
+  for (const char* opening : {"-- ", "/*!", "/*M!"})
+    if (start.compare(0, std::strlen(opening), opening) == 0) return Engine::mariadb;
   throw UserError(exit_data, fmt::format("{}: neither a pg_dump custom-format file nor a mariadb-dump file", file));
 }
 
@@ -144,7 +147,16 @@ int do_restore(const Settings& s, const std::string& file, bool yes) {
     Session session = open_session(s);
     Settings at_once = s;
     at_once.lock_timeout = std::chrono::milliseconds(0);
-    MigrationLock lock(*session.db, at_once);
+    std::optional<MigrationLock> lock;
+    try {
+      lock.emplace(*session.db, at_once);
+    } catch (const UserError& busy) {
+      if (busy.code() != exit_tempfail) throw;
+      throw UserError(exit_tempfail, fmt::format("another installer holds the migration lock on {}, so the restore "
+                                                 "was refused and nothing was changed: run it again once that "
+                                                 "installer has finished",
+                                                 s.connection.database));
+    }
     server_major = server_major_version(*session.db);
     log::info("restore: dropping and recreating database {}", s.connection.database);
     recreate_database(s);

@@ -59,7 +59,7 @@ Answer get(int port, const std::string& path, milliseconds timeout) {
   return answer;
 }
 
-int start_running(Background& run) {
+int health_port_of(Background& run) {
   int port = 0;
   std::smatch found;
   REQUIRE_MESSAGE(wait_until(
@@ -72,6 +72,11 @@ int start_running(Background& run) {
                       },
                       milliseconds(30'000)),
                   run.err_so_far());
+  return port;
+}
+
+int start_running(Background& run) {
+  int port = health_port_of(run);
   REQUIRE(wait_until([&] { return get(port, "/readyz").status == 200; }, milliseconds(30'000)));
   return port;
 }

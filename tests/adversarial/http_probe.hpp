@@ -19,6 +19,9 @@ struct Answer {
 /// One GET on a fresh connection, as a probe makes it, reading until the server closes.
 Answer get(int port, const std::string& path, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
+/// Waits for `installer run --health-listen 127.0.0.1:0 ...` to log its port; returns it.
+int health_port_of(testing::Background& run);
+
 /// Waits for `installer run --health-listen 127.0.0.1:0 ...` to log its port and for
 /// /readyz to say the application runs; returns the port.
 int start_running(testing::Background& run);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <boost/filesystem.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -160,4 +161,36 @@ TEST_CASE("health: more idle connections than the server keeps open do not keep 
     CHECK(slowest < milliseconds(1000));
     stop_within_grace(run, milliseconds(3000));
   }
+}
+
+TEST_CASE("health: /livez stays 200 while the backup before an update is taken") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  write_base_update(tree, "updates/1.0");
+  // A dump that writes a little, then takes its time, so the probes meet it running.
+  std::string tool = testing::on_postgres() ? "pg_dump" : "mariadb-dump";
+  tree.write("fakebin/" + tool, "#!/bin/sh\nif [ \"$1\" = --version ]; then exec /usr/bin/" + tool +
+                                    " --version; fi\necho partial-dump\nexec sleep 300\n");
+  boost::filesystem::permissions(tree.root() / "fakebin" / tool, boost::filesystem::perms(0755));
+  auto env = env_for(db, (tree.root() / "updates").string());
+  env["INSTALLER_BACKUP_DIR"] = (tree.root() / "backups").string();
+  env["PATH"] = (tree.root() / "fakebin").string() + ":/usr/bin:/bin";
+  Background run({"run", "--health-listen", "127.0.0.1:0", "--grace", "3s", "--", "sleep", "30"}, env);
+  int port = health_port_of(run);
+  auto partial_exists = [&] {
+    boost::system::error_code ec;
+    for (boost::filesystem::directory_iterator it(tree.root() / "backups", ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".partial") return true;
+    return false;
+  };
+  REQUIRE(wait_until(partial_exists, milliseconds(30'000)));
+  for (int probe = 0; probe < 5; ++probe) {
+    Answer live = get(port, "/livez");
+    CHECK(live.status == 200);
+    CHECK(live.body == "ok\n");
+    CHECK(get(port, "/readyz").status == 503);
+  }
+  CHECK(partial_exists());  // the probes were answered while the dump still ran
+  stop_within_grace(run, milliseconds(3000));
+  CHECK_FALSE(partial_exists());
 }

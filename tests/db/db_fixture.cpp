@@ -1,6 +1,7 @@
 #include "db_fixture.hpp"
 
 #include "installer/engine/migrator.hpp"
+#include "installer/journal/journal_tables.hpp"
 #include "installer/util/error.hpp"
 
 #include "installer/mariadb/maria_database.hpp"
@@ -105,8 +106,8 @@ std::string journal(const std::string& table) { return on_postgres() ? "installe
 
 std::vector<std::string> journal_tables_on_engine() {
   std::vector<std::string> names;
-  for (const char* t : {"updates", "steps", "journal_format", "installs", "undo", "schema_snapshots"})
-    names.push_back(on_postgres() ? std::string(t) : std::string("installer_") + t);
+  // The product's own list, so a table a new journal format adds is never an application's.
+  for (const auto& t : journal_table_names()) names.push_back(on_postgres() ? t : "installer_" + t);
   return names;
 }
 
@@ -326,9 +327,10 @@ Background::Background(const std::vector<std::string>& args, const std::map<std:
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  // The child sees only the variables the test gives it (plus PATH), so a developer's
-  // own INSTALLER_* settings cannot change a test's outcome.
-  std::vector<std::string> env_storage{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"};
+  // The child sees only the variables the test gives it (plus PATH, unless the test gives
+  // its own), so a developer's own INSTALLER_* settings cannot change a test's outcome.
+  std::vector<std::string> env_storage{"LANG=C.UTF-8"};
+  if (!env.count("PATH")) env_storage.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
   for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());
