@@ -116,7 +116,9 @@ else
     log "dbmate could not be installed from npm: the real-tools test skips its cases"
 fi
 
-build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINSTALLER_WERROR=ON
+# Unity builds: one compiler run per group of sources, not per source; on two cores the
+# two builds take about half as long.
+build_installer "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINSTALLER_WERROR=ON -DCMAKE_UNITY_BUILD=ON
 lint_pid=""
 if [[ "${INSTALLER_SKIP_LINT:-0}" == "0" || -z "${INSTALLER_SKIP_LINT:-}" ]]; then
     log "lint: scripts/lint.sh in the background (build/lint.log)"
@@ -126,7 +128,7 @@ if [[ "${INSTALLER_SKIP_LINT:-0}" == "0" || -z "${INSTALLER_SKIP_LINT:-}" ]]; th
     lint_pid=$!
 fi
 if [[ "$skip_asan" -eq 0 ]]; then
-    build_installer "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DINSTALLER_WERROR=ON \
+    build_installer "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DINSTALLER_WERROR=ON -DCMAKE_UNITY_BUILD=ON \
         -DINSTALLER_SANITIZE=ON
 elif [[ "$quick" -eq 1 ]]; then
     log "--quick: no sanitizer build"

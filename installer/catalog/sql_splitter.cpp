@@ -9,7 +9,9 @@
 #include <cctype>
 
 namespace installer {
-namespace {
+// A named namespace, not an anonymous one, holds the using-directive: in a unity build an
+// anonymous namespace's names reach every later file of the same translation unit.
+namespace splitting {
 
 using namespace sql;
 
@@ -146,10 +148,10 @@ class Splitter {
   std::vector<Statement> out_;
 };
 
-}  // namespace
+}  // namespace splitting
 
 std::vector<Statement> split_sql(std::string_view script, SqlDialect dialect) {
-  return Splitter(script, dialect).run();
+  return splitting::Splitter(script, dialect).run();
 }
 
 std::vector<std::string> leading_words(std::string_view s, size_t count, bool stop_at_parenthesis) {
@@ -164,10 +166,10 @@ std::vector<std::string> leading_words(std::string_view s, size_t count, bool st
     } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
       auto close = s.find("*/", i + 2);
       i = close == std::string_view::npos ? s.size() : close + 2;
-    } else if (is_ident_start(c)) {
+    } else if (sql::is_ident_start(c)) {
       size_t b = i;
-      while (i < s.size() && is_ident_char(s[i])) ++i;
-      words.push_back(upper(s.substr(b, i - b)));
+      while (i < s.size() && sql::is_ident_char(s[i])) ++i;
+      words.push_back(sql::upper(s.substr(b, i - b)));
     } else if (c == '(' || c == '\'' || c == '"' || c == '`') {
       if (stop_at_parenthesis) break;  // past the keywords that name the statement's kind
       if (c == '(') {

@@ -137,6 +137,12 @@ bool headers_complete(const std::string& in) {
   return in.find("\r\n\r\n") != std::string::npos || in.find("\n\n") != std::string::npos;
 }
 
+}  // namespace
+
+// Named, not anonymous: a member of HealthServer::Impl may not have a type of an anonymous
+// namespace once a unity build has made this file part of a larger one.
+namespace health_server {
+
 /// One client: reading its request until the deadline, then writing the answer.
 struct Connection {
   int fd = -1;
@@ -146,7 +152,8 @@ struct Connection {
   bool replying() const { return !out.empty(); }
 };
 
-}  // namespace
+}  // namespace health_server
+using health_server::Connection;
 
 /// One thread, one poll() over the listener, a wake-up pipe and at most kMaxConnections
 /// clients, every socket non-blocking: nothing a client does (or fails to do) can block

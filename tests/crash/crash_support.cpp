@@ -111,8 +111,8 @@ Bench::Bench(UpdateShape shape) : shape_(shape) {
 void Bench::build() {
   db_.reset();
   db_ = std::make_unique<ScratchDatabase>();
-  env_ = env_for(*db_, tree_);
-  RunResult base = run_installer({"migrate"}, env_for(*db_, base_only_));
+  env_ = crash_env_for(*db_, tree_);
+  RunResult base = run_installer({"migrate"}, crash_env_for(*db_, base_only_));
   REQUIRE_MESSAGE(base.exit_code == 0, base.err);
   fp_before_ = status_fingerprint(env_);
   REQUIRE(fp_before_ == fingerprint(*db_));
@@ -322,7 +322,8 @@ std::map<std::string, std::string> sanitizer_env() {
   return env;
 }
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree, const std::string& url) {
+std::map<std::string, std::string> crash_env_for(const ScratchDatabase& db, const UpdateTree& tree,
+                                                 const std::string& url) {
   auto env = sanitizer_env();
   env["INSTALLER_DB_URL"] = url.empty() ? db.url() : url;
   env["INSTALLER_UPDATES"] = tree.root().string();

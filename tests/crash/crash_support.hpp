@@ -181,8 +181,8 @@ bool full_sweep();
 std::map<std::string, std::string> sanitizer_env();
 /// The installer's environment for db (through `url` when given, e.g. a proxy's), with
 /// sanitizer_env() and a 10 s wait for the database (INSTALLER_WAIT_TIMEOUT).
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree,
-                                           const std::string& url = "");
+std::map<std::string, std::string> crash_env_for(const ScratchDatabase& db, const UpdateTree& tree,
+                                                 const std::string& url = "");
 /// db's URL with its host and port replaced by 127.0.0.1:port; on PostgreSQL also
 /// sslmode=disable, so a proxy sees the statements.
 std::string url_via(const ScratchDatabase& db, int port);
@@ -236,5 +236,12 @@ class TcpProxy {
   std::atomic<int> accepted_{0};
   std::vector<Pair> pairs_;
 };
+
+/// `env` with `key` set to `value`.
+inline std::map<std::string, std::string> with(std::map<std::string, std::string> env, const std::string& key,
+                                               const std::string& value) {
+  env[key] = value;
+  return env;
+}
 
 }  // namespace installer::crash

@@ -71,7 +71,7 @@ TEST_CASE("16 installers started together: one applies each update, the others w
     UpdateShape shape;
     shape.slow_seconds = 0.5;
     write_updates(tree, shape);
-    auto env = env_for(db, tree);
+    auto env = crash_env_for(db, tree);
 
     CrowdResult c = crowd(kProcesses, {"migrate", "--lock-timeout", "120s"}, env);
     INFO(c.logs);
@@ -167,7 +167,7 @@ void crowd_creates_database() {
     CAPTURE(round);
     ScratchDatabase db;  // reserves a name and drops it at the end
     open_database(admin_session_url_for_tests())->execute("DROP DATABASE " + db.name());
-    auto env = env_for(db, tree);
+    auto env = crash_env_for(db, tree);
     env["INSTALLER_DB_ADMIN_URL"] = server().admin_url;
     CrowdResult c = crowd(kProcesses, {"migrate", "--lock-timeout", "120s"}, env);
     INFO(c.logs);

@@ -45,12 +45,6 @@ const char* scenario_name(Scenario s) {
   return "?";
 }
 
-std::map<std::string, std::string> with(std::map<std::string, std::string> env, const std::string& key,
-                                        const std::string& value) {
-  env[key] = value;
-  return env;
-}
-
 struct Tally {
   int tried = 0, recovered = 0;
 };

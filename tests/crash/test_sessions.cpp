@@ -24,12 +24,6 @@ using namespace installer::crash;
 
 namespace {
 
-std::map<std::string, std::string> with(std::map<std::string, std::string> env, const std::string& key,
-                                        const std::string& value) {
-  env[key] = value;
-  return env;
-}
-
 std::vector<UpdateShape> shapes_for_engine() {
   std::vector<UpdateShape> shapes{UpdateShape{}};
   if (on_postgres()) {
@@ -372,12 +366,12 @@ TEST_CASE("a connection lost between the journal's CREATE TABLE statements: the 
   UpdateTree tree;
   write_updates(tree, UpdateShape{});
   TcpProxy proxy = proxy_for(db);
-  auto env = env_for(db, tree, url_via(db, proxy.port()));
+  auto env = crash_env_for(db, tree, url_via(db, proxy.port()));
   proxy.cut_after_reply("",
                         by_engine("update_id text NOT NULL, version text", "update_id VARCHAR(255) NOT NULL, version"));
   RunResult first = run_installer({"migrate"}, env);
   REQUIRE(proxy.cut_done());
-  RunResult again = run_installer({"migrate"}, env_for(db, tree));
+  RunResult again = run_installer({"migrate"}, crash_env_for(db, tree));
   INFO("--- the run whose connection broke:\n", first.err, "--- the next start:\n", again.err);
   CHECK(first.exit_code == 0);  // it reconnects and runs again
   CHECK(again.exit_code == 0);

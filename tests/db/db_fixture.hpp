@@ -206,6 +206,11 @@ ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* mes
 /// installer's bullet lists), without the indentation.
 std::vector<std::string> bullet_lines_after(const std::string& message, const std::string& heading);
 
+/// The environment of a run against `db` with the updates in `tree`.
+inline std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
+  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
+}
+
 }  // namespace installer::testing
 
 // Failed comparisons of inventories print the names, not "{?}".

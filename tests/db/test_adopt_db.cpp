@@ -116,10 +116,6 @@ void write_case(UpdateTree& tree, const ToolCase& c) {
   for (const auto& [name, text] : c.files) tree.write(name, text);
 }
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
-  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-}
-
 /// On MariaDB, Sqitch's registry is the server's database `sqitch`, shared with the real
 /// Sqitch of the real-tools test (which takes turns with this suite: RESOURCE_LOCK): the
 /// one a case makes goes again. On PostgreSQL it is a schema of the scratch database.

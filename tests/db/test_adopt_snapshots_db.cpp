@@ -48,10 +48,6 @@ void apply_by_hand(const ScratchDatabase& db, const UpdateTree& tree, size_t cou
       for (const auto& statement : step.up.statements) db.execute(statement.text);
 }
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
-  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-}
-
 std::string users_column(const std::string& column) { return by_engine("public.users.", "users.") + column; }
 
 }  // namespace

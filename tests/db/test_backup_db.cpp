@@ -311,3 +311,28 @@ TEST_CASE("backup: restore is refused while another installer holds the migratio
   ::kill(busy.pid(), SIGTERM);
   CHECK(busy.wait(std::chrono::seconds(30)).exit_code == 128 + SIGTERM);
 }
+
+TEST_CASE("backup: the dump tool of the server's version is chosen; a missing one is named with its package") {
+  ScratchDatabase db;
+  BackupSetup setup;
+  add_update(setup.tree, "1.0", "bk_tool");
+  auto env = setup.env(db);
+  env["PATH"] = (setup.tree.root() / "fakebin").string();
+  fs::create_directories(setup.tree.root() / "fakebin");
+  if (on_postgres()) {
+    // A newer pg_dump first on PATH: the one of the server's own version, beside it, wins.
+    setup.tree.write("fakebin/pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 99.1'\n");
+    fs::permissions(setup.tree.root() / "fakebin" / "pg_dump", fs::perms(0755));
+    RunResult r = run_installer({"migrate"}, env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("with /usr/lib/postgresql/") != std::string::npos);
+    CHECK(dumps_in(setup.backups).size() == 1);
+  } else {
+    RunResult r = run_installer({"migrate"}, env);
+    INFO(r.err);
+    CHECK(r.exit_code == 73);
+    CHECK(r.err.find("mariadb-dump is not installed: install mariadb-client") != std::string::npos);
+    CHECK_FALSE(db.table_exists("bk_tool"));
+  }
+}

@@ -24,9 +24,9 @@ void write_updates(UpdateTree& tree, int count, int leaky = 0, const std::string
 }
 
 std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree,
-                                           const std::string& limit = "") {
-  std::map<std::string, std::string> env{{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-  if (!limit.empty()) env["INSTALLER_FINGERPRINT_LIMIT"] = limit;
+                                           const std::string& limit) {
+  auto env = installer::testing::env_for(db, tree);
+  env["INSTALLER_FINGERPRINT_LIMIT"] = limit;
   return env;
 }
 

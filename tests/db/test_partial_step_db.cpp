@@ -15,10 +15,6 @@ namespace {
 
 const char* const kFailing = "SELECT * FROM realworld_injected_failure;\n";
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
-  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-}
-
 void write_base(UpdateTree& tree) {
   tree.write("1/001_base.up.sql", "CREATE TABLE base (id int PRIMARY KEY, name varchar(40));\n"
                                   "INSERT INTO base VALUES (1, 'a');\n");

@@ -12,10 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
-  return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};
-}
-
 void write_orders(UpdateTree& tree) {
   tree.write("1/001_orders.up.sql", "CREATE TABLE orders (id int PRIMARY KEY);\n");
   tree.write("1/001_orders.down.sql", "DROP TABLE orders;\n");

@@ -4,6 +4,7 @@
 #include "installer/db/fingerprint.hpp"
 #include "installer/util/redact.hpp"
 #include "installer/util/sha256.hpp"
+#include "unit_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,13 +16,10 @@
 #include <vector>
 
 using namespace installer;
+using installer::unit_support::contains;
+using installer::unit_support::SecretsReset;
 
 namespace {
-
-struct SecretsReset {
-  SecretsReset() { clear_secrets_for_testing(); }
-  ~SecretsReset() { clear_secrets_for_testing(); }
-};
 
 std::string url_error(const std::string& url) {
   try {
@@ -32,8 +30,6 @@ std::string url_error(const std::string& url) {
   FAIL("parse_connection_url accepted '" << url << "'");
   return {};
 }
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include "installer/util/duration.hpp"
 #include "installer/util/error.hpp"
 #include "installer/util/redact.hpp"
+#include "unit_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,15 +17,11 @@
 
 using namespace installer;
 using installer::unit_fixture::TempDir;
+using installer::unit_support::contains;
+using installer::unit_support::SecretsReset;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Secrets are process-wide: every test starts and ends with none.
-struct SecretsReset {
-  SecretsReset() { clear_secrets_for_testing(); }
-  ~SecretsReset() { clear_secrets_for_testing(); }
-};
 
 /// The message of the UserError resolve_settings throws (which must be a config error).
 std::string error_of(const CliValues& cli, const Environment& env) {
@@ -37,8 +34,6 @@ std::string error_of(const CliValues& cli, const Environment& env) {
   FAIL("resolve_settings accepted a bad configuration");
   return {};
 }
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
