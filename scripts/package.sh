@@ -66,7 +66,7 @@ extra_packages=(dpkg-dev file help2man)
 ensure_packages "${build_packages[@]}" "${extra_packages[@]}"
 
 log "package: configuring $build_dir (Release)"
-cmake_args=(-DCMAKE_BUILD_TYPE=Release -DINSTALLER_MANPAGE=ON
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DINSTALLER_MANPAGE=ON -DCMAKE_UNITY_BUILD=ON
     # cpack installs the project; without this its "preinstall" step would first build
     # every target, tests included.
     -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON)

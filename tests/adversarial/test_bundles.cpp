@@ -13,14 +13,10 @@
 
 using namespace installer;
 using namespace installer::adversarial;
+using installer::testing::bytes_of;
 namespace fs = boost::filesystem;
 
 namespace {
-
-std::string bytes_of(const fs::path& path) {
-  std::ifstream in(path.string(), std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path.string(), std::ios::binary | std::ios::trunc);

@@ -199,8 +199,7 @@ TEST_CASE("installer verify on a scratch server whose password has every special
     CHECK(r.exit_code == 1);
     CHECK(r.all().find("adv_kept") != std::string::npos);
     check_nothing_shows(fmt::format("verify {}", fmt::join(args, " ")), r.all());
-    std::ifstream in(junit);
-    std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string xml = testing::bytes_of(junit);
     CHECK(xml.find("<failure") != std::string::npos);
     check_nothing_shows("verify --junit", xml);
   }

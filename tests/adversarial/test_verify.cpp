@@ -20,11 +20,6 @@ std::vector<std::string> verify_args(const UpdateTree& tree, std::vector<std::st
   return args;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 TEST_CASE("verify --junit to a path it cannot write: exit 78 naming it, after the report") {
@@ -50,7 +45,7 @@ TEST_CASE("verify's JUnit XML holds statement text with markup, quotes and contr
   auto r = testing::run_installer(verify_args(tree, {"--junit", junit}));
   INFO(r.all());
   CHECK(r.exit_code == 1);
-  std::string xml = read_all(junit);
+  std::string xml = testing::bytes_of(junit);
   CHECK(xml.find("&lt;a href=&quot;x&quot;&gt;]]&gt;&amp;amp;&lt;/a&gt;") != std::string::npos);
   CHECK(xml.find('\x07') == std::string::npos);
   CHECK(xml.find('\x0c') == std::string::npos);

@@ -19,6 +19,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -384,6 +385,11 @@ RunResult run_installer(const std::vector<std::string>& args, const std::map<std
                         std::chrono::seconds timeout) {
   Background process(args, env);
   return process.wait(timeout);
+}
+
+std::string bytes_of(const boost::filesystem::path& path) {
+  std::ifstream in(path.string(), std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace installer::testing

@@ -206,6 +206,9 @@ ExitCode migrate_code(EngineSession& s, const Catalog& catalog, std::string* mes
 /// installer's bullet lists), without the indentation.
 std::vector<std::string> bullet_lines_after(const std::string& message, const std::string& heading);
 
+/// The whole content of the file at `path` ("" when it cannot be read).
+std::string bytes_of(const boost::filesystem::path& path);
+
 /// The environment of a run against `db` with the updates in `tree`.
 inline std::map<std::string, std::string> env_for(const ScratchDatabase& db, const UpdateTree& tree) {
   return {{"INSTALLER_DB_URL", db.url()}, {"INSTALLER_UPDATES", tree.root().string()}};

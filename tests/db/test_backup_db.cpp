@@ -20,11 +20,6 @@ namespace fs = boost::filesystem;
 
 namespace {
 
-std::string bytes_of(const fs::path& path) {
-  std::ifstream in(path.string(), std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::vector<fs::path> dumps_in(const fs::path& dir) {
   std::vector<fs::path> found;
   boost::system::error_code ec;
