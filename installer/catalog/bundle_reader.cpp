@@ -1,7 +1,7 @@
 #include "installer/catalog/bundle_reader.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "installer/catalog/libarchive_api.hpp"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -55,13 +55,13 @@ std::optional<std::string> name_problem(const std::string& name, const BundleLim
 
 /// Why an entry of this type cannot be in a bundle, or nothing (files and folders).
 std::optional<std::string> type_problem(archive_entry* entry) {
-  if (archive_entry_hardlink(entry))
-    return fmt::format("a hard link (to '{}')", printable(archive_entry_hardlink(entry)));
-  switch (archive_entry_filetype(entry)) {
+  if (libarchive().archive_entry_hardlink(entry))
+    return fmt::format("a hard link (to '{}')", printable(libarchive().archive_entry_hardlink(entry)));
+  switch (libarchive().archive_entry_filetype(entry)) {
     case AE_IFREG:
     case AE_IFDIR: return std::nullopt;
     case AE_IFLNK: {
-      const char* target = archive_entry_symlink(entry);
+      const char* target = libarchive().archive_entry_symlink(entry);
       return fmt::format("a symbolic link (to '{}')", printable(target ? target : ""));
     }
     case AE_IFCHR:
@@ -101,8 +101,8 @@ class BundleContents {
   std::optional<std::string> add_file(const std::string& relative, archive* a) {
     std::string bytes;
     char buffer[64 * 1024];
-    for (la_ssize_t n; (n = archive_read_data(a, buffer, sizeof buffer)) != 0;) {
-      if (n < 0) return fmt::format("cannot be read: {}", archive_error_string(a));
+    for (la_ssize_t n; (n = libarchive().archive_read_data(a, buffer, sizeof buffer)) != 0;) {
+      if (n < 0) return fmt::format("cannot be read: {}", libarchive().archive_error_string(a));
       bytes.append(buffer, static_cast<size_t>(n));
       total_ += static_cast<size_t>(n);
       if (bytes.size() > limits_.max_file_bytes)
@@ -130,7 +130,7 @@ class BundleContents {
 };
 
 struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(archive* a) const { libarchive().archive_read_free(a); }
 };
 
 /// The bundle opened without following it into a FIFO or a device that would never end.
@@ -157,7 +157,7 @@ std::optional<std::string> take_entry(archive* a, archive_entry* entry, const st
   std::string path = name;
   while (path.compare(0, 2, "./") == 0) path.erase(0, 2);
   while (!path.empty() && path.back() == '/') path.pop_back();
-  bool directory = archive_entry_filetype(entry) == AE_IFDIR;
+  bool directory = libarchive().archive_entry_filetype(entry) == AE_IFDIR;
   if (path.empty() || path == ".")
     return directory ? std::nullopt : std::optional<std::string>("a file without a name");
   size_t slash = path.find('/');
@@ -192,28 +192,29 @@ std::optional<MemoryFiles> read_bundle(const fs::path& file, std::vector<Problem
   std::string why;
   int fd = open_bundle_file(file, why);
   if (fd < 0) return fail("", "cannot read: " + why);
-  std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_zstd(a.get());
-  if (archive_read_open_fd(a.get(), fd, 64 * 1024) != ARCHIVE_OK) {
-    std::string error = archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error";
+  std::unique_ptr<archive, ArchiveFree> a(libarchive().archive_read_new());
+  libarchive().archive_read_support_format_tar(a.get());
+  libarchive().archive_read_support_filter_gzip(a.get());
+  libarchive().archive_read_support_filter_zstd(a.get());
+  if (libarchive().archive_read_open_fd(a.get(), fd, 64 * 1024) != ARCHIVE_OK) {
+    std::string error = libarchive().archive_error_string(a.get()) ? libarchive().archive_error_string(a.get())
+                                                                   : "unknown error";
     ::close(fd);
     return fail("", "not a tar archive (plain, gzip or zstd): " + error);
   }
   BundleContents contents(limits);
   size_t entries = 0;
   archive_entry* entry = nullptr;
-  for (int rc; (rc = archive_read_next_header(a.get(), &entry)) != ARCHIVE_EOF;) {
+  for (int rc; (rc = libarchive().archive_read_next_header(a.get(), &entry)) != ARCHIVE_EOF;) {
     std::optional<std::string> problem;
-    if (rc < ARCHIVE_WARN) problem = fmt::format("damaged: {}", archive_error_string(a.get()));
+    if (rc < ARCHIVE_WARN) problem = fmt::format("damaged: {}", libarchive().archive_error_string(a.get()));
     else if (++entries > limits.max_entries)
       problem = fmt::format("more than {} entries, the most a bundle may have", limits.max_entries);
     if (problem) {
       ::close(fd);
       return fail("", *problem);
     }
-    const char* raw = archive_entry_pathname(entry);
+    const char* raw = libarchive().archive_entry_pathname(entry);
     std::string name = raw ? raw : "";
     if (auto refused = take_entry(a.get(), entry, name, contents, limits)) {
       ::close(fd);

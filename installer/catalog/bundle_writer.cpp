@@ -1,9 +1,9 @@
 #include "installer/catalog/bundle_writer.hpp"
 
+#include "installer/catalog/libarchive_api.hpp"
+
 #include "installer/catalog/bundle_reader.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -20,15 +20,17 @@ namespace installer {
 namespace {
 
 struct WriterFree {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(archive* a) const { libarchive().archive_write_free(a); }
 };
 struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
+  void operator()(archive_entry* e) const { libarchive().archive_entry_free(e); }
 };
 
 void check(archive* a, int rc, const char* what) {
   if (rc < ARCHIVE_WARN)
-    throw BundleWriteError(fmt::format("cannot {}: {}", what, archive_error_string(a) ? archive_error_string(a) : "?"));
+    throw BundleWriteError(
+        fmt::format("cannot {}: {}", what,
+                    libarchive().archive_error_string(a) ? libarchive().archive_error_string(a) : "?"));
 }
 
 void set_compression(archive* a, const fs::path& out) {
@@ -37,11 +39,11 @@ void set_compression(archive* a, const fs::path& out) {
     throw BundleWriteError(
         fmt::format("{}: a bundle's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst", out.string()));
   if (*compression == BundleCompression::gzip) {
-    check(a, archive_write_add_filter_gzip(a), "compress with gzip");
+    check(a, libarchive().archive_write_add_filter_gzip(a), "compress with gzip");
     // gzip stores the time of writing unless told not to: the same input would differ.
-    check(a, archive_write_set_filter_option(a, "gzip", "timestamp", nullptr), "leave the time out");
+    check(a, libarchive().archive_write_set_filter_option(a, "gzip", "timestamp", nullptr), "leave the time out");
   } else if (*compression == BundleCompression::zstd) {
-    check(a, archive_write_add_filter_zstd(a), "compress with zstd");
+    check(a, libarchive().archive_write_add_filter_zstd(a), "compress with zstd");
   }
 }
 
@@ -59,19 +61,19 @@ std::map<std::string, const std::string*> entries_of(const std::string& folder,
 }
 
 void write_entry(archive* a, const std::string& name, const std::string* bytes) {
-  std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
-  archive_entry_set_pathname(entry.get(), name.c_str());
-  archive_entry_set_filetype(entry.get(), bytes ? AE_IFREG : AE_IFDIR);
-  archive_entry_set_perm(entry.get(), bytes ? 0644 : 0755);
-  archive_entry_set_size(entry.get(), bytes ? static_cast<la_int64_t>(bytes->size()) : 0);
-  archive_entry_set_mtime(entry.get(), 0, 0);
-  archive_entry_set_uid(entry.get(), 0);
-  archive_entry_set_gid(entry.get(), 0);
-  archive_entry_set_uname(entry.get(), "root");
-  archive_entry_set_gname(entry.get(), "root");
-  check(a, archive_write_header(a, entry.get()), "write an entry");
+  std::unique_ptr<archive_entry, EntryFree> entry(libarchive().archive_entry_new());
+  libarchive().archive_entry_set_pathname(entry.get(), name.c_str());
+  libarchive().archive_entry_set_filetype(entry.get(), bytes ? AE_IFREG : AE_IFDIR);
+  libarchive().archive_entry_set_perm(entry.get(), bytes ? 0644 : 0755);
+  libarchive().archive_entry_set_size(entry.get(), bytes ? static_cast<la_int64_t>(bytes->size()) : 0);
+  libarchive().archive_entry_set_mtime(entry.get(), 0, 0);
+  libarchive().archive_entry_set_uid(entry.get(), 0);
+  libarchive().archive_entry_set_gid(entry.get(), 0);
+  libarchive().archive_entry_set_uname(entry.get(), "root");
+  libarchive().archive_entry_set_gname(entry.get(), "root");
+  check(a, libarchive().archive_write_header(a, entry.get()), "write an entry");
   if (bytes && !bytes->empty() &&
-      archive_write_data(a, bytes->data(), bytes->size()) != static_cast<la_ssize_t>(bytes->size()))
+      libarchive().archive_write_data(a, bytes->data(), bytes->size()) != static_cast<la_ssize_t>(bytes->size()))
     check(a, ARCHIVE_FATAL, "write a file");
 }
 
@@ -86,14 +88,14 @@ void sync_file(const std::string& path) {
 }  // namespace
 
 void write_bundle(const std::string& folder, const std::map<std::string, std::string>& files, const fs::path& out) {
-  std::unique_ptr<archive, WriterFree> a(archive_write_new());
-  check(a.get(), archive_write_set_format_pax_restricted(a.get()), "choose the tar format");
+  std::unique_ptr<archive, WriterFree> a(libarchive().archive_write_new());
+  check(a.get(), libarchive().archive_write_set_format_pax_restricted(a.get()), "choose the tar format");
   set_compression(a.get(), out);
   std::string temporary = out.string() + ".partial";
-  check(a.get(), archive_write_open_filename(a.get(), temporary.c_str()), ("create " + temporary).c_str());
+  check(a.get(), libarchive().archive_write_open_filename(a.get(), temporary.c_str()), ("create " + temporary).c_str());
   try {
     for (const auto& [name, bytes] : entries_of(folder, files)) write_entry(a.get(), name, bytes);
-    check(a.get(), archive_write_close(a.get()), "finish the bundle");
+    check(a.get(), libarchive().archive_write_close(a.get()), "finish the bundle");
     sync_file(temporary);
     if (std::rename(temporary.c_str(), out.c_str()) != 0)
       throw BundleWriteError(fmt::format("cannot rename {} to {}: {}", temporary, out.string(), std::strerror(errno)));

@@ -3,6 +3,7 @@
 #include "installer/db/db_error.hpp"
 #include "installer/db/sql_session.hpp"
 #include "installer/db/sql_text.hpp"
+#include "installer/mariadb/libmariadb_api.hpp"
 #include "installer/mariadb/maria_undo.hpp"
 #include "installer/util/log.hpp"
 #include "installer/util/sha256.hpp"
@@ -15,7 +16,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 
 namespace installer {
 namespace {
@@ -60,40 +60,39 @@ class MariaDatabase : public SqlSession {
  public:
   MariaDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
       : engine_(spec.engine), dialect_(mariadb_dialect(spec.engine)), spec_(spec), connect_timeout_(connect_timeout) {
-    static std::once_flag init;
-    std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
-    conn_ = mysql_init(nullptr);
+    conn_ = libmariadb().mysql_init(nullptr);
     if (!conn_) throw DbError(DbFailure::unreachable, "out of memory for a MariaDB connection");
     unsigned int timeout = static_cast<unsigned int>(std::max<long>(1, connect_timeout.count()));
-    mysql_optionsv(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    libmariadb().mysql_options(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     // A silent reconnect would lose the GET_LOCK lock; the engine must see the break.
     my_bool no = 0;
-    mysql_optionsv(conn_, MYSQL_OPT_RECONNECT, &no);
+    libmariadb().mysql_options(conn_, MYSQL_OPT_RECONNECT, &no);
     unsigned int no_local_infile = 0;
-    mysql_optionsv(conn_, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
-    mysql_optionsv(conn_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_optionsv(conn_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", application_name().c_str());
+    libmariadb().mysql_options(conn_, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+    libmariadb().mysql_options(conn_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    libmariadb().mysql_options4(conn_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", application_name().c_str());
     if (spec.tls) {
       my_bool yes = 1;
       switch (*spec.tls) {
         case TlsMode::disable: break;
         case TlsMode::prefer: break;
-        case TlsMode::require: mysql_optionsv(conn_, MYSQL_OPT_SSL_ENFORCE, &yes); break;
+        case TlsMode::require: libmariadb().mysql_options(conn_, MYSQL_OPT_SSL_ENFORCE, &yes); break;
         // Connector/C checks the chain and the host name together.
         case TlsMode::verify_ca:
         case TlsMode::verify_full:
-          mysql_optionsv(conn_, MYSQL_OPT_SSL_ENFORCE, &yes);
-          mysql_optionsv(conn_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+          libmariadb().mysql_options(conn_, MYSQL_OPT_SSL_ENFORCE, &yes);
+          libmariadb().mysql_options(conn_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
           break;
       }
     }
-    if (!spec.tls_ca_file.empty()) mysql_optionsv(conn_, MYSQL_OPT_SSL_CA, spec.tls_ca_file.c_str());
-    if (!mysql_real_connect(conn_, spec.host.c_str(), spec.user.empty() ? nullptr : spec.user.c_str(),
-                            spec.password.c_str(), spec.database.empty() ? nullptr : spec.database.c_str(),
-                            static_cast<unsigned int>(spec.effective_port()), nullptr, CLIENT_MULTI_STATEMENTS)) {
-      unsigned int code = mysql_errno(conn_);
-      std::string message = fmt::format("[{}] {}", code, mysql_error(conn_));
-      mysql_close(conn_);
+    if (!spec.tls_ca_file.empty()) libmariadb().mysql_options(conn_, MYSQL_OPT_SSL_CA, spec.tls_ca_file.c_str());
+    if (!libmariadb().mysql_real_connect(conn_, spec.host.c_str(), spec.user.empty() ? nullptr : spec.user.c_str(),
+                                         spec.password.c_str(), spec.database.empty() ? nullptr : spec.database.c_str(),
+                                         static_cast<unsigned int>(spec.effective_port()), nullptr,
+                                         CLIENT_MULTI_STATEMENTS)) {
+      unsigned int code = libmariadb().mysql_errno(conn_);
+      std::string message = fmt::format("[{}] {}", code, libmariadb().mysql_error(conn_));
+      libmariadb().mysql_close(conn_);
       conn_ = nullptr;
       throw DbError(is_auth_failure(code) ? DbFailure::auth : DbFailure::unreachable, message);
     }
@@ -103,7 +102,7 @@ class MariaDatabase : public SqlSession {
                     "the database URL names no database: add it to the path (mariadb://user@host:3306/DATABASE)");
     }
     run(kSessionSetup);
-    thread_id_ = mysql_thread_id(conn_);
+    thread_id_ = libmariadb().mysql_thread_id(conn_);
     own_role_ = query("SELECT CURRENT_ROLE()", {}).at(0).at(0);  // a default role is the user's own
   }
 
@@ -287,7 +286,7 @@ class MariaDatabase : public SqlSession {
     if (!value) return "NULL";
     std::string out(value->size() * 2 + 3, '\0');
     out[0] = '\'';
-    unsigned long n = mysql_real_escape_string(conn_, &out[1], value->data(), value->size());
+    unsigned long n = libmariadb().mysql_real_escape_string(conn_, &out[1], value->data(), value->size());
     out.resize(n + 1);
     out += '\'';
     return out;
@@ -299,7 +298,7 @@ class MariaDatabase : public SqlSession {
   void send(const std::string& sql) {
     if (!conn_) throw DbError(DbFailure::connection_lost, "the MariaDB session is closed", "", sql);
     if (deferred_.empty()) {
-      if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) fail(sql);
+      if (libmariadb().mysql_real_query(conn_, sql.data(), sql.size()) != 0) fail(sql);
       return;
     }
     std::vector<std::string> writes;
@@ -307,25 +306,26 @@ class MariaDatabase : public SqlSession {
     std::string text;
     for (const auto& write : writes) text += write + ";\n";
     text += sql;
-    if (mysql_real_query(conn_, text.data(), text.size()) != 0) fail_write(writes.front());
+    if (libmariadb().mysql_real_query(conn_, text.data(), text.size()) != 0) fail_write(writes.front());
     for (size_t i = 1; i < writes.size(); ++i) {
       skip_result();
-      if (mysql_next_result(conn_) != 0) fail_write(writes[i]);
+      if (libmariadb().mysql_next_result(conn_) != 0) fail_write(writes[i]);
     }
     skip_result();
-    if (mysql_next_result(conn_) != 0) fail(sql);  // sql's own error: the writes before it are in
+    if (libmariadb().mysql_next_result(conn_) != 0) fail(sql);  // sql's own error: the writes before it are in
   }
 
   void skip_result() {
-    if (mysql_field_count(conn_) > 0)
-      if (MYSQL_RES* result = mysql_store_result(conn_)) mysql_free_result(result);
+    if (libmariadb().mysql_field_count(conn_) > 0)
+      if (MYSQL_RES* result = libmariadb().mysql_store_result(conn_)) libmariadb().mysql_free_result(result);
   }
 
   [[noreturn]] void fail_write(const std::string& write) {
-    unsigned int code = mysql_errno(conn_);
-    std::string message = fmt::format("the journal write sent ahead of this statement failed: {}", mysql_error(conn_));
+    unsigned int code = libmariadb().mysql_errno(conn_);
+    std::string message = fmt::format("the journal write sent ahead of this statement failed: {}",
+                                      libmariadb().mysql_error(conn_));
     DbFailure failure = is_connection_loss(code) ? DbFailure::connection_lost : DbFailure::statement;
-    throw DbError(failure, message, fmt::format("{}/{}", code, mysql_sqlstate(conn_)), write);
+    throw DbError(failure, message, fmt::format("{}/{}", code, libmariadb().mysql_sqlstate(conn_)), write);
   }
 
   /// Sends a statement and drops any rows it returns (a script's SELECT), since the
@@ -339,13 +339,13 @@ class MariaDatabase : public SqlSession {
   /// procedure, then a status); the first one with rows goes to `first_rows`.
   void drain(const std::string& sql, std::vector<SqlRow>* first_rows) {
     while (true) {
-      if (mysql_field_count(conn_) > 0) {
-        MYSQL_RES* result = mysql_store_result(conn_);
+      if (libmariadb().mysql_field_count(conn_) > 0) {
+        MYSQL_RES* result = libmariadb().mysql_store_result(conn_);
         if (!result) fail(sql);
         if (first_rows) {
-          unsigned int columns = mysql_num_fields(result);
-          while (MYSQL_ROW row = mysql_fetch_row(result)) {
-            unsigned long* lengths = mysql_fetch_lengths(result);
+          unsigned int columns = libmariadb().mysql_num_fields(result);
+          while (MYSQL_ROW row = libmariadb().mysql_fetch_row(result)) {
+            unsigned long* lengths = libmariadb().mysql_fetch_lengths(result);
             SqlRow r;
             r.reserve(columns);
             for (unsigned int i = 0; i < columns; ++i)
@@ -354,24 +354,24 @@ class MariaDatabase : public SqlSession {
           }
           first_rows = nullptr;
         }
-        mysql_free_result(result);
+        libmariadb().mysql_free_result(result);
       }
-      int more = mysql_next_result(conn_);
+      int more = libmariadb().mysql_next_result(conn_);
       if (more == -1) return;
       if (more > 0) fail(sql);
     }
   }
 
   [[noreturn]] void fail(const std::string& sql) {
-    unsigned int code = mysql_errno(conn_);
-    std::string state = mysql_sqlstate(conn_);
-    std::string message = mysql_error(conn_);
+    unsigned int code = libmariadb().mysql_errno(conn_);
+    std::string state = libmariadb().mysql_sqlstate(conn_);
+    std::string message = libmariadb().mysql_error(conn_);
     DbFailure failure = is_connection_loss(code) ? DbFailure::connection_lost : DbFailure::statement;
     throw DbError(failure, message, fmt::format("{}/{}", code, state), sql);
   }
 
   void close() {
-    if (conn_) mysql_close(conn_);
+    if (conn_) libmariadb().mysql_close(conn_);
     conn_ = nullptr;
   }
 

@@ -37,28 +37,28 @@ class PgDatabase : public SqlSession {
  public:
   PgDatabase(const ConnectionSpec& spec, std::chrono::seconds connect_timeout)
       : conninfo_(conninfo(spec, connect_timeout)) {
-    conn_ = PQconnectdb(conninfo_.c_str());
+    conn_ = libpq().PQconnectdb(conninfo_.c_str());
     if (!conn_) throw DbError(DbFailure::unreachable, "out of memory for a PostgreSQL connection");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string message = tidy(PQerrorMessage(conn_));
-      PQfinish(conn_);
+    if (libpq().PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = tidy(libpq().PQerrorMessage(conn_));
+      libpq().PQfinish(conn_);
       conn_ = nullptr;
       throw DbError(is_auth_failure(message) ? DbFailure::auth : DbFailure::unreachable, message);
     }
-    PQsetNoticeProcessor(conn_, notice_to_log, nullptr);
-    // Made here, in the session's thread: PQcancel() may then use it from the thread
+    libpq().PQsetNoticeProcessor(conn_, notice_to_log, nullptr);
+    // Made here, in the session's thread: libpq().PQcancel() may then use it from the thread
     // that took a stop signal.
-    cancel_ = PQgetCancel(conn_);
-    fingerprint_sql_ = postgres_fingerprint_sql(PQserverVersion(conn_));
-    snapshot_sql_ = postgres_snapshot_sql(PQserverVersion(conn_));
+    cancel_ = libpq().PQgetCancel(conn_);
+    fingerprint_sql_ = postgres_fingerprint_sql(libpq().PQserverVersion(conn_));
+    snapshot_sql_ = postgres_snapshot_sql(libpq().PQserverVersion(conn_));
   }
 
   PgDatabase(const PgDatabase&) = delete;
   PgDatabase& operator=(const PgDatabase&) = delete;
 
   ~PgDatabase() override {
-    if (cancel_) PQfreeCancel(cancel_);
-    if (conn_) PQfinish(conn_);
+    if (cancel_) libpq().PQfreeCancel(cancel_);
+    if (conn_) libpq().PQfinish(conn_);
   }
 
   Engine engine() const override { return Engine::postgres; }
@@ -69,14 +69,16 @@ class PgDatabase : public SqlSession {
     if (!cancel_) return;
     char error[256];
     // Nothing to cancel, or the session is gone: either way there is nothing to wait for.
-    (void)PQcancel(cancel_, error, sizeof error);
+    (void)libpq().PQcancel(cancel_, error, sizeof error);
   }
 
   void terminate_session() noexcept override {
-    PGconn* killer = PQconnectdb(conninfo_.c_str());
-    if (PQstatus(killer) == CONNECTION_OK)
-      PQclear(PQexec(killer, ("SELECT pg_terminate_backend(" + std::to_string(PQbackendPID(conn_)) + ")").c_str()));
-    PQfinish(killer);
+    PGconn* killer = libpq().PQconnectdb(conninfo_.c_str());
+    if (libpq().PQstatus(killer) == CONNECTION_OK)
+      libpq().PQclear(
+          libpq().PQexec(killer,
+                         ("SELECT pg_terminate_backend(" + std::to_string(libpq().PQbackendPID(conn_)) + ")").c_str()));
+    libpq().PQfinish(killer);
   }
 
   // RESET ALL, not DISCARD ALL: the latter would also release the advisory lock.
@@ -122,9 +124,10 @@ class PgDatabase : public SqlSession {
     if (shielded)
       run_own("BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; "
               "SET LOCAL idle_in_transaction_session_timeout = 0");
-    Result result(params.empty() ? PQexec(conn_, numbered.c_str())
+    Result result(params.empty() ? libpq().PQexec(conn_, numbered.c_str())
                                  : execute_prepared(numbered, value_pointers(params)));
-    if (shielded && PQresultStatus(result.get()) != PGRES_COMMAND_OK && PQresultStatus(result.get()) != PGRES_TUPLES_OK)
+    if (shielded && libpq().PQresultStatus(result.get()) != PGRES_COMMAND_OK &&
+        libpq().PQresultStatus(result.get()) != PGRES_TUPLES_OK)
       run_own("ROLLBACK");
     check(result.get(), numbered);
     if (shielded) run_own("COMMIT");
@@ -160,23 +163,25 @@ class PgDatabase : public SqlSession {
     std::string numbered = numbered_placeholders(sql);
     const std::string& name = prepared_name(numbered);
     std::vector<const char*> values = value_pointers(params);
-    if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, numbered);
-    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) !=
-            1 ||
-        PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 || PQpipelineSync(conn_) != 1)
+    if (libpq().PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, numbered);
+    if (libpq().PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                    nullptr, 0) != 1 ||
+        libpq().PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        libpq().PQpipelineSync(conn_) != 1)
       throw commit_in_doubt(error_of(nullptr, numbered));
-    Result rows(PQgetResult(conn_));
+    Result rows(libpq().PQgetResult(conn_));
     drain_query();
-    Result committed(PQgetResult(conn_));
+    Result committed(libpq().PQgetResult(conn_));
     drain_query();
-    Result sync(PQgetResult(conn_));
-    const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
-    if (!synced || !connection_ok() || PQexitPipelineMode(conn_) != 1)
+    Result sync(libpq().PQgetResult(conn_));
+    const bool synced = sync && libpq().PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+    if (!synced || !connection_ok() || libpq().PQexitPipelineMode(conn_) != 1)
       throw commit_in_doubt(error_of(nullptr, "COMMIT"));
-    ExecStatusType status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
+    ExecStatusType status = rows ? libpq().PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw error_of(rows.get(), numbered);  // still open
     forget_transaction();
-    if (!committed || PQresultStatus(committed.get()) != PGRES_COMMAND_OK) throw error_of(committed.get(), "COMMIT");
+    if (!committed || libpq().PQresultStatus(committed.get()) != PGRES_COMMAND_OK)
+      throw error_of(committed.get(), "COMMIT");
     return rows_of(rows.get());
   }
 
@@ -242,7 +247,7 @@ class PgDatabase : public SqlSession {
     auto rows = query(
         "RESET ALL; SELECT current_user::text, session_user::text, current_setting('transaction_read_only')", {});
     timeouts_may_be_set_ = false;
-    const std::string own_user = PQuser(conn_);
+    const std::string own_user = libpq().PQuser(conn_);
     std::vector<std::string> changed;
     const auto& r = rows.at(0);
     if (r[1].value_or("") != own_user)
@@ -269,17 +274,17 @@ class PgDatabase : public SqlSession {
     send_pending_begin();
     forget_prepared_if_dropped(sql);
     if (!in_transaction() && mentions_timeout(sql)) timeouts_may_be_set_ = true;
-    Result result(PQexec(conn_, sql.c_str()));
+    Result result(libpq().PQexec(conn_, sql.c_str()));
     check(result.get(), sql);
   }
 
   /// The installer's own statement, outside what the journal of a step tracks.
   void run_own(const char* sql) {
-    Result result(PQexec(conn_, sql));
+    Result result(libpq().PQexec(conn_, sql));
     check(result.get(), sql);
   }
 
-  bool connection_ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  bool connection_ok() const { return libpq().PQstatus(conn_) == CONNECTION_OK; }
 
   void send_pending_begin() {
     if (!begin_pending_) return;
@@ -304,15 +309,16 @@ class PgDatabase : public SqlSession {
   /// answers PQgetResult with the same COPY state again and again until the copy ends, so
   /// it is ended here: never a loop.
   void drain_query() {
-    while (Result more{PQgetResult(conn_)}) leave_copy(PQresultStatus(more.get()));
+    while (Result more{libpq().PQgetResult(conn_)}) leave_copy(libpq().PQresultStatus(more.get()));
   }
 
   /// Ends a COPY the installer has no data for, or no use for: the server then fails it.
   void leave_copy(ExecStatusType status) {
-    if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) PQputCopyEnd(conn_, "the installer sends no COPY data");
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH)
+      libpq().PQputCopyEnd(conn_, "the installer sends no COPY data");
     if (status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
       char* row = nullptr;
-      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
+      while (libpq().PQgetCopyData(conn_, &row, 0) > 0) libpq().PQfreemem(row);
     }
   }
 
@@ -339,11 +345,11 @@ class PgDatabase : public SqlSession {
     if (statement.name.empty() || ++statement.executions == statement.replan_at) {
       // Never a name used before in this session: a forgotten statement may still exist.
       std::string name = "installer_" + std::to_string(++prepared_count_);
-      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+      Result prepared(libpq().PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
       check(prepared.get(), sql);
       if (!statement.name.empty()) {
         // Its result is not checked: a script may have run DEALLOCATE ALL already.
-        Result deallocated(PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
+        Result deallocated(libpq().PQexec(conn_, ("DEALLOCATE " + statement.name).c_str()));
         statement.replan_at *= 2;
       }
       statement.name = std::move(name);
@@ -352,13 +358,13 @@ class PgDatabase : public SqlSession {
   }
 
   PGresult* execute_prepared(const std::string& sql, const std::vector<const char*>& values, bool again = false) {
-    PGresult* result = PQexecPrepared(conn_, prepared_name(sql).c_str(), static_cast<int>(values.size()), values.data(),
-                                      nullptr, nullptr, 0);
-    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    PGresult* result = libpq().PQexecPrepared(conn_, prepared_name(sql).c_str(), static_cast<int>(values.size()),
+                                              values.data(), nullptr, nullptr, 0);
+    const char* state = result ? libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state && std::string(state) == "26000" && !in_transaction() && !again) {
       // A script ran DEALLOCATE: prepare again, once. (Inside a transaction the error
       // has aborted it already, and the caller sees it.)
-      PQclear(result);
+      libpq().PQclear(result);
       prepared_.clear();
       return execute_prepared(sql, values, true);
     }
@@ -368,28 +374,28 @@ class PgDatabase : public SqlSession {
   /// The error a failed result stands for; a COPY the installer cannot feed is one too.
   DbError error_of(const PGresult* result, const std::string& sql) {
     if (!result || !connection_ok()) {
-      std::string message = tidy(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
-      if (message.empty()) message = tidy(PQerrorMessage(conn_));
-      const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+      std::string message = tidy(result ? libpq().PQresultErrorMessage(result) : libpq().PQerrorMessage(conn_));
+      if (message.empty()) message = tidy(libpq().PQerrorMessage(conn_));
+      const char* state = result ? libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
       return DbError(DbFailure::connection_lost, message.empty() ? "the connection to the server was lost" : message,
                      state ? state : "", sql);
     }
-    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char* state = libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE);
     // A script ran DEALLOCATE: the statements are prepared again when next used.
     if (state && std::strcmp(state, "26000") == 0) prepared_.clear();
-    return DbError(DbFailure::statement, tidy(PQresultErrorMessage(result)), state ? state : "", sql);
+    return DbError(DbFailure::statement, tidy(libpq().PQresultErrorMessage(result)), state ? state : "", sql);
   }
 
   /// Throws DbError unless the statement succeeded.
   void check(PGresult* result, const std::string& sql) {
-    ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    ExecStatusType status = result ? libpq().PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       if (!connection_ok()) throw error_of(result, sql);
       return;
     }
     if (is_copy(status)) {
       leave_copy(status);
-      while (Result rest{PQgetResult(conn_)}) leave_copy(PQresultStatus(rest.get()));
+      while (Result rest{libpq().PQgetResult(conn_)}) leave_copy(libpq().PQresultStatus(rest.get()));
       throw copy_refused(sql);
     }
     throw error_of(result, sql);
@@ -414,12 +420,12 @@ class PgDatabase : public SqlSession {
   /// Returns whether a begun transaction that had not reached the server went first, in
   /// this round trip: RESET ALL in a transaction of its own (the sync ends it), then BEGIN.
   bool send_pipeline(const std::vector<std::string_view>& statements, size_t first, size_t end) {
-    if (PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, "(pipeline)");
+    if (libpq().PQenterPipelineMode(conn_) != 1) throw error_of(nullptr, "(pipeline)");
     const bool begin = begin_pending_;
     begin_pending_ = false;
-    if (begin && (PQsendQueryParams(conn_, "RESET ALL", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
-                  PQpipelineSync(conn_) != 1 ||
-                  PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1))
+    if (begin && (libpq().PQsendQueryParams(conn_, "RESET ALL", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+                  libpq().PQpipelineSync(conn_) != 1 ||
+                  libpq().PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1))
       throw lost_before(first, nullptr, "RESET ALL; BEGIN");
     std::string text;
     for (size_t i = first; i < end; ++i) {
@@ -427,24 +433,24 @@ class PgDatabase : public SqlSession {
       forget_prepared_if_dropped(text);
       // The flush request makes the server send each reply as its statement completes,
       // not all at the sync: progress (/status, the journal's kill points) stays live.
-      if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
-          PQsendFlushRequest(conn_) != 1)
+      if (libpq().PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+          libpq().PQsendFlushRequest(conn_) != 1)
         throw BatchError(i, error_of(nullptr, text));
     }
     // The server counts idle time in a transaction only from the sync on; until the
     // installer's next statement (a journal write, the session check) arrives, a tiny
     // idle_in_transaction_session_timeout the step set would end the session.
-    if (PQsendQueryParams(conn_, kKeepIdleTransaction, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
-        PQpipelineSync(conn_) != 1)
+    if (libpq().PQsendQueryParams(conn_, kKeepIdleTransaction, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        libpq().PQpipelineSync(conn_) != 1)
       throw BatchError(first, error_of(nullptr, std::string(statements[first])));
     return begin;
   }
 
   void read_begin_replies(size_t first) {
     for (const char* sql : {"RESET ALL", "(sync)", "BEGIN"}) {
-      Result result(PQgetResult(conn_));
+      Result result(libpq().PQgetResult(conn_));
       ExecStatusType expected = std::strcmp(sql, "(sync)") == 0 ? PGRES_PIPELINE_SYNC : PGRES_COMMAND_OK;
-      if (!result || PQresultStatus(result.get()) != expected) throw lost_before(first, result.get(), sql);
+      if (!result || libpq().PQresultStatus(result.get()) != expected) throw lost_before(first, result.get(), sql);
       if (expected == PGRES_COMMAND_OK) drain_query();
     }
   }
@@ -455,9 +461,9 @@ class PgDatabase : public SqlSession {
     std::exception_ptr thrown;
     std::optional<size_t> stopped_at;
     for (size_t i = first; i < end; ++i) {
-      Result result(PQgetResult(conn_));
+      Result result(libpq().PQgetResult(conn_));
       if (!result) throw BatchError(i, error_of(nullptr, std::string(statements[i])));
-      ExecStatusType status = PQresultStatus(result.get());
+      ExecStatusType status = libpq().PQresultStatus(result.get());
       leave_copy(status);
       drain_query();
       if (failure || thrown) continue;  // skipped by the server, or no longer wanted
@@ -486,13 +492,14 @@ class PgDatabase : public SqlSession {
         send_cancel();
       }
     }
-    Result keep_idle(PQgetResult(conn_));  // skipped by the server after a failure
+    Result keep_idle(libpq().PQgetResult(conn_));  // skipped by the server after a failure
     if (!keep_idle) throw BatchError(end - 1, error_of(nullptr, std::string(statements[end - 1])));
     drain_query();
-    Result sync(PQgetResult(conn_));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
+    Result sync(libpq().PQgetResult(conn_));
+    if (!sync || libpq().PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC)
       throw BatchError(end - 1, error_of(sync.get(), std::string(statements[end - 1])));
-    if (PQexitPipelineMode(conn_) != 1) throw BatchError(end - 1, error_of(nullptr, std::string(statements[end - 1])));
+    if (libpq().PQexitPipelineMode(conn_) != 1)
+      throw BatchError(end - 1, error_of(nullptr, std::string(statements[end - 1])));
     if (thrown) std::rethrow_exception(thrown);
     if (failure) throw *failure;
     return stopped_at.value_or(end);

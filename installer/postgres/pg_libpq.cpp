@@ -15,13 +15,14 @@ std::vector<const char*> value_pointers(const std::vector<SqlValue>& params) {
 
 std::vector<SqlRow> rows_of(const PGresult* result) {
   std::vector<SqlRow> rows;
-  const int row_count = PQntuples(result), column_count = PQnfields(result);
+  const int row_count = libpq().PQntuples(result), column_count = libpq().PQnfields(result);
   rows.reserve(static_cast<size_t>(row_count));
   for (int row = 0; row < row_count; ++row) {
     SqlRow r;
     r.reserve(static_cast<size_t>(column_count));
     for (int column = 0; column < column_count; ++column)
-      r.push_back(PQgetisnull(result, row, column) ? SqlValue() : SqlValue(PQgetvalue(result, row, column)));
+      r.push_back(libpq().PQgetisnull(result, row, column) ? SqlValue()
+                                                           : SqlValue(libpq().PQgetvalue(result, row, column)));
     rows.push_back(std::move(r));
   }
   return rows;

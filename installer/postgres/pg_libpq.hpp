@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/db/database.hpp"
+#include "installer/postgres/libpq_api.hpp"
 
 #include <libpq-fe.h>
 
@@ -11,7 +12,7 @@
 namespace installer {
 
 struct ResultDeleter {
-  void operator()(PGresult* r) const noexcept { PQclear(r); }
+  void operator()(PGresult* r) const noexcept { libpq().PQclear(r); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
