@@ -104,6 +104,11 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 for lib in libpq5 libmariadb3 libarchive13 libfmt; do
     [[ "$depends" == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
 done
+# The dump tools of --backup-dir (docs/backup.md), and the CA bundle of verify-full.
+recommends="$(dpkg-deb -f "$deb" Recommends)"
+for tool in ca-certificates postgresql-client mariadb-client; do
+    [[ "$recommends" == *"$tool"* ]] || fail "Recommends lacks $tool: $recommends"
+done
 contents="$(dpkg-deb --contents "$deb")"
 for f in ./usr/bin/installer ./usr/share/man/man1/installer.1.gz ./usr/share/doc/installer/README.md \
     ./usr/share/doc/installer/copyright ./usr/share/doc/installer/changelog.Debian.gz \
