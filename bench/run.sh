@@ -15,6 +15,10 @@
 #   catalog   reading, hashing and checking BENCH_FILES step files (installer plan on an
 #             empty database, dbmate status, sqitch status); the floor is cat | sha256sum
 #   start     the program starting and exiting (--version); the floor is /bin/true
+#   scale     once per size: histories of BENCH_SCALE_UPDATES updates (first install, a
+#             no-op start, removing them all) and schemas of BENCH_SCALE_TABLES tables made by
+#             one update (installing it, a no-op start, installer diff reading the schema
+#             whole against its snapshot); installer, and the floor for the installs
 #
 # Each figure is the median of BENCH_RUNS runs, each on a fresh database; the ratio is
 # against the floor measured in the same run. Peak RSS is the largest over the runs
@@ -28,7 +32,9 @@
 #
 # Knobs: BENCH_N (1000), BENCH_RUNS (3), BENCH_SQITCH_RUNS (1: Sqitch starts a client
 # process per change and is measured in the first run only), BENCH_FILES (10000), BENCH_ENGINES
-# ("postgres mariadb"), BENCH_TOOLS ("floor installer dbmate sqitch"),
+# ("postgres mariadb"), BENCH_TOOLS ("floor installer dbmate sqitch"), BENCH_SCALE_UPDATES
+# (histories of "1250 2500 5000" updates; "" for none), BENCH_SCALE_TABLES (schemas of "2500
+# 5000 10000" tables; "" for none),
 # INSTALLER_BENCH_BUILD (build directory, default build-bench, a Release build),
 # BENCH_CACHE (where dbmate is installed from npm; default ~/.cache/installer-bench),
 # INSTALLER_SERVER_TMP (where the servers keep their files; default /dev/shm).
@@ -48,7 +54,7 @@ while [[ $# -gt 0 ]]; do
         ;;
     --json=*) json="${1#--json=}" ;;
     -h | --help)
-        sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -65,6 +71,8 @@ n="${BENCH_N:-1000}"
 runs="${BENCH_RUNS:-3}"
 sqitch_runs="${BENCH_SQITCH_RUNS:-1}"
 files="${BENCH_FILES:-10000}"
+scale_updates="${BENCH_SCALE_UPDATES-1250 2500 5000}"
+scale_tables="${BENCH_SCALE_TABLES-2500 5000 10000}"
 engines="${BENCH_ENGINES:-postgres mariadb}"
 tools="${BENCH_TOOLS:-floor installer dbmate sqitch}"
 build_dir="$ROOT/${INSTALLER_BENCH_BUILD:-build-bench}"
@@ -315,6 +323,79 @@ run_engine() {
     done
 }
 
+# ---------------------------------------------------------------- scale
+# generate_history ENGINE SIZE DIR: SIZE updates of the workload's shape, for installer
+# and the floor.
+generate_history() {
+    local engine="$1" size="$2" dir="$3" i id
+    mkdir -p "$dir/updates" "$dir/empty"
+    : >"$dir/up.sql"
+    for ((i = 1; i <= size; i++)); do
+        printf -v id 'u%05d' "$i"
+        mkdir -p "$dir/updates/$id"
+        echo "version = \"1.$i\"" >"$dir/updates/$id/update.toml"
+        create_sql "$engine" "$i" >"$dir/updates/$id/001_t.up.sql"
+        drop_sql "$engine" "$i" >"$dir/updates/$id/001_t.down.sql"
+        create_sql "$engine" "$i" >>"$dir/up.sql"
+    done
+}
+
+# generate_wide ENGINE TABLES DIR: one update creating TABLES tables (and their indexes).
+generate_wide() {
+    local engine="$1" tables="$2" dir="$3" i
+    mkdir -p "$dir/updates/wide"
+    echo 'version = "1"' >"$dir/updates/wide/update.toml"
+    for ((i = 1; i <= tables; i++)); do create_sql "$engine" "$i"; done >"$dir/updates/wide/001_tables.up.sql"
+    for ((i = tables; i >= 1; i--)); do drop_sql "$engine" "$i"; done >"$dir/updates/wide/001_tables.down.sql"
+}
+
+# One run at each size (the curve is the figure, not the spread): a long history installed
+# on an empty database, started again with nothing to do, and removed whole; a wide
+# schema installed by one update, started again, and compared with its snapshot.
+run_scale() {
+    local engine="$1" size db dir url
+    for size in $scale_updates; do
+        dir="$work/scale-$engine-$size"
+        log "$engine: a history of $size updates"
+        generate_history "$engine" "$size" "$dir"
+        if uses floor; then
+            db="bench_scale_floor_$size"
+            create_db "$engine" "$db"
+            if [[ "$engine" == postgres ]]; then
+                measure "$engine history-$size install floor" psql -X -q -1 -v ON_ERROR_STOP=1 "$(url_for "$engine" floor "$db")" -f "$dir/up.sql"
+            else
+                measure "$engine history-$size install floor" "${maria_script[@]}" "$maria_port" "$db" "$dir/up.sql"
+            fi
+            drop_db "$engine" "$db"
+        fi
+        db="bench_scale_history_$size"
+        create_db "$engine" "$db"
+        url="$(url_for "$engine" installer "$db")"
+        measure "$engine history-$size install installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
+        expect_tables "$engine" "$db" "$size" "installer migrate of $size updates"
+        measure "$engine history-$size noop installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
+        measure "$engine history-$size remove installer" "$installer" migrate --db-url "$url" --updates "$dir/empty" \
+            --auto-remove-unknown
+        expect_tables "$engine" "$db" 0 "installer's removal of $size updates"
+        drop_db "$engine" "$db"
+        rm -rf "$dir"
+    done
+    for size in $scale_tables; do
+        dir="$work/wide-$engine-$size"
+        log "$engine: a schema of $size tables"
+        generate_wide "$engine" "$size" "$dir"
+        db="bench_scale_wide_$size"
+        create_db "$engine" "$db"
+        url="$(url_for "$engine" installer "$db")"
+        measure "$engine schema-$size install installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
+        expect_tables "$engine" "$db" "$size" "the update creating $size tables"
+        measure "$engine schema-$size noop installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
+        measure "$engine schema-$size snapshot installer" "$installer" diff --db-url "$url" --updates "$dir/updates"
+        drop_db "$engine" "$db"
+        rm -rf "$dir"
+    done
+}
+
 run_catalog() {
     local dir="$work/catalog" r db
     for ((r = 1; r <= runs; r++)); do
@@ -345,6 +426,7 @@ generate_catalog
 
 for engine in $engines; do run_engine "$engine"; done
 run_catalog
+for engine in $engines; do run_scale "$engine"; done
 
 # ---------------------------------------------------------------- report
 # The figures go to a JSON file (raw samples, peak RSS, machine and versions);
@@ -368,6 +450,7 @@ BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
     BENCH_LIBS="$(ldd "$installer" | wc -l)" \
     BENCH_CATALOG_FILES="$catalog_files" BENCH_N="$n" BENCH_RUNS="$runs" BENCH_SQITCH_RUNS="$sqitch_runs" \
     BENCH_FILES="$files" BENCH_ENGINES="$engines" BENCH_TOOLS="$tools" \
+    BENCH_SCALE_UPDATES="$scale_updates" BENCH_SCALE_TABLES="$scale_tables" \
     BENCH_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)" \
     python3 - "$work/samples.tsv" "$json" <<'PY'
 import json, os, sys
@@ -391,6 +474,8 @@ data = {
     "n": int(e["BENCH_N"]), "runs": int(e["BENCH_RUNS"]), "sqitch_runs": int(e["BENCH_SQITCH_RUNS"]),
     "files": int(e["BENCH_FILES"]), "catalog_files": int(e["BENCH_CATALOG_FILES"]),
     "engines": e["BENCH_ENGINES"].split(), "tools": e["BENCH_TOOLS"].split(),
+    "scale_updates": [int(v) for v in e["BENCH_SCALE_UPDATES"].split()],
+    "scale_tables": [int(v) for v in e["BENCH_SCALE_TABLES"].split()],
     "installer_shared_libraries": int(e["BENCH_LIBS"]),
     "samples": dict(sorted(samples.items())), "peak_rss_kib": dict(sorted(peak.items())),
 }

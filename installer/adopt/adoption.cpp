@@ -161,7 +161,7 @@ std::optional<AdoptionOutcome> adopt_by_snapshot(EngineContext& ctx, const Catal
 std::optional<AdoptionOutcome> prepare_unjournaled(EngineContext& ctx, const Catalog& catalog,
                                                    const AdoptOptions& options) {
   // A journal that records nothing is what a failed adoption leaves: still unjournaled.
-  if (ctx.journal.exists() && ctx.journal.records_anything()) return std::nullopt;
+  if (ctx.journal.records_anything()) return std::nullopt;  // false too when there is no journal
   std::string found = describe_application_objects(ctx);
   if (found.empty()) return std::nullopt;
   if (!options.adopt) {

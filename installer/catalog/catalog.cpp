@@ -4,6 +4,7 @@
 #include "installer/catalog/foreign_updates.hpp"
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/update_loader.hpp"
+#include "installer/util/open_directory.hpp"
 #include "installer/util/version_order.hpp"
 
 #include <fmt/format.h>
@@ -93,22 +94,24 @@ std::vector<UpdateLocation> find_updates(const std::vector<fs::path>& roots, std
           {root.string(), 0, fs::exists(root, ec) ? "not a directory" : "update directory does not exist"});
       continue;
     }
-    std::vector<fs::path> entries;
-    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
-    if (ec) {
-      problems.push_back({root.string(), 0, fmt::format("cannot list: {}", ec.message())});
+    std::string why;
+    auto listing = OpenDirectory::open(root.string(), why);
+    if (!listing) {
+      problems.push_back({root.string(), 0, fmt::format("cannot list: {}", why)});
       continue;
     }
-    std::sort(entries.begin(), entries.end());
-    for (const auto& entry : entries) {
-      std::string name = entry.filename().string();
+    for (const auto& entry : listing->entries()) {
+      const std::string& name = entry.name;
       if (name.empty() || name[0] == '.') continue;
-      if (fs::is_directory(entry, ec)) {
-        update_dirs.push_back({entry, false});
-      } else if (auto why = broken_link(entry)) {
-        problems.push_back({entry.string(), 0, *why});
+      fs::path path = root / name;
+      // The kind readdir gave; only a link (or a file system that does not say) costs a stat.
+      bool maybe_link = entry.kind == OpenDirectory::Kind::link || entry.kind == OpenDirectory::Kind::unknown;
+      if (entry.kind == OpenDirectory::Kind::directory || (maybe_link && fs::is_directory(path, ec))) {
+        update_dirs.push_back({path, false});
+      } else if (auto broken = maybe_link ? broken_link(path) : std::nullopt) {
+        problems.push_back({path.string(), 0, *broken});
       } else if (is_bundle_name(name)) {
-        update_dirs.push_back({entry, true});
+        update_dirs.push_back({path, true});
       }
     }
   }

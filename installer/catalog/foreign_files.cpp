@@ -2,6 +2,7 @@
 
 #include "installer/catalog/script_text.hpp"
 #include "installer/util/file_reading.hpp"
+#include "installer/util/open_directory.hpp"
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
@@ -13,17 +14,23 @@ namespace fs = boost::filesystem;
 namespace installer {
 
 std::vector<fs::path> files_in(const fs::path& dir, std::vector<Problem>& problems) {
-  boost::system::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    // Not only regular files: a FIFO, a device or a broken link named as a migration is
-    // refused when read, never skipped as if the migration were not there.
-    boost::system::error_code status_error;
-    if (!name.empty() && name[0] != '.' && !fs::is_directory(it->path(), status_error)) files.push_back(it->path());
+  std::string why;
+  auto listing = OpenDirectory::open(dir.string(), why);
+  if (!listing) {
+    problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", why)});
+    return {};
   }
-  if (ec) problems.push_back({dir.string(), 0, fmt::format("cannot list: {}", ec.message())});
-  std::sort(files.begin(), files.end());
+  std::vector<fs::path> files;
+  for (const auto& entry : listing->entries()) {
+    if (entry.name.empty() || entry.name[0] == '.' || entry.kind == OpenDirectory::Kind::directory) continue;
+    fs::path path = dir / entry.name;
+    // Not only regular files: a FIFO, a device or a broken link named as a migration is
+    // refused when read, never skipped as if the migration were not there. Only a link
+    // (or an entry whose kind the file system does not report) needs a stat to say.
+    boost::system::error_code status_error;
+    bool maybe_link = entry.kind == OpenDirectory::Kind::link || entry.kind == OpenDirectory::Kind::unknown;
+    if (!maybe_link || !fs::is_directory(path, status_error)) files.push_back(std::move(path));
+  }
   return files;
 }
 

@@ -22,35 +22,57 @@ std::optional<std::string> broken_link(const fs::path& path) {
   return fmt::format("is a symbolic link to '{}', which cannot be followed: {}", target, why);
 }
 
+const OpenDirectory* DirectoryFiles::opened() const {
+  if (!tried_) {
+    tried_ = true;
+    opened_ = OpenDirectory::open(dir_.string(), listing_error_);
+  }
+  return opened_ ? &*opened_ : nullptr;
+}
+
+const OpenDirectory::Entry* DirectoryFiles::top_entry(const std::string& name) const {
+  const OpenDirectory* dir = opened();
+  return dir && name.find('/') == std::string::npos ? dir->find(name) : nullptr;
+}
+
 std::optional<std::vector<std::string>> DirectoryFiles::top_level(std::vector<Problem>& problems) const {
-  boost::system::error_code ec;
-  std::vector<std::string> names;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec))
-    names.push_back(it->path().filename().string());
-  if (ec) {
-    problems.push_back({dir_.string(), 0, fmt::format("cannot list: {}", ec.message())});
+  const OpenDirectory* dir = opened();
+  if (!dir) {
+    problems.push_back({dir_.string(), 0, fmt::format("cannot list: {}", listing_error_)});
     return std::nullopt;
   }
-  std::sort(names.begin(), names.end());
+  std::vector<std::string> names;
+  names.reserve(dir->entries().size());
+  for (const auto& entry : dir->entries()) names.push_back(entry.name);
   return names;
 }
 
 bool DirectoryFiles::has(const std::string& name) const {
+  if (opened() && name.find('/') == std::string::npos) {
+    const OpenDirectory::Entry* entry = top_entry(name);
+    return entry && opened_->leads_somewhere(*entry);
+  }
   boost::system::error_code ec;
   return fs::exists(dir_ / name, ec);
 }
 
 std::optional<std::string> DirectoryFiles::broken_link(const std::string& name) const {
+  if (opened() && name.find('/') == std::string::npos) {
+    const OpenDirectory::Entry* entry = top_entry(name);
+    bool maybe_link = entry &&
+                      (entry->kind == OpenDirectory::Kind::link || entry->kind == OpenDirectory::Kind::unknown);
+    if (!maybe_link) return std::nullopt;
+  }
   return installer::broken_link(dir_ / name);
 }
 
-/// One open, one fstat and (for the usual small script) one read: a long history has
-/// thousands of files, and system calls are most of the time it takes to read them.
+/// One open (relative to the folder), one fstat and, for the usual small script, one read.
 std::optional<std::string> DirectoryFiles::read(const std::string& name, std::vector<Problem>& problems) const {
   std::string why;
-  fs::path path = dir_ / name;
-  auto text = read_regular_file(path.string(), kMaxScriptBytes, why);
-  if (!text) problems.push_back({path.string(), 0, "cannot read: " + why});
+  std::optional<std::string> text;
+  if (opened() && name.find('/') == std::string::npos) text = opened_->read_file(name, kMaxScriptBytes, why);
+  else text = read_regular_file((dir_ / name).string(), kMaxScriptBytes, why);
+  if (!text) problems.push_back({path_of(name).string(), 0, "cannot read: " + why});
   return text;
 }
 

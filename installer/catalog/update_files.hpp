@@ -1,5 +1,6 @@
 #pragma once
 #include "installer/catalog/problems.hpp"
+#include "installer/util/open_directory.hpp"
 
 #include <boost/filesystem/path.hpp>
 
@@ -34,6 +35,8 @@ class UpdateFiles {
   boost::filesystem::path path_of(const std::string& name) const { return root() / name; }
 };
 
+/// An update's folder. Its top level is listed once, on first use, and its files are opened
+/// relative to it; names with a '/' (what a signature covers) are read by path.
 class DirectoryFiles : public UpdateFiles {
  public:
   explicit DirectoryFiles(boost::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -46,7 +49,15 @@ class DirectoryFiles : public UpdateFiles {
   std::optional<std::vector<std::string>> all_files(std::vector<Problem>& problems) const override;
 
  private:
+  /// The open folder, or nullptr (why in listing_error_) when it cannot be opened.
+  const OpenDirectory* opened() const;
+  /// The folder's entry `name`, when the folder is open and `name` is one of its own.
+  const OpenDirectory::Entry* top_entry(const std::string& name) const;
+
   boost::filesystem::path dir_;
+  mutable std::optional<OpenDirectory> opened_;
+  mutable bool tried_ = false;
+  mutable std::string listing_error_;
 };
 
 /// An update read whole from a bundle: its files' bytes by relative path.

@@ -203,12 +203,16 @@ std::optional<StepFileMap> find_step_files(const UpdateFiles& tree, std::vector<
   auto names = tree.top_level(problems);
   if (!names) return std::nullopt;
   StepFileMap files;
+  auto is_sql = [](const std::string& name) {
+    return name.size() > 4 && name[name.size() - 4] == '.' &&
+           std::tolower(static_cast<unsigned char>(name[name.size() - 3])) == 's' &&
+           std::tolower(static_cast<unsigned char>(name[name.size() - 2])) == 'q' &&
+           std::tolower(static_cast<unsigned char>(name[name.size() - 1])) == 'l';
+  };
   for (const auto& name : *names) {
-    fs::path path = tree.path_of(name);
     if (name.empty() || name[0] == '.' || name == "update.toml") continue;
-    std::string extension = path.extension().string();
-    for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (extension != ".sql") continue;  // READMEs and the like are allowed beside the steps
+    if (!is_sql(name)) continue;  // READMEs and the like are allowed beside the steps
+    fs::path path = tree.path_of(name);
     auto parsed = parse_step_file_name(name);
     if (!parsed) {
       problems.push_back(

@@ -8,6 +8,7 @@
 #include "installer/cli/backup_commands.hpp"
 #include "installer/cli/backup_wiring.hpp"
 #include "installer/cli/connect.hpp"
+#include "installer/cli/early_connection.hpp"
 #include "installer/cli/migration_lock.hpp"
 #include "installer/cli/reports.hpp"
 #include "installer/cli/schema_report.hpp"
@@ -92,12 +93,13 @@ void run_install_phase(const Settings& s, EngineContext& ctx) {
   if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir, s.grace / 2);  // as a statement is cancelled
 }
 
-MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run,
+MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run, EarlyConnection& early,
                             const std::string& commit_in_doubt = {}) {
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
   const std::atomic<int>* stop = run.watcher ? &run.watcher->stop_signal() : nullptr;
   ensure_database_exists(s, stop);
-  Session session = open_session(s, /*wait=*/true, stop);
+  std::unique_ptr<Database> opened = early.take(stop);
+  Session session = opened ? session_for(s, std::move(opened)) : open_session(s, /*wait=*/true, stop);
   session.ctx->observer = run.board;
   session.ctx->fault = fault_point();
   if (run.watcher) {
@@ -137,6 +139,7 @@ bool session_lost(const std::exception& e) {
 
 int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
+  EarlyConnection early(s);
   Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
   log::info("found {} update{} in {}{}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"),
@@ -145,7 +148,7 @@ int do_migrate(const Settings& s, const RunContext& run = {}) {
   std::string in_doubt;
   for (int attempt = 1;; ++attempt) {
     try {
-      MigrateSummary summary = migrate_once(s, catalog, run, in_doubt);
+      MigrateSummary summary = migrate_once(s, catalog, run, early, in_doubt);
       if (!summary.applied.empty())
         log::info("done: applied {} update{} ({})", summary.applied.size(), summary.applied.size() == 1 ? "" : "s",
                   abbreviated_list(summary.applied));

@@ -26,8 +26,12 @@ std::string operator_identity() {
 }
 
 Session open_session(const Settings& s, bool wait, const std::atomic<int>* stop) {
+  return session_for(s, wait ? wait_for_database(s, stop) : connect_database(s));
+}
+
+Session session_for(const Settings& s, std::unique_ptr<Database> db) {
   Session session;
-  session.db = wait ? wait_for_database(s, stop) : connect_database(s);
+  session.db = std::move(db);
   session.journal = std::make_unique<SqlJournal>(*session.db, s.journal_schema);
   session.ctx = std::make_unique<EngineContext>(
       EngineContext{*session.db, *session.journal, s.journal_schema, host_name()});

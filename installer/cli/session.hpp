@@ -22,4 +22,7 @@ std::string operator_identity();
 /// With `wait`, retries an unreachable database up to the wait timeout (or a stop signal).
 Session open_session(const Settings& s, bool wait = false, const std::atomic<int>* stop = nullptr);
 
+/// The session around a connection opened already (cli/early_connection.hpp).
+Session session_for(const Settings& s, std::unique_ptr<Database> db);
+
 }  // namespace installer

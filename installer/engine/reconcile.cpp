@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 namespace installer {
 
@@ -47,7 +49,9 @@ void check_unchanged(const Update& update, const AttemptRecord& applied, std::ve
 Reconciliation reconcile(const Catalog& catalog, const std::vector<AttemptRecord>& attempts) {
   Reconciliation r;
   auto latest = latest_attempts(attempts);
+  std::unordered_set<std::string_view> in_catalog;  // a long history: no scan of the catalog per update
   for (const auto& update : catalog.updates) {
+    in_catalog.insert(update.id);
     auto it = latest.find(update.id);
     const AttemptRecord* last = it == latest.end() ? nullptr : it->second;
     if (!last || last->state == UpdateState::failed || last->state == UpdateState::removed) {
@@ -61,7 +65,7 @@ Reconciliation reconcile(const Catalog& catalog, const std::vector<AttemptRecord
     if (last->state == UpdateState::applying || last->state == UpdateState::reverting ||
         last->state == UpdateState::revert_failed)
       r.unfinished.push_back(last);
-    else if (in_effect(last->state) && !catalog.find(id)) r.unknown.push_back(last);
+    else if (in_effect(last->state) && !in_catalog.count(id)) r.unknown.push_back(last);
   }
   auto newest_first = [](const AttemptRecord* a, const AttemptRecord* b) { return a->attempt_id > b->attempt_id; };
   std::sort(r.unknown.begin(), r.unknown.end(), newest_first);

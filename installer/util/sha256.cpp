@@ -24,12 +24,22 @@ std::string hex_of(const unsigned char* digest, unsigned int length) {
   return out;
 }
 
+/// Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again, under a lock, on
+/// every digest, which cost more than hashing the small scripts of a long history.
+const EVP_MD* sha256_algorithm() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256_algorithm(), nullptr) != 1)
     throw std::runtime_error("SHA-256 computation failed");
   return hex_of(digest, length);
 }
@@ -41,7 +51,7 @@ std::optional<std::string> sha256_of_file(const std::string& path, std::string& 
     return std::nullopt;
   }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), sha256_algorithm(), nullptr) == 1;
   char buffer[1 << 16];
   ssize_t n = 0;
   while (ok && (n = ::read(fd, buffer, sizeof buffer)) > 0)

@@ -1,7 +1,8 @@
 // A database that is not there yet (docs/cli.md, --wait-timeout): migrate waits with
 // back-off, logs at most one line every 5 s, and gives up with exit 69 and the last error;
 // refused credentials end it at once with 77; a database that appears while it waits is
-// used as soon as it answers. No password in anything it prints. Both engines.
+// used as soon as it answers; refused update directories end it at once with 65. No
+// password in anything it prints. Both engines.
 #include "crash_support.hpp"
 
 #include <doctest/doctest.h>
@@ -83,6 +84,35 @@ TEST_CASE("an unreachable database: migrate waits up to --wait-timeout, logs at 
             {"log_lines", lines.size()},
             {"ok", r.exit_code == 69 && r.all().find(kHiddenPassword) == std::string::npos}});
   }
+}
+
+// The connection is opened while the update directories are read (cli/early_connection.hpp):
+// refused updates end the run at once, and the wait for a server that does not answer
+// ends with it instead of running out its timeout.
+TEST_CASE("refused update directories exit 65 at once while the database does not answer") {
+  UpdateTree tree;
+  write_updates(tree, UpdateShape{});
+  tree.write("3.0/001_orphan.up.sql", "CREATE TABLE orphan (id int);\n");  // no down script
+  int port = closed_port();
+  auto t0 = Clock::now();
+  auto env = sanitizer_env();
+  env["INSTALLER_DB_URL"] = unreachable_url(port);
+  env["INSTALLER_UPDATES"] = tree.root().string();
+  RunResult r = run_installer({"migrate", "--wait-timeout", "60s"}, env, std::chrono::seconds(60));
+  long long elapsed = ms_since(t0);
+  INFO(r.err);
+  CHECK(r.exit_code == 65);
+  CHECK(elapsed < 5000);
+  CHECK(r.err.find("001_orphan.up.sql") != std::string::npos);
+  CHECK(r.err.find("has no down script") != std::string::npos);
+  CHECK(r.err.find("did not answer within the wait timeout") == std::string::npos);
+  CHECK(r.all().find(kHiddenPassword) == std::string::npos);
+  report({{"kind", "wait"},
+          {"engine", engine_label()},
+          {"what", "refused updates, closed port, --wait-timeout 60s"},
+          {"exit", r.exit_code},
+          {"ms", elapsed},
+          {"ok", r.exit_code == 65 && elapsed < 5000}});
 }
 
 TEST_CASE("refused credentials exit 77 at once, well within the wait timeout") {

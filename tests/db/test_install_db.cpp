@@ -120,6 +120,33 @@ TEST_CASE("the database is created when it is missing and an administrator's URL
       ->execute(on_postgres() ? "DROP DATABASE " + name + " WITH (FORCE)" : "DROP DATABASE " + name);
 }
 
+// Creating the database is a change: the connection opened while the updates are read
+// (cli/early_connection.hpp) is not opened when there is one to create.
+TEST_CASE("refused updates leave a missing database uncreated, also with an administrator's URL") {
+  ScratchDatabase admin_side;
+  UpdateTree tree;
+  write_update(tree);
+  tree.write("updates/2.0/001_orphan.up.sql", "CREATE TABLE orphan (id int);\n");  // no down script
+  std::string name = admin_side.name() + "_never";
+  ConnectionSpec spec = parse_connection_url(admin_side.url());
+  std::string target = fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, spec.password, spec.host,
+                                   spec.effective_port(), name);
+  std::map<std::string, std::string> env{{"INSTALLER_DB_URL", target},
+                                         {"INSTALLER_DB_ADMIN_URL", server().admin_url},
+                                         {"INSTALLER_UPDATES", (tree.root() / "updates").string()}};
+  RunResult r = run_installer({"migrate"}, env);
+  INFO(r.err);
+  CHECK(r.exit_code == 65);
+  CHECK(r.err.find("001_orphan.up.sql") != std::string::npos);
+  CHECK(r.err.find("created database") == std::string::npos);
+  auto admin = open_database(server().admin_url.find("mariadb") == 0 ? server().admin_url + "mysql"
+                                                                     : server().admin_url);
+  auto rows = admin->query(on_postgres()
+                               ? "SELECT 1 FROM pg_database WHERE datname = '" + name + "'"
+                               : "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" + name + "'");
+  CHECK(rows.empty());
+}
+
 TEST_CASE("a template's secret from a _FILE never reaches the output, also at debug level") {
   ScratchDatabase db;
   UpdateTree tree;

@@ -1,0 +1,33 @@
+#include "installer/cli/early_connection.hpp"
+
+#include "installer/cli/connect.hpp"
+
+#include <chrono>
+#include <csignal>
+
+namespace installer {
+
+EarlyConnection::EarlyConnection(const Settings& s) {
+  if (!s.has_connection || (s.admin && !s.connection.database.empty())) return;
+  std::packaged_task<std::unique_ptr<Database>()> connect([&s, this] { return wait_for_database(s, &stop_); });
+  result_ = connect.get_future();
+  thread_ = std::thread(std::move(connect));
+}
+
+EarlyConnection::~EarlyConnection() {
+  if (!thread_.joinable()) return;
+  stop_.store(SIGTERM);  // any signal number: the wait ends, and its error is not looked at
+  thread_.join();
+}
+
+std::unique_ptr<Database> EarlyConnection::take(const std::atomic<int>* stop) {
+  if (!thread_.joinable()) return nullptr;
+  // The thread cannot watch two flags; a stop that arrives is passed on to the one it
+  // watches, as often as its own wait looks.
+  while (result_.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready)
+    if (stop && stop->load() != 0) stop_.store(stop->load());
+  thread_.join();
+  return result_.get();
+}
+
+}  // namespace installer
