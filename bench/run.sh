@@ -11,7 +11,8 @@
 #             sqitch revert; the floor runs the down scripts through the client
 #   no-op     a start with N applied and nothing to do: installer migrate, installer run
 #             -- /bin/true (exec to the child's exit), dbmate up, sqitch deploy; the floor
-#             is the client connecting and running SELECT 1
+#             is the client connecting and running SELECT 1; beside it, reading every file
+#             of the N updates and nothing else (bench/floor/read_updates.c, 4 threads)
 #   catalog   reading, hashing and checking BENCH_FILES step files (installer plan on an
 #             empty database, dbmate status, sqitch status); the floor is cat | sha256sum
 #   start     the program starting and exiting (--version); the floor is /bin/true
@@ -54,7 +55,7 @@ while [[ $# -gt 0 ]]; do
         ;;
     --json=*) json="${1#--json=}" ;;
     -h | --help)
-        sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -105,6 +106,8 @@ if [[ -z "${INSTALLER_SERVER_TMP:-}" && -d /dev/shm && -w /dev/shm ]]; then
 fi
 start_postgres
 start_mariadb
+# What reading the update files costs before any program logic (the no-op rows).
+cc -O2 -Wall -Wextra -pthread -o "$work/read_updates" "$ROOT/bench/floor/read_updates.c"
 
 # ---------------------------------------------------------------- workloads
 # create_sql ENGINE I / drop_sql ENGINE I: migration I's up and down.
@@ -256,6 +259,29 @@ median() {
     tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'
 }
 
+# noop_phases ENGINE URL DIR: when each part of a no-op start ended, in ms from the
+# process's start, from the installer's own debug log (its timestamps have ms resolution):
+# the catalog read, the connection (opened meanwhile on a thread of its own), the lock,
+# and the journal read that finds nothing to do.
+noop_phases() {
+    local t0=${EPOCHREALTIME/./}
+    "$installer" migrate --db-url "$2" --updates "$3" --log-level debug --log-format json \
+        2>"$work/phases.log" >/dev/null || return 0
+    python3 - "$1" "$t0" "$work/phases.log" >>"$work/phases.tsv" <<'PY'
+import datetime, json, sys
+engine, t0 = sys.argv[1], int(sys.argv[2]) / 1e6
+marks = (("found ", "catalog read"), ("connected to ", "connected"), ("migration lock acquired", "locked"),
+         ("database is up to date", "journal read: nothing to do"))
+for line in open(sys.argv[3], encoding="utf-8"):
+    entry = json.loads(line)
+    when = datetime.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    ms = round((when.replace(tzinfo=datetime.timezone.utc).timestamp() - t0) * 1000)
+    for prefix, phase in marks:
+        if entry["msg"].startswith(prefix):
+            print(f"{engine}\t{phase}\t{ms}")
+PY
+}
+
 run_engine() {
     local engine="$1" r db dir="$work/$1" url
     for ((r = 1; r <= runs; r++)); do
@@ -283,6 +309,8 @@ run_engine() {
             expect_tables "$engine" "$db" "$n" "installer migrate"
             measure "$engine noop installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
             measure "$engine noop installer-run" "$installer" run --db-url "$url" --updates "$dir/updates" -- /bin/true
+            uses floor && measure "$engine noop read-floor" "$work/read_updates" "$dir/updates"
+            noop_phases "$engine" "$url" "$dir/updates"
             measure "$engine revert installer" "$installer" migrate --db-url "$url" --updates "$dir/empty" --auto-remove-unknown
             expect_tables "$engine" "$db" 0 "installer's removal"
             drop_db "$engine" "$db"
@@ -452,16 +480,21 @@ BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
     BENCH_FILES="$files" BENCH_ENGINES="$engines" BENCH_TOOLS="$tools" \
     BENCH_SCALE_UPDATES="$scale_updates" BENCH_SCALE_TABLES="$scale_tables" \
     BENCH_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)" \
-    python3 - "$work/samples.tsv" "$json" <<'PY'
+    python3 - "$work/samples.tsv" "$json" "$work/phases.tsv" <<'PY'
 import json, os, sys
 e = os.environ
-samples, peak = {}, {}
+samples, peak, phases = {}, {}, {}
 with open(sys.argv[1], encoding="utf-8") as f:
     for line in f:
         key, values, rss = line.rstrip("\n").split("\t")
         samples[key] = [int(v) for v in values.split()]
         if rss:
             peak[key] = int(rss)
+if os.path.exists(sys.argv[3]):
+    with open(sys.argv[3], encoding="utf-8") as f:
+        for line in f:
+            engine, phase, ms = line.rstrip("\n").split("\t")
+            phases.setdefault(engine, {}).setdefault(phase, []).append(int(ms))
 data = {
     "source": "bench/run.sh" + (" at " + e["BENCH_COMMIT"] if e["BENCH_COMMIT"] else ""),
     "date": e["BENCH_DATE"],
@@ -478,6 +511,7 @@ data = {
     "scale_tables": [int(v) for v in e["BENCH_SCALE_TABLES"].split()],
     "installer_shared_libraries": int(e["BENCH_LIBS"]),
     "samples": dict(sorted(samples.items())), "peak_rss_kib": dict(sorted(peak.items())),
+    "noop_phases_ms": phases,
 }
 with open(sys.argv[2], "w", encoding="utf-8") as f:
     json.dump(data, f, indent=2, ensure_ascii=False)

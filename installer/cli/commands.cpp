@@ -98,8 +98,8 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
   const std::atomic<int>* stop = run.watcher ? &run.watcher->stop_signal() : nullptr;
   ensure_database_exists(s, stop);
-  std::unique_ptr<Database> opened = early.take(stop);
-  Session session = opened ? session_for(s, std::move(opened)) : open_session(s, /*wait=*/true, stop);
+  std::optional<Session> opened = early.take(stop);
+  Session session = opened ? std::move(*opened) : open_session(s, /*wait=*/true, stop);
   session.ctx->observer = run.board;
   session.ctx->fault = fault_point();
   if (run.watcher) {

@@ -9,7 +9,11 @@ namespace installer {
 
 EarlyConnection::EarlyConnection(const Settings& s) {
   if (!s.has_connection || (s.admin && !s.connection.database.empty())) return;
-  std::packaged_task<std::unique_ptr<Database>()> connect([&s, this] { return wait_for_database(s, &stop_); });
+  std::packaged_task<Session()> connect([&s, this] {
+    Session session = session_for(s, wait_for_database(s, &stop_));
+    session.journal->exists();  // its schema's check, and whether there is a journal: read-only
+    return session;
+  });
   result_ = connect.get_future();
   thread_ = std::thread(std::move(connect));
 }
@@ -20,8 +24,8 @@ EarlyConnection::~EarlyConnection() {
   thread_.join();
 }
 
-std::unique_ptr<Database> EarlyConnection::take(const std::atomic<int>* stop) {
-  if (!thread_.joinable()) return nullptr;
+std::optional<Session> EarlyConnection::take(const std::atomic<int>* stop) {
+  if (!thread_.joinable()) return std::nullopt;
   // The thread cannot watch two flags; a stop that arrives is passed on to the one it
   // watches, as often as its own wait looks.
   while (result_.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready)

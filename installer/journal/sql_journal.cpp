@@ -12,6 +12,7 @@
 #include <iterator>
 #include <map>
 #include <stdexcept>
+#include <utility>
 
 namespace installer {
 namespace {
@@ -171,9 +172,13 @@ void SqlJournal::check_schema_is_its_own() {
 std::vector<std::string> SqlJournal::tables_beside_journal() {
   const auto& journal = journal_table_names();
   std::vector<std::string> others;
-  for (auto& name : db_.tables_in_schema(schema_))
+  const std::string format_table = location("journal_format").second;
+  format_table_listed_ = false;
+  for (auto& name : db_.tables_in_schema(schema_)) {
+    if (name == format_table) format_table_listed_ = true;
     if (std::find(journal.begin(), journal.end(), name) == journal.end() && others.size() < 3)
       others.push_back(std::move(name));
+  }
   return others;
 }
 
@@ -182,7 +187,8 @@ std::vector<std::string> SqlJournal::tables_beside_journal() {
 /// key column) or the application's.
 std::vector<std::string> SqlJournal::tables_named_like_journal() {
   auto [schema, format_table] = location("journal_format");
-  if (db_.table_exists(schema, format_table)) return {};
+  format_table_listed_ = db_.table_exists(schema, format_table);
+  if (*format_table_listed_) return {};
   static const std::map<std::string, std::string> key_column{
       {"updates", "attempt_id"},  {"steps", "attempt_id"},        {"undo", "attempt_id"},
       {"installs", "install_id"}, {"schema_snapshots", "digest"}, {"journal_format", "format_version"},
@@ -199,7 +205,9 @@ std::vector<std::string> SqlJournal::tables_named_like_journal() {
 std::optional<int> SqlJournal::format() {
   check_schema_is_its_own();
   auto [schema, name] = location("journal_format");
-  if (!db_.table_exists(schema, name)) return std::nullopt;
+  // The check has just listed the schema's tables (on its first call): no query of its own.
+  std::optional<bool> listed = std::exchange(format_table_listed_, std::nullopt);
+  if (!(listed ? *listed : db_.table_exists(schema, name))) return std::nullopt;
   auto rows = db_.query(fmt::format("SELECT max(format_version) FROM {}", table("journal_format")));
   if (rows.empty() || !rows[0][0]) return std::nullopt;
   return std::stoi(*rows[0][0]);

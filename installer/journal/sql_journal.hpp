@@ -64,6 +64,8 @@ class SqlJournal : public Journal {
   std::string schema_;
   bool ensured_ = false;
   bool schema_checked_ = false;
+  /// Whether the schema check's listing held the format table; read once, by format().
+  std::optional<bool> format_table_listed_;
   std::optional<int> format_;
   std::unique_ptr<SnapshotStore> snapshots_;
 };

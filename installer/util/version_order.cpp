@@ -50,16 +50,33 @@ int compare_parts(std::string_view a, std::string_view b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+/// The parts of a version one by one, as split_parts gives them, then "0" for ever: a
+/// shorter version compares as if padded with zeros. Without a vector: sorting a long
+/// history compares versions tens of thousands of times.
+class PartCursor {
+ public:
+  explicit PartCursor(std::string_view version) : version_(version) {}
+  bool done() const { return position_ > version_.size(); }
+  std::string_view next() {
+    if (done()) return "0";
+    size_t end = position_;
+    while (end < version_.size() && !is_separator(version_[end])) ++end;
+    std::string_view part = version_.substr(position_, end - position_);
+    position_ = end + 1;
+    return part;
+  }
+
+ private:
+  std::string_view version_;
+  size_t position_ = 0;
+};
+
 }  // namespace
 
 int compare_versions(std::string_view a, std::string_view b) {
-  auto pa = split_parts(a), pb = split_parts(b);
-  size_t n = std::max(pa.size(), pb.size());
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view x = i < pa.size() ? pa[i] : std::string_view("0");
-    std::string_view y = i < pb.size() ? pb[i] : std::string_view("0");
-    if (int c = compare_parts(x, y); c != 0) return c;
-  }
+  PartCursor pa(a), pb(b);
+  while (!pa.done() || !pb.done())
+    if (int c = compare_parts(pa.next(), pb.next()); c != 0) return c;
   return 0;
 }
 
