@@ -98,52 +98,65 @@ TEST_CASE("a failing SQL install hook leaves nothing behind on PostgreSQL and is
   CHECK_FALSE(db.table_exists("seed"));  // the hook's transaction was rolled back
 }
 
+namespace {
+
+/// The server's administrator session, in a database that is always there.
+std::unique_ptr<Database> admin_session() {
+  const std::string& url = server().admin_url;
+  return open_database(url.find("mariadb") == 0 ? url + "mysql" : url);
+}
+
+/// A database that does not exist yet, beside a scratch one (whose connection parameters
+/// it borrows), and the environment of a run that may create it through the
+/// administrator's URL.
+struct MissingDatabase {
+  ScratchDatabase beside;
+  ConnectionSpec spec = parse_connection_url(beside.url());
+  std::string name;
+  std::string url;
+  explicit MissingDatabase(const std::string& suffix)
+      : name(beside.name() + suffix),
+        url(fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, spec.password, spec.host, spec.effective_port(),
+                        name)) {}
+  std::map<std::string, std::string> env(const UpdateTree& tree) const {
+    return {{"INSTALLER_DB_URL", url},
+            {"INSTALLER_DB_ADMIN_URL", server().admin_url},
+            {"INSTALLER_UPDATES", (tree.root() / "updates").string()}};
+  }
+};
+
+}  // namespace
+
 TEST_CASE("the database is created when it is missing and an administrator's URL is given") {
-  ScratchDatabase admin_side;  // only for its connection parameters
+  MissingDatabase missing("_new");
   UpdateTree tree;
   write_update(tree);
-  std::string name = admin_side.name() + "_new";
-  ConnectionSpec spec = parse_connection_url(admin_side.url());
-  std::string target = fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, spec.password, spec.host,
-                                   spec.effective_port(), name);
-  std::map<std::string, std::string> env{{"INSTALLER_DB_URL", target},
-                                         {"INSTALLER_DB_ADMIN_URL", server().admin_url},
-                                         {"INSTALLER_UPDATES", (tree.root() / "updates").string()}};
-  RunResult r = run_installer({"migrate"}, env);
+  RunResult r = run_installer({"migrate"}, missing.env(tree));
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.err.find("created database " + name) != std::string::npos);
-  CHECK(r.all().find(spec.password) == std::string::npos);
-  auto created = open_database(target);
+  CHECK(r.err.find("created database " + missing.name) != std::string::npos);
+  CHECK(r.all().find(missing.spec.password) == std::string::npos);
+  auto created = open_database(missing.url);
   CHECK(created->table_exists(on_postgres() ? "public" : "", "a"));
-  open_database(server().admin_url.find("mariadb") == 0 ? server().admin_url + "mysql" : server().admin_url)
-      ->execute(on_postgres() ? "DROP DATABASE " + name + " WITH (FORCE)" : "DROP DATABASE " + name);
+  admin_session()->execute(on_postgres() ? "DROP DATABASE " + missing.name + " WITH (FORCE)"
+                                         : "DROP DATABASE " + missing.name);
 }
 
 // Creating the database is a change: the connection opened while the updates are read
 // (cli/early_connection.hpp) is not opened when there is one to create.
 TEST_CASE("refused updates leave a missing database uncreated, also with an administrator's URL") {
-  ScratchDatabase admin_side;
+  MissingDatabase missing("_never");
   UpdateTree tree;
   write_update(tree);
   tree.write("updates/2.0/001_orphan.up.sql", "CREATE TABLE orphan (id int);\n");  // no down script
-  std::string name = admin_side.name() + "_never";
-  ConnectionSpec spec = parse_connection_url(admin_side.url());
-  std::string target = fmt::format("{}://{}:{}@{}:{}/{}", url_scheme(), spec.user, spec.password, spec.host,
-                                   spec.effective_port(), name);
-  std::map<std::string, std::string> env{{"INSTALLER_DB_URL", target},
-                                         {"INSTALLER_DB_ADMIN_URL", server().admin_url},
-                                         {"INSTALLER_UPDATES", (tree.root() / "updates").string()}};
-  RunResult r = run_installer({"migrate"}, env);
+  RunResult r = run_installer({"migrate"}, missing.env(tree));
   INFO(r.err);
   CHECK(r.exit_code == 65);
   CHECK(r.err.find("001_orphan.up.sql") != std::string::npos);
   CHECK(r.err.find("created database") == std::string::npos);
-  auto admin = open_database(server().admin_url.find("mariadb") == 0 ? server().admin_url + "mysql"
-                                                                     : server().admin_url);
-  auto rows = admin->query(on_postgres()
-                               ? "SELECT 1 FROM pg_database WHERE datname = '" + name + "'"
-                               : "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" + name + "'");
+  auto rows = admin_session()->query(on_postgres() ? "SELECT 1 FROM pg_database WHERE datname = '" + missing.name + "'"
+                                                   : "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+                                                         missing.name + "'");
   CHECK(rows.empty());
 }
 
