@@ -229,7 +229,7 @@ class Report:
             parts = [f"{p} at {median(phases[p])} ms" for p in order if p in phases]
             read = self.med(f"{e} noop read-floor")
             out.append(f"- {e} no-op start, when each part ended (ms after the command started, median of "
-                       f"{len(next(iter(phases.values())))} runs): " + ", ".join(parts) + "."
+                       f"{len(next(iter(phases.values())))} starts): " + ", ".join(parts) + "."
                        + (f" Reading the same files and nothing else takes {read} ms." if read is not None else ""))
         return out
 
@@ -268,7 +268,10 @@ class Report:
             "",
             f"Median of {d['runs']} runs (Sqitch: {d['sqitch_runs']}), each on a fresh database; in brackets the ratio"
             " to the floor",
-            "of the same run.",
+            "of the same run."
+            + (f" The no-op and start-and-exit rows take {d['noop_repeat']} samples in each run"
+               f" ({d['runs'] * d['noop_repeat']} in all; Sqitch: 1 a run): they last milliseconds, and"
+               " this machine's noise is of that size." if d.get("noop_repeat", 1) > 1 else ""),
             f"The workload: {n} migrations, each creating a table (serial/auto-increment key, a default, a",
             "timestamp), an index and a row, with a down script dropping the table; the same SQL for every tool.",
             "",

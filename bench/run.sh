@@ -32,7 +32,10 @@
 #
 #   bench/run.sh [--no-doc] [--json FILE]
 #
-# Knobs: BENCH_N (1000), BENCH_RUNS (3), BENCH_SQITCH_RUNS (1: Sqitch starts a client
+# Knobs: BENCH_N (1000), BENCH_RUNS (3), BENCH_NOOP_REPEAT (5: the no-op starts and the
+# start and exit of every tool but Sqitch, which take milliseconds, are measured that many
+# times in each run, so that their medians hold against this machine's noise),
+# BENCH_SQITCH_RUNS (1: Sqitch starts a client
 # process per change and is measured in the first run only), BENCH_FILES (10000), BENCH_ENGINES
 # ("postgres mariadb"), BENCH_TOOLS ("floor installer dbmate sqitch"), BENCH_SCALE_UPDATES
 # (histories of "1250 2500 5000" updates; "" for none), BENCH_SCALE_TABLES (schemas of "2500
@@ -56,7 +59,7 @@ while [[ $# -gt 0 ]]; do
         ;;
     --json=*) json="${1#--json=}" ;;
     -h | --help)
-        sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,45p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -73,6 +76,7 @@ n="${BENCH_N:-1000}"
 runs="${BENCH_RUNS:-3}"
 sqitch_runs="${BENCH_SQITCH_RUNS:-1}"
 files="${BENCH_FILES:-10000}"
+noop_repeat="${BENCH_NOOP_REPEAT:-5}"
 scale_updates="${BENCH_SCALE_UPDATES-1250 2500 5000}"
 scale_tables="${BENCH_SCALE_TABLES-2500 5000 10000}"
 engines="${BENCH_ENGINES:-postgres mariadb}"
@@ -284,7 +288,7 @@ PY
 }
 
 run_engine() {
-    local engine="$1" r db dir="$work/$1" url
+    local engine="$1" r k db dir="$work/$1" url
     for ((r = 1; r <= runs; r++)); do
         log "$engine: run $r of $runs"
         if uses floor; then
@@ -292,11 +296,15 @@ run_engine() {
             create_db "$engine" "$db"
             if [[ "$engine" == postgres ]]; then
                 measure "$engine apply floor" psql -X -q -1 -v ON_ERROR_STOP=1 "$(url_for "$engine" floor "$db")" -f "$dir/up.sql"
-                measure "$engine noop floor" psql -X -q "$(url_for "$engine" floor "$db")" -c 'SELECT 1'
+                for ((k = 0; k < noop_repeat; k++)); do
+                    measure "$engine noop floor" psql -X -q "$(url_for "$engine" floor "$db")" -c 'SELECT 1'
+                done
                 measure "$engine revert floor" psql -X -q -1 -v ON_ERROR_STOP=1 "$(url_for "$engine" floor "$db")" -f "$dir/down.sql"
             else
                 measure "$engine apply floor" "${maria_script[@]}" "$maria_port" "$db" "$dir/up.sql"
-                measure "$engine noop floor" mariadb -h 127.0.0.1 -P "$maria_port" -u root "$db" -e 'SELECT 1'
+                for ((k = 0; k < noop_repeat; k++)); do
+                    measure "$engine noop floor" mariadb -h 127.0.0.1 -P "$maria_port" -u root "$db" -e 'SELECT 1'
+                done
                 measure "$engine revert floor" "${maria_script[@]}" "$maria_port" "$db" "$dir/down.sql"
             fi
             expect_tables "$engine" "$db" 0 "the floor's revert"
@@ -308,10 +316,12 @@ run_engine() {
             url="$(url_for "$engine" installer "$db")"
             measure "$engine apply installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
             expect_tables "$engine" "$db" "$n" "installer migrate"
-            measure "$engine noop installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
-            measure "$engine noop installer-run" "$installer" run --db-url "$url" --updates "$dir/updates" -- /bin/true
-            uses floor && measure "$engine noop read-floor" "$work/read_updates" "$dir/updates"
-            noop_phases "$engine" "$url" "$dir/updates"
+            for ((k = 0; k < noop_repeat; k++)); do
+                measure "$engine noop installer" "$installer" migrate --db-url "$url" --updates "$dir/updates"
+                measure "$engine noop installer-run" "$installer" run --db-url "$url" --updates "$dir/updates" -- /bin/true
+                uses floor && measure "$engine noop read-floor" "$work/read_updates" "$dir/updates"
+                noop_phases "$engine" "$url" "$dir/updates"
+            done
             measure "$engine revert installer" "$installer" migrate --db-url "$url" --updates "$dir/empty" --auto-remove-unknown
             expect_tables "$engine" "$db" 0 "installer's removal"
             drop_db "$engine" "$db"
@@ -331,7 +341,9 @@ run_engine() {
             url="$(url_for "$engine" dbmate "$db")"
             measure "$engine apply dbmate" "$dbmate" --url "$url" --migrations-dir "$dir/dbmate/db/migrations" --no-dump-schema up
             expect_tables "$engine" "$db" "$n" "dbmate up"
-            measure "$engine noop dbmate" "$dbmate" --url "$url" --migrations-dir "$dir/dbmate/db/migrations" --no-dump-schema up
+            for ((k = 0; k < noop_repeat; k++)); do
+                measure "$engine noop dbmate" "$dbmate" --url "$url" --migrations-dir "$dir/dbmate/db/migrations" --no-dump-schema up
+            done
             measure "$engine revert dbmate" "${dbmate_rollbacks[@]}" "$dbmate" "$url" "$dir/dbmate/db/migrations" "$n"
             expect_tables "$engine" "$db" 0 "dbmate rollback"
             drop_db "$engine" "$db"
@@ -433,11 +445,13 @@ run_scale() {
 }
 
 run_catalog() {
-    local dir="$work/catalog" r db
+    local dir="$work/catalog" r k db
     for ((r = 1; r <= runs; r++)); do
-        uses floor && measure "start floor" /bin/true
-        uses installer && measure "start installer" "$installer" --version
-        uses dbmate && measure "start dbmate" "$dbmate" --version
+        for ((k = 0; k < noop_repeat; k++)); do
+            uses floor && measure "start floor" /bin/true
+            uses installer && measure "start installer" "$installer" --version
+            uses dbmate && measure "start dbmate" "$dbmate" --version
+        done
         uses sqitch && measure "start sqitch" sqitch --version
         log "catalog scan: run $r of $runs"
         db="bench_catalog_$r"
@@ -486,7 +500,7 @@ BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
     BENCH_LIBS="$(ldd "$installer" | wc -l)" \
     BENCH_CATALOG_FILES="$catalog_files" BENCH_N="$n" BENCH_RUNS="$runs" BENCH_SQITCH_RUNS="$sqitch_runs" \
     BENCH_FILES="$files" BENCH_ENGINES="$engines" BENCH_TOOLS="$tools" \
-    BENCH_SCALE_UPDATES="$scale_updates" BENCH_SCALE_TABLES="$scale_tables" \
+    BENCH_SCALE_UPDATES="$scale_updates" BENCH_SCALE_TABLES="$scale_tables" BENCH_NOOP_REPEAT="$noop_repeat" \
     BENCH_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)" \
     python3 - "$work/samples.tsv" "$json" "$work/phases.tsv" <<'PY'
 import json, os, sys
@@ -515,6 +529,7 @@ data = {
     "n": int(e["BENCH_N"]), "runs": int(e["BENCH_RUNS"]), "sqitch_runs": int(e["BENCH_SQITCH_RUNS"]),
     "files": int(e["BENCH_FILES"]), "catalog_files": int(e["BENCH_CATALOG_FILES"]),
     "engines": e["BENCH_ENGINES"].split(), "tools": e["BENCH_TOOLS"].split(),
+    "noop_repeat": int(e["BENCH_NOOP_REPEAT"]),
     "scale_updates": [int(v) for v in e["BENCH_SCALE_UPDATES"].split()],
     "scale_tables": [int(v) for v in e["BENCH_SCALE_TABLES"].split()],
     "installer_shared_libraries": int(e["BENCH_LIBS"]),
