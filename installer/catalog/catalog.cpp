@@ -105,10 +105,9 @@ std::vector<UpdateLocation> find_updates(const std::vector<fs::path>& roots, std
       if (name.empty() || name[0] == '.') continue;
       fs::path path = root / name;
       // The kind readdir gave; only a link (or a file system that does not say) costs a stat.
-      bool maybe_link = entry.kind == OpenDirectory::Kind::link || entry.kind == OpenDirectory::Kind::unknown;
-      if (entry.kind == OpenDirectory::Kind::directory || (maybe_link && fs::is_directory(path, ec))) {
+      if (entry.kind == OpenDirectory::Kind::directory || (entry.may_be_link() && fs::is_directory(path, ec))) {
         update_dirs.push_back({path, false});
-      } else if (auto broken = maybe_link ? broken_link(path) : std::nullopt) {
+      } else if (auto broken = entry.may_be_link() ? broken_link(path) : std::nullopt) {
         problems.push_back({path.string(), 0, *broken});
       } else if (is_bundle_name(name)) {
         update_dirs.push_back({path, true});

@@ -28,8 +28,7 @@ std::vector<fs::path> files_in(const fs::path& dir, std::vector<Problem>& proble
     // refused when read, never skipped as if the migration were not there. Only a link
     // (or an entry whose kind the file system does not report) needs a stat to say.
     boost::system::error_code status_error;
-    bool maybe_link = entry.kind == OpenDirectory::Kind::link || entry.kind == OpenDirectory::Kind::unknown;
-    if (!maybe_link || !fs::is_directory(path, status_error)) files.push_back(std::move(path));
+    if (!entry.may_be_link() || !fs::is_directory(path, status_error)) files.push_back(std::move(path));
   }
   return files;
 }

@@ -30,10 +30,7 @@ const OpenDirectory* DirectoryFiles::opened() const {
   return opened_ ? &*opened_ : nullptr;
 }
 
-const OpenDirectory::Entry* DirectoryFiles::top_entry(const std::string& name) const {
-  const OpenDirectory* dir = opened();
-  return dir && name.find('/') == std::string::npos ? dir->find(name) : nullptr;
-}
+bool DirectoryFiles::listed(const std::string& name) const { return opened() && name.find('/') == std::string::npos; }
 
 std::optional<std::vector<std::string>> DirectoryFiles::top_level(std::vector<Problem>& problems) const {
   const OpenDirectory* dir = opened();
@@ -48,8 +45,8 @@ std::optional<std::vector<std::string>> DirectoryFiles::top_level(std::vector<Pr
 }
 
 bool DirectoryFiles::has(const std::string& name) const {
-  if (opened() && name.find('/') == std::string::npos) {
-    const OpenDirectory::Entry* entry = top_entry(name);
+  if (listed(name)) {
+    const OpenDirectory::Entry* entry = opened_->find(name);
     return entry && opened_->leads_somewhere(*entry);
   }
   boost::system::error_code ec;
@@ -57,11 +54,9 @@ bool DirectoryFiles::has(const std::string& name) const {
 }
 
 std::optional<std::string> DirectoryFiles::broken_link(const std::string& name) const {
-  if (opened() && name.find('/') == std::string::npos) {
-    const OpenDirectory::Entry* entry = top_entry(name);
-    bool maybe_link = entry &&
-                      (entry->kind == OpenDirectory::Kind::link || entry->kind == OpenDirectory::Kind::unknown);
-    if (!maybe_link) return std::nullopt;
+  if (listed(name)) {
+    const OpenDirectory::Entry* entry = opened_->find(name);
+    if (!entry || !entry->may_be_link()) return std::nullopt;
   }
   return installer::broken_link(dir_ / name);
 }
@@ -70,7 +65,7 @@ std::optional<std::string> DirectoryFiles::broken_link(const std::string& name) 
 std::optional<std::string> DirectoryFiles::read(const std::string& name, std::vector<Problem>& problems) const {
   std::string why;
   std::optional<std::string> text;
-  if (opened() && name.find('/') == std::string::npos) text = opened_->read_file(name, kMaxScriptBytes, why);
+  if (listed(name)) text = opened_->read_file(name, kMaxScriptBytes, why);
   else text = read_regular_file((dir_ / name).string(), kMaxScriptBytes, why);
   if (!text) problems.push_back({path_of(name).string(), 0, "cannot read: " + why});
   return text;

@@ -51,8 +51,9 @@ class DirectoryFiles : public UpdateFiles {
  private:
   /// The open folder, or nullptr (why in listing_error_) when it cannot be opened.
   const OpenDirectory* opened() const;
-  /// The folder's entry `name`, when the folder is open and `name` is one of its own.
-  const OpenDirectory::Entry* top_entry(const std::string& name) const;
+  /// Whether the folder is open and `name` is at its top level (no '/'): then the listing
+  /// answers for it.
+  bool listed(const std::string& name) const;
 
   boost::filesystem::path dir_;
   mutable std::optional<OpenDirectory> opened_;

@@ -31,8 +31,10 @@ std::unique_ptr<Database> connect_database(const Settings& settings) {
   }
 }
 
+bool may_create_database(const Settings& settings) { return settings.admin && !settings.connection.database.empty(); }
+
 void ensure_database_exists(const Settings& settings, const std::atomic<int>* stop) {
-  if (!settings.admin || settings.connection.database.empty()) return;
+  if (!may_create_database(settings)) return;
   Settings admin = settings;
   admin.connection = *settings.admin;
   if (admin.connection.database.empty()) admin.connection.database = default_admin_database(admin.connection.engine);

@@ -8,7 +8,7 @@
 namespace installer {
 
 EarlyConnection::EarlyConnection(const Settings& s) {
-  if (!s.has_connection || (s.admin && !s.connection.database.empty())) return;
+  if (!s.has_connection || may_create_database(s)) return;
   std::packaged_task<Session()> connect([&s, this] {
     Session session = session_for(s, wait_for_database(s, &stop_));
     session.journal->exists();  // its schema's check, and whether there is a journal: read-only

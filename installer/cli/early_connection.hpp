@@ -3,9 +3,7 @@
 #include "installer/cli/settings.hpp"
 
 #include <atomic>
-#include <exception>
 #include <future>
-#include <memory>
 #include <optional>
 #include <thread>
 

@@ -75,7 +75,7 @@ const OpenDirectory::Entry* OpenDirectory::find(const std::string& name) const {
 }
 
 bool OpenDirectory::leads_somewhere(const Entry& entry) const {
-  if (entry.kind != Kind::link && entry.kind != Kind::unknown) return true;
+  if (!entry.may_be_link()) return true;
   struct stat info {};
   return ::fstatat(::dirfd(as_dir(dir_)), entry.name.c_str(), &info, 0) == 0;
 }

@@ -16,6 +16,9 @@ class OpenDirectory {
   struct Entry {
     std::string name;
     Kind kind = Kind::unknown;
+    /// A link, or an entry whose kind the file system does not report: only a stat says
+    /// what it leads to.
+    bool may_be_link() const { return kind == Kind::link || kind == Kind::unknown; }
   };
 
   /// The directory at `path` (a link to one is followed), or std::nullopt with errno's text
