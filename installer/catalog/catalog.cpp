@@ -125,6 +125,7 @@ std::vector<Update> without_duplicates(std::vector<Update> updates, std::vector<
     bool operator()(const std::string& a, const std::string& b) const { return compare_versions(a, b) < 0; }
   };
   std::vector<Update> unique;
+  unique.reserve(updates.size());
   std::map<std::string, size_t> by_id;
   std::map<std::string, size_t, VersionLess> by_version;
   for (auto& u : updates) {
@@ -225,6 +226,7 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, co
   std::vector<LoadedUpdate> all = load_updates(locations, engine, trusted);
   for (auto& loaded : roots.foreign) all.push_back(std::move(loaded));
   std::vector<Update> updates;
+  updates.reserve(all.size());
   std::set<std::string> invalid_ids;
   for (auto& loaded : all) {
     problems.insert(problems.end(), loaded.problems.begin(), loaded.problems.end());

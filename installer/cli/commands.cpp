@@ -98,8 +98,8 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
   const std::atomic<int>* stop = run.watcher ? &run.watcher->stop_signal() : nullptr;
   ensure_database_exists(s, stop);
-  std::optional<Session> opened = early.take(stop);
-  Session session = opened ? std::move(*opened) : open_session(s, /*wait=*/true, stop);
+  std::optional<EarlySession> opened = early.take(stop);
+  Session session = opened ? std::move(opened->session) : open_session(s, /*wait=*/true, stop);
   session.ctx->observer = run.board;
   session.ctx->fault = fault_point();
   if (run.watcher) {
@@ -114,7 +114,8 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
     }
   } forget{run.watcher};
   if (run.board) run.board->set_phase(Phase::installing);
-  MigrationLock lock(*session.db, s, run.watcher ? &run.watcher->stop_signal() : nullptr);
+  std::unique_ptr<MigrationLock> lock = opened ? std::move(opened->lock)
+                                               : std::make_unique<MigrationLock>(*session.db, s, stop);
   if (!commit_in_doubt.empty()) {
     auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
     log::info("the journal says the commit of update {} {}", commit_in_doubt,

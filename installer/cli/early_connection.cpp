@@ -9,10 +9,11 @@ namespace installer {
 
 EarlyConnection::EarlyConnection(const Settings& s) {
   if (!s.has_connection || may_create_database(s)) return;
-  std::packaged_task<Session()> connect([&s, this] {
-    Session session = session_for(s, wait_for_database(s, &stop_));
-    session.journal->exists();  // its schema's check, and whether there is a journal: read-only
-    return session;
+  std::packaged_task<EarlySession()> connect([&s, this] {
+    EarlySession early{session_for(s, wait_for_database(s, &stop_)), nullptr};
+    early.lock = std::make_unique<MigrationLock>(*early.session.db, s, &stop_);
+    early.session.journal->read_ahead();
+    return early;
   });
   result_ = connect.get_future();
   thread_ = std::thread(std::move(connect));
@@ -24,7 +25,7 @@ EarlyConnection::~EarlyConnection() {
   thread_.join();
 }
 
-std::optional<Session> EarlyConnection::take(const std::atomic<int>* stop) {
+std::optional<EarlySession> EarlyConnection::take(const std::atomic<int>* stop) {
   if (!thread_.joinable()) return std::nullopt;
   // The thread cannot watch two flags; a stop that arrives is passed on to the one it
   // watches, as often as its own wait looks.

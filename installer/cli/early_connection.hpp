@@ -1,20 +1,28 @@
 #pragma once
+#include "installer/cli/migration_lock.hpp"
 #include "installer/cli/session.hpp"
 #include "installer/cli/settings.hpp"
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <optional>
 #include <thread>
 
 namespace installer {
 
+/// What the connecting thread hands over: the session, holding the migration lock, with
+/// the journal read under it (SqlJournal::read_ahead).
+struct EarlySession {
+  Session session;
+  std::unique_ptr<MigrationLock> lock;  ///< declared after the session: released before it ends
+};
+
 /// The database session, opened on a thread of its own while the update directories are
 /// read: on a start with nothing to do the two take about as long as each other, and
-/// neither needs the other. The thread also makes the server's first look at the journal
-/// (a new backend's first catalog query is its slowest), which reads and changes nothing
-/// the migration lock protects. The updates are still checked before anything is changed:
-/// when the catalog is refused, the session is dropped.
+/// neither needs the other. The thread also takes the migration lock and reads the
+/// journal, which change nothing. The updates are still checked before anything is
+/// changed: when the catalog is refused, the session is dropped and the lock with it.
 class EarlyConnection {
  public:
   /// Starts connecting (waiting for the server up to the wait timeout), unless the
@@ -27,13 +35,13 @@ class EarlyConnection {
   EarlyConnection& operator=(const EarlyConnection&) = delete;
 
   /// The session, once it is there; nothing when none was started, or it was taken.
-  /// Throws what connecting threw. A stop signal in `stop` ends a wait for the server
-  /// as it would have without this thread.
-  std::optional<Session> take(const std::atomic<int>* stop);
+  /// Throws what connecting or locking threw. A stop signal in `stop` ends a wait for the
+  /// server or the lock as it would have without this thread.
+  std::optional<EarlySession> take(const std::atomic<int>* stop);
 
  private:
   std::atomic<int> stop_{0};  ///< what the connecting thread's wait watches
-  std::future<Session> result_;
+  std::future<EarlySession> result_;
   std::thread thread_;
 };
 

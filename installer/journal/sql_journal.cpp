@@ -216,6 +216,7 @@ std::optional<int> SqlJournal::format() {
 bool SqlJournal::exists() { return format().has_value(); }
 
 bool SqlJournal::records_anything() {
+  if (read_ahead_ && !read_ahead_->empty()) return true;
   if (!exists()) return false;
   if (!db_.query(fmt::format("SELECT 1 FROM {} LIMIT 1", table("updates"))).empty()) return true;
   auto [schema, t] = location("installs");
@@ -237,6 +238,14 @@ void SqlJournal::ensure() {
   format_ = kJournalFormat;
 }
 
+bool SqlJournal::read_ahead() {
+  if (format() != kJournalFormat) return false;  // missing, older or newer: ensure() decides, later
+  ensured_ = true;
+  format_ = kJournalFormat;
+  read_ahead_ = load_where("", {});
+  return true;
+}
+
 int SqlJournal::known_format() {
   if (!format_) format_ = format().value_or(kJournalFormat);
   return *format_;
@@ -245,6 +254,7 @@ int SqlJournal::known_format() {
 // The journal evolves like a product's schema: each format adds to the previous one, and
 // an older journal is brought forward here, under the migration lock.
 void SqlJournal::migrate_format(int from) {
+  read_ahead_.reset();
   auto name = [this](const char* t) { return table(t); };
   for (const auto& statement : journal_ddl(db_.dialect(), from, db_.quote_identifier(schema_), name))
     db_.query(statement);
@@ -300,7 +310,10 @@ std::vector<RestoreRecord> SqlJournal::restores() {
   return out;
 }
 
-std::vector<AttemptRecord> SqlJournal::load() { return load_where("", {}); }
+std::vector<AttemptRecord> SqlJournal::load() {
+  if (read_ahead_) return *std::exchange(read_ahead_, std::nullopt);
+  return load_where("", {});
+}
 
 namespace {
 
@@ -443,6 +456,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a) { return insert_att
 long long SqlJournal::insert_attempt_and_commit(const AttemptRecord& a) { return insert_attempt(a, true); }
 
 long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
+  read_ahead_.reset();
   // A journal older than format 6 (read before ensure() brought it forward) has neither
   // signed_by nor backup.
   const bool format6 = known_format() >= 6;
@@ -496,6 +510,7 @@ long long SqlJournal::insert_attempt(const AttemptRecord& a, bool commit) {
 }
 
 void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
+  read_ahead_.reset();
   std::vector<SqlValue> params{std::to_string(attempt_id)};
   auto row = step_values(s);
   params.insert(params.end(), row.begin(), row.end());
@@ -505,6 +520,7 @@ void SqlJournal::insert_step(long long attempt_id, const StepRecord& s) {
 }
 
 void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
+  read_ahead_.reset();
   db_.write_soon(fmt::format("UPDATE {} SET state = ?, statements_done = ?, down_statements_done = ?, duration_ms = ?, "
                              "error = ?, revert_method = ?, undo_done = ?, revert_note = ? WHERE attempt_id = ? AND "
                              "position = ?",
@@ -516,6 +532,7 @@ void SqlJournal::update_step(long long attempt_id, const StepRecord& s) {
 }
 
 void SqlJournal::update_attempt(const AttemptRecord& a) {
+  read_ahead_.reset();
   std::string finished = is_terminal(a.state) ? ", finished_at = " + finished_now() : "";
   db_.query(fmt::format("UPDATE {} SET state = ?, fingerprint_before = ?, fingerprint_after = ?, error = ?, "
                         "error_step = ?, error_statement = ?, error_sqlstate = ?, reason = ?{} WHERE attempt_id = ?",

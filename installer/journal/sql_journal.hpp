@@ -20,6 +20,11 @@ class SqlJournal : public Journal {
   bool exists() override;
   bool records_anything() override;
   void ensure() override;
+  /// Under the migration lock, while the updates are still being read (so before anything
+  /// may change): when the journal is there in this installer's format, so that ensure()
+  /// has nothing to do, reads its attempts for the next load() to return, unless an attempt
+  /// or a step is written first. Returns whether it did.
+  bool read_ahead();
   std::vector<AttemptRecord> load() override;
   AttemptRecord load_attempt(long long attempt_id) override;
   long long insert_attempt(const AttemptRecord& attempt) override;
@@ -67,6 +72,7 @@ class SqlJournal : public Journal {
   /// Whether the schema check's listing held the format table; read once, by format().
   std::optional<bool> format_table_listed_;
   std::optional<int> format_;
+  std::optional<std::vector<AttemptRecord>> read_ahead_;  ///< read_ahead()'s, until used or outdated
   std::unique_ptr<SnapshotStore> snapshots_;
 };
 

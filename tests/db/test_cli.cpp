@@ -291,6 +291,19 @@ TEST_CASE("two installers: the second waits for the lock, bounded, and exits 75 
   CHECK(waited >= std::chrono::milliseconds(900));
   CHECK_FALSE(db.journal_exists());
 
+  // The lock is waited for while the update directories are read (cli/early_connection.hpp):
+  // refused updates end the run at once, not when the lock wait would have.
+  UpdateTree refused;
+  refused.write("1/001_orphan.up.sql", "CREATE TABLE orphan (id int);\n");  // no down script
+  started = std::chrono::steady_clock::now();
+  RunResult bad = run_installer({"migrate", "--lock-timeout", "60s"}, env_for(db, refused.root().string()));
+  auto refused_after = std::chrono::steady_clock::now() - started;
+  INFO(bad.err);
+  CHECK(bad.exit_code == 65);
+  CHECK(bad.err.find("001_orphan.up.sql") != std::string::npos);
+  CHECK(refused_after < std::chrono::seconds(10));
+  CHECK_FALSE(db.journal_exists());
+
   // A waiter proceeds as soon as the holder lets go, and finds the work to do.
   Background waiter({"migrate", "--lock-timeout", "60s"}, env);
   bool waiting = wait_until([&] { return waiter.err_so_far().find("waiting up to") != std::string::npos; },
