@@ -266,8 +266,8 @@ median() {
 
 # noop_phases ENGINE URL DIR: when each part of a no-op start ended, in ms from the
 # process's start, from the installer's own debug log (its timestamps have ms resolution):
-# the catalog read, the connection (opened meanwhile on a thread of its own), the lock,
-# and the journal read that finds nothing to do.
+# the connection and the lock (taken meanwhile on a thread of its own, which then reads
+# the journal), the catalog read, and the end of both: nothing to do.
 noop_phases() {
     local t0=${EPOCHREALTIME/./}
     "$installer" migrate --db-url "$2" --updates "$3" --log-level debug --log-format json \
