@@ -17,10 +17,10 @@ std::unique_ptr<Database> connect_database(const Settings& settings);
 /// Refused credentials are not retried.
 std::unique_ptr<Database> wait_for_database(const Settings& settings, const std::atomic<int>* stop = nullptr);
 
-/// With an administrator's URL configured, creates the database named in the main URL
-/// when it does not exist yet (several replicas may race: "already exists" is fine).
 /// Whether this run may create its database (an administrator's URL and a database name).
 bool may_create_database(const Settings& settings);
+/// With an administrator's URL configured, creates the database named in the main URL
+/// when it does not exist yet (several replicas may race: "already exists" is fine).
 void ensure_database_exists(const Settings& settings, const std::atomic<int>* stop = nullptr);
 
 }  // namespace installer

@@ -234,14 +234,17 @@ void SqlJournal::ensure() {
                                 "installer ({}) understands format {} at most. Use the newer image.",
                                 schema_, *current, INSTALLER_VERSION, kJournalFormat));
   }
+  known_current();
+}
+
+void SqlJournal::known_current() {
   ensured_ = true;
   format_ = kJournalFormat;
 }
 
 bool SqlJournal::read_ahead() {
   if (format() != kJournalFormat) return false;  // missing, older or newer: ensure() decides, later
-  ensured_ = true;
-  format_ = kJournalFormat;
+  known_current();
   read_ahead_ = load_where("", {});
   return true;
 }

@@ -61,6 +61,8 @@ class SqlJournal : public Journal {
   std::vector<std::string> tables_named_like_journal();
   /// format(), read once per session (ensure() sets it).
   int known_format();
+  /// The journal is in this installer's format: ensure() has nothing left to do.
+  void known_current();
   void load_undo(AttemptRecord& attempt);
   /// The schema_snapshots table, once the journal's format has it (journal/snapshot_store.cpp).
   SnapshotStore& snapshot_store();
