@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <stdexcept>
 #include <tuple>
 
@@ -130,6 +132,34 @@ std::vector<SchemaObject> folded(std::vector<SchemaObject> sorted) {
 
 }  // namespace
 
+namespace {
+
+// Tables per chunk: a changed chunk costs copying and hashing this many lines again, and
+// a walk over every chunk costs the number of tables over this.
+constexpr size_t kChunkTables = 32;
+
+}  // namespace
+
+/// Every table of a snapshot in name order, chunk by chunk.
+class Snapshot::Cursor {
+ public:
+  explicit Cursor(const Chunks& chunks) : chunks_(chunks) {}
+  bool done() const { return chunk_ == chunks_.size(); }
+  const Entry& operator*() const { return chunks_[chunk_]->entries[entry_]; }
+  const Entry* operator->() const { return &**this; }
+  void next() {
+    if (++entry_ == chunks_[chunk_]->entries.size()) ++chunk_, entry_ = 0;
+  }
+  /// The chunk this cursor is at the start of, else null.
+  const Chunk* at_start_of() const { return !done() && entry_ == 0 ? chunks_[chunk_].get() : nullptr; }
+  void skip_chunk() { ++chunk_, entry_ = 0; }
+
+ private:
+  const Chunks& chunks_;
+  size_t chunk_ = 0;
+  size_t entry_ = 0;
+};
+
 std::shared_ptr<const Snapshot::Table> Snapshot::make_table(std::vector<SchemaObject> objects) {
   std::string text;
   for (const auto& o : objects) append_snapshot_line(text, o);
@@ -138,23 +168,47 @@ std::shared_ptr<const Snapshot::Table> Snapshot::make_table(std::vector<SchemaOb
   return std::make_shared<const Table>(Table{std::move(objects), sha256_hex(text), text_size});
 }
 
-Snapshot::Snapshot() : tables_(std::make_shared<const Tables>()) {}
+void Snapshot::append_chunks(Chunks& out, std::vector<Entry> entries) {
+  // Pieces of kChunkTables to twice that; a chunk that grew past it is split.
+  const size_t pieces = std::max<size_t>(1, entries.size() / kChunkTables);
+  for (size_t piece = 0, from = 0; piece < pieces && from < entries.size(); ++piece) {
+    const size_t to = piece + 1 == pieces ? entries.size() : from + entries.size() / pieces;
+    auto chunk = std::make_shared<Chunk>();
+    chunk->entries.assign(std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(from)),
+                          std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(to)));
+    for (const auto& e : chunk->entries) {
+      chunk->objects += e.table->objects.size();
+      chunk->text_size += e.table->text_size;
+      append_snapshot_field(chunk->digest_lines, e.name);
+      chunk->digest_lines += '\t';
+      chunk->digest_lines += e.table->digest;
+      chunk->digest_lines += '\n';
+    }
+    out.push_back(std::move(chunk));
+    from = to;
+  }
+}
+
+Snapshot::Snapshot() = default;
 
 Snapshot::Snapshot(std::vector<SchemaObject> objects) {
   std::sort(objects.begin(), objects.end(), key_less);
   auto sorted = std::make_shared<const std::vector<SchemaObject>>(folded(std::move(objects)));
   std::map<std::string, std::vector<SchemaObject>> by_table;
   for (const auto& o : *sorted) by_table[o.table].push_back(o);  // each table's stays in key order
-  auto tables = std::make_shared<Tables>();
-  for (auto& [table, of_table] : by_table) tables->emplace(table, make_table(std::move(of_table)));
-  *this = Snapshot(std::move(tables));
+  std::vector<Entry> entries;
+  entries.reserve(by_table.size());
+  for (auto& [table, of_table] : by_table) entries.push_back({table, make_table(std::move(of_table))});
+  Chunks chunks;
+  append_chunks(chunks, std::move(entries));
+  *this = Snapshot(std::move(chunks));
   sorted_ = std::move(sorted);
 }
 
-Snapshot::Snapshot(std::shared_ptr<const Tables> tables) : tables_(std::move(tables)) {
-  for (const auto& [name, table] : *tables_) {
-    size_ += table->objects.size();
-    text_size_ += table->text_size;
+Snapshot::Snapshot(Chunks chunks) : chunks_(std::move(chunks)) {
+  for (const auto& chunk : chunks_) {
+    size_ += chunk->objects;
+    text_size_ += chunk->text_size;
   }
 }
 
@@ -162,7 +216,8 @@ const std::vector<SchemaObject>& Snapshot::objects() const {
   if (!sorted_) {
     std::vector<SchemaObject> all;
     all.reserve(size_);
-    for (const auto& [name, table] : *tables_) all.insert(all.end(), table->objects.begin(), table->objects.end());
+    for (Cursor c(chunks_); !c.done(); c.next())
+      all.insert(all.end(), c->table->objects.begin(), c->table->objects.end());
     std::sort(all.begin(), all.end(), key_less);
     sorted_ = std::make_shared<const std::vector<SchemaObject>>(std::move(all));
   }
@@ -181,16 +236,15 @@ const SchemaObject* Snapshot::find(std::string_view kind, std::string_view name)
 
 std::string Snapshot::digest() const {
   if (digest_.empty()) {
-    // Taken after every update of a run, over every table: one buffer, no temporaries.
-    std::string lines;
-    lines.reserve(tables_->size() * 100);
-    for (const auto& [name, table] : *tables_) {
-      append_snapshot_field(lines, name);
-      lines += '\t';
-      lines += table->digest;
-      lines += '\n';
+    // Taken after every update of a run: the lines of the chunks before the first one
+    // that changed are not hashed again.
+    if (digest_states_.empty()) digest_states_.push_back(std::make_shared<const Sha256>());
+    Sha256 state = *digest_states_.back();
+    for (size_t i = digest_states_.size() - 1; i < chunks_.size(); ++i) {
+      state.update(chunks_[i]->digest_lines);
+      digest_states_.push_back(std::make_shared<const Sha256>(state));
     }
-    digest_ = sha256_hex(lines);
+    digest_ = state.hex();
   }
   return digest_;
 }
@@ -198,11 +252,12 @@ std::string Snapshot::digest() const {
 std::string Snapshot::text_digest() const { return sha256_hex(serialize()); }
 
 bool Snapshot::operator==(const Snapshot& o) const {
-  if (tables_ == o.tables_) return true;
-  if (size_ != o.size_ || tables_->size() != o.tables_->size()) return false;
-  return std::equal(tables_->begin(), tables_->end(), o.tables_->begin(), [](const auto& a, const auto& b) {
-    return a.first == b.first && (a.second == b.second || a.second->objects == b.second->objects);
-  });
+  if (chunks_ == o.chunks_) return true;
+  if (size_ != o.size_) return false;
+  Cursor a(chunks_), b(o.chunks_);
+  for (; !a.done() && !b.done(); a.next(), b.next())
+    if (a->name != b->name || (a->table != b->table && a->table->objects != b->table->objects)) return false;
+  return a.done() && b.done();
 }
 
 void Snapshot::objects_differing_from(const Snapshot& before, std::vector<const SchemaObject*>& was,
@@ -210,18 +265,20 @@ void Snapshot::objects_differing_from(const Snapshot& before, std::vector<const 
   auto add = [](const Table& table, std::vector<const SchemaObject*>& to) {
     for (const auto& o : table.objects) to.push_back(&o);
   };
-  auto b = before.tables_->begin(), n = tables_->begin();
-  while (b != before.tables_->end() || n != tables_->end()) {
-    if (n == tables_->end() || (b != before.tables_->end() && b->first < n->first)) {
-      add(*(b++)->second, was);
-    } else if (b == before.tables_->end() || n->first < b->first) {
-      add(*(n++)->second, now);
+  Cursor b(before.chunks_), n(chunks_);
+  while (!b.done() || !n.done()) {
+    if (b.at_start_of() && b.at_start_of() == n.at_start_of()) {
+      b.skip_chunk(), n.skip_chunk();
+    } else if (n.done() || (!b.done() && b->name < n->name)) {
+      add(*b->table, was), b.next();
+    } else if (b.done() || n->name < b->name) {
+      add(*n->table, now), n.next();
     } else {
-      if (b->second != n->second && b->second->digest != n->second->digest) {
-        add(*b->second, was);
-        add(*n->second, now);
+      if (b->table != n->table && b->table->digest != n->table->digest) {
+        add(*b->table, was);
+        add(*n->table, now);
       }
-      ++b, ++n;
+      b.next(), n.next();
     }
   }
   auto by_key = [](const SchemaObject* x, const SchemaObject* y) { return key_less(*x, *y); };
@@ -231,20 +288,69 @@ void Snapshot::objects_differing_from(const Snapshot& before, std::vector<const 
 
 Snapshot Snapshot::with_tables_replaced(const std::unordered_set<std::string>& tables, bool table_less,
                                         const Snapshot& fresh) const {
-  auto replaced = std::make_shared<Tables>(*tables_);
-  for (const auto& t : tables) replaced->erase(t);
-  if (table_less) replaced->erase("");
-  for (const auto& [name, table] : *fresh.tables_) (*replaced)[name] = table;
-  return Snapshot(std::move(replaced));
+  // In name order: each table taken out (null) or put in.
+  std::map<std::string_view, const std::shared_ptr<const Table>*> changes;
+  for (const auto& t : tables) changes.emplace(t, nullptr);
+  if (table_less) changes.emplace("", nullptr);
+  for (Cursor c(fresh.chunks_); !c.done(); c.next()) changes[c->name] = &c->table;
+  auto change = changes.begin();
+  auto take_changes_before = [&](auto end, const std::string* name, std::vector<Entry>& into) {
+    for (; change != end && (!name || change->first < *name); ++change)
+      if (change->second) into.push_back({std::string(change->first), *change->second});
+  };
+  Chunks out;
+  out.reserve(chunks_.size() + 1);
+  size_t unchanged = chunks_.size();  // the chunks before the first changed one
+  std::vector<Entry> pending;         // of changed chunks, not yet cut into chunks
+  for (size_t i = 0; i < chunks_.size(); ++i) {
+    const Chunk& chunk = *chunks_[i];
+    const bool last = i + 1 == chunks_.size();
+    auto end = last ? changes.end() : changes.upper_bound(chunk.entries.back().name);
+    if (change == end && pending.empty()) {
+      out.push_back(chunks_[i]);
+      continue;
+    }
+    unchanged = std::min(unchanged, i);
+    for (const auto& e : chunk.entries) {
+      take_changes_before(end, &e.name, pending);
+      if (change != end && change->first == e.name) {
+        if (change->second) pending.push_back({e.name, *change->second});
+        ++change;
+      } else {
+        pending.push_back(e);
+      }
+    }
+    take_changes_before(end, nullptr, pending);
+    // A chunk that shrank much is cut together with the next.
+    if (last || pending.size() >= kChunkTables / 2) append_chunks(out, std::exchange(pending, {}));
+  }
+  if (chunks_.empty()) {
+    unchanged = 0;
+    take_changes_before(changes.end(), nullptr, pending);
+    append_chunks(out, std::move(pending));
+  }
+  Snapshot replaced(std::move(out));
+  const size_t states = std::min(digest_states_.size(), unchanged + 1);
+  replaced.digest_states_.assign(digest_states_.begin(), digest_states_.begin() + static_cast<std::ptrdiff_t>(states));
+  return replaced;
+}
+
+const Snapshot::Table* Snapshot::table_named(std::string_view name) const {
+  auto chunk = std::lower_bound(chunks_.begin(), chunks_.end(), name,
+                                [](const auto& c, std::string_view n) { return c->entries.back().name < n; });
+  if (chunk == chunks_.end()) return nullptr;
+  const auto& entries = (*chunk)->entries;
+  auto it = std::lower_bound(entries.begin(), entries.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.name < n; });
+  return it != entries.end() && it->name == name ? it->table.get() : nullptr;
 }
 
 std::vector<const SchemaObject*> Snapshot::objects_of(const std::unordered_set<std::string>& tables,
                                                       bool table_less) const {
   std::vector<const SchemaObject*> out;
   auto add = [&](const std::string& name) {
-    auto it = tables_->find(name);
-    if (it != tables_->end())
-      for (const auto& o : it->second->objects) out.push_back(&o);
+    if (const Table* table = table_named(name))
+      for (const auto& o : table->objects) out.push_back(&o);
   };
   for (const auto& t : tables) add(t);
   if (table_less) add("");

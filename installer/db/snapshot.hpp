@@ -1,4 +1,6 @@
 #pragma once
+#include "installer/util/sha256.hpp"
+
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -42,7 +44,7 @@ const char* to_string(ObjectDifference::Change change);
 /// what a verification compares; the list says which objects differ.
 ///
 /// Inside, the objects are kept by the table they belong to, each table's with its own
-/// digest, and shared by copies: a run takes a snapshot after every update, and what it
+/// digest, in chunks of tables shared by copies: a run takes a snapshot after every update, and what it
 /// costs (the copy, the merge of a re-read, the digest, the journal's delta) is then what
 /// the update changed, not what the schema holds. Not for use from several threads (the
 /// sorted list and the digest are computed when first asked for).
@@ -108,16 +110,36 @@ class Snapshot {
     std::string digest;
     size_t text_size = 0;
   };
-  using Tables = std::map<std::string, std::shared_ptr<const Table>>;
+  struct Entry {
+    std::string name;
+    std::shared_ptr<const Table> table;
+  };
+  /// A run of tables in name order. Snapshots share the chunks they hold unchanged, so that
+  /// one made from another by replacing a few tables copies, compares and hashes again the
+  /// chunks those are in, not the list of every table (a run takes one after each update).
+  struct Chunk {
+    std::vector<Entry> entries;
+    size_t objects = 0;
+    size_t text_size = 0;
+    std::string digest_lines;  ///< its tables' lines of the digest's text
+  };
+  using Chunks = std::vector<std::shared_ptr<const Chunk>>;
+  class Cursor;
 
-  explicit Snapshot(std::shared_ptr<const Tables> tables);
+  explicit Snapshot(Chunks chunks);
   static std::shared_ptr<const Table> make_table(std::vector<SchemaObject> objects);
+  /// Appends `entries` (in name order) as chunks of the usual size.
+  static void append_chunks(Chunks& out, std::vector<Entry> entries);
+  const Table* table_named(std::string_view name) const;
 
-  std::shared_ptr<const Tables> tables_;
+  Chunks chunks_;
   size_t size_ = 0;
   size_t text_size_ = 0;
   mutable std::shared_ptr<const std::vector<SchemaObject>> sorted_;
   mutable std::string digest_;
+  /// The digest's state before chunk i (after the lines of chunks 0 to i-1), for the first
+  /// so many chunks: what with_tables_replaced() passes on for the chunks it did not change.
+  mutable std::vector<std::shared_ptr<const Sha256>> digest_states_;
   std::map<std::string, long> server_counts_;
   bool counted_ = false;
 };

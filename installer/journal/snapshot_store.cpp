@@ -52,41 +52,79 @@ std::string SnapshotStore::store(const Snapshot& snapshot) {
     if (found.target) known_[digest] = *found.target;
     else write(snapshot, digest, check_base && !found.base_visible ? std::nullopt : std::move(base));
   }
-  if (digest != last_digest_) {
-    last_ = digest == root_digest_ ? root_ : std::make_shared<const Snapshot>(snapshot);
-    last_digest_ = digest;
-  }
+  if (spine_.empty() || spine_.back().digest != digest) keep_last(snapshot, digest);
   return digest;
 }
 
-// Against the last snapshot while its chain has room; else against the chain's full
-// snapshot, so that a long run of small changes restarts the chain with one delta that
-// holds them all instead of a full snapshot each 17 stores.
 std::optional<SnapshotStore::Base> SnapshotStore::choose_base() const {
-  if (!last_) return std::nullopt;
-  auto last = known_.find(last_digest_);
-  if (last == known_.end() || last->second.depth < 0) return std::nullopt;
-  if (last->second.depth < kMaxDeltas) return Base{last_digest_, last->second, last_};
-  const std::string& root = last->second.root;
-  return Base{root, Known{0, root, false}, cached(root)};
+  if (spine_.empty()) return std::nullopt;
+  unsigned long span = 1;
+  size_t link = spine_.size() - 1;
+  while (link > 0 && spine_[link].span == span) span += spine_[link--].span;
+  auto known = known_.find(spine_[link].digest);
+  if (known == known_.end() || known->second.depth < 0) return std::nullopt;
+  if (known->second.depth < kMaxDeltas)
+    return Base{spine_[link].digest, known->second, spine_[link].snapshot, link, span};
+  // The chain is as long as it may be: one delta against its full snapshot holds all that
+  // changed since, and starts the count again.
+  const std::string& root = known->second.root;
+  if (spine_[0].digest != root) return std::nullopt;
+  return Base{root, Known{0, root, false}, cached(root), 0, 0};
 }
 
-std::string SnapshotStore::chain_query() const {
-  // At most kMaxDeltas + 1 rows, and none past a snapshot this session has (the two
+void SnapshotStore::push(const std::string& digest, const Snapshot& snapshot, const Base& base) {
+  spine_.resize(base.link + 1);
+  if (!spine_.back().snapshot) spine_.back().snapshot = base.snapshot ? base.snapshot : cached(base.digest);
+  spine_.push_back(Link{digest, std::make_shared<const Snapshot>(snapshot), base.span});
+}
+
+void SnapshotStore::keep_last(const Snapshot& snapshot, const std::string& digest) {
+  for (size_t i = 0; i < spine_.size(); ++i)
+    if (spine_[i].digest == digest) {
+      if (!spine_[i].snapshot) spine_[i].snapshot = std::make_shared<const Snapshot>(snapshot);
+      spine_.resize(i + 1);  // the links above are of snapshots after it
+      return;
+    }
+  // One found stored (or read): new deltas go on from it, uncounted, in its chain.
+  auto known = known_.find(digest);
+  const bool in_chain = known != known_.end() && known->second.depth > 0;
+  if (in_chain && !spine_.empty() && spine_[0].digest == known->second.root) {
+    spine_.resize(1);
+  } else {
+    spine_.clear();
+    if (in_chain) spine_.push_back(Link{known->second.root, cached(known->second.root), 0});
+  }
+  spine_.push_back(Link{digest, std::make_shared<const Snapshot>(snapshot), 0});
+}
+
+std::string SnapshotStore::chain_query(size_t stops) const {
+  // At most kMaxDeltas + 1 rows, and none past a snapshot this session has (the
   // parameters after the first): one round trip whatever the chain.
+  std::string none_of = "?";
+  for (size_t i = 1; i < stops; ++i) none_of += ", ?";
   return fmt::format(
       "WITH RECURSIVE chain (digest, base_digest, n) AS (SELECT digest, base_digest, 1 FROM {0} WHERE digest = ? "
       "UNION ALL SELECT s.digest, s.base_digest, c.n + 1 FROM {0} s JOIN chain c ON s.digest = c.base_digest "
-      "WHERE c.n < {1} AND c.base_digest NOT IN (?, ?)) ",
-      table_, kMaxDeltas + 1);
+      "WHERE c.n < {1} AND c.base_digest NOT IN ({2})) ",
+      table_, kMaxDeltas + 1, none_of);
+}
+
+/// The snapshots this session has, where a read of a chain can stop.
+std::vector<std::string> SnapshotStore::chain_stops() const {
+  std::vector<std::string> out;
+  for (const auto& link : spine_)
+    if (link.snapshot) out.push_back(link.digest);
+  if (root_ && std::find(out.begin(), out.end(), root_digest_) == out.end()) out.push_back(root_digest_);
+  if (out.empty()) out.emplace_back();
+  return out;
 }
 
 SnapshotStore::Probe SnapshotStore::probe(const std::string& digest, const std::string& base) {
   // The row asked for with its chain's digests (which say its depth), and the base's row.
-  auto rows = db_.query(chain_query() + fmt::format("SELECT n, digest, base_digest FROM chain UNION ALL SELECT 0, "
-                                                    "digest, base_digest FROM {} WHERE digest = ?",
-                                                    table_),
-                        {digest, std::string(), std::string(), base});
+  auto rows = db_.query(chain_query(1) + fmt::format("SELECT n, digest, base_digest FROM chain UNION ALL SELECT 0, "
+                                                     "digest, base_digest FROM {} WHERE digest = ?",
+                                                     table_),
+                        {digest, std::string(), base});
   Probe out;
   std::vector<std::pair<std::string, std::string>> chain(kMaxDeltas + 2);  // by n: digest, base_digest
   size_t length = 0;
@@ -114,9 +152,12 @@ void SnapshotStore::write(const Snapshot& snapshot, const std::string& digest, s
   const bool committed = !db_.in_transaction();
   insert(digest, base ? base->digest : "", snapshot.size(), base ? delta : snapshot.serialize());
   if (!base) {
-    keep_root(std::make_shared<const Snapshot>(snapshot), digest, Known{0, digest, committed});
+    auto whole = std::make_shared<const Snapshot>(snapshot);
+    keep_root(whole, digest, Known{0, digest, committed});
+    spine_ = {Link{digest, whole, 0}};
   } else {
     known_[digest] = Known{base->known.depth + 1, base->known.root, committed};
+    push(digest, snapshot, *base);
   }
 }
 
@@ -135,7 +176,8 @@ void SnapshotStore::insert(const std::string& digest, const std::string& base, s
 }
 
 std::shared_ptr<const Snapshot> SnapshotStore::cached(const std::string& digest) const {
-  if (last_ && digest == last_digest_) return last_;
+  for (auto link = spine_.rbegin(); link != spine_.rend(); ++link)
+    if (link->digest == digest && link->snapshot) return link->snapshot;
   if (root_ && digest == root_digest_) return root_;
   return nullptr;
 }
@@ -160,25 +202,26 @@ void SnapshotStore::keep_root(std::shared_ptr<const Snapshot> snapshot, const st
 
 Snapshot SnapshotStore::load(const std::string& digest) {
   if (auto have = cached(digest)) {
-    last_ = have;
-    last_digest_ = digest;
+    keep_last(*have, digest);
     return *have;
   }
   Known known;
-  auto loaded = std::make_shared<const Snapshot>(read(digest, known));
+  Snapshot loaded = read(digest, known);
   known_[digest] = known;
-  last_ = loaded;
-  last_digest_ = digest;
-  return *loaded;
+  keep_last(loaded, digest);
+  return loaded;
 }
 
 /// The rows from `digest` back to a full snapshot (or one this session has), decoded and
 /// checked against the digest.
 Snapshot SnapshotStore::read(const std::string& digest, Known& known) {
-  auto rows = db_.query(chain_query() + fmt::format("SELECT c.digest, c.base_digest, s.bytes, s.body FROM chain c JOIN "
-                                                    "{} s ON s.digest = c.digest ORDER BY c.n",
-                                                    table_),
-                        {digest, last_ ? last_digest_ : "", root_ ? root_digest_ : ""});
+  std::vector<std::string> stops = chain_stops();
+  std::vector<SqlValue> parameters{digest};
+  parameters.insert(parameters.end(), stops.begin(), stops.end());
+  auto rows = db_.query(chain_query(stops.size()) + fmt::format("SELECT c.digest, c.base_digest, s.bytes, s.body FROM "
+                                                                "chain c JOIN {} s ON s.digest = c.digest ORDER BY c.n",
+                                                                table_),
+                        parameters);
   if (rows.empty()) fail(digest, "is not there");
   std::vector<SchemaObject> objects = start_of_chain(digest, rows, known);
   for (size_t i = rows.size() - (text_of(rows.back()[1]).empty() ? 1 : 0); i-- > 0;) {

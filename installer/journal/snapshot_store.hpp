@@ -40,6 +40,19 @@ class SnapshotStore {
     std::string digest;
     Known known;
     std::shared_ptr<const Snapshot> snapshot;  ///< null: the chain's full snapshot, read when needed
+    size_t link = 0;                           ///< its place in spine_
+    unsigned long span = 0;                    ///< the new link's
+  };
+  /// A snapshot this session has, on the path from the chain's full snapshot to the last one
+  /// stored or loaded. Deltas are made along it as a binary counter counts: each new one
+  /// stands for itself and the links it takes the place of (its span), and is made against
+  /// the link below them. So the n-th store of a chain is a delta of the changes of the
+  /// last n & -n stores, at most log2(n) + 1 deltas from the full snapshot: what a long run
+  /// writes grows as n log n, and reading any of its snapshots takes at most that many rows.
+  struct Link {
+    std::string digest;
+    std::shared_ptr<const Snapshot> snapshot;  ///< null: the full snapshot, not read by this session
+    unsigned long span = 0;                    ///< 0: not counted (a full snapshot, or one found stored)
   };
   struct Probe {
     std::optional<Known> target;  ///< the row asked for, when it is there
@@ -47,26 +60,29 @@ class SnapshotStore {
   };
 
   std::optional<Base> choose_base() const;
+  void push(const std::string& digest, const Snapshot& snapshot, const Base& base);
   Probe probe(const std::string& digest, const std::string& base);
   void write(const Snapshot& snapshot, const std::string& digest, std::optional<Base> base);
   void insert(const std::string& digest, const std::string& base, size_t objects, const std::string& text);
   std::shared_ptr<const Snapshot> root_snapshot(const std::string& digest);
   /// Makes `snapshot` the full snapshot this session keeps, the start of new chains.
   void keep_root(std::shared_ptr<const Snapshot> snapshot, const std::string& digest, Known known);
+  /// Makes a snapshot stored before (or found stored) the end of the spine.
+  void keep_last(const Snapshot& snapshot, const std::string& digest);
   std::shared_ptr<const Snapshot> cached(const std::string& digest) const;
   Snapshot read(const std::string& digest, Known& known);
   std::vector<SchemaObject> start_of_chain(const std::string& digest, const std::vector<SqlRow>& rows, Known& known);
   std::string unpack(const std::string& digest, const SqlRow& row) const;
-  std::string chain_query() const;
+  std::string chain_query(size_t stops) const;
+  std::vector<std::string> chain_stops() const;
   [[noreturn]] void fail(const std::string& digest, const std::string& what) const;
 
   Database& db_;
   std::string table_;
   std::string shown_;
   std::map<std::string, Known> known_;
-  // The last snapshot stored or loaded, and the full one its chain starts from (they may be the same).
-  std::string last_digest_;
-  std::shared_ptr<const Snapshot> last_;
+  std::vector<Link> spine_;  ///< [0]: the chain's full snapshot; back(): the last stored or loaded
+  // The full snapshot last written or read whole, for the chains that start from it.
   std::string root_digest_;
   std::shared_ptr<const Snapshot> root_;
 };

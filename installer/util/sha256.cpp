@@ -44,6 +44,42 @@ std::string sha256_hex(std::string_view bytes) {
   return hex_of(digest, length);
 }
 
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  if (!context_ || EVP_DigestInit_ex(context_, sha256_algorithm(), nullptr) != 1) {
+    EVP_MD_CTX_free(context_);
+    throw std::runtime_error("SHA-256 computation failed");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(context_); }
+
+Sha256::Sha256(const Sha256& other) : context_(EVP_MD_CTX_new()) {
+  if (!context_ || EVP_MD_CTX_copy_ex(context_, other.context_) != 1) {
+    EVP_MD_CTX_free(context_);
+    throw std::runtime_error("SHA-256 computation failed");
+  }
+}
+
+Sha256& Sha256::operator=(const Sha256& other) {
+  if (this != &other && EVP_MD_CTX_copy_ex(context_, other.context_) != 1)
+    throw std::runtime_error("SHA-256 computation failed");
+  return *this;
+}
+
+void Sha256::update(std::string_view bytes) {
+  if (EVP_DigestUpdate(context_, bytes.data(), bytes.size()) != 1)
+    throw std::runtime_error("SHA-256 computation failed");
+}
+
+std::string Sha256::hex() const {
+  Sha256 finished(*this);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(finished.context_, digest, &length) != 1)
+    throw std::runtime_error("SHA-256 computation failed");
+  return hex_of(digest, length);
+}
+
 std::optional<std::string> sha256_of_file(const std::string& path, std::string& why) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -79,10 +79,18 @@ TEST_CASE("snapshots: stored whole once, then as deltas, read back in any order 
   for (const auto& snapshot : snapshots) references.push_back(s.journal->store_snapshot(snapshot));
   CHECK(references[0] == "snapshot:" + snapshots[0].digest());
   CHECK(scratch.count("SELECT count(*) FROM " + table()) == 40);
-  // One full snapshot: the chain restarts from it with a delta every 17th store.
+  // One full snapshot. The deltas count as a binary counter does: the n-th is made against
+  // the n & (n - 1)-th, so the 1st, 2nd, 4th, 8th, 16th and 32nd against the full one, and
+  // none is more than 6 deltas from it.
   CHECK(scratch.count("SELECT count(*) FROM " + table() + " WHERE base_digest = ''") == 1);
   CHECK(scratch.count(
-            fmt::format("SELECT count(*) FROM {} WHERE base_digest = '{}'", table(), snapshots[0].digest())) == 3);
+            fmt::format("SELECT count(*) FROM {} WHERE base_digest = '{}'", table(), snapshots[0].digest())) == 6);
+  for (int n : {12, 39}) {
+    CAPTURE(n);
+    CHECK(scratch.scalar(fmt::format("SELECT base_digest FROM {} WHERE digest = '{}'", table(),
+                                     snapshots[static_cast<size_t>(n)].digest())) ==
+          snapshots[static_cast<size_t>(n & (n - 1))].digest());
+  }
   auto row = scratch.query(
       fmt::format("SELECT objects, bytes FROM {} WHERE digest = '{}'", table(), snapshots[0].digest()));
   CHECK(*row[0][0] == std::to_string(snapshots[0].objects().size()));
@@ -191,8 +199,11 @@ TEST_CASE("snapshots: stored in a transaction that rolls back, they leave no row
   ScratchDatabase scratch;
   EngineSession s(scratch);
   s.journal->ensure();
-  std::vector<Snapshot> snapshots = successive(20, 5);
+  std::vector<Snapshot> snapshots = successive(20, 7);
   s.journal->store_snapshot(snapshots[0]);
+  auto base_of = [&](const std::string& reference) {
+    return scratch.scalar(fmt::format("SELECT base_digest FROM {} WHERE digest = '{}'", table(), digest_of(reference)));
+  };
 
   s.db->begin();
   std::string second = s.journal->store_snapshot(snapshots[1]);
@@ -201,25 +212,28 @@ TEST_CASE("snapshots: stored in a transaction that rolls back, they leave no row
   CHECK(scratch.count("SELECT count(*) FROM " + table()) == 1);
   // Neither the rolled-back row nor a delta against it is taken for stored.
   CHECK(s.journal->store_snapshot(snapshots[1]) == second);
-  s.db->begin();
   s.journal->store_snapshot(snapshots[2]);
-  s.db->rollback();
-  std::string fourth = s.journal->store_snapshot(snapshots[3]);
-  CHECK(scratch.count("SELECT count(*) FROM " + table()) == 3);
-  CHECK(scratch.scalar(fmt::format("SELECT base_digest FROM {} WHERE digest = '{}'", table(), digest_of(fourth)))
-            .empty());  // its base was the rolled-back row
-  CHECK(FreshJournal(scratch).journal.load_snapshot(second) == snapshots[1]);
-  CHECK(FreshJournal(scratch).journal.load_snapshot(fourth) == snapshots[3]);
-
-  // Inside a transaction that commits, a delta against a row of the same transaction.
+  // The 4th store of the chain is made against its full snapshot, the 5th against the 4th:
+  // which this rollback takes away.
   s.db->begin();
-  std::string third = s.journal->store_snapshot(snapshots[2]);
+  s.journal->store_snapshot(snapshots[3]);
+  s.db->rollback();
   std::string fifth = s.journal->store_snapshot(snapshots[4]);
-  s.db->commit();
-  CHECK(scratch.scalar(fmt::format("SELECT base_digest FROM {} WHERE digest = '{}'", table(), digest_of(fifth))) ==
-        digest_of(third));
+  CHECK(scratch.count("SELECT count(*) FROM " + table()) == 4);
+  CHECK(base_of(fifth).empty());  // its base was the rolled-back row
+  CHECK(FreshJournal(scratch).journal.load_snapshot(second) == snapshots[1]);
   CHECK(FreshJournal(scratch).journal.load_snapshot(fifth) == snapshots[4]);
-  CHECK(scratch.count("SELECT count(*) FROM " + table()) == 5);
+
+  // Inside a transaction that commits, a delta against a row of the same transaction (the
+  // 3rd of the chain that starts at the 5th is made against the 2nd).
+  s.db->begin();
+  s.journal->store_snapshot(snapshots[3]);
+  std::string sixth = s.journal->store_snapshot(snapshots[5]);
+  std::string seventh = s.journal->store_snapshot(snapshots[6]);
+  s.db->commit();
+  CHECK(base_of(seventh) == digest_of(sixth));
+  CHECK(FreshJournal(scratch).journal.load_snapshot(seventh) == snapshots[6]);
+  CHECK(scratch.count("SELECT count(*) FROM " + table()) == 7);
 }
 
 TEST_CASE("snapshots: ensure() brings a journal of format 3 to format 4 and keeps its attempts") {
