@@ -175,6 +175,27 @@ TEST_CASE("snapshots: a damaged, missing or swapped row is refused with the snap
                        doctest::Contains("names no schema snapshot"), std::runtime_error);
 }
 
+TEST_CASE("snapshots: a row whose base is changed to a snapshot this session has is refused, not applied to it") {
+  ScratchDatabase scratch;
+  EngineSession s(scratch);
+  s.journal->ensure();
+  std::vector<Snapshot> snapshots = successive(30, 6);
+  std::vector<std::string> references;
+  for (const auto& snapshot : snapshots) references.push_back(s.journal->store_snapshot(snapshot));
+  // The session has snapshots 0, 4 and 5 in memory; snapshot 3 is a delta against snapshot
+  // 2, which it does not have. Its row is made to name snapshot 4: the read stops there.
+  scratch.execute(fmt::format("UPDATE {} SET base_digest = '{}' WHERE digest = '{}'", table(), digest_of(references[4]),
+                              digest_of(references[3])));
+  try {
+    s.journal->load_snapshot(references[3]);
+    FAIL("loaded");
+  } catch (const SnapshotUnreadable& e) {
+    CHECK(std::string(e.what()).find(digest_of(references[3]).substr(0, 12)) != std::string::npos);
+  }
+  CHECK(s.journal->load_snapshot(references[2]) == snapshots[2]);
+  CHECK(s.journal->load_snapshot(references[5]) == snapshots[5]);
+}
+
 TEST_CASE("snapshots: a row journaled under the digest of the snapshot's text (before snapshots were kept by table) "
           "still loads") {
   ScratchDatabase scratch;
