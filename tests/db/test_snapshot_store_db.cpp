@@ -68,6 +68,13 @@ struct FreshJournal {
 
 std::string digest_of(const std::string& reference) { return snapshot_digest_of(reference); }
 
+/// Stores each snapshot in turn; their references.
+std::vector<std::string> store_all(SqlJournal& journal, const std::vector<Snapshot>& snapshots) {
+  std::vector<std::string> references;
+  for (const auto& snapshot : snapshots) references.push_back(journal.store_snapshot(snapshot));
+  return references;
+}
+
 }  // namespace
 
 TEST_CASE("snapshots: stored whole once, then as deltas, read back in any order by a journal with none in memory") {
@@ -75,8 +82,7 @@ TEST_CASE("snapshots: stored whole once, then as deltas, read back in any order 
   EngineSession s(scratch);
   s.journal->ensure();
   std::vector<Snapshot> snapshots = successive(100, 40);
-  std::vector<std::string> references;
-  for (const auto& snapshot : snapshots) references.push_back(s.journal->store_snapshot(snapshot));
+  std::vector<std::string> references = store_all(*s.journal, snapshots);
   CHECK(references[0] == "snapshot:" + snapshots[0].digest());
   CHECK(scratch.count("SELECT count(*) FROM " + table()) == 40);
   // One full snapshot. The deltas count as a binary counter does: the n-th is made against
@@ -135,8 +141,7 @@ TEST_CASE("snapshots: a damaged, missing or swapped row is refused with the snap
   EngineSession s(scratch);
   s.journal->ensure();
   std::vector<Snapshot> snapshots = successive(50, 3);
-  std::vector<std::string> references;
-  for (const auto& snapshot : snapshots) references.push_back(s.journal->store_snapshot(snapshot));
+  std::vector<std::string> references = store_all(*s.journal, snapshots);
   auto load_fails = [&](const std::string& reference, const std::string& why) {
     CAPTURE(why);
     FreshJournal fresh(scratch);
@@ -180,8 +185,7 @@ TEST_CASE("snapshots: a row whose base is changed to a snapshot this session has
   EngineSession s(scratch);
   s.journal->ensure();
   std::vector<Snapshot> snapshots = successive(30, 6);
-  std::vector<std::string> references;
-  for (const auto& snapshot : snapshots) references.push_back(s.journal->store_snapshot(snapshot));
+  std::vector<std::string> references = store_all(*s.journal, snapshots);
   // The session has snapshots 0, 4 and 5 in memory; snapshot 3 is a delta against snapshot
   // 2, which it does not have. Its row is made to name snapshot 4: the read stops there.
   scratch.execute(fmt::format("UPDATE {} SET base_digest = '{}' WHERE digest = '{}'", table(), digest_of(references[4]),
