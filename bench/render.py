@@ -368,8 +368,12 @@ WHERE_THE_TIME_GOES = """\
   read is most of it: information_schema answers each of its 8 kinds of objects by opening the
   table's definition again.
 - No-op start: the process alone, `installer --version`, takes {start} ms here against {true} ms
-  for /bin/true ({libs} shared libraries linked at start; libpq with the Kerberos, LDAP and TLS
-  libraries it brings, libmariadb and libarchive are opened only by a run that uses them). Every
+  for /bin/true. `ldd` lists {libs} objects (the loader, the kernel's vDSO, the C library and
+  zlib): the C++ runtime, Boost.Filesystem, fmt and toml++ are compiled in, because each C++
+  shared library cost the loader thousands of symbol lookups at start; libcrypto, libpq (with the
+  Kerberos, LDAP and TLS libraries it brings), libmariadb and libarchive are opened only by a run
+  that uses them, and libcrypto stays Debian's shared library so that its security updates
+  apply without a rebuild. Every
   start reads and hashes all {files} files of the {n} updates, because an applied update that
   changed on disk is refused: the row "reading the files … nothing else" is what this machine's
   kernel takes for that alone, with the same system calls and no program logic. Each update folder

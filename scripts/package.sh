@@ -99,9 +99,9 @@ fail() { log "package: $*"; exit 1; }
 [[ "$(dpkg-deb -f "$deb" Package)" == "installer" ]] || fail "Package is not 'installer'"
 [[ "$(dpkg-deb -f "$deb" Section)" == "admin" ]] || fail "Section is not 'admin'"
 depends="$(dpkg-deb -f "$deb" Depends)"
-# Opened at run time, so named by hand (CPACK_DEBIAN_PACKAGE_DEPENDS); libfmt comes from
+# Opened at run time, so named by hand (CPACK_DEBIAN_PACKAGE_DEPENDS); libc6 comes from
 # dpkg-shlibdeps.
-for lib in libpq5 libmariadb3 libarchive13 libfmt; do
+for lib in libpq5 libmariadb3 libarchive13 libssl3 libc6; do
     [[ "$depends" == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
 done
 # The dump tools of --backup-dir (docs/backup.md), and the CA bundle of verify-full.

@@ -1,6 +1,6 @@
 #include "installer/util/base64.hpp"
 
-#include <openssl/evp.h>
+#include "installer/util/libcrypto_api.hpp"
 
 #include <climits>
 #include <stdexcept>
@@ -29,8 +29,9 @@ size_t padding_of(std::string_view text) {
 std::string base64_encode(std::string_view bytes) {
   if (bytes.size() > static_cast<size_t>(INT_MAX) / 4 * 3) throw std::invalid_argument("base64: input too long");
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock writes a NUL after the text
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  int length = libcrypto().EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                           reinterpret_cast<const unsigned char*>(bytes.data()),
+                                           static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(length));
   return out;
 }
@@ -39,8 +40,9 @@ std::string base64_decode(std::string_view text) {
   if (text.size() > static_cast<size_t>(INT_MAX)) throw std::invalid_argument("base64: input too long");
   size_t padding = padding_of(text);
   std::string out(text.size() / 4 * 3, '\0');
-  int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  int length = libcrypto().EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                           reinterpret_cast<const unsigned char*>(text.data()),
+                                           static_cast<int>(text.size()));
   if (length < 0 || static_cast<size_t>(length) != out.size()) throw std::invalid_argument("base64: not decodable");
   out.resize(out.size() - padding);
   return out;

@@ -1,6 +1,6 @@
 #include "installer/util/sha256.hpp"
 
-#include <openssl/evp.h>
+#include "installer/util/libcrypto_api.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -28,8 +28,8 @@ std::string hex_of(const unsigned char* digest, unsigned int length) {
 /// every digest, which cost more than hashing the small scripts of a long history.
 const EVP_MD* sha256_algorithm() {
   static const EVP_MD* const md = [] {
-    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return fetched ? fetched : EVP_sha256();
+    const EVP_MD* fetched = libcrypto().EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : libcrypto().EVP_sha256();
   }();
   return md;
 }
@@ -39,35 +39,35 @@ const EVP_MD* sha256_algorithm() {
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256_algorithm(), nullptr) != 1)
+  if (libcrypto().EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256_algorithm(), nullptr) != 1)
     throw std::runtime_error("SHA-256 computation failed");
   return hex_of(digest, length);
 }
 
-Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
-  if (!context_ || EVP_DigestInit_ex(context_, sha256_algorithm(), nullptr) != 1) {
-    EVP_MD_CTX_free(context_);
+Sha256::Sha256() : context_(libcrypto().EVP_MD_CTX_new()) {
+  if (!context_ || libcrypto().EVP_DigestInit_ex(context_, sha256_algorithm(), nullptr) != 1) {
+    libcrypto().EVP_MD_CTX_free(context_);
     throw std::runtime_error("SHA-256 computation failed");
   }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(context_); }
+Sha256::~Sha256() { libcrypto().EVP_MD_CTX_free(context_); }
 
-Sha256::Sha256(const Sha256& other) : context_(EVP_MD_CTX_new()) {
-  if (!context_ || EVP_MD_CTX_copy_ex(context_, other.context_) != 1) {
-    EVP_MD_CTX_free(context_);
+Sha256::Sha256(const Sha256& other) : context_(libcrypto().EVP_MD_CTX_new()) {
+  if (!context_ || libcrypto().EVP_MD_CTX_copy_ex(context_, other.context_) != 1) {
+    libcrypto().EVP_MD_CTX_free(context_);
     throw std::runtime_error("SHA-256 computation failed");
   }
 }
 
 Sha256& Sha256::operator=(const Sha256& other) {
-  if (this != &other && EVP_MD_CTX_copy_ex(context_, other.context_) != 1)
+  if (this != &other && libcrypto().EVP_MD_CTX_copy_ex(context_, other.context_) != 1)
     throw std::runtime_error("SHA-256 computation failed");
   return *this;
 }
 
 void Sha256::update(std::string_view bytes) {
-  if (EVP_DigestUpdate(context_, bytes.data(), bytes.size()) != 1)
+  if (libcrypto().EVP_DigestUpdate(context_, bytes.data(), bytes.size()) != 1)
     throw std::runtime_error("SHA-256 computation failed");
 }
 
@@ -75,7 +75,7 @@ std::string Sha256::hex() const {
   Sha256 finished(*this);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_DigestFinal_ex(finished.context_, digest, &length) != 1)
+  if (libcrypto().EVP_DigestFinal_ex(finished.context_, digest, &length) != 1)
     throw std::runtime_error("SHA-256 computation failed");
   return hex_of(digest, length);
 }
@@ -86,17 +86,18 @@ std::optional<std::string> sha256_of_file(const std::string& path, std::string& 
     why = std::strerror(errno);
     return std::nullopt;
   }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), sha256_algorithm(), nullptr) == 1;
+  std::unique_ptr<EVP_MD_CTX, decltype(libcrypto().EVP_MD_CTX_free)> ctx(libcrypto().EVP_MD_CTX_new(),
+                                                                         libcrypto().EVP_MD_CTX_free);
+  bool ok = ctx && libcrypto().EVP_DigestInit_ex(ctx.get(), sha256_algorithm(), nullptr) == 1;
   char buffer[1 << 16];
   ssize_t n = 0;
   while (ok && (n = ::read(fd, buffer, sizeof buffer)) > 0)
-    ok = EVP_DigestUpdate(ctx.get(), buffer, static_cast<size_t>(n)) == 1;
+    ok = libcrypto().EVP_DigestUpdate(ctx.get(), buffer, static_cast<size_t>(n)) == 1;
   if (n < 0) why = std::strerror(errno);
   ::close(fd);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (!ok || n < 0 || EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
+  if (!ok || n < 0 || libcrypto().EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
     if (why.empty()) why = "SHA-256 computation failed";
     return std::nullopt;
   }

@@ -9,12 +9,12 @@
 namespace installer {
 
 SharedLibrary::SharedLibrary(const char* soname, const char* package) : soname_(soname), package_(package) {
-  // Kept open for the rest of the process (never dlclose'd): the client library's own
+  // Kept open for the rest of the process (never dlclose'd): the library's own
   // threads and atexit handlers may outlive any one connection.
   handle_ = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
   if (!handle_) {
     const char* why = ::dlerror();
-    throw UserError(exit_config, fmt::format("the database client library {} cannot be loaded ({}): install the "
+    throw UserError(exit_config, fmt::format("the library {} cannot be loaded ({}): install the "
                                              "package {} in the image",
                                              soname, why ? why : "no reason given", package));
   }
@@ -24,7 +24,7 @@ void* SharedLibrary::address_of(const char* name) const {
   ::dlerror();
   void* address = ::dlsym(handle_, name);
   if (!address)
-    throw UserError(exit_config, fmt::format("the database client library {} has no function {}: it is older than "
+    throw UserError(exit_config, fmt::format("the library {} has no function {}: it is older than "
                                              "the installer needs; upgrade the package {}",
                                              soname_, name, package_));
   return address;

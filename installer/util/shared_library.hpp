@@ -1,7 +1,8 @@
 #pragma once
-// A database client library opened when its engine is first used, not when the program
-// starts: an image that talks to one engine never maps the other's library and the dozen
-// libraries it pulls in, and `installer --version` maps neither.
+// A library opened when it is first used, not when the program starts: a database client
+// library when its engine is first used, so that an image that talks to one engine never maps
+// the other's library and the dozen libraries it pulls in; libarchive when a bundle is read;
+// libcrypto when something is first hashed. `installer --version` maps none of them.
 #include <string>
 
 namespace installer {
