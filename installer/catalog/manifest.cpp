@@ -3,6 +3,10 @@
 #include "installer/catalog/release_lint.hpp"
 
 #include <fmt/format.h>
+// Compiled here as headers (CMakeLists.txt), toml++ would keep its internal assertions in a
+// build without NDEBUG, where Debian's shared library has none: a fuzzed manifest reaches
+// one in parse_key and aborted the sanitized tests, where the library reports a parse error.
+#define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
 namespace installer {
