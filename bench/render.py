@@ -376,7 +376,10 @@ WHERE_THE_TIME_GOES = """\
   apply without a rebuild. Every
   start reads and hashes all {files} files of the {n} updates, because an applied update that
   changed on disk is refused: the row "reading the files … nothing else" is what this machine's
-  kernel takes for that alone, with the same system calls and no program logic. Each update folder
+  kernel takes for that alone, with the same system calls and no program logic. Only the
+  updates that may run are split into statements and linted, once the journal says which (here
+  none): counted with callgrind on PostgreSQL, splitting and linting the 2000 applied scripts were
+  45 of the 271 million instructions a no-op start ran in user space. Each update folder
   is listed once (readdir's file kinds, no stat per entry) and its files are opened relative to it
   (one openat, fstat and read each), on 2 threads. Meanwhile a thread of its own connects (TCP,
   SCRAM), takes the migration lock and reads the journal (two queries of {n} rows each); the run

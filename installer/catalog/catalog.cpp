@@ -5,17 +5,16 @@
 #include "installer/catalog/problems.hpp"
 #include "installer/catalog/update_loader.hpp"
 #include "installer/util/open_directory.hpp"
+#include "installer/util/parallel.hpp"
 #include "installer/util/version_order.hpp"
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <map>
 #include <set>
-#include <thread>
+#include <unordered_map>
 
 namespace fs = boost::filesystem;
 
@@ -43,43 +42,29 @@ struct UpdateLocation {
   bool bundle = false;
 };
 
-LoadedUpdate load_location(const UpdateLocation& where, Engine engine, const TrustedKeys& trusted) {
-  if (!where.bundle) return load_update(DirectoryFiles(where.path), engine, trusted);
+LoadedUpdate load_location(const UpdateLocation& where, Engine engine, const TrustedKeys& trusted,
+                           ScriptParsing parsing) {
+  if (!where.bundle) return load_update(DirectoryFiles(where.path), engine, trusted, parsing);
   LoadedUpdate loaded;
   auto tree = read_bundle(where.path, loaded.problems);
   if (!tree) {
     loaded.update.source = where.path;
     return loaded;
   }
-  return load_update(*tree, engine, trusted);
+  return load_update(*tree, engine, trusted, parsing);
 }
+
+/// Below that many updates a thread costs more than it saves.
+constexpr size_t kUpdatesPerThread = 64;
 
 /// Loads each update on one of a few threads, results in the directories' order: a
 /// long history is thousands of small files, and a start spends most of its time in
 /// opening and reading them.
 std::vector<LoadedUpdate> load_updates(const std::vector<UpdateLocation>& dirs, Engine engine,
-                                       const TrustedKeys& trusted) {
+                                       const TrustedKeys& trusted, ScriptParsing parsing) {
   std::vector<LoadedUpdate> loaded(dirs.size());
-  std::vector<std::exception_ptr> errors(dirs.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < dirs.size(); i = next++) {
-      try {
-        loaded[i] = load_location(dirs[i], engine, trusted);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  constexpr size_t kDirsPerThread = 64;  // below that a thread costs more than it saves
-  size_t threads = std::min<size_t>(
-      {std::max(1u, std::thread::hardware_concurrency()), 8, dirs.size() / kDirsPerThread});
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (auto& helper : helpers) helper.join();
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
+  for_each_index_in_parallel(dirs.size(), kUpdatesPerThread,
+                             [&](size_t i) { loaded[i] = load_location(dirs[i], engine, trusted, parsing); });
   return loaded;
 }
 
@@ -120,14 +105,10 @@ std::vector<UpdateLocation> find_updates(const std::vector<fs::path>& roots, std
 /// The same update may sit both in the image and in an operator's volume; identical
 /// copies are one update, differing ones are an error. In version order.
 std::vector<Update> without_duplicates(std::vector<Update> updates, std::vector<Problem>& problems) {
-  // Maps, not scans: a long history has thousands of updates.
-  struct VersionLess {
-    bool operator()(const std::string& a, const std::string& b) const { return compare_versions(a, b) < 0; }
-  };
+  // Hashes, not scans: a long history has thousands of updates.
   std::vector<Update> unique;
   unique.reserve(updates.size());
-  std::map<std::string, size_t> by_id;
-  std::map<std::string, size_t, VersionLess> by_version;
+  std::unordered_map<std::string, size_t> by_id, by_version;
   for (auto& u : updates) {
     if (auto same_id = by_id.find(u.id); same_id != by_id.end()) {
       const Update& other = unique[same_id->second];
@@ -137,7 +118,8 @@ std::vector<Update> without_duplicates(std::vector<Update> updates, std::vector<
              fmt::format("duplicate update id '{}' (also {}) with different content", u.id, other.source.string())});
       continue;
     }
-    if (auto same_version = by_version.find(u.version); same_version != by_version.end()) {
+    std::string version = version_key(u.version);
+    if (auto same_version = by_version.find(version); same_version != by_version.end()) {
       const Update& other = unique[same_version->second];
       problems.push_back({u.source.string(), 0,
                           fmt::format("duplicate version {}: update '{}' ({}) has it too", u.version, other.id,
@@ -145,11 +127,13 @@ std::vector<Update> without_duplicates(std::vector<Update> updates, std::vector<
       continue;
     }
     by_id.emplace(u.id, unique.size());
-    by_version.emplace(u.version, unique.size());
+    by_version.emplace(std::move(version), unique.size());
     unique.push_back(std::move(u));
   }
-  std::sort(unique.begin(), unique.end(),
-            [](const Update& a, const Update& b) { return compare_versions(a.version, b.version) < 0; });
+  auto version_less = [](const Update& a, const Update& b) { return compare_versions(a.version, b.version) < 0; };
+  // Folders are usually named by their versions, and listed in that order already.
+  if (!std::is_sorted(unique.begin(), unique.end(), version_less))
+    std::sort(unique.begin(), unique.end(), version_less);
   return unique;
 }
 
@@ -217,13 +201,13 @@ SortedRoots sort_roots(const std::vector<fs::path>& roots, Engine engine, const 
 }  // namespace
 
 Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, const FormatChoice& formats,
-                     const TrustedKeys& trusted) {
+                     const TrustedKeys& trusted, ScriptParsing parsing) {
   if (directories.empty())
     throw CatalogError({{"(configuration)", 0, "no update directory given: use --updates DIR or INSTALLER_UPDATES"}});
   std::vector<Problem> problems;
   SortedRoots roots = sort_roots(directories, engine, formats, trusted, problems);
   std::vector<UpdateLocation> locations = find_updates(roots.native, problems);
-  std::vector<LoadedUpdate> all = load_updates(locations, engine, trusted);
+  std::vector<LoadedUpdate> all = load_updates(locations, engine, trusted, parsing);
   for (auto& loaded : roots.foreign) all.push_back(std::move(loaded));
   std::vector<Update> updates;
   updates.reserve(all.size());
@@ -236,8 +220,27 @@ Catalog load_catalog(const std::vector<fs::path>& directories, Engine engine, co
   Catalog catalog;
   catalog.updates = without_duplicates(std::move(updates), problems);
   check_requirements(catalog.updates, invalid_ids, problems);
-  if (!problems.empty()) throw CatalogError(std::move(problems));
+  if (!problems.empty()) {
+    // One error lists every problem, as it does when every script is parsed on load.
+    for (auto& loaded : all)
+      if (!loaded.valid && !loaded.update.parsed) parse_update_scripts(loaded.update, engine, problems);
+    for (auto& update : catalog.updates)
+      if (!update.parsed) parse_update_scripts(update, engine, problems);
+    throw CatalogError(std::move(problems));
+  }
   return catalog;
+}
+
+void parse_scripts(Catalog& catalog, Engine engine, const std::function<bool(const Update&)>& will_run) {
+  std::vector<Update*> to_parse;
+  for (auto& update : catalog.updates)
+    if (!update.parsed && will_run(update)) to_parse.push_back(&update);
+  std::vector<std::vector<Problem>> found(to_parse.size());
+  for_each_index_in_parallel(to_parse.size(), kUpdatesPerThread,
+                             [&](size_t i) { parse_update_scripts(*to_parse[i], engine, found[i]); });
+  std::vector<Problem> problems;
+  for (auto& some : found) problems.insert(problems.end(), some.begin(), some.end());
+  if (!problems.empty()) throw CatalogError(std::move(problems));
 }
 
 }  // namespace installer

@@ -6,6 +6,7 @@
 
 #include <boost/filesystem/path.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ struct Update {
   std::string content_checksum;    ///< over the manifest and every file: tells copies apart
   ForeignOrigin origin;            ///< format installer: one of the installer's own
   std::string signed_by;           ///< the trusted key that signed it, when keys are configured
+  /// false: its scripts are read, checked and hashed but not yet split into statements or
+  /// linted (ScriptParsing::when_run); parse_scripts does that before it may run.
+  bool parsed = true;
   /// Whether every step has a down script: only then can --remove-update undo it.
   bool removable() const;
 };
@@ -63,11 +67,25 @@ struct Catalog {
 
 SqlDialect dialect_for(Engine engine);
 
+/// When the update scripts are split into statements and linted. A start with a long
+/// history has thousands of applied updates that will not run again: their files only
+/// need hashing, to be compared with the journal.
+enum class ScriptParsing {
+  on_load,   ///< every update's, as it is read
+  when_run,  ///< none: parse_scripts does it for the updates that will run
+};
+
 /// Scans the update directories for `engine`, each in its format (detected from its files
 /// unless `formats` names it). Throws CatalogError listing every problem found; never
 /// touches a database. With `trusted` keys, every update must carry a valid signature by
 /// one of them (docs/update-format.md).
 Catalog load_catalog(const std::vector<boost::filesystem::path>& directories, Engine engine,
-                     const FormatChoice& formats = {}, const TrustedKeys& trusted = {});
+                     const FormatChoice& formats = {}, const TrustedKeys& trusted = {},
+                     ScriptParsing parsing = ScriptParsing::on_load);
+
+/// Splits and lints the scripts of every update not yet parsed for which `will_run` holds
+/// (on a few threads). Throws CatalogError listing every problem found; never touches a
+/// database.
+void parse_scripts(Catalog& catalog, Engine engine, const std::function<bool(const Update&)>& will_run);
 
 }  // namespace installer

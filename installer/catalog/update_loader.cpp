@@ -142,11 +142,11 @@ struct StepFiles {
 
 std::string describe_variant(const std::string& engine) { return engine.empty() ? "generic" : engine; }
 
-std::optional<ScriptFile> load_script(const UpdateFiles& tree, const std::string& name, SqlDialect dialect,
-                                      std::vector<Problem>& problems, std::map<std::string, std::string>& checksums) {
+std::optional<ScriptFile> load_script(const UpdateFiles& tree, const std::string& name, std::vector<Problem>& problems,
+                                      std::map<std::string, std::string>& checksums) {
   auto text = tree.read(name, problems);
   if (!text) return std::nullopt;
-  auto script = script_from_text(tree.path_of(name), std::move(*text), dialect, problems);
+  auto script = checked_script(tree.path_of(name), std::move(*text), problems);
   if (script) checksums[name] = script->checksum;
   return script;
 }
@@ -286,11 +286,10 @@ void check_manifest_steps(const ManifestFile& file, const StepFileMap& files, st
   }
 }
 
-/// The steps `engine` runs, their scripts read, split and linted; `checksums` gets every
-/// file read, so no file is read twice.
+/// The steps `engine` runs, their scripts read and checked (parse_scripts splits and lints
+/// them); `checksums` gets every file read, so no file is read twice.
 std::vector<Step> load_steps(const UpdateFiles& tree, const StepFileMap& files, const Manifest& manifest, Engine engine,
                              std::vector<Problem>& problems, std::map<std::string, std::string>& checksums) {
-  SqlDialect dialect = dialect_for(engine);
   auto pick = [&](const std::map<std::string, std::string>& variants) -> std::optional<std::string> {
     for (const auto& v : preference_for(engine))
       if (auto it = variants.find(v); it != variants.end()) return it->second;
@@ -310,13 +309,9 @@ std::vector<Step> load_steps(const UpdateFiles& tree, const StepFileMap& files, 
       step.allowed = it->second.allowed;
       step.manifest_line = it->second.line;
     }
-    auto up = load_script(tree, *up_path, dialect, problems, checksums);
-    auto down = load_script(tree, *down_path, dialect, problems, checksums);
+    auto up = load_script(tree, *up_path, problems, checksums);
+    auto down = load_script(tree, *down_path, problems, checksums);
     if (!up || !down) continue;
-    // An up script of comments only is a valid step that runs nothing: real histories
-    // keep such placeholders where one engine needs no change.
-    lint_statements(up->statements, dialect, step.transactional, up->path.string(), name, problems);
-    lint_statements(down->statements, dialect, step.transactional, down->path.string(), name, problems);
     step.up = std::move(*up);
     step.down = std::move(*down);
     steps.push_back(std::move(step));
@@ -342,8 +337,7 @@ std::string content_checksum(const UpdateFiles& tree, const ManifestFile& file, 
 
 }  // namespace
 
-std::optional<ScriptFile> script_from_text(const fs::path& path, std::string text, SqlDialect dialect,
-                                           std::vector<Problem>& problems) {
+std::optional<ScriptFile> checked_script(const fs::path& path, std::string text, std::vector<Problem>& problems) {
   if (auto problem = check_script_text(text, path.string())) {
     problems.push_back(std::move(*problem));
     return std::nullopt;
@@ -351,17 +345,42 @@ std::optional<ScriptFile> script_from_text(const fs::path& path, std::string tex
   ScriptFile script;
   script.path = path;
   script.checksum = sha256_hex(text);
-  try {
-    script.statements = split_sql(text, dialect);
-  } catch (const SqlSplitError& e) {
-    problems.push_back({path.string(), e.line(), e.what()});
-    return std::nullopt;
-  }
   script.text = std::move(text);
   return script;
 }
 
-LoadedUpdate load_update(const UpdateFiles& tree, Engine engine, const TrustedKeys& trusted) {
+bool split_script(ScriptFile& script, SqlDialect dialect, std::vector<Problem>& problems) {
+  try {
+    script.statements = split_sql(script.text, dialect);
+    return true;
+  } catch (const SqlSplitError& e) {
+    problems.push_back({script.path.string(), e.line(), e.what()});
+    return false;
+  }
+}
+
+std::optional<ScriptFile> script_from_text(const fs::path& path, std::string text, SqlDialect dialect,
+                                           std::vector<Problem>& problems) {
+  auto script = checked_script(path, std::move(text), problems);
+  if (script && !split_script(*script, dialect, problems)) return std::nullopt;
+  return script;
+}
+
+void parse_update_scripts(Update& update, Engine engine, std::vector<Problem>& problems) {
+  SqlDialect dialect = dialect_for(engine);
+  for (Step& step : update.steps) {
+    bool split = split_script(step.up, dialect, problems);
+    split = split_script(step.down, dialect, problems) && split;
+    if (!split) continue;
+    // An up script of comments only is a valid step that runs nothing: real histories
+    // keep such placeholders where one engine needs no change.
+    lint_statements(step.up.statements, dialect, step.transactional, step.up.path.string(), step.name, problems);
+    lint_statements(step.down.statements, dialect, step.transactional, step.down.path.string(), step.name, problems);
+  }
+  update.parsed = true;
+}
+
+LoadedUpdate load_update(const UpdateFiles& tree, Engine engine, const TrustedKeys& trusted, ScriptParsing parsing) {
   LoadedUpdate loaded;
   std::vector<Problem>& problems = loaded.problems;
   Update& update = loaded.update;
@@ -382,10 +401,14 @@ LoadedUpdate load_update(const UpdateFiles& tree, Engine engine, const TrustedKe
   update.checksum = sha256_hex(summary);
   update.content_checksum = content_checksum(tree, manifest, *files, checksums);
   if (!trusted.empty()) update.signed_by = verified_signer(tree, update, trusted, problems);
+  update.parsed = false;
+  if (parsing == ScriptParsing::on_load) parse_update_scripts(update, engine, problems);
   loaded.valid = problems.empty();
   return loaded;
 }
 
-LoadedUpdate load_update(const fs::path& dir, Engine engine) { return load_update(DirectoryFiles(dir), engine, {}); }
+LoadedUpdate load_update(const fs::path& dir, Engine engine) {
+  return load_update(DirectoryFiles(dir), engine, {}, ScriptParsing::on_load);
+}
 
 }  // namespace installer

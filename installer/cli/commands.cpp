@@ -20,6 +20,7 @@
 #include "installer/engine/commit_in_doubt.hpp"
 #include "installer/engine/fault_injection.hpp"
 #include "installer/engine/migrator.hpp"
+#include "installer/engine/reconcile.hpp"
 #include "installer/engine/statement_runner.hpp"
 #include "installer/health/health_server.hpp"
 #include "installer/health/status_board.hpp"
@@ -46,6 +47,7 @@
 #include <atomic>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace installer {
@@ -93,7 +95,18 @@ void run_install_phase(const Settings& s, EngineContext& ctx) {
   if (!s.hooks_dir.empty()) run_install_hooks(ctx, s.hooks_dir, s.grace / 2);  // as a statement is cancelled
 }
 
-MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const RunContext& run, EarlyConnection& early,
+/// The scripts of every update this pass may run split and linted (ScriptParsing::when_run):
+/// all but those the journal, read ahead under the lock, says are in effect. Before
+/// anything changes, so that a bad script changes nothing.
+void parse_what_may_run(Catalog& catalog, Engine engine, const Journal& journal) {
+  std::set<std::string> in_effect_ids;
+  if (const auto* attempts = journal.attempts_read_ahead())
+    for (const auto& [id, last] : latest_attempts(*attempts))
+      if (in_effect(last->state)) in_effect_ids.insert(id);
+  parse_scripts(catalog, engine, [&](const Update& u) { return in_effect_ids.count(u.id) == 0; });
+}
+
+MigrateSummary migrate_once(const Settings& s, Catalog& catalog, const RunContext& run, EarlyConnection& early,
                             const std::string& commit_in_doubt = {}) {
   if (run.board) run.board->set_phase(Phase::waiting_for_db);
   const std::atomic<int>* stop = run.watcher ? &run.watcher->stop_signal() : nullptr;
@@ -116,6 +129,7 @@ MigrateSummary migrate_once(const Settings& s, const Catalog& catalog, const Run
   if (run.board) run.board->set_phase(Phase::installing);
   std::unique_ptr<MigrationLock> lock = opened ? std::move(opened->lock)
                                                : std::make_unique<MigrationLock>(*session.db, s, stop);
+  parse_what_may_run(catalog, s.connection.engine, *session.journal);
   if (!commit_in_doubt.empty()) {
     auto attempts = session.journal->exists() ? session.journal->load() : std::vector<AttemptRecord>{};
     log::info("the journal says the commit of update {} {}", commit_in_doubt,
@@ -141,7 +155,10 @@ bool session_lost(const std::exception& e) {
 int do_migrate(const Settings& s, const RunContext& run = {}) {
   if (!s.has_connection) connect_database(s);  // reports the missing configuration first
   EarlyConnection early(s);
-  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys);
+  // Without the early session's journal, every script is parsed at once: the database
+  // may have to be created, and a bad script must be found before that.
+  Catalog catalog = load_catalog(dirs_of(s), s.connection.engine, s.update_formats, s.trusted_keys,
+                                 early.started() ? ScriptParsing::when_run : ScriptParsing::on_load);
   log::info("found {} update{} in {}{}", catalog.updates.size(), catalog.updates.size() == 1 ? "" : "s",
             fmt::join(s.update_dirs, ":"),
             s.trusted_keys.empty() ? "" : fmt::format(", each signed by a trusted key ({})", s.trusted_keys.source));

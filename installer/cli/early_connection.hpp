@@ -38,6 +38,8 @@ class EarlyConnection {
   /// Throws what connecting or locking threw. A stop signal in `stop` ends a wait for the
   /// server or the lock as it would have without this thread.
   std::optional<EarlySession> take(const std::atomic<int>* stop);
+  /// Whether a connection was started (and so whether take() may give one).
+  bool started() const { return thread_.joinable(); }
 
  private:
   std::atomic<int> stop_{0};  ///< what the connecting thread's wait watches

@@ -34,7 +34,7 @@ Update checked_update(const std::string& dir) {
   std::set<std::string> seen;
   Update update;
   for (Engine engine : {Engine::postgres, Engine::mariadb}) {
-    LoadedUpdate loaded = load_update(DirectoryFiles(dir), engine, {});
+    LoadedUpdate loaded = load_update(DirectoryFiles(dir), engine, {}, ScriptParsing::on_load);
     for (auto& p : loaded.problems)
       if (seen.insert(p.to_string()).second) problems.push_back(std::move(p));
     update = std::move(loaded.update);

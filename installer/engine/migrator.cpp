@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace installer {
 namespace {
@@ -215,6 +216,10 @@ std::string describe_schema_check(const ApplyOutcome& outcome) {
 
 void Migrator::apply_pending(const Reconciliation& r, const MigrateOptions& options, MigrateSummary& summary) {
   if (r.pending.empty()) return;
+  // An update read with ScriptParsing::when_run and not parsed would run no statement.
+  for (const Update* update : r.pending)
+    if (!update->parsed)
+      throw std::logic_error(fmt::format("update {} is to be applied, but its scripts were not parsed", update->id));
   const size_t count = r.pending.size();
   const bool snapshot_each = options.fingerprint_limit <= 0 || count <= static_cast<size_t>(options.fingerprint_limit);
   if (!snapshot_each)

@@ -30,6 +30,8 @@ class Journal {
 
   /// Every attempt in order, with steps but without their down scripts.
   virtual std::vector<AttemptRecord> load() = 0;
+  /// What load() will return without a query, when the session read it ahead; else null.
+  virtual const std::vector<AttemptRecord>* attempts_read_ahead() const { return nullptr; }
   /// One attempt with its steps' down scripts.
   virtual AttemptRecord load_attempt(long long attempt_id) = 0;
 

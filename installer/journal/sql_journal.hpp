@@ -26,6 +26,9 @@ class SqlJournal : public Journal {
   /// or a step is written first. Returns whether it did.
   bool read_ahead();
   std::vector<AttemptRecord> load() override;
+  const std::vector<AttemptRecord>* attempts_read_ahead() const override {
+    return read_ahead_ ? &*read_ahead_ : nullptr;
+  }
   AttemptRecord load_attempt(long long attempt_id) override;
   long long insert_attempt(const AttemptRecord& attempt) override;
   long long insert_attempt_and_commit(const AttemptRecord& attempt) override;

@@ -50,7 +50,6 @@ class PgDatabase : public SqlSession {
     // that took a stop signal.
     cancel_ = libpq().PQgetCancel(conn_);
     fingerprint_sql_ = postgres_fingerprint_sql(libpq().PQserverVersion(conn_));
-    snapshot_sql_ = postgres_snapshot_sql(libpq().PQserverVersion(conn_));
   }
 
   PgDatabase(const PgDatabase&) = delete;
@@ -203,12 +202,19 @@ class PgDatabase : public SqlSession {
                                  query(fingerprint_sql_, {journal.schema}));
   }
 
+  /// Made on first use: its text is rewritten with regular expressions, which costs a
+  /// start with nothing to do more than its journal query.
+  const PgSnapshotSql& snapshot_sql() {
+    if (!snapshot_sql_) snapshot_sql_ = postgres_snapshot_sql(libpq().PQserverVersion(conn_));
+    return *snapshot_sql_;
+  }
+
   Snapshot snapshot(const ExcludedObjects& journal, const SnapshotScope& scope) override {
-    return postgres_snapshot(*this, snapshot_sql_, journal, scope);
+    return postgres_snapshot(*this, snapshot_sql(), journal, scope);
   }
 
   std::map<std::string, long> object_counts(const ExcludedObjects& journal) override {
-    return postgres_object_counts(*this, snapshot_sql_, journal);
+    return postgres_object_counts(*this, snapshot_sql(), journal);
   }
 
   std::optional<CatalogCounters> catalog_counters() override {
@@ -517,7 +523,7 @@ class PgDatabase : public SqlSession {
   std::unordered_map<std::string, Prepared> prepared_;  // by SQL text
   long prepared_count_ = 0;
   std::string fingerprint_sql_;
-  PgSnapshotSql snapshot_sql_;
+  std::optional<PgSnapshotSql> snapshot_sql_;  ///< snapshot_sql()'s
   std::string conninfo_;
   std::unique_ptr<StatementUndo> undo_;
 };

@@ -15,11 +15,10 @@ namespace {
 
 std::string hex_of(const unsigned char* digest, unsigned int length) {
   static const char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
+  std::string out(length * 2, '0');
   for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 0xf];
   }
   return out;
 }

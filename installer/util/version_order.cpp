@@ -80,6 +80,21 @@ int compare_versions(std::string_view a, std::string_view b) {
   return 0;
 }
 
+std::string version_key(std::string_view v) {
+  std::vector<std::string_view> parts = split_parts(v);
+  // Missing parts count as 0: trailing zeros say nothing.
+  while (!parts.empty() && all_digits(parts.back()) && strip_leading_zeros(parts.back()) == "0") parts.pop_back();
+  std::string key;
+  for (auto part : parts) {
+    // Tagged, so that a numeric part never equals a textual one; no part holds a separator.
+    bool numeric = all_digits(part);
+    key += numeric ? '#' : '=';
+    key += numeric ? strip_leading_zeros(part) : part;
+    key += '.';
+  }
+  return key;
+}
+
 bool is_valid_version(std::string_view v) {
   if (v.empty()) return false;
   for (auto part : split_parts(v)) {

@@ -271,6 +271,43 @@ TEST_CASE("invalid update files: exit 65, the file and line named, the database 
   }
 }
 
+// A start reads the journal while the files are read, and splits and lints only the
+// updates that will run: the refusal still comes before anything changes.
+TEST_CASE("an invalid update after applied ones: exit 65, the file and line named, the database untouched") {
+  ScratchDatabase db;
+  UpdateTree tree;
+  tree.write("1/001_a.up.sql", "CREATE TABLE a (id int);\n");
+  tree.write("1/001_a.down.sql", "DROP TABLE IF EXISTS a;\n");
+  auto env = env_for(db, tree.root().string());
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  const std::set<std::string> objects = db.objects();
+  const long attempts = db.journal_attempts();
+  tree.write("2/001_b.up.sql", "CREATE TABLE b (id int);\nSELECT 'oops;\n");
+  tree.write("2/001_b.down.sql", "DROP TABLE IF EXISTS b;\n");
+  tree.write("3/001_c.up.sql", "CREATE TABLE c (id int);\nCOMMIT;\n");
+  tree.write("3/001_c.down.sql", "DROP TABLE IF EXISTS c;\n");
+  for (const char* command : {"migrate", "run"}) {
+    CAPTURE(command);
+    std::vector<std::string> args = {command};
+    if (std::string(command) == "run") args.insert(args.end(), {"--", "/bin/true"});
+    RunResult r = run_installer(args, env);
+    CHECK(r.exit_code == 65);
+    CHECK(r.err.find((tree.root() / "2/001_b.up.sql").string() + ":2: unterminated string") != std::string::npos);
+    CHECK(r.err.find((tree.root() / "3/001_c.up.sql").string() + ":2: 'COMMIT' controls the transaction") !=
+          std::string::npos);
+    CHECK(r.err.find("nothing was changed in the database") != std::string::npos);
+    CHECK(db.objects() == objects);
+    CHECK(db.journal_attempts() == attempts);
+  }
+  // Fixed, they run: the first start's refusal left nothing half-read behind.
+  tree.write("2/001_b.up.sql", "CREATE TABLE b (id int);\n");
+  tree.write("3/001_c.up.sql", "CREATE TABLE c (id int);\n");
+  REQUIRE(run_installer({"migrate"}, env).exit_code == 0);
+  CHECK(db.table_exists("b"));
+  CHECK(db.table_exists("c"));
+  CHECK(db.journal_attempts("applied") == 3);
+}
+
 TEST_CASE("two installers: the second waits for the lock, bounded, and exits 75 on timeout") {
   ScratchDatabase db;
   auto env = env_for(db);

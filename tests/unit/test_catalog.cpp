@@ -819,3 +819,65 @@ TEST_CASE("catalog: a generic up script may be undone by engine-specific downs f
   missing.write("u/1.0/001_t.postgres.down.sql", "DROP TABLE IF EXISTS t;");
   problem_with(problems_of({missing / "u"}), "has no down script");
 }
+
+TEST_CASE("catalog: read for a start (ScriptParsing::when_run), scripts are hashed; parse_scripts splits and lints "
+          "only the updates that will run") {
+  TempDir tmp;
+  tmp.step("u/1.0", "001_a", "CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x);\n", "DROP TABLE a;\n");
+  tmp.step("u/2.0", "001_b", "SELECT 1;\nCOMMIT;\n", "SELECT 1;\n");
+  tmp.step("u/3.0", "001_c", "SELECT 1;\nSELECT 'oops;\n", "SELECT 1;\n");
+  Catalog lazy = load_catalog({tmp / "u"}, Engine::postgres, {}, {}, ScriptParsing::when_run);
+  REQUIRE(ids(lazy) == std::vector<std::string>{"1.0", "2.0", "3.0"});
+  for (const auto& update : lazy.updates) {
+    CHECK_FALSE(update.parsed);
+    CHECK(update.steps.at(0).up.statements.empty());
+    CHECK(update.steps.at(0).down.statements.empty());
+  }
+
+  // The bytes, the checksums the journal compares and the rest are what a full read gives.
+  tmp.write("v/1.0/001_a.up.sql", lazy.updates[0].steps[0].up.text);
+  tmp.write("v/1.0/001_a.down.sql", lazy.updates[0].steps[0].down.text);
+  Catalog read_whole = load_catalog({tmp / "v"}, Engine::postgres);
+  const Update& full = read_whole.updates.at(0);
+  CHECK(lazy.updates[0].checksum == full.checksum);
+  CHECK(lazy.updates[0].content_checksum == full.content_checksum);
+  CHECK(lazy.updates[0].steps[0].up.checksum == full.steps[0].up.checksum);
+
+  // The applied ones (here 2.0 and 3.0) are neither split nor linted.
+  parse_scripts(lazy, Engine::postgres, [](const Update& u) { return u.id == "1.0"; });
+  CHECK(lazy.updates[0].parsed);
+  CHECK(lazy.updates[0].steps[0].up.statements.size() == 2);
+  CHECK(lazy.updates[0].steps[0].up.statements[1].line == 2);
+  CHECK(lazy.updates[0].steps[0].down.statements.size() == 1);
+  CHECK_FALSE(lazy.updates[1].parsed);
+
+  // Those that will run get the same problems as on a full read, with file and line.
+  std::vector<Problem> problems;
+  try {
+    parse_scripts(lazy, Engine::postgres, [](const Update&) { return true; });
+    FAIL("parse_scripts accepted a COMMIT and an unterminated string");
+  } catch (const CatalogError& e) {
+    problems = e.problems();
+  }
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].file == (tmp / "u/2.0/001_b.up.sql").string());
+  CHECK(problems[0].line == 2);
+  CHECK(problems[0].message.find("'COMMIT' controls the transaction") != std::string::npos);
+  CHECK(problems[1].file == (tmp / "u/3.0/001_c.up.sql").string());
+  CHECK(problems[1].line == 2);
+  CHECK(problems[1].message.find("unterminated string") != std::string::npos);
+  CHECK(problems_of({tmp / "u"}).size() == 2);
+
+  // A problem found on load still comes in one error with every other.
+  tmp.write("u/4.0/001_d.up.sql", "SELECT 1;\n");
+  try {
+    load_catalog({tmp / "u"}, Engine::postgres, {}, {}, ScriptParsing::when_run);
+    FAIL("load_catalog accepted a step without its down script");
+  } catch (const CatalogError& e) {
+    problems = e.problems();
+  }
+  CHECK(problems.size() == 3);
+  problem_with(problems, "has no down script");
+  problem_with(problems, "'COMMIT' controls the transaction");
+  problem_with(problems, "unterminated string");
+}

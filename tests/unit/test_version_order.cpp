@@ -140,3 +140,16 @@ TEST_CASE("format_duration rounds before choosing the unit") {
   CHECK(format_duration(std::chrono::milliseconds(59949)) == "59.9s");
   CHECK(format_duration(std::chrono::milliseconds(1000)) == "1.0s");
 }
+
+TEST_CASE("version_key is equal exactly when compare_versions says the versions are") {
+  const std::vector<std::string> versions = {"",      "0",     "00",   "0.0", "1",   "01",    "1.0",   "1.0.0",
+                                             "1-0",   "1_0_0", "1.00", "1.a", "1.A", "1.0.a", "1.a.0", "a",
+                                             "a.0",   "0.a",   "1..0", "1.",  ".1",  "10",    "1.10",  "1.1.0",
+                                             "2.0.1", "2.1",   "2.01", "x1",  "1x",  "1.0x",  "007",   "7"};
+  for (const auto& a : versions)
+    for (const auto& b : versions) {
+      CAPTURE(a);
+      CAPTURE(b);
+      CHECK((version_key(a) == version_key(b)) == (compare_versions(a, b) == 0));
+    }
+}
